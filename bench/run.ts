@@ -1,0 +1,408 @@
+/**
+ * `npm run bench`: measures, on loopback, each figure next to its anchor, and
+ * writes bench/results.md. Every run is bounded in time; every figure is the
+ * median of several runs; ratios carry the verdict, so a slow or busy machine
+ * moves both sides together.
+ *
+ *   BENCH_DURATION=5 BENCH_RUNS=3 BENCH_CONNECTIONS=32 BENCH_SYNTH_RUNS=3 npm run bench
+ */
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import { randomBytes } from 'crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { open, readFile, rename } from 'fs/promises';
+import { cpus, tmpdir } from 'os';
+import { join } from 'path';
+import { gzipSync } from 'zlib';
+import autocannon from 'autocannon';
+import * as esbuild from 'esbuild';
+import { bundleSampleApp } from '../lib/private/sample-app-asset';
+import { FileStore } from '../sample-app/src/sessions/file';
+import { RedisStore } from '../sample-app/src/sessions/redis';
+import { newSessionData, newSessionId } from '../sample-app/src/sessions/session';
+import { SessionStore } from '../sample-app/src/sessions/store';
+
+const ROOT = join(__dirname, '..');
+const OUT = join(__dirname, '.out');
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SYNTH_RUNS = Number(process.env.BENCH_SYNTH_RUNS ?? 3);
+const SECRET = 'b'.repeat(16) + randomBytes(24).toString('base64url');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x: number, digits = 0) => Number(x.toFixed(digits));
+const log = (...args: unknown[]) => console.error('[bench]', ...args);
+
+// ---------------------------------------------------------------- servers
+
+interface Server {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('net');
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Starts `node <script>` and returns once `/health` answers, with the time that took. */
+async function startNode(script: string, env: Record<string, string>): Promise<Server & { startMs: number }> {
+  const port = await freePort();
+  const started = process.hrtime.bigint();
+  const child: ChildProcess = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH, SESSION_APP_LOG: 'false', ...env, HOST: '127.0.0.1', PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) {
+      throw new Error(`${script} exited with ${child.exitCode}`);
+    }
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) {
+      break;
+    }
+    if (i > 3000) {
+      throw new Error(`${script} did not answer /health within 30 s`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const startMs = Number(process.hrtime.bigint() - started) / 1e6;
+  return {
+    url,
+    startMs,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+    },
+  };
+}
+
+function bundle(entry: string, outfile: string): string {
+  esbuild.buildSync({
+    entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+    minify: true, keepNames: true, legalComments: 'none', logLevel: 'error',
+  });
+  return outfile;
+}
+
+// ---------------------------------------------------------------- 1. HTTP
+
+interface HttpFigures {
+  readonly name: string;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly failures: number;
+}
+
+/** One session per connection, made before the clock starts: every measured request loads and saves a session. */
+async function sessionCookies(url: string, n: number): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${url}/api/session`);
+    const setCookie = res.headers.getSetCookie();
+    if (!res.ok || setCookie.length === 0) {
+      throw new Error(`${url}/api/session answered ${res.status} without a cookie`);
+    }
+    cookies.push(setCookie.map((c) => c.split(';')[0]).join('; '));
+  }
+  return cookies;
+}
+
+async function load(name: string, server: Server, withSessions: boolean): Promise<HttpFigures> {
+  const cookies = withSessions ? await sessionCookies(server.url, CONNECTIONS) : [];
+  const runs: autocannon.Result[] = [];
+  for (let run = 0; run <= RUNS; run++) {
+    let next = 0;
+    const result = await autocannon({
+      url: `${server.url}/api/counter`,
+      method: 'POST',
+      connections: CONNECTIONS,
+      // The first run warms the JIT and the connections; it is not counted.
+      duration: run === 0 ? 2 : DURATION,
+      setupClient: (client) => {
+        if (cookies.length > 0) {
+          client.setHeaders({ cookie: cookies[next++ % cookies.length] });
+        }
+      },
+    });
+    if (run > 0) {
+      runs.push(result);
+    }
+  }
+  const figures = {
+    name,
+    rps: round(median(runs.map((r) => r.requests.average))),
+    p50: median(runs.map((r) => r.latency.p50)),
+    p99: median(runs.map((r) => r.latency.p99)),
+    failures: runs.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+  };
+  log(figures);
+  return figures;
+}
+
+async function measureHttp(): Promise<HttpFigures[]> {
+  const app = bundle(join(ROOT, 'sample-app', 'src', 'main.ts'), join(OUT, 'server.js'));
+  const noSession = bundle(join(__dirname, 'anchors', 'no-session.ts'), join(OUT, 'no-session.js'));
+  const peer = bundle(join(__dirname, 'anchors', 'express-session.ts'), join(OUT, 'express-session.js'));
+  const fileDir = mkdtempSync(join(tmpdir(), 'bench-files-'));
+  const common = { SESSION_TTL_SECONDS: '300', SESSION_COOKIE_SECRETS: SECRET };
+  const cases: Array<[string, string, Record<string, string>, boolean]> = [
+    ['no sessions (anchor)', noSession, {}, false],
+    ['express-session + connect-redis (peer)', peer, {}, true],
+    ['memory', app, { ...common, SESSION_STRATEGY: 'memory' }, true],
+    ['cookie', app, { ...common, SESSION_STRATEGY: 'cookie' }, true],
+    ['redis', app, { ...common, SESSION_STRATEGY: 'redis', SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: '6379' }, true],
+    ['file', app, { ...common, SESSION_STRATEGY: 'file', SESSION_FILE_DIR: fileDir }, true],
+  ];
+  const results: HttpFigures[] = [];
+  try {
+    for (const [name, script, env, withSessions] of cases) {
+      const server = await startNode(script, env);
+      try {
+        results.push(await load(name, server, withSessions));
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    rmSync(fileDir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------- 2. stores
+
+interface StoreFigures {
+  readonly store: string;
+  readonly pairsPerSecond: number;
+  readonly anchor: string;
+  readonly anchorPairsPerSecond: number;
+}
+
+/** Load-then-save pairs per second, `CONNECTIONS` sessions in parallel for `seconds`. */
+async function pairsPerSecond(store: SessionStore, seconds: number): Promise<number> {
+  let pairs = 0;
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    const id = newSessionId();
+    let version = await store.save(id, newSessionData(Date.now()), 0, 300);
+    while (Date.now() < until) {
+      const loaded = (await store.load(id))!;
+      version = await store.save(id, { ...loaded.data, counter: loaded.data.counter + 1 }, version, 300);
+      pairs++;
+    }
+  }));
+  return pairs / seconds;
+}
+
+/** redis-benchmark's GET and SET rates at the same concurrency, as GET-then-SET pairs per second. */
+function redisBenchmarkPairs(): number {
+  const out = execFileSync('redis-benchmark', ['-h', '127.0.0.1', '-p', '6379', '-c', String(CONNECTIONS), '-n', '200000', '-t', 'get,set', '-d', '200', '--csv'], { encoding: 'utf8' });
+  const rate = (test: string) => Number(new RegExp(`"${test}","([\\d.]+)"`).exec(out)![1]);
+  return 1 / (1 / rate('GET') + 1 / rate('SET'));
+}
+
+/** The bare filesystem work of a file-store pair: read a file, write a temporary one, fsync, rename. */
+async function barePairsPerSecond(dir: string, seconds: number): Promise<number> {
+  let pairs = 0;
+  const until = Date.now() + seconds * 1000;
+  const body = JSON.stringify({ v: 1, d: newSessionData(0) });
+  await Promise.all(Array.from({ length: CONNECTIONS }, async (_, i) => {
+    const path = join(dir, `bare-${i}.json`);
+    writeFileSync(path, body);
+    while (Date.now() < until) {
+      await readFile(path, 'utf8');
+      const temp = `${path}.tmp`;
+      const handle = await open(temp, 'w');
+      await handle.writeFile(body);
+      await handle.sync();
+      await handle.close();
+      await rename(temp, path);
+      pairs++;
+    }
+  }));
+  return pairs / seconds;
+}
+
+async function measureStores(): Promise<StoreFigures[]> {
+  const seconds = DURATION;
+  const redis = await RedisStore.connect({ host: '127.0.0.1', port: 6379, tls: false, keyPrefix: 'bench-store:' });
+  const redisRates: number[] = [];
+  const anchorRates: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    redisRates.push(await pairsPerSecond(redis, seconds));
+    anchorRates.push(redisBenchmarkPairs());
+  }
+  await redis.close();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-store-'));
+  const file = await FileStore.open(join(dir, 'sessions'));
+  const fileRates: number[] = [];
+  const bareRates: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    fileRates.push(await pairsPerSecond(file, seconds));
+    bareRates.push(await barePairsPerSecond(dir, seconds));
+  }
+  await file.close();
+  rmSync(dir, { recursive: true, force: true });
+  const figures = [
+    { store: 'redis (Lua compare-and-set)', pairsPerSecond: round(median(redisRates)), anchor: `redis-benchmark GET + SET, -c ${CONNECTIONS}`, anchorPairsPerSecond: round(median(anchorRates)) },
+    { store: 'file (lock, temp file, fsync, rename)', pairsPerSecond: round(median(fileRates)), anchor: 'bare read + write + fsync + rename', anchorPairsPerSecond: round(median(bareRates)) },
+  ];
+  log(figures);
+  return figures;
+}
+
+// ---------------------------------------------------------------- 3. synth
+
+interface SynthFigures {
+  readonly app: string;
+  readonly seconds: number;
+  readonly peakMb: number;
+}
+
+function timeSynth(cwd: string): { seconds: number; peakMb: number } {
+  const runs: Array<{ seconds: number; peakMb: number }> = [];
+  for (let i = 0; i < SYNTH_RUNS; i++) {
+    rmSync(join(cwd, 'cdk.out'), { recursive: true, force: true });
+    const res = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', 'npx', 'cdk', 'synth', '-q'], { cwd, encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' } });
+    const match = /TIME ([\d.]+) (\d+)/.exec(res.stderr);
+    if (res.status !== 0 || !match) {
+      throw new Error(`cdk synth in ${cwd} failed:\n${res.stderr.slice(-2000)}`);
+    }
+    runs.push({ seconds: Number(match[1]), peakMb: Number(match[2]) / 1024 });
+  }
+  return { seconds: median(runs.map((r) => r.seconds)), peakMb: round(median(runs.map((r) => r.peakMb))) };
+}
+
+function measureSynth(): SynthFigures[] {
+  if (!existsSync('/usr/bin/time')) {
+    throw new Error('/usr/bin/time is missing: apt-get install -y time');
+  }
+  const empty = join(OUT, 'empty-app');
+  if (!existsSync(join(empty, 'cdk.json'))) {
+    log('creating an empty `cdk init app --language typescript` (once; needs the npm registry)');
+    mkdirSync(empty, { recursive: true });
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'cdk'), ['init', 'app', '--language', 'typescript', '--generate-only'], { cwd: empty, stdio: 'ignore' });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: empty, stdio: 'ignore' });
+  }
+  const figures = [
+    { app: 'empty `cdk init app` (anchor)', ...timeSynth(empty) },
+    { app: 'demo app (SessionTierDemo, cdk-nag on)', ...timeSynth(ROOT) },
+  ];
+  log(figures);
+  return figures;
+}
+
+// ---------------------------------------------------------------- 4. bundles
+
+interface BundleFigures {
+  readonly bundle: string;
+  readonly kb: number;
+  readonly gzipKb: number;
+  readonly loadMs: number;
+  readonly what: string;
+}
+
+function moduleLoadMs(file: string): number {
+  const runs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const out = execFileSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`], { encoding: 'utf8' });
+    runs.push(Number(out.trim()));
+  }
+  return round(median(runs), 1);
+}
+
+async function measureBundles(): Promise<BundleFigures[]> {
+  const app = join(OUT, 'bundle', 'server.js');
+  mkdirSync(join(OUT, 'bundle'), { recursive: true });
+  bundleSampleApp(app);
+  const starts: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const server = await startNode(app, { SESSION_STRATEGY: 'memory' });
+    starts.push(server.startMs);
+    await server.stop();
+  }
+  const shifter = bundle(join(ROOT, 'lambda', 'traffic-shifter', 'index.ts'), join(OUT, 'bundle', 'traffic-shifter.js'));
+  const size = (f: string) => ({ kb: round(statSync(f).size / 1024), gzipKb: round(gzipSync(readFileSync(f)).length / 1024) });
+  const figures = [
+    { bundle: 'sample app (server.js)', ...size(app), loadMs: round(median(starts), 1), what: 'process start to first `/health` answer' },
+    { bundle: 'traffic shifter (index.js, SDK bundled)', ...size(shifter), loadMs: moduleLoadMs(shifter), what: '`require()` of the handler module' },
+  ];
+  log(figures);
+  return figures;
+}
+
+// ---------------------------------------------------------------- report
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : '**not met**';
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const started = Date.now();
+  const http = await measureHttp();
+  const stores = await measureStores();
+  const bundles = await measureBundles();
+  const synth = measureSynth();
+
+  const by = (name: string) => http.find((h) => h.name.startsWith(name))!;
+  const none = by('no sessions');
+  const peer = by('express-session');
+  const redis = by('redis');
+  const cookie = by('cookie');
+  const synthRatio = synth[1].seconds / synth[0].seconds;
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()},`,
+    `${CONNECTIONS} connections, ${RUNS} runs of ${DURATION} s after a 2 s warm-up, medians. Load generator (autocannon), servers and stores share the machine.`,
+    '',
+    '## 1. The sample app: `POST /api/counter` (load the session, add one, save it)',
+    '',
+    '| server | requests/s | p50 ms | p99 ms | vs no sessions | non-2xx + errors |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...http.map((h) => `| ${h.name} | ${h.rps} | ${h.p50} | ${h.p99} | ${round(h.rps / none.rps, 2)}x | ${h.failures} |`),
+    '',
+    '| target | figure | verdict |',
+    '|---|---|---|',
+    `| \`redis\` at 3x the peer's throughput or better, at a lower p99 | ${round(redis.rps / peer.rps, 2)}x, p99 ${redis.p99} ms vs ${peer.p99} ms | ${verdict(redis.rps >= 3 * peer.rps && redis.p99 < peer.p99)} |`,
+    `| \`cookie\` at half the no-session throughput or better | ${round(cookie.rps / none.rps, 2)}x | ${verdict(cookie.rps >= 0.5 * none.rps)} |`,
+    '',
+    '## 2. The stores against their backends (load + save pairs per second)',
+    '',
+    '| store | pairs/s | anchor | anchor pairs/s | ratio |',
+    '|---|---:|---|---:|---:|',
+    ...stores.map((s) => `| ${s.store} | ${s.pairsPerSecond} | ${s.anchor} | ${s.anchorPairsPerSecond} | ${round(s.pairsPerSecond / s.anchorPairsPerSecond, 2)} |`),
+    '| database | n/a | pgbench single-row upsert | n/a | the `database` strategy is not built yet (issue 4) |',
+    '',
+    '## 3. `npx cdk synth`, whole process',
+    '',
+    '| app | median s | peak RSS MB |',
+    '|---|---:|---:|',
+    ...synth.map((s) => `| ${s.app} | ${s.seconds} | ${s.peakMb} |`),
+    '',
+    `Ratio ${round(synthRatio, 2)}x against the target of at most 1.3x: ${verdict(synthRatio <= 1.3)}.`,
+    '',
+    '## 4. Bundles',
+    '',
+    '| bundle | KB | gzip KB | start-up ms | measured |',
+    '|---|---:|---:|---:|---|',
+    ...bundles.map((b) => `| ${b.bundle} | ${b.kb} | ${b.gzipKb} | ${b.loadMs} | ${b.what} |`),
+    '',
+    `The whole run took ${Math.round((Date.now() - started) / 1000)} s.`,
+    '',
+  ];
+  writeFileSync(join(__dirname, 'results.md'), lines.join('\n'));
+  console.log(lines.join('\n'));
+}
+
+main().then(() => process.exit(0), (e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { SessionTier, SessionTierProps } from '../lib/session-tier';
+
+/** Properties of the {@link DemoStack}. */
+export interface DemoStackProps extends StackProps {
+  /** The tier to build, usually from `tierPropsFromContext`. */
+  readonly tier: SessionTierProps;
+}
+
+/** The demo: one `SessionTier`, and its URL as an output. */
+export class DemoStack extends Stack {
+  /** The tier. */
+  public readonly tier: SessionTier;
+
+  constructor(scope: Construct, id: string, props: DemoStackProps) {
+    super(scope, id, props);
+    this.tier = new SessionTier(this, 'Tier', props.tier);
+    new CfnOutput(this, 'Url', { value: this.tier.url, description: 'Open this to see your session' });
+    new CfnOutput(this, 'BlueTargetGroup', { value: this.tier.blue.targetGroup.targetGroupArn });
+    if (this.tier.green) {
+      new CfnOutput(this, 'GreenTargetGroup', { value: this.tier.green.targetGroup.targetGroupArn });
+      new CfnOutput(this, 'BlueWeight', { value: this.tier.routing.blueWeight, description: 'Blue\'s live weight after the last deploy' });
+      new CfnOutput(this, 'GreenWeight', { value: this.tier.routing.greenWeight, description: 'Green\'s live weight after the last deploy' });
+      new CfnOutput(this, 'DrainedAt', {
+        value: this.tier.routing.drainedAt,
+        description: 'When the color that lost traffic holds no more sticky users (last shift + target-group stickiness)',
+      });
+    }
+  }
+}

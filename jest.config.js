@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.[tj]sx?$': ['@swc/jest'],
+  },
+  // @noble/ciphers ships ES modules only; let swc turn it into CommonJS for jest.
+  transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
+  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+  snapshotSerializers: ['<rootDir>/test/helpers/mask-asset-hashes.ts'],
+  // Synthesis and real servers are slow on a 2-core machine.
+  testTimeout: 60000,
+};

@@ -1,0 +1,181 @@
+/**
+ * Every AWS call the traffic shifter makes, in one module: the listener rule
+ * it owns, the target groups' health, and the gate alarms. Each change sends
+ * the whole forward action: both target groups with their weights and the
+ * target-group stickiness, never a single-group shortcut.
+ */
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  Action, AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, DescribeTagsCommand,
+  DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Color, Weights } from '../../lib/shared/shift-plan';
+import { formatWeights, parseWeights } from './plan';
+
+const elb = new ElasticLoadBalancingV2Client({});
+const cloudwatch = new CloudWatchClient({});
+
+/** Tags on the rule that record what this resource last set, so a change by anyone else shows. */
+export const TAG_WEIGHTS = 'cdk-session-tier:weights';
+export const TAG_SHIFTED_AT = 'cdk-session-tier:shifted-at';
+
+/** The rule's forward targets, by color. */
+export interface TargetGroups {
+  readonly blue: string;
+  readonly green: string;
+}
+
+/** The rule as the shifter sees it. */
+export interface LiveRule {
+  readonly ruleArn: string;
+  /** The weights of the two expected target groups (0 for a group the rule does not name). */
+  readonly weights: Weights;
+  /** Whether the action forwards to exactly the two expected target groups. */
+  readonly forwardsToGroups: boolean;
+  /** What this resource recorded at its last change. */
+  readonly recordedWeights?: Weights;
+  /** When this resource last changed the weights, in ms since the epoch. */
+  readonly shiftedAt?: number;
+}
+
+/** The one forward action the rule carries. */
+export function forwardAction(groups: TargetGroups, weights: Weights, groupStickinessSeconds: number): Action {
+  return {
+    Type: 'forward',
+    ForwardConfig: {
+      TargetGroups: [
+        { TargetGroupArn: groups.blue, Weight: weights.blue },
+        { TargetGroupArn: groups.green, Weight: weights.green },
+      ],
+      TargetGroupStickinessConfig: groupStickinessSeconds > 0
+        ? { Enabled: true, DurationSeconds: groupStickinessSeconds }
+        : { Enabled: false },
+    },
+  };
+}
+
+function tags(weights: Weights, now: number) {
+  return [
+    { Key: TAG_WEIGHTS, Value: formatWeights(weights) },
+    { Key: TAG_SHIFTED_AT, Value: new Date(now).toISOString() },
+  ];
+}
+
+/** Fails with a clear message when a target group does not exist. */
+export async function assertTargetGroupsExist(groups: TargetGroups): Promise<void> {
+  for (const color of ['blue', 'green'] as Color[]) {
+    try {
+      await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [groups[color]] }));
+    } catch (e) {
+      if ((e as Error).name === 'TargetGroupNotFoundException') {
+        throw new Error(`${color} target group not found: ${groups[color]}; nothing was changed`);
+      }
+      throw e;
+    }
+  }
+}
+
+/** The rule at `priority` on the listener, if any. */
+export async function findRuleAt(listenerArn: string, priority: number): Promise<string | undefined> {
+  const rules: Rule[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
+    rules.push(...page.Rules ?? []);
+    marker = page.NextMarker;
+  } while (marker);
+  return rules.find((r) => r.Priority === String(priority))?.RuleArn;
+}
+
+/** Creates the catch-all rule with the given weights and records them. */
+export async function createRule(
+  listenerArn: string, priority: number, groups: TargetGroups, weights: Weights, groupStickinessSeconds: number, now: number,
+): Promise<string> {
+  const created = await elb.send(new CreateRuleCommand({
+    ListenerArn: listenerArn,
+    Priority: priority,
+    Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+    Actions: [forwardAction(groups, weights, groupStickinessSeconds)],
+    Tags: tags(weights, now),
+  }));
+  return created.Rules![0].RuleArn!;
+}
+
+/** Reads the rule's weights for `groups` and what this resource recorded; undefined when the rule is gone. */
+export async function describeRule(ruleArn: string, groups: TargetGroups): Promise<LiveRule | undefined> {
+  let rule: Rule | undefined;
+  try {
+    rule = (await elb.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }))).Rules?.[0];
+  } catch (e) {
+    if ((e as Error).name === 'RuleNotFoundException') {
+      return undefined;
+    }
+    throw e;
+  }
+  if (!rule) {
+    return undefined;
+  }
+  const forward = rule.Actions?.find((a) => a.Type === 'forward');
+  const targets = forward?.ForwardConfig?.TargetGroups
+    ?? (forward?.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
+  const weightOf = (arn: string) => targets.find((t) => t.TargetGroupArn === arn)?.Weight ?? 0;
+  const tagList = (await elb.send(new DescribeTagsCommand({ ResourceArns: [ruleArn] }))).TagDescriptions?.[0]?.Tags ?? [];
+  const tag = (key: string) => tagList.find((t) => t.Key === key)?.Value;
+  const shiftedAt = Date.parse(tag(TAG_SHIFTED_AT) ?? '');
+  return {
+    ruleArn,
+    weights: { blue: weightOf(groups.blue), green: weightOf(groups.green) },
+    forwardsToGroups: targets.length === 2
+      && targets.some((t) => t.TargetGroupArn === groups.blue) && targets.some((t) => t.TargetGroupArn === groups.green),
+    recordedWeights: parseWeights(tag(TAG_WEIGHTS)),
+    shiftedAt: Number.isNaN(shiftedAt) ? undefined : shiftedAt,
+  };
+}
+
+/** Sets the weights (the whole action) and records them on the rule. */
+export async function setWeights(
+  ruleArn: string, groups: TargetGroups, weights: Weights, groupStickinessSeconds: number, now: number,
+): Promise<void> {
+  await elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: [forwardAction(groups, weights, groupStickinessSeconds)] }));
+  await elb.send(new AddTagsCommand({ ResourceArns: [ruleArn], Tags: tags(weights, now) }));
+}
+
+/** Deletes the rule; a rule already gone is fine. */
+export async function deleteRule(ruleArn: string): Promise<void> {
+  try {
+    await elb.send(new DeleteRuleCommand({ RuleArn: ruleArn }));
+  } catch (e) {
+    if ((e as Error).name !== 'RuleNotFoundException') {
+      throw e;
+    }
+  }
+}
+
+/** The target group's targets counted by health state. */
+export async function targetStates(targetGroupArn: string): Promise<Record<string, number>> {
+  const health = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+  const states: Record<string, number> = {};
+  for (const d of health.TargetHealthDescriptions ?? []) {
+    const state = d.TargetHealth?.State ?? 'unknown';
+    states[state] = (states[state] ?? 0) + 1;
+  }
+  return states;
+}
+
+/** The names among `alarmNames` whose alarm is in ALARM. */
+export async function alarmsInAlarm(alarmNames: readonly string[]): Promise<string[]> {
+  if (alarmNames.length === 0) {
+    return [];
+  }
+  const found: string[] = [];
+  // DescribeAlarms takes at most 100 names per call.
+  for (let i = 0; i < alarmNames.length; i += 100) {
+    const page = await cloudwatch.send(new DescribeAlarmsCommand({
+      AlarmNames: alarmNames.slice(i, i + 100),
+      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+      StateValue: 'ALARM',
+    }));
+    found.push(...[...page.MetricAlarms ?? [], ...page.CompositeAlarms ?? []].map((a) => a.AlarmName!));
+  }
+  return found.sort();
+}

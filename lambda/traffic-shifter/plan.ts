@@ -1,0 +1,100 @@
+/**
+ * The traffic shifter's decisions, as pure functions: given the live weights,
+ * the plan and the gate readings, what happens next. No SDK, no clock: the
+ * handler passes `now` in, so every branch is tested without a client.
+ */
+import {
+  Color, PlanSpec, Weights, otherColor, plannedShares, sameWeights, shareOf, stepDelaySeconds, weightsFor,
+} from '../../lib/shared/shift-plan';
+
+/** What the shifter knows when it decides. */
+export interface ShiftState {
+  /** The color that should end up with all the traffic. */
+  readonly target: Color;
+  readonly plan: PlanSpec;
+  /** The weights before this deploy began (restored on a failed gate). */
+  readonly start: Weights;
+  /** The weights the rule has now. */
+  readonly live: Weights;
+  /** When this resource last changed the weights, in ms since the epoch. */
+  readonly lastShiftAt?: number;
+  /** The current time, in ms since the epoch. */
+  readonly now: number;
+}
+
+/** The next move. */
+export type Decision =
+  | { readonly action: 'done' }
+  | { readonly action: 'wait'; readonly until: number }
+  | { readonly action: 'shift'; readonly to: Weights; readonly final: boolean };
+
+/**
+ * The next step of the plan from the live weights. The first step of a deploy
+ * goes at once; each later one waits the plan's bake time or interval after
+ * the previous shift. Steps the live weights already passed are skipped, so a
+ * retried or resumed shift continues where it stands.
+ */
+export function nextStep(state: ShiftState): Decision {
+  const share = shareOf(state.target, state.live);
+  if (share >= 100 && state.live[otherColor(state.target)] === 0) {
+    return { action: 'done' };
+  }
+  const next = plannedShares(state.plan).find((s) => s > share) ?? 100;
+  if (!sameWeights(state.live, state.start) && state.lastShiftAt !== undefined) {
+    const due = state.lastShiftAt + stepDelaySeconds(state.plan) * 1000;
+    if (state.now < due) {
+      return { action: 'wait', until: due };
+    }
+  }
+  return { action: 'shift', to: weightsFor(state.target, next), final: next === 100 };
+}
+
+/** What the gates saw before a step. */
+export interface GateReadings {
+  /** The color about to receive more traffic. */
+  readonly color: Color;
+  /** Its targets by health state (`healthy`, `initial`, `unhealthy`, `draining`, `unused`, ...). */
+  readonly targetStates: Readonly<Record<string, number>>;
+  /** How many healthy targets the step needs. */
+  readonly minHealthy: number;
+  /** The gate alarms now in ALARM. */
+  readonly alarmsInAlarm: readonly string[];
+}
+
+/** Whether a step may go ahead. */
+export type GateVerdict =
+  | { readonly verdict: 'pass' }
+  | { readonly verdict: 'pending'; readonly reason: string }
+  | { readonly verdict: 'fail'; readonly reason: string };
+
+/**
+ * Pass when no gate alarm is in ALARM and the color has enough healthy
+ * targets; pending while targets are still in their initial health checks;
+ * fail otherwise, with what was seen.
+ */
+export function gateVerdict(r: GateReadings): GateVerdict {
+  if (r.alarmsInAlarm.length > 0) {
+    return { verdict: 'fail', reason: `alarm gate failed: ${r.alarmsInAlarm.join(', ')} in ALARM` };
+  }
+  const healthy = r.targetStates.healthy ?? 0;
+  if (healthy >= r.minHealthy) {
+    return { verdict: 'pass' };
+  }
+  const seen = Object.keys(r.targetStates).sort().map((state) => `${state} ${r.targetStates[state]}`).join(', ') || 'no targets';
+  const what = `${r.color} has ${healthy} healthy target${healthy === 1 ? '' : 's'}, needs at least ${r.minHealthy} (${seen})`;
+  if ((r.targetStates.initial ?? 0) > 0) {
+    return { verdict: 'pending', reason: `health gate waiting: ${what}` };
+  }
+  return { verdict: 'fail', reason: `health gate failed: ${what}` };
+}
+
+/** `blue=90,green=10`: how weights appear in tags and messages. */
+export function formatWeights(w: Weights): string {
+  return `blue=${w.blue},green=${w.green}`;
+}
+
+/** Parses {@link formatWeights}; undefined when malformed. */
+export function parseWeights(text: string | undefined): Weights | undefined {
+  const match = /^blue=(\d{1,3}),green=(\d{1,3})$/.exec(text ?? '');
+  return match ? { blue: Number(match[1]), green: Number(match[2]) } : undefined;
+}

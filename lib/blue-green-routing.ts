@@ -1,0 +1,334 @@
+import { CfnResource, CustomResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { AppFleet, FleetColor } from './app-fleet';
+import { packageFile } from './private/package-root';
+import { ProblemList } from './private/problems';
+import { SHIFT_ATTRIBUTES, SHIFT_PROPS } from './shared/shift-plan';
+import { ShiftPlan } from './shift-plan';
+import { Stickiness, StickinessType } from './stickiness';
+
+/** The rule priority the traffic shifter uses by default: the last one, so rules of your own come first. */
+export const DEFAULT_SHIFT_RULE_PRIORITY = 50_000;
+
+/** Properties of a {@link BlueGreenRouting}. */
+export interface BlueGreenRoutingProps {
+  /** The listener users reach. */
+  readonly listener: elbv2.IApplicationListener;
+
+  /** The blue fleet. */
+  readonly blue: AppFleet;
+
+  /**
+   * The green fleet. Without it the listener forwards straight to blue, the
+   * only layout where application-cookie stickiness works.
+   * @default no green fleet
+   */
+  readonly green?: AppFleet;
+
+  /**
+   * The color that should have all the traffic once the deploy is done.
+   * Change it and deploy to shift traffic by `shiftPlan`.
+   * @default 'blue'
+   */
+  readonly targetColor?: FleetColor;
+
+  /**
+   * How the traffic moves when `targetColor` changes.
+   * @default ShiftPlan.allAtOnce()
+   */
+  readonly shiftPlan?: ShiftPlan;
+
+  /**
+   * Target-group stickiness: keeps a user on the color where the session
+   * started (the `AWSALBTG` cookie), so a release does not bounce users
+   * between versions. Only `Stickiness.loadBalancerCookie(...)` or
+   * `Stickiness.none()`; it must be on when either fleet is sticky (AWS
+   * rejects target stickiness without it).
+   * @default Stickiness.loadBalancerCookie(Duration.days(1))
+   */
+  readonly groupStickiness?: Stickiness;
+
+  /**
+   * Healthy targets the target color needs before each step.
+   * @default the target fleet's minCapacity
+   */
+  readonly minHealthyTargets?: number;
+
+  /**
+   * Alarms that stop the shift: any of them in ALARM before a step restores
+   * the weights from before the deploy and fails it.
+   * @default no alarm gates
+   */
+  readonly gateAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * Priority of the listener rule the traffic shifter owns (1 to 50000).
+   * @default 50000 (evaluated after any rule of your own)
+   */
+  readonly rulePriority?: number;
+
+  /**
+   * How often the traffic shifter checks its gates and takes a due step.
+   * @default Duration.seconds(30)
+   */
+  readonly checkInterval?: Duration;
+}
+
+/**
+ * The routing between the blue and green fleets.
+ *
+ * With two fleets, a weighted forward rule with target-group stickiness sends
+ * users to blue or green. That rule is created, changed and deleted only by a
+ * custom resource (the traffic shifter Lambda), never by CloudFormation
+ * directly, so no later deploy can reset the live weights (aws/aws-cdk#36649).
+ * Changing `targetColor` and deploying moves traffic by `shiftPlan` in
+ * health-checked steps; a failed gate restores the weights and fails the
+ * deploy, so CloudFormation rolls back. The listener's own default action
+ * forwards to blue and serves only while the rule does not exist.
+ *
+ * With one fleet, the listener forwards straight to it.
+ */
+export class BlueGreenRouting extends Construct {
+  /** The color the deploy moves all traffic to. */
+  public readonly targetColor: FleetColor;
+  /** Target-group stickiness between the colors; `none` with one fleet. */
+  public readonly groupStickiness: Stickiness;
+  /** The traffic shifter custom resource, with two fleets. */
+  public readonly trafficShift?: CustomResource;
+  /** The provider (onEvent and isComplete functions), with two fleets. */
+  public readonly provider?: cr.Provider;
+
+  constructor(scope: Construct, id: string, props: BlueGreenRoutingProps) {
+    super(scope, id);
+    const { blue, green, listener } = props;
+    this.targetColor = props.targetColor ?? 'blue';
+    this.groupStickiness = green
+      ? props.groupStickiness ?? Stickiness.loadBalancerCookie(Duration.days(1))
+      : Stickiness.none();
+    validateRouting(this, props, this.groupStickiness);
+
+    // The fallback the listener serves only while the shifter's rule does not exist.
+    listener.addAction('Default', { action: elbv2.ListenerAction.forward([blue.targetGroup]) });
+    if (!green) {
+      return;
+    }
+    // Associates green with the load balancer (security group rules, metrics, scaling label) without an action.
+    green.targetGroup.registerListener(listener, this);
+
+    const plan = props.shiftPlan ?? ShiftPlan.allAtOnce();
+    const checkInterval = props.checkInterval ?? Duration.seconds(30);
+    const onEvent = this.handler('OnEvent', 'onEvent', Duration.minutes(1));
+    const isComplete = this.handler('IsComplete', 'isComplete', Duration.minutes(1));
+    this.grantShift(listener, props.gateAlarms ?? [], [onEvent, isComplete]);
+
+    this.provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: checkInterval,
+      // The plan, plus time for instances to pass their first health checks.
+      totalTimeout: Duration.seconds(Math.min(7200, plan.duration.toSeconds() + 1800)),
+      logGroup: new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+      disableWaiterStateMachineLogging: false,
+      waiterStateMachineLogOptions: {
+        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    acknowledgeProvider(this.provider, [onEvent, isComplete]);
+
+    const targetFleet = this.targetColor === 'blue' ? blue : green;
+    this.trafficShift = new CustomResource(this, 'TrafficShift', {
+      serviceToken: this.provider.serviceToken,
+      resourceType: 'Custom::BlueGreenTrafficShift',
+      properties: {
+        [SHIFT_PROPS.LISTENER_ARN]: listener.listenerArn,
+        [SHIFT_PROPS.BLUE_TARGET_GROUP_ARN]: blue.targetGroup.targetGroupArn,
+        [SHIFT_PROPS.GREEN_TARGET_GROUP_ARN]: green.targetGroup.targetGroupArn,
+        [SHIFT_PROPS.TARGET_COLOR]: this.targetColor,
+        [SHIFT_PROPS.PLAN]: plan.toString(),
+        [SHIFT_PROPS.GROUP_STICKINESS_SECONDS]: String(this.groupStickiness.duration?.toSeconds() ?? 0),
+        [SHIFT_PROPS.MIN_HEALTHY_TARGETS]: String(props.minHealthyTargets ?? targetFleet.minCapacity),
+        [SHIFT_PROPS.ALARM_NAMES]: (props.gateAlarms ?? []).map((a) => a.alarmName),
+        [SHIFT_PROPS.RULE_PRIORITY]: String(props.rulePriority ?? DEFAULT_SHIFT_RULE_PRIORITY),
+      },
+    });
+    // Shift only to instances that exist and have signalled that the app answers.
+    this.trafficShift.node.addDependency(blue.autoScalingGroup, green.autoScalingGroup, listener);
+  }
+
+  /** Blue's live weight once the deploy is done (an attribute of the traffic shift). */
+  public get blueWeight(): string {
+    return this.attribute(SHIFT_ATTRIBUTES.BLUE_WEIGHT);
+  }
+
+  /** Green's live weight once the deploy is done. */
+  public get greenWeight(): string {
+    return this.attribute(SHIFT_ATTRIBUTES.GREEN_WEIGHT);
+  }
+
+  /**
+   * When the color that lost traffic holds no more sticky users: the last
+   * shift plus the target-group stickiness duration (ISO 8601).
+   */
+  public get drainedAt(): string {
+    return this.attribute(SHIFT_ATTRIBUTES.DRAINED_AT);
+  }
+
+  private attribute(name: string): string {
+    if (!this.trafficShift) {
+      throw new Error(`${name}: only a routing between two fleets has a traffic shift; add a green fleet`);
+    }
+    return this.trafficShift.getAttString(name);
+  }
+
+  private handler(id: string, handler: string, timeout: Duration): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
+    // Its own role with write access to its own log group: no managed policy.
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Blue/green traffic shifter (${handler}): the listener rule it owns, target health, gate alarms`,
+    });
+    logGroup.grantWrite(role);
+    const fn = new nodejs.NodejsFunction(this, id, {
+      entry: packageFile('lambda', 'traffic-shifter', 'index.ts'),
+      handler,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout,
+      description: `Blue/green traffic shifter: ${handler}`,
+      logGroup,
+      role,
+      bundling: {
+        // Our pinned SDK clients, not the runtime's: the requests tested are the ones sent.
+        bundleAwsSDK: true,
+        minify: true,
+        sourceMap: false,
+        forceDockerBundling: false,
+      },
+    });
+    return fn;
+  }
+
+  private grantShift(listener: elbv2.IApplicationListener, alarms: cloudwatch.IAlarm[], grantees: iam.IGrantable[]): void {
+    // listener ARN: arn:...:listener/app/<lb>/<lb-id>/<listener-id>; its rules: arn:...:listener-rule/app/<lb>/<lb-id>/<listener-id>/<rule-id>
+    const parts = Fn.split(':listener/', listener.listenerArn, 2);
+    const rulesOfListener = Fn.join('', [Fn.select(0, parts), ':listener-rule/', Fn.select(1, parts), '/*']);
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'CreateTheRuleOnThisListener',
+        actions: ['elasticloadbalancing:CreateRule'],
+        resources: [listener.listenerArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ChangeOnlyRulesOfThisListener',
+        actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:AddTags'],
+        resources: [rulesOfListener],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DescribeCallsTakeNoResource',
+        actions: [
+          'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:DescribeTags',
+          'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeTargetHealth',
+          ...alarms.length > 0 ? ['cloudwatch:DescribeAlarms'] : [],
+        ],
+        resources: ['*'],
+      }),
+    ];
+    // cdk-nag names a finding by the resource as it renders the template: the parts of the Fn::Join, objects as JSON.
+    const renderedRules = (Stack.of(this).resolve(rulesOfListener)['Fn::Join'][1] as unknown[])
+      .map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+    for (const grantee of grantees) {
+      for (const statement of statements) {
+        grantee.grantPrincipal.addToPrincipalPolicy(statement);
+      }
+      const role = grantee.grantPrincipal;
+      if (role instanceof Construct) {
+        Validations.of(role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'DescribeRules, DescribeTags, DescribeTargetGroups, DescribeTargetHealth and DescribeAlarms support no resource-level permissions: AWS requires "*". They only read.',
+        });
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${renderedRules}]`,
+          reason: 'The rules of this one listener only: the rule the shifter owns gets its ARN at deploy time, so the policy names the listener\'s rule prefix, never another listener\'s.',
+        });
+      }
+    }
+  }
+}
+
+/** The provider framework's own functions: acknowledged where its design leaves no choice. */
+function acknowledgeProvider(provider: cr.Provider, handlers: lambda.IFunction[]): void {
+  const stack = Stack.of(provider);
+  for (const fn of [...handlers, ...provider.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function)]) {
+    Validations.of(provider).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnResource)}.Arn>:*]`,
+      reason: 'The provider framework invokes its handlers and its own functions by ARN including their versions (<arn>:*), as CDK grants lambda:InvokeFunction; no other function.',
+    });
+  }
+  Validations.of(provider).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'Step Functions log delivery (logs:CreateLogDelivery, PutResourcePolicy and the like) supports no resource-level permissions; CDK grants these to the waiter state machine so it can log to its log group.',
+  });
+  Validations.of(provider).acknowledge({
+    id: 'AwsSolutions-SF2',
+    reason: 'The waiter state machine is the CDK provider framework\'s polling loop; it has no tracing option, and it logs every event (level ALL, without execution data) to its log group.',
+  });
+  Validations.of(provider).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: 'The CDK provider framework\'s own functions use the AWS-maintained basic execution role to write their logs; it grants nothing else.',
+  });
+}
+
+function validateRouting(scope: Construct, props: BlueGreenRoutingProps, groupStickiness: Stickiness): void {
+  const problems = new ProblemList();
+  const { green } = props;
+  const targetColor = props.targetColor ?? 'blue';
+
+  problems.check(!['blue', 'green'].includes(targetColor), () => `targetColor: must be blue or green, got ${JSON.stringify(targetColor)}`);
+  if (props.rulePriority !== undefined) {
+    problems.check(!Token.isUnresolved(props.rulePriority) && (!Number.isInteger(props.rulePriority) || props.rulePriority < 1 || props.rulePriority > 50_000),
+      () => `rulePriority: must be a whole number from 1 to 50000, got ${props.rulePriority}`);
+  }
+  if (props.minHealthyTargets !== undefined) {
+    problems.check(!Number.isInteger(props.minHealthyTargets) || props.minHealthyTargets < 0,
+      () => `minHealthyTargets: must be a whole number of at least 0, got ${props.minHealthyTargets}`);
+  }
+  if (props.checkInterval !== undefined) {
+    const seconds = props.checkInterval.toSeconds({ integral: false });
+    problems.check(!Number.isInteger(seconds) || seconds < 10 || seconds > 300,
+      () => `checkInterval: must be whole seconds from 10 to 300, got ${props.checkInterval!.toHumanString()}`);
+  }
+
+  if (!green) {
+    problems.check(targetColor === 'green',
+      () => 'targetColor: there is no green fleet to shift to, got green; add a green fleet or target blue');
+    problems.check(props.groupStickiness !== undefined && props.groupStickiness.enabled,
+      () => `groupStickiness: target-group stickiness needs two fleets, got ${props.groupStickiness}; add a green fleet or remove groupStickiness`);
+    problems.throwIfAny(scope);
+    return;
+  }
+
+  problems.check(groupStickiness.type === StickinessType.APPLICATION_COOKIE,
+    () => `groupStickiness: target-group stickiness always uses the load balancer's AWSALBTG cookie, got ${groupStickiness}; use Stickiness.loadBalancerCookie(duration) or Stickiness.none()`);
+  for (const fleet of [props.blue, green]) {
+    problems.check(fleet.stickiness.type === StickinessType.APPLICATION_COOKIE,
+      () => `stickiness: the ${fleet.color} fleet uses ${fleet.stickiness}, but AWS does not support application-cookie stickiness with weighted blue/green routing; ` +
+        'use Stickiness.loadBalancerCookie(duration), or run a single fleet');
+    problems.check(fleet.stickiness.enabled && !groupStickiness.enabled,
+      () => `groupStickiness: must be on while the ${fleet.color} fleet is sticky (${fleet.stickiness}), got none; AWS rejects target stickiness without target-group stickiness. ` +
+        'Use Stickiness.loadBalancerCookie(duration) for groupStickiness, or Stickiness.none() for the fleet');
+  }
+  problems.throwIfAny(scope);
+}

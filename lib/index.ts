@@ -1,0 +1,12 @@
+export * from './errors';
+export * from './stickiness';
+export * from './session-strategy';
+export * from './app-fleet';
+export * from './shift-plan';
+export * from './blue-green-routing';
+export * from './redis-session-cache';
+export * from './session-file-system';
+export * from './session-tier';
+export * from './session-dashboard';
+export { APP_ENV, SESSION_STRATEGIES, HEALTH_CHECK_PATH, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME } from './shared/app-env';
+export type { SessionStrategyName } from './shared/app-env';

@@ -1,0 +1,269 @@
+import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ProblemList } from './private/problems';
+
+/** The engines an ElastiCache replication group runs. */
+export enum CacheEngine {
+  /** Valkey, the open-source fork of Redis OSS that ElastiCache prices lower. */
+  VALKEY = 'valkey',
+  /** Redis OSS. */
+  REDIS = 'redis',
+}
+
+/** Properties of a {@link RedisSessionCache}. */
+export interface RedisSessionCacheProps {
+  /** The VPC. */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * Subnets for the nodes: private ones in at least two Availability Zones.
+   * @default { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The engine.
+   * @default CacheEngine.VALKEY
+   */
+  readonly engine?: CacheEngine;
+
+  /**
+   * The engine version.
+   * @default '8.0' for Valkey, '7.1' for Redis OSS
+   */
+  readonly engineVersion?: string;
+
+  /**
+   * The node type.
+   * @default 'cache.t4g.small'
+   */
+  readonly cacheNodeType?: string;
+
+  /**
+   * Nodes in all: one primary and `nodes - 1` replicas, 2 to 6.
+   * @default 2
+   */
+  readonly nodes?: number;
+
+  /**
+   * Keep a replica in another Availability Zone and fail over to it
+   * automatically. Needs at least one replica.
+   * @default true
+   */
+  readonly multiAz?: boolean;
+
+  /**
+   * Encrypt traffic between clients and nodes with TLS.
+   * @default true
+   */
+  readonly transitEncryption?: boolean;
+
+  /**
+   * Require an AUTH token, generated in Secrets Manager. Needs transit encryption.
+   * @default true
+   */
+  readonly authToken?: boolean;
+
+  /**
+   * Key for encryption at rest (always on).
+   * @default the AWS managed key for ElastiCache
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Port the nodes listen on; not the default 6379, so scanners looking for
+   * open Redis find nothing.
+   * @default 6380
+   */
+  readonly port?: number;
+
+  /**
+   * Days of daily snapshots kept (0 turns snapshots off).
+   * @default 7
+   */
+  readonly snapshotRetentionDays?: number;
+
+  /**
+   * What happens to the data when the cache leaves the stack.
+   * @default RemovalPolicy.SNAPSHOT
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A Multi-AZ ElastiCache replication group (Valkey or Redis OSS) for sessions.
+ *
+ * aws-cdk-lib has no L2 for replication groups; this is ours, on
+ * `CfnReplicationGroup`, shaped like one: cluster mode disabled, a primary and
+ * at least one replica in different Availability Zones with automatic
+ * failover, encryption in transit and at rest, an AUTH token generated in
+ * Secrets Manager (only a dynamic reference reaches the template), a
+ * non-default port, daily snapshots, its own subnet group and security group.
+ * Nothing may connect until you allow it (`cache.connections.allowDefaultPortFrom(fleet)`).
+ */
+export class RedisSessionCache extends Construct implements ec2.IConnectable {
+  /** The replication group. */
+  public readonly replicationGroup: elasticache.CfnReplicationGroup;
+  /** The cache's security group rules; the default port is the cache's. */
+  public readonly connections: ec2.Connections;
+  /** The engine. */
+  public readonly engine: CacheEngine;
+  /** The port the nodes listen on. */
+  public readonly port: number;
+  /** Address of the primary, for writes. */
+  public readonly primaryEndpoint: string;
+  /** Address that spreads reads over the replicas. */
+  public readonly readerEndpoint: string;
+  /** Whether clients must use TLS. */
+  public readonly transitEncryption: boolean;
+  /** The AUTH token, when one is required. */
+  public readonly authTokenSecret?: secretsmanager.ISecret;
+  /** The replication group's id (its node ids are `<id>-001`, `<id>-002`, ...). */
+  public readonly replicationGroupId: string;
+  /** How many nodes the group has. */
+  public readonly nodes: number;
+
+  constructor(scope: Construct, id: string, props: RedisSessionCacheProps) {
+    super(scope, id);
+    this.engine = props.engine ?? CacheEngine.VALKEY;
+    this.port = props.port ?? 6380;
+    this.nodes = props.nodes ?? 2;
+    this.transitEncryption = props.transitEncryption ?? true;
+    const multiAz = props.multiAz ?? true;
+    const useAuth = props.authToken ?? true;
+    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    validateCacheProps(this, props, { nodes: this.nodes, multiAz, useAuth, transitEncryption: this.transitEncryption, port: this.port });
+
+    const subnets = props.vpc.selectSubnets(vpcSubnets);
+    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
+      description: 'Private subnets of the session cache',
+      subnetIds: subnets.subnetIds,
+    });
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Session cache: reachable only from what it is opened to',
+      allowAllOutbound: false,
+    });
+    this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(this.port) });
+
+    if (useAuth) {
+      this.authTokenSecret = new secretsmanager.Secret(this, 'AuthToken', {
+        description: 'AUTH token of the session cache',
+        // ElastiCache takes 16 to 128 printable characters without / " @ or space: letters and digits are safe.
+        generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      });
+      Validations.of(this.authTokenSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'Rotating an ElastiCache AUTH token needs a ModifyReplicationGroup call with the ROTATE strategy and a client restart; a generic Secrets Manager rotation would lock the app out. Rotate by hand as the ElastiCache guide describes.',
+      });
+    }
+
+    this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {
+      replicationGroupDescription: 'Session store of the session tier',
+      engine: this.engine,
+      engineVersion: props.engineVersion ?? (this.engine === CacheEngine.VALKEY ? '8.0' : '7.1'),
+      cacheNodeType: props.cacheNodeType ?? 'cache.t4g.small',
+      clusterMode: 'disabled',
+      numCacheClusters: this.nodes,
+      multiAzEnabled: multiAz,
+      automaticFailoverEnabled: multiAz || this.nodes > 1,
+      preferredCacheClusterAZs: Token.isUnresolved(subnets.availabilityZones) ? undefined
+        : Array.from({ length: this.nodes }, (_, i) => subnets.availabilityZones[i % subnets.availabilityZones.length]),
+      transitEncryptionEnabled: this.transitEncryption,
+      atRestEncryptionEnabled: true,
+      kmsKeyId: props.encryptionKey?.keyArn,
+      authToken: this.authTokenSecret?.secretValue.unsafeUnwrap(),
+      port: this.port,
+      cacheSubnetGroupName: subnetGroup.ref,
+      securityGroupIds: [securityGroup.securityGroupId],
+      snapshotRetentionLimit: props.snapshotRetentionDays ?? 7,
+      snapshotWindow: '03:00-04:00',
+      preferredMaintenanceWindow: 'sun:05:00-sun:06:00',
+      autoMinorVersionUpgrade: true,
+    });
+    this.replicationGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.SNAPSHOT);
+    this.replicationGroupId = this.replicationGroup.ref;
+    this.primaryEndpoint = this.replicationGroup.attrPrimaryEndPointAddress;
+    this.readerEndpoint = this.replicationGroup.attrReaderEndPointAddress;
+  }
+
+  /** Lets `grantee` read the AUTH token; no-op grant when there is none. */
+  public grantReadAuthToken(grantee: iam.IGrantable): iam.Grant {
+    return this.authTokenSecret
+      ? this.authTokenSecret.grantRead(grantee)
+      : iam.Grant.drop(grantee, 'read the AUTH token of a cache without one');
+  }
+
+  /**
+   * A metric of one node (ElastiCache reports per node).
+   * @param node 1 for the node created as primary, 2 and up for the replicas
+   */
+  public metric(metricName: string, node = 1, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ElastiCache',
+      metricName,
+      dimensionsMap: { CacheClusterId: `${this.replicationGroupId}-${String(node).padStart(3, '0')}` },
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /** CPU of the engine thread, in percent. */
+  public metricEngineCpu(node = 1, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('EngineCPUUtilization', node, { statistic: 'Average', ...props });
+  }
+
+  /** Memory in use, as a percentage of what the engine may use. */
+  public metricMemory(node = 1, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DatabaseMemoryUsagePercentage', node, { statistic: 'Maximum', ...props });
+  }
+
+  /** Keys evicted for lack of memory (sessions lost). */
+  public metricEvictions(node = 1, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('Evictions', node, { statistic: 'Sum', ...props });
+  }
+
+  /** Client connections. */
+  public metricConnections(node = 1, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('CurrConnections', node, { statistic: 'Maximum', ...props });
+  }
+
+  /** How far a replica is behind the primary, in seconds. */
+  public metricReplicationLag(node = 2, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ReplicationLag', node, { statistic: 'Maximum', ...props });
+  }
+}
+
+interface ResolvedCacheProps {
+  readonly nodes: number;
+  readonly multiAz: boolean;
+  readonly useAuth: boolean;
+  readonly transitEncryption: boolean;
+  readonly port: number;
+}
+
+function validateCacheProps(scope: Construct, props: RedisSessionCacheProps, r: ResolvedCacheProps): void {
+  const problems = new ProblemList();
+  problems.check(!Number.isInteger(r.nodes) || r.nodes < 2 || r.nodes > 6,
+    () => `nodes: must be a whole number from 2 to 6 (a primary and 1 to 5 replicas), got ${r.nodes}`);
+  problems.check(r.multiAz && r.nodes < 2,
+    () => `multiAz: needs a replica to fail over to, got nodes ${r.nodes}; use nodes 2 or more`);
+  problems.check(r.useAuth && !r.transitEncryption,
+    () => 'authToken: ElastiCache accepts an AUTH token only with transit encryption, got transitEncryption false; turn transitEncryption on or authToken off');
+  problems.check(!Number.isInteger(r.port) || r.port < 1024 || r.port > 65535,
+    () => `port: must be a whole number from 1024 to 65535, got ${r.port}`);
+  if (props.snapshotRetentionDays !== undefined) {
+    problems.check(!Number.isInteger(props.snapshotRetentionDays) || props.snapshotRetentionDays < 0 || props.snapshotRetentionDays > 35,
+      () => `snapshotRetentionDays: must be a whole number from 0 to 35, got ${props.snapshotRetentionDays}`);
+  }
+  const azs = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).availabilityZones;
+  problems.check(r.multiAz && azs.length < 2,
+    () => `vpcSubnets: Multi-AZ needs subnets in two or more Availability Zones, got ${azs.length}`);
+  problems.throwIfAny(scope);
+}

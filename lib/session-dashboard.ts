@@ -1,0 +1,307 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { AppFleet, FleetColor } from './app-fleet';
+import { ProblemList } from './private/problems';
+import { RedisSessionCache } from './redis-session-cache';
+import { SessionFileSystem } from './session-file-system';
+import { APP_METRICS_NAMESPACE } from './shared/app-env';
+
+/** Thresholds of the alarms a {@link SessionDashboard} creates. */
+export interface SessionAlarmThresholds {
+  /**
+   * Unhealthy targets of a color, in each of 3 consecutive minutes.
+   * @default 1
+   */
+  readonly unhealthyHosts?: number;
+  /**
+   * Share of a color's requests its targets answer with a 5xx, in percent, over 5 minutes (0 to 100).
+   * @default 5
+   */
+  readonly http5xxPercent?: number;
+  /**
+   * p99 of a color's target response time over 5 minutes.
+   * @default Duration.seconds(1)
+   */
+  readonly latencyP99?: Duration;
+  /**
+   * Failed session-store calls of a color's app in 5 minutes.
+   * @default 10
+   */
+  readonly storeErrors?: number;
+  /**
+   * Memory the cache's primary uses, in percent of what it may use (0 to 100).
+   * @default 80
+   */
+  readonly cacheMemoryPercent?: number;
+  /**
+   * Keys the cache evicts in 5 minutes; each is a lost session.
+   * @default 1
+   */
+  readonly cacheEvictions?: number;
+  /**
+   * How far the cache's first replica is behind the primary.
+   * @default Duration.seconds(10)
+   */
+  readonly cacheReplicationLag?: Duration;
+  /**
+   * The file system's use of its I/O limit, in percent (0 to 100).
+   * @default 90
+   */
+  readonly fileSystemIoLimitPercent?: number;
+}
+
+/** Properties of a {@link SessionDashboard}. */
+export interface SessionDashboardProps {
+  /** The load balancer in front of the fleets. */
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The fleets, one per color. */
+  readonly fleets: AppFleet[];
+  /**
+   * The Redis cache the fleets use, if any.
+   * @default no cache widgets or alarms
+   */
+  readonly sessionCache?: RedisSessionCache;
+  /**
+   * The file system the fleets use, if any.
+   * @default no file-system widgets or alarms
+   */
+  readonly sessionFileSystem?: SessionFileSystem;
+  /** Alarm thresholds. @default the defaults of each {@link SessionAlarmThresholds} field */
+  readonly thresholds?: SessionAlarmThresholds;
+  /**
+   * Where alarms and their recoveries are sent.
+   * @default a new topic, encrypted with a customer managed key (rotated) that CloudWatch may use, TLS only
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * The dashboard's name.
+   * @default a name CloudFormation generates
+   */
+  readonly dashboardName?: string;
+}
+
+/**
+ * A CloudWatch dashboard of session health, and the alarms that page on it
+ * and gate traffic shifts: per color, the load balancer's view (requests, 5xx,
+ * latency, healthy hosts, requests per target) and the app's own (sessions
+ * created, loaded, saved, rejected, their size and age, store latency and
+ * errors); per store, its health.
+ */
+export class SessionDashboard extends Construct {
+  /** The dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+  /** Where the alarms notify. */
+  public readonly alarmTopic: sns.ITopic;
+  /** Every alarm. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  private readonly colorAlarms = new Map<FleetColor, cloudwatch.Alarm[]>();
+  private readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+
+  constructor(scope: Construct, id: string, props: SessionDashboardProps) {
+    super(scope, id);
+    const t = resolveThresholds(this, props.thresholds);
+    this.loadBalancer = props.loadBalancer;
+    this.alarmTopic = props.alarmTopic ?? this.createTopic();
+    const fleets = props.fleets;
+
+    for (const fleet of fleets) {
+      const name = capitalize(fleet.color);
+      this.colorAlarms.set(fleet.color, [
+        this.alarm(`${name}UnhealthyHosts`, `${fleet.color}: ${t.unhealthyHosts} or more unhealthy targets for 3 minutes`,
+          this.tgMetric(fleet, 'UnHealthyHostCount', 'Maximum', Duration.minutes(1)), t.unhealthyHosts, 3,
+          cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD),
+        this.alarm(`${name}Http5xxRate`, `${fleet.color}: more than ${t.http5xxPercent} % of requests answered 5xx by the targets over 5 minutes`,
+          this.http5xxRate(fleet), t.http5xxPercent, 1, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD),
+        this.alarm(`${name}LatencyP99`, `${fleet.color}: target response time p99 above ${t.latencyP99.toHumanString()} over 5 minutes`,
+          this.tgMetric(fleet, 'TargetResponseTime', 'p99', Duration.minutes(5)), t.latencyP99.toMilliseconds() / 1000, 1,
+          cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD),
+        this.alarm(`${name}StoreErrors`, `${fleet.color}: ${t.storeErrors} or more failed session-store calls in 5 minutes`,
+          appMetric('StoreErrors', fleet.color, 'Sum', Duration.minutes(5)), t.storeErrors, 1,
+          cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD),
+      ]);
+    }
+    const cache = props.sessionCache;
+    if (cache) {
+      this.alarm('CacheMemory', `session cache: primary memory above ${t.cacheMemoryPercent} %`,
+        cache.metricMemory(1, { period: Duration.minutes(5) }), t.cacheMemoryPercent, 1, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
+      this.alarm('CacheEvictions', `session cache: ${t.cacheEvictions} or more keys evicted in 5 minutes (sessions lost)`,
+        cache.metricEvictions(1, { period: Duration.minutes(5) }), t.cacheEvictions, 1, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD);
+      this.alarm('CacheReplicationLag', `session cache: replica more than ${t.cacheReplicationLag.toHumanString()} behind for 3 minutes`,
+        cache.metricReplicationLag(2, { period: Duration.minutes(1) }), t.cacheReplicationLag.toMilliseconds() / 1000, 3,
+        cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
+    }
+    const files = props.sessionFileSystem;
+    if (files) {
+      this.alarm('FileSystemIoLimit', `session files: above ${t.fileSystemIoLimitPercent} % of the I/O limit for 15 minutes`,
+        files.metricPercentIoLimit({ period: Duration.minutes(5) }), t.fileSystemIoLimitPercent, 3,
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD);
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Resource', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));
+    const perColor = (title: string, metric: (fleet: AppFleet) => cloudwatch.Metric, unit = '') =>
+      new cloudwatch.GraphWidget({
+        title: unit ? `${title} (${unit})` : title,
+        left: fleets.map((f) => metric(f).with({ label: f.color, color: f.color === 'blue' ? cloudwatch.Color.BLUE : cloudwatch.Color.GREEN })),
+        width: 8,
+        height: 6,
+      });
+    this.dashboard.addWidgets(
+      perColor('Requests', (f) => this.tgMetric(f, 'RequestCount', 'Sum', Duration.minutes(1))),
+      perColor('Target 5xx', (f) => this.tgMetric(f, 'HTTPCode_Target_5XX_Count', 'Sum', Duration.minutes(1))),
+      perColor('Target response time p99', (f) => this.tgMetric(f, 'TargetResponseTime', 'p99', Duration.minutes(1)), 'seconds'),
+    );
+    this.dashboard.addWidgets(
+      perColor('Healthy targets', (f) => this.tgMetric(f, 'HealthyHostCount', 'Minimum', Duration.minutes(1))),
+      perColor('Requests per target (the spread stickiness causes)', (f) => new cloudwatch.Metric({
+        namespace: 'AWS/ApplicationELB', metricName: 'RequestCountPerTarget', statistic: 'Sum', period: Duration.minutes(1),
+        dimensionsMap: { TargetGroup: f.targetGroup.targetGroupFullName },
+      })),
+      perColor('Instances in service', (f) => new cloudwatch.Metric({
+        namespace: 'AWS/AutoScaling', metricName: 'GroupInServiceInstances', statistic: 'Minimum', period: Duration.minutes(1),
+        dimensionsMap: { AutoScalingGroupName: f.autoScalingGroup.autoScalingGroupName },
+      })),
+    );
+    this.dashboard.addWidgets(
+      perColor('Sessions created', (f) => appMetric('SessionsCreated', f.color, 'Sum', Duration.minutes(1))),
+      perColor('Sessions saved', (f) => appMetric('SessionsSaved', f.color, 'Sum', Duration.minutes(1))),
+      perColor('Sessions rejected (tampered, malformed)', (f) => appMetric('SessionsRejected', f.color, 'Sum', Duration.minutes(1))),
+    );
+    this.dashboard.addWidgets(
+      perColor('Session age p50', (f) => appMetric('SessionAge', f.color, 'p50', Duration.minutes(5)), 'seconds'),
+      perColor('Session size p99', (f) => appMetric('SessionSize', f.color, 'p99', Duration.minutes(5)), 'bytes'),
+      perColor('Store latency p99', (f) => appMetric('StoreLatency', f.color, 'p99', Duration.minutes(1)), 'ms'),
+    );
+    this.dashboard.addWidgets(
+      perColor('Store latency p50', (f) => appMetric('StoreLatency', f.color, 'p50', Duration.minutes(1)), 'ms'),
+      perColor('Store errors', (f) => appMetric('StoreErrors', f.color, 'Sum', Duration.minutes(1))),
+      perColor('Write conflicts', (f) => appMetric('WriteConflicts', f.color, 'Sum', Duration.minutes(1))),
+    );
+    if (cache) {
+      const graph = (title: string, metric: cloudwatch.IMetric) => new cloudwatch.GraphWidget({ title, left: [metric], width: 8, height: 6 });
+      this.dashboard.addWidgets(
+        graph('Cache engine CPU (%)', cache.metricEngineCpu()),
+        graph('Cache memory (%)', cache.metricMemory()),
+        graph('Cache evictions', cache.metricEvictions()),
+      );
+      this.dashboard.addWidgets(
+        graph('Cache connections', cache.metricConnections()),
+        graph('Cache replication lag (seconds)', cache.metricReplicationLag()),
+      );
+    }
+    if (files) {
+      const graph = (title: string, metric: cloudwatch.IMetric) => new cloudwatch.GraphWidget({ title, left: [metric], width: 8, height: 6 });
+      this.dashboard.addWidgets(
+        graph('File system throughput (bytes)', files.metricThroughput({ period: Duration.minutes(1) })),
+        graph('File system I/O limit (%)', files.metricPercentIoLimit({ period: Duration.minutes(1) })),
+        graph('File system burst credits', files.metricBurstCreditBalance({ period: Duration.minutes(5) })),
+      );
+    }
+  }
+
+  /**
+   * The alarms that say a color is unwell: unhealthy targets, 5xx rate,
+   * latency and store errors. `SessionTier` gates each traffic-shift step on
+   * those of the color traffic moves to.
+   */
+  public alarmsFor(color: FleetColor): cloudwatch.IAlarm[] {
+    return [...this.colorAlarms.get(color) ?? []];
+  }
+
+  private alarm(id: string, description: string, metric: cloudwatch.IMetric, threshold: number, evaluationPeriods: number,
+    comparisonOperator: cloudwatch.ComparisonOperator): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods,
+      datapointsToAlarm: evaluationPeriods,
+      comparisonOperator,
+      // No data is no traffic, or a store not in use yet: not a reason to page or to stop a release.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.alarmTopic));
+    alarm.addOkAction(new actions.SnsAction(this.alarmTopic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  /** A metric of the load balancer for one fleet's target group (built by hand: the green group reaches the listener through the shifter's rule, which CDK does not see). */
+  private tgMetric(fleet: AppFleet, metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ApplicationELB',
+      metricName,
+      statistic,
+      period,
+      dimensionsMap: { LoadBalancer: this.loadBalancer.loadBalancerFullName, TargetGroup: fleet.targetGroup.targetGroupFullName },
+    });
+  }
+
+  private http5xxRate(fleet: AppFleet): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)',
+      usingMetrics: {
+        requests: this.tgMetric(fleet, 'RequestCount', 'Sum', Duration.minutes(5)),
+        errors: this.tgMetric(fleet, 'HTTPCode_Target_5XX_Count', 'Sum', Duration.minutes(5)),
+      },
+      label: `${fleet.color} 5xx %`,
+      period: Duration.minutes(5),
+    });
+  }
+
+  private createTopic(): sns.Topic {
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the session tier alarm topic; CloudWatch may use it to publish alarms',
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarms can publish only to topics whose key lets CloudWatch use it (the AWS managed key does not).
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    return new sns.Topic(this, 'AlarmTopic', { displayName: 'Session tier alarms', masterKey: key, enforceSSL: true });
+  }
+}
+
+/** A metric the sample app publishes, by color. */
+function appMetric(metricName: string, color: FleetColor, statistic: string, period: Duration): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace: APP_METRICS_NAMESPACE, metricName, statistic, period, dimensionsMap: { Color: color } });
+}
+
+function capitalize(text: string): string {
+  return text[0].toUpperCase() + text.slice(1);
+}
+
+type Resolved = Required<SessionAlarmThresholds>;
+
+function resolveThresholds(scope: Construct, given: SessionAlarmThresholds = {}): Resolved {
+  const t: Resolved = {
+    unhealthyHosts: given.unhealthyHosts ?? 1,
+    http5xxPercent: given.http5xxPercent ?? 5,
+    latencyP99: given.latencyP99 ?? Duration.seconds(1),
+    storeErrors: given.storeErrors ?? 10,
+    cacheMemoryPercent: given.cacheMemoryPercent ?? 80,
+    cacheEvictions: given.cacheEvictions ?? 1,
+    cacheReplicationLag: given.cacheReplicationLag ?? Duration.seconds(10),
+    fileSystemIoLimitPercent: given.fileSystemIoLimitPercent ?? 90,
+  };
+  const problems = new ProblemList();
+  for (const name of ['http5xxPercent', 'cacheMemoryPercent', 'fileSystemIoLimitPercent'] as const) {
+    problems.check(!(t[name] > 0 && t[name] <= 100), () => `thresholds.${name}: must be a percentage above 0 and at most 100, got ${t[name]}`);
+  }
+  for (const name of ['unhealthyHosts', 'storeErrors', 'cacheEvictions'] as const) {
+    problems.check(!Number.isInteger(t[name]) || t[name] < 1, () => `thresholds.${name}: must be a whole number of at least 1, got ${t[name]}`);
+  }
+  for (const name of ['latencyP99', 'cacheReplicationLag'] as const) {
+    problems.check(!(t[name].toMilliseconds() > 0), () => `thresholds.${name}: must be longer than 0, got ${t[name].toHumanString()}`);
+  }
+  problems.throwIfAny(scope);
+  return t;
+}

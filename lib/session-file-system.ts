@@ -1,0 +1,122 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+/** The POSIX user every client acts as through the access point. */
+export const SESSION_FILES_UID = '1001';
+
+/** Properties of a {@link SessionFileSystem}. */
+export interface SessionFileSystemProps {
+  /** The VPC. */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * Subnets for the mount targets.
+   * @default { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * When files move to Infrequent Access. Sessions older than this are
+   * usually expired and about to be swept.
+   * @default efs.LifecyclePolicy.AFTER_14_DAYS
+   */
+  readonly lifecyclePolicy?: efs.LifecyclePolicy;
+
+  /**
+   * What happens to the file system when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Override any of the file system's props.
+   * @default our defaults above
+   */
+  readonly fileSystemProps?: Partial<efs.FileSystemProps>;
+}
+
+/**
+ * EFS for the `file` session strategy: encrypted, elastic throughput,
+ * automatic backups, a lifecycle policy, a file-system policy that refuses
+ * clients without TLS or without IAM authorization, and an access point for
+ * the session directory that makes every client act as one POSIX user.
+ * Fleets mount it with amazon-efs-utils (`tls,iam,accesspoint`).
+ */
+export class SessionFileSystem extends Construct implements ec2.IConnectable {
+  /** The file system. */
+  public readonly fileSystem: efs.FileSystem;
+  /** The access point of the session directory. */
+  public readonly accessPoint: efs.AccessPoint;
+  /** The mount targets' security group rules (NFS, 2049). */
+  public readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, props: SessionFileSystemProps) {
+    super(scope, id);
+    this.fileSystem = new efs.FileSystem(this, 'Resource', {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      encrypted: true,
+      enableAutomaticBackups: true,
+      performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
+      throughputMode: efs.ThroughputMode.ELASTIC,
+      lifecyclePolicy: props.lifecyclePolicy ?? efs.LifecyclePolicy.AFTER_14_DAYS,
+      outOfInfrequentAccessPolicy: efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      allowAnonymousAccess: false,
+      ...props.fileSystemProps,
+    });
+    // Refuse clients that do not use TLS; IAM authorization is required because anonymous access is off.
+    this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyWithoutTls',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['*'],
+      conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+    }));
+    this.accessPoint = this.fileSystem.addAccessPoint('Sessions', {
+      path: '/sessions',
+      createAcl: { ownerUid: SESSION_FILES_UID, ownerGid: SESSION_FILES_UID, permissions: '0750' },
+      posixUser: { uid: SESSION_FILES_UID, gid: SESSION_FILES_UID },
+    });
+    this.connections = this.fileSystem.connections;
+  }
+
+  /** Lets `grantee` mount the session directory through the access point, read and write. */
+  public grantMount(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      resourceArns: [this.fileSystem.fileSystemArn],
+      conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn } },
+    });
+  }
+
+  /** A metric of the file system. */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/EFS',
+      metricName,
+      dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId },
+      ...props,
+    });
+  }
+
+  /** How close the file system is to its I/O limit, in percent (General Purpose mode). */
+  public metricPercentIoLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('PercentIOLimit', { statistic: 'Maximum', ...props });
+  }
+
+  /** Bytes read and written. */
+  public metricThroughput(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('MeteredIOBytes', { statistic: 'Sum', ...props });
+  }
+
+  /** Burst credits left (bursting throughput mode only). */
+  public metricBurstCreditBalance(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('BurstCreditBalance', { statistic: 'Minimum', ...props });
+  }
+}

@@ -1,0 +1,333 @@
+import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { AppFleet, AppFleetProps, FleetColor } from './app-fleet';
+import { BlueGreenRouting } from './blue-green-routing';
+import { ProblemList } from './private/problems';
+import { createCookieSecret } from './private/cookie-secret';
+import { encryptedTopic } from './private/notification-topic';
+import { RedisSessionCache, RedisSessionCacheProps } from './redis-session-cache';
+import { SessionAlarmThresholds, SessionDashboard } from './session-dashboard';
+import { SessionFileSystem, SessionFileSystemProps } from './session-file-system';
+import { APP_ENV } from './shared/app-env';
+import { ShiftPlan } from './shift-plan';
+import { Stickiness } from './stickiness';
+
+/**
+ * What a user sets per color; the tier supplies the VPC, the color, the
+ * shared cookie key, the notification topic and whether cookies are Secure.
+ */
+export type FleetOptions = Omit<AppFleetProps, 'vpc' | 'color' | 'cookieSecret' | 'notificationsTopic' | 'secureCookies'>;
+
+/** Properties of a {@link SessionTier}. */
+export interface SessionTierProps {
+  /**
+   * The VPC. It needs public subnets for the load balancer and private subnets
+   * with egress, in at least two Availability Zones, for the fleets.
+   * @default a new VPC over two Availability Zones with public and private subnets, a NAT gateway per zone and flow logs
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * NAT gateways of the VPC the tier creates (ignored when `vpc` is given).
+   * @default 2 (one per Availability Zone, so losing a zone keeps egress)
+   */
+  readonly natGateways?: number;
+
+  /**
+   * ARN of an ACM certificate for the load balancer. With it the tier serves
+   * HTTPS on 443, redirects HTTP to it, and marks session cookies Secure.
+   * @default HTTP on port 80 only (a warning says so)
+   */
+  readonly certificateArn?: string;
+
+  /**
+   * The blue fleet.
+   * @default memory sessions, load-balancer-cookie stickiness for 1 day, two to four t4g.small instances
+   */
+  readonly blue?: FleetOptions;
+
+  /**
+   * The green fleet.
+   * @default no green fleet: the listener forwards straight to blue
+   */
+  readonly green?: FleetOptions;
+
+  /**
+   * The color that should serve everyone once a deploy is done. Change it and
+   * deploy to move traffic by `shiftPlan`, in health-checked steps that roll
+   * back by themselves.
+   * @default 'blue'
+   */
+  readonly targetColor?: FleetColor;
+
+  /**
+   * How traffic moves when `targetColor` changes.
+   * @default ShiftPlan.allAtOnce()
+   */
+  readonly shiftPlan?: ShiftPlan;
+
+  /**
+   * Alarms that stop a shift: any in ALARM before a step restores the weights
+   * and fails the deploy.
+   * @default no alarm gates (green's target health is always a gate)
+   */
+  readonly gateAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * Target-group stickiness between blue and green.
+   * @default Stickiness.loadBalancerCookie(Duration.days(1)) with two fleets
+   */
+  readonly groupStickiness?: Stickiness;
+
+  /**
+   * The cache for fleets with the `redis` strategy.
+   * @default a new RedisSessionCache (with `cacheProps`) when a fleet uses `redis`; none otherwise
+   */
+  readonly sessionCache?: RedisSessionCache;
+
+  /**
+   * Overrides for the cache the tier creates.
+   * @default RedisSessionCache's defaults
+   */
+  readonly cacheProps?: Omit<RedisSessionCacheProps, 'vpc'>;
+
+  /**
+   * The file system for fleets with the `file` strategy.
+   * @default a new SessionFileSystem (with `fileSystemProps`) when a fleet uses `file`; none otherwise
+   */
+  readonly sessionFileSystem?: SessionFileSystem;
+
+  /**
+   * Overrides for the file system the tier creates.
+   * @default SessionFileSystem's defaults
+   */
+  readonly fileSystemProps?: Omit<SessionFileSystemProps, 'vpc'>;
+
+  /**
+   * Bucket for the load balancer's access logs; it must use SSE-S3 (the only
+   * encryption ALB log delivery supports).
+   * @default a new bucket: SSE-S3, TLS only, no public access, logs expire after 90 days
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * Create a {@link SessionDashboard}: the dashboard, and alarms that notify
+   * `alarmTopic` and gate every traffic-shift step on the health of the color
+   * traffic moves to.
+   * @default true
+   */
+  readonly dashboard?: boolean;
+
+  /**
+   * Thresholds of the dashboard's alarms.
+   * @default SessionDashboard's defaults
+   */
+  readonly alarmThresholds?: SessionAlarmThresholds;
+
+  /**
+   * Where the dashboard's alarms notify.
+   * @default a new topic, encrypted with a customer managed key, TLS only
+   */
+  readonly alarmTopic?: sns.ITopic;
+}
+
+/**
+ * A web tier on EC2 that keeps its users' sessions: an internet-facing
+ * Application Load Balancer with access logs, a blue fleet and optionally a
+ * green one, and the sticky, weighted routing between them, whose weights
+ * only the traffic shifter changes.
+ *
+ * @example
+ * const tier = new SessionTier(stack, 'Web', {
+ *   blue: { strategy: SessionStrategy.cookie(), version: 'v1' },
+ *   green: { strategy: SessionStrategy.cookie(), version: 'v2' },
+ *   targetColor: 'green',
+ *   shiftPlan: ShiftPlan.canary(10, Duration.minutes(5)),
+ * });
+ */
+export class SessionTier extends Construct {
+  /** The VPC the tier runs in. */
+  public readonly vpc: ec2.IVpc;
+  /** The internet-facing load balancer. */
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The listener users reach: HTTPS with a certificate, HTTP otherwise. */
+  public readonly listener: elbv2.ApplicationListener;
+  /** Where the load balancer writes its access logs. */
+  public readonly accessLogsBucket: s3.IBucket;
+  /** The blue fleet. */
+  public readonly blue: AppFleet;
+  /** The green fleet, when there is one. */
+  public readonly green?: AppFleet;
+  /** The routing between the fleets. */
+  public readonly routing: BlueGreenRouting;
+  /** Scaling notifications of both fleets. */
+  public readonly notificationsTopic: sns.ITopic;
+  /** The key both colors seal cookie sessions with, when a fleet uses `cookie`. */
+  public readonly cookieSecret?: secretsmanager.ISecret;
+  /** The session cache, when a fleet uses `redis`. */
+  public readonly sessionCache?: RedisSessionCache;
+  /** The session file system, when a fleet uses `file`. */
+  public readonly sessionFileSystem?: SessionFileSystem;
+  /** The URL users open. */
+  public readonly url: string;
+  /** Session health: the dashboard and its alarms (unless `dashboard` is false). */
+  public readonly dashboard?: SessionDashboard;
+
+  constructor(scope: Construct, id: string, props: SessionTierProps = {}) {
+    super(scope, id);
+    const problems = new ProblemList();
+    problems.check(props.vpc !== undefined && props.natGateways !== undefined,
+      () => `natGateways: only applies to the VPC the tier creates, got ${props.natGateways} with a given vpc; remove natGateways`);
+    problems.check(props.natGateways !== undefined && (!Number.isInteger(props.natGateways) || props.natGateways < 1),
+      () => `natGateways: must be a whole number of at least 1 (the fleets install packages through it), got ${props.natGateways}`);
+    problems.throwIfAny(this);
+
+    this.vpc = props.vpc ?? this.createVpc(props.natGateways ?? 2);
+    this.accessLogsBucket = props.accessLogsBucket ?? this.createAccessLogsBucket();
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: this.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      dropInvalidHeaderFields: true,
+    });
+    this.loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
+    Validations.of(this.loadBalancer).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason: 'Public web entry point: the load balancer must accept HTTP(S) from any address; the fleets behind it accept traffic only from its security group.',
+    });
+
+    const https = props.certificateArn !== undefined;
+    if (https) {
+      this.listener = this.loadBalancer.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn!)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+      });
+      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+    } else {
+      this.listener = this.loadBalancer.addListener('Http', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP });
+      Annotations.of(this).addWarningV2('cdk-session-tier:httpOnly',
+        'certificateArn: not set, so the tier serves plain HTTP and session cookies travel unencrypted; pass an ACM certificate ARN for HTTPS');
+    }
+    this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
+
+    this.notificationsTopic = encryptedTopic(this, 'Notifications', 'Session tier scaling events');
+    const uses = (name: string) => [props.blue ?? {}, props.green].some((fleet) => (fleet?.strategy?.name ?? (fleet ? 'memory' : '')) === name);
+    this.cookieSecret = uses('cookie') ? createCookieSecret(this, 'CookieSecret') : undefined;
+    // Only the stores some fleet uses; a store handed in is used as it is.
+    this.sessionCache = uses('redis')
+      ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...props.cacheProps, vpc: this.vpc })
+      : undefined;
+    this.sessionFileSystem = uses('file')
+      ? props.sessionFileSystem ?? new SessionFileSystem(this, 'SessionFiles', { ...props.fileSystemProps, vpc: this.vpc })
+      : undefined;
+
+    const fleet = (color: 'blue' | 'green', options: FleetOptions) => new AppFleet(this, color === 'blue' ? 'Blue' : 'Green', {
+      ...options,
+      vpc: this.vpc,
+      color,
+      secureCookies: https,
+      notificationsTopic: this.notificationsTopic,
+      cookieSecret: options.strategy?.name === 'cookie' ? this.cookieSecret : undefined,
+    });
+    this.blue = fleet('blue', props.blue ?? {});
+    this.green = props.green ? fleet('green', props.green) : undefined;
+    for (const f of [this.blue, this.green]) {
+      if (f) {
+        this.connectStore(f);
+      }
+    }
+
+    this.dashboard = props.dashboard === false ? undefined : new SessionDashboard(this, 'Dashboard', {
+      loadBalancer: this.loadBalancer,
+      fleets: this.green ? [this.blue, this.green] : [this.blue],
+      sessionCache: this.sessionCache,
+      sessionFileSystem: this.sessionFileSystem,
+      thresholds: props.alarmThresholds,
+      alarmTopic: props.alarmTopic,
+    });
+    const gates = [...props.gateAlarms ?? [], ...this.dashboard?.alarmsFor(props.targetColor ?? 'blue') ?? []];
+
+    this.routing = new BlueGreenRouting(this, 'Routing', {
+      listener: this.listener,
+      blue: this.blue,
+      green: this.green,
+      targetColor: props.targetColor,
+      shiftPlan: props.shiftPlan,
+      gateAlarms: gates,
+      groupStickiness: props.groupStickiness,
+    });
+  }
+
+  /** Gives a fleet exactly the store its strategy uses: network access, permission, and where to find it. */
+  private connectStore(fleet: AppFleet): void {
+    if (fleet.strategy.name === 'redis') {
+      const cache = this.sessionCache!;
+      cache.connections.allowDefaultPortFrom(fleet, `${fleet.color} fleet sessions`);
+      fleet.addEnvironment(APP_ENV.REDIS_HOST, cache.primaryEndpoint);
+      fleet.addEnvironment(APP_ENV.REDIS_PORT, String(cache.port));
+      fleet.addEnvironment(APP_ENV.REDIS_TLS, String(cache.transitEncryption));
+      if (cache.authTokenSecret) {
+        fleet.addSecretEnvironment(APP_ENV.REDIS_AUTH_TOKEN, cache.authTokenSecret);
+      }
+    }
+    if (fleet.strategy.name === 'file') {
+      const files = this.sessionFileSystem!;
+      files.connections.allowDefaultPortFrom(fleet, `${fleet.color} fleet sessions`);
+      files.grantMount(fleet);
+      const dir = '/mnt/sessions';
+      fleet.addBootCommands(
+        'dnf install -y amazon-efs-utils',
+        `mkdir -p ${dir}`,
+        // _netdev: mount after the network on every boot; tls and iam: what the file-system policy demands.
+        `echo "${files.fileSystem.fileSystemId}:/ ${dir} efs _netdev,noresvport,tls,iam,accesspoint=${files.accessPoint.accessPointId} 0 0" >> /etc/fstab`,
+        `mount ${dir}`,
+      );
+      // The unit's file system is read-only but for this; on a reboot systemd's restarts wait out the mount.
+      fleet.addServiceSetting(`ReadWritePaths=${dir}`);
+      fleet.addEnvironment(APP_ENV.FILE_DIR, dir);
+      // Instances mount at boot: the group waits for the mount targets.
+      fleet.autoScalingGroup.node.addDependency(files.fileSystem.mountTargetsAvailable);
+    }
+  }
+
+  private createVpc(natGateways: number): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways,
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
+    });
+    vpc.addFlowLog('FlowLogs', { trafficType: ec2.FlowLogTrafficType.ALL });
+    // Instances fetch the app bundle from S3 without crossing the NAT gateways.
+    vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    return vpc;
+  }
+
+  private createAccessLogsBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: false,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket holds the load balancer access logs themselves; logging access to it into another bucket would only move the question there. Access is limited to ELB log delivery and account principals.',
+    });
+    return bucket;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The contract between the infrastructure and the sample app: the names of the
+ * environment variables that `AppFleet` writes into the app's environment file
+ * and that the app's config loader reads. Both sides import this module, so a
+ * name can never drift between them.
+ */
+export const APP_ENV = {
+  /** `blue` or `green`. */
+  COLOR: 'SESSION_APP_COLOR',
+  /** Free-form release label shown on the page, e.g. `v1.4.2`. */
+  VERSION: 'SESSION_APP_VERSION',
+  /** One of {@link SESSION_STRATEGIES}. */
+  STRATEGY: 'SESSION_STRATEGY',
+  /** Address the app listens on. */
+  HOST: 'HOST',
+  /** TCP port the app listens on; the target group sends traffic here. */
+  PORT: 'PORT',
+  /** Name of the app's session cookie (the application-cookie stickiness keys on it). */
+  COOKIE_NAME: 'SESSION_COOKIE_NAME',
+  /** Idle lifetime of a session, in seconds. */
+  TTL_SECONDS: 'SESSION_TTL_SECONDS',
+  /** `true` when users reach the app over HTTPS: cookies get the Secure attribute. */
+  SECURE_COOKIE: 'SESSION_SECURE_COOKIE',
+  /**
+   * Secrets that seal `cookie` sessions: one or more, comma-separated, each at
+   * least 32 characters; the first seals, all unseal (rotation).
+   */
+  COOKIE_SECRETS: 'SESSION_COOKIE_SECRETS',
+  /** `imds` to read the instance id and AZ from EC2 instance metadata (IMDSv2); `hostname` elsewhere. */
+  INSTANCE_METADATA: 'SESSION_INSTANCE_METADATA',
+  /** `redis`: host of the primary. */
+  REDIS_HOST: 'SESSION_REDIS_HOST',
+  /** `redis`: port. */
+  REDIS_PORT: 'SESSION_REDIS_PORT',
+  /** `redis`: `true` to connect with TLS (ElastiCache with transit encryption). */
+  REDIS_TLS: 'SESSION_REDIS_TLS',
+  /** `redis`: the AUTH token, when the cache requires one. */
+  REDIS_AUTH_TOKEN: 'SESSION_REDIS_AUTH_TOKEN',
+  /** `file`: the directory that holds one file per session (an EFS mount on AWS). */
+  FILE_DIR: 'SESSION_FILE_DIR',
+  /**
+   * Seconds between two publications of the app's metrics in Embedded Metric
+   * Format (to the CloudWatch agent, per the `AWS_EMF_*` variables); 0 turns
+   * them off.
+   */
+  METRICS_INTERVAL: 'SESSION_METRICS_INTERVAL_SECONDS',
+} as const;
+
+/** The session strategies the sample app knows. */
+export const SESSION_STRATEGIES = ['memory', 'cookie', 'redis', 'file', 'database'] as const;
+
+/** A session strategy of the sample app. */
+export type SessionStrategyName = (typeof SESSION_STRATEGIES)[number];
+
+/** Strategies the sample app implements today; the others fail at synth and at start with a clear message. */
+export const IMPLEMENTED_STRATEGIES: readonly SessionStrategyName[] = ['memory', 'cookie', 'redis', 'file'];
+
+/** Path of the health check the load balancer calls. */
+export const HEALTH_CHECK_PATH = '/health';
+
+/** Port the sample app listens on by default. */
+export const DEFAULT_APP_PORT = 8080;
+
+/** Default name of the app's session cookie. */
+export const DEFAULT_COOKIE_NAME = 'sid';
+
+/** The CloudWatch namespace of the sample app's own metrics (Embedded Metric Format). */
+export const APP_METRICS_NAMESPACE = 'SessionTier/App';

@@ -1,0 +1,136 @@
+/**
+ * The contract between `BlueGreenRouting` and the traffic-shifter Lambda: the
+ * custom resource's property names, and the plan format and its pure logic.
+ * Both sides import this module; it depends on nothing but the language.
+ */
+
+/** The two colors of a blue/green release. */
+export type Color = 'blue' | 'green';
+
+/** Weights of the two target groups of the forward action; they always add up to 100. */
+export interface Weights {
+  readonly blue: number;
+  readonly green: number;
+}
+
+/** How traffic moves to the target color. */
+export type PlanSpec =
+  | { readonly kind: 'all-at-once' }
+  | { readonly kind: 'canary'; readonly percent: number; readonly bakeSeconds: number }
+  | { readonly kind: 'linear'; readonly percent: number; readonly intervalSeconds: number };
+
+/** Names of the custom resource's properties, as CloudFormation passes them. */
+export const SHIFT_PROPS = {
+  LISTENER_ARN: 'ListenerArn',
+  BLUE_TARGET_GROUP_ARN: 'BlueTargetGroupArn',
+  GREEN_TARGET_GROUP_ARN: 'GreenTargetGroupArn',
+  TARGET_COLOR: 'TargetColor',
+  PLAN: 'Plan',
+  GROUP_STICKINESS_SECONDS: 'GroupStickinessSeconds',
+  MIN_HEALTHY_TARGETS: 'MinHealthyTargets',
+  ALARM_NAMES: 'AlarmNames',
+  RULE_PRIORITY: 'RulePriority',
+} as const;
+
+/** Attributes the custom resource reports (`getAttString`). */
+export const SHIFT_ATTRIBUTES = {
+  BLUE_WEIGHT: 'BlueWeight',
+  GREEN_WEIGHT: 'GreenWeight',
+  LAST_SHIFT_AT: 'LastShiftAt',
+  DRAINED_AT: 'DrainedAt',
+  RULE_ARN: 'RuleArn',
+} as const;
+
+/** Longest step delay a plan may use: the provider framework waits at most 2 hours in all. */
+export const MAX_PLAN_SECONDS = 90 * 60;
+
+/** The longest target-group stickiness the load balancer accepts. */
+export const MAX_GROUP_STICKINESS_SECONDS = 604_800;
+
+/**
+ * Parses `all-at-once`, `canary:<percent>:<seconds>` or `linear:<percent>:<seconds>`.
+ * Throws an Error that names the value and what is allowed.
+ */
+export function parsePlan(text: string): PlanSpec {
+  if (text === 'all-at-once') {
+    return { kind: 'all-at-once' };
+  }
+  const match = /^(canary|linear):(\d+):(\d+)$/.exec(text);
+  if (!match) {
+    throw new Error(`plan: must be all-at-once, canary:<percent>:<seconds> or linear:<percent>:<seconds>, got ${JSON.stringify(text)}`);
+  }
+  const percent = Number(match[2]);
+  const seconds = Number(match[3]);
+  if (percent < 1 || percent > 99) {
+    throw new Error(`plan: the step must be a whole percentage from 1 to 99, got ${percent} in ${JSON.stringify(text)}`);
+  }
+  const spec: PlanSpec = match[1] === 'canary'
+    ? { kind: 'canary', percent, bakeSeconds: seconds }
+    : { kind: 'linear', percent, intervalSeconds: seconds };
+  const total = planSeconds(spec);
+  if (seconds < 1 || total > MAX_PLAN_SECONDS) {
+    throw new Error(`plan: must wait at least 1 s per step and at most ${MAX_PLAN_SECONDS} s in all, got ${total} s in ${JSON.stringify(text)}`);
+  }
+  return spec;
+}
+
+/** The plan as its text form (the inverse of {@link parsePlan}). */
+export function formatPlan(plan: PlanSpec): string {
+  switch (plan.kind) {
+    case 'all-at-once': return 'all-at-once';
+    case 'canary': return `canary:${plan.percent}:${plan.bakeSeconds}`;
+    case 'linear': return `linear:${plan.percent}:${plan.intervalSeconds}`;
+  }
+}
+
+/** How long the plan waits between its first and its last step, in seconds. */
+export function planSeconds(plan: PlanSpec): number {
+  return (plannedShares(plan).length - 1) * stepDelaySeconds(plan);
+}
+
+/** The wait before each step after the first, in seconds. */
+export function stepDelaySeconds(plan: PlanSpec): number {
+  switch (plan.kind) {
+    case 'all-at-once': return 0;
+    case 'canary': return plan.bakeSeconds;
+    case 'linear': return plan.intervalSeconds;
+  }
+}
+
+/** The target color's share after each step, ending at 100. */
+export function plannedShares(plan: PlanSpec): number[] {
+  switch (plan.kind) {
+    case 'all-at-once':
+      return [100];
+    case 'canary':
+      return [plan.percent, 100];
+    case 'linear': {
+      const shares: number[] = [];
+      for (let share = plan.percent; share < 100; share += plan.percent) {
+        shares.push(share);
+      }
+      return [...shares, 100];
+    }
+  }
+}
+
+/** The weights that give `color` the given share. */
+export function weightsFor(color: Color, share: number): Weights {
+  return color === 'blue' ? { blue: share, green: 100 - share } : { blue: 100 - share, green: share };
+}
+
+/** The share of `color` in `weights`, as a percentage of their sum. */
+export function shareOf(color: Color, weights: Weights): number {
+  const total = weights.blue + weights.green;
+  return total === 0 ? 0 : Math.round((100 * weights[color]) / total);
+}
+
+/** Whether two sets of weights are the same. */
+export function sameWeights(a: Weights, b: Weights): boolean {
+  return a.blue === b.blue && a.green === b.green;
+}
+
+/** The other color. */
+export function otherColor(color: Color): Color {
+  return color === 'blue' ? 'green' : 'blue';
+}

@@ -1,0 +1,31 @@
+import { AppConfig } from '../config';
+import { Metrics } from '../metrics';
+import { CookieSessions, ServerSideSessions, SessionManager } from './manager';
+import { FileStore } from './file';
+import { MeasuredStore } from './measured';
+import { MemoryStore } from './memory';
+import { RedisStore } from './redis';
+import { SessionStore } from './store';
+
+/** Builds the store of a server-side strategy. */
+export async function createStore(config: AppConfig): Promise<SessionStore> {
+  switch (config.strategy) {
+    case 'memory':
+      return new MemoryStore();
+    case 'redis':
+      return RedisStore.connect(config.redis!);
+    case 'file':
+      return FileStore.open(config.fileDir!);
+    default:
+      throw new Error(`SESSION_STRATEGY: no server-side store for ${config.strategy}`);
+  }
+}
+
+/** The session manager of the configured strategy; the routes never know which it is. */
+export async function createSessions(config: AppConfig, metrics: Metrics): Promise<SessionManager> {
+  const cookie = { name: config.cookieName, secure: config.secureCookie, ttlSeconds: config.ttlSeconds };
+  if (config.strategy === 'cookie') {
+    return new CookieSessions(config.cookieSecrets, cookie, metrics);
+  }
+  return new ServerSideSessions(new MeasuredStore(await createStore(config), metrics), cookie, metrics);
+}

@@ -1,0 +1,150 @@
+import Redis, { RedisOptions } from 'ioredis';
+import { SessionData, asSessionData } from './session';
+import { SessionConflictError, SessionStore, StoreUnavailableError, StoredSession } from './store';
+
+/** Where and how to reach Redis (ElastiCache on AWS, a local server elsewhere). */
+export interface RedisStoreOptions {
+  readonly host: string;
+  readonly port: number;
+  /** TLS, as ElastiCache with encryption in transit requires. */
+  readonly tls: boolean;
+  /** The AUTH token, when the server requires one. */
+  readonly password?: string;
+  /** Prefix of every key. @default 'session:' */
+  readonly keyPrefix?: string;
+  /** How long one command may take before the request gets a 503. @default 1000 */
+  readonly commandTimeoutMs?: number;
+}
+
+/**
+ * Saves when the stored version is the one the request read, atomically on
+ * the server: KEYS[1] the session's hash, ARGV[1] the expected version (0: must
+ * not exist), ARGV[2] the JSON, ARGV[3] the TTL in seconds. Returns the new
+ * version, or minus the version found when it did not match.
+ */
+const SAVE_IF_VERSION = `
+local found = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if found ~= tonumber(ARGV[1]) then
+  return -found
+end
+redis.call('HSET', KEYS[1], 'v', found + 1, 'd', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return found + 1
+`;
+
+interface SessionRedis extends Redis {
+  saveIfVersion(key: string, expected: number, json: string, ttlSeconds: number): Promise<number>;
+}
+
+/**
+ * Sessions in Redis (ElastiCache Valkey or Redis OSS): a hash per session with
+ * the version and the JSON, a TTL on every key that each save and touch slides
+ * on, and a compare-and-set on the version in one Lua script, so two requests
+ * that write one session at once never lose an update.
+ *
+ * While Redis is unreachable, commands fail at once (no offline queue) with
+ * {@link StoreUnavailableError}, which the app answers with a 503; the client
+ * reconnects by itself, and the next request after Redis is back succeeds.
+ */
+export class RedisStore implements SessionStore {
+  /** Connects and waits up to `readyTimeoutMs` for the server; starts anyway when it is down (requests get 503s until it is up). */
+  public static async connect(options: RedisStoreOptions, readyTimeoutMs = 5000): Promise<RedisStore> {
+    const store = new RedisStore(options);
+    await store.ready(readyTimeoutMs);
+    return store;
+  }
+
+  private readonly redis: SessionRedis;
+  private readonly prefix: string;
+  /** The last connection error, for the 503's log line. */
+  private lastError: Error | undefined;
+
+  private constructor(options: RedisStoreOptions) {
+    this.prefix = options.keyPrefix ?? 'session:';
+    const redisOptions: RedisOptions = {
+      host: options.host,
+      port: options.port,
+      password: options.password,
+      tls: options.tls ? { servername: options.host } : undefined,
+      // Fail fast while disconnected rather than queue requests behind an outage.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 1000,
+      connectTimeout: 2000,
+      // Reconnect forever, backing off to one attempt every 2 s.
+      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    };
+    this.redis = new Redis(redisOptions) as SessionRedis;
+    this.redis.defineCommand('saveIfVersion', { numberOfKeys: 1, lua: SAVE_IF_VERSION });
+    this.redis.on('error', (e: Error) => {
+      this.lastError = e;
+    });
+  }
+
+  public async load(id: string): Promise<StoredSession | undefined> {
+    const [version, json] = await this.call(() => this.redis.hmget(this.key(id), 'v', 'd'));
+    if (version === null || json === null) {
+      return undefined;
+    }
+    const data = parse(json);
+    return data ? { data, version: Number(version) } : undefined;
+  }
+
+  public async save(id: string, data: SessionData, expectedVersion: number, ttlSeconds: number): Promise<number> {
+    const result = await this.call(() => this.redis.saveIfVersion(this.key(id), expectedVersion, JSON.stringify(data), ttlSeconds));
+    if (result <= 0) {
+      throw new SessionConflictError(id, expectedVersion, -result || undefined);
+    }
+    return result;
+  }
+
+  public async destroy(id: string): Promise<void> {
+    await this.call(() => this.redis.unlink(this.key(id)));
+  }
+
+  public async touch(id: string, ttlSeconds: number): Promise<void> {
+    await this.call(() => this.redis.expire(this.key(id), ttlSeconds));
+  }
+
+  public async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+
+  private key(id: string): string {
+    return this.prefix + id;
+  }
+
+  /** Runs a command; any failure but a script's answer becomes a 503. */
+  private async call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (e) {
+      const cause = e instanceof Error ? e : new Error(String(e));
+      throw new StoreUnavailableError(`redis: ${cause.message}${this.lastError && this.lastError !== cause ? ` (last connection error: ${this.lastError.message})` : ''}`, { cause });
+    }
+  }
+
+  private async ready(timeoutMs: number): Promise<void> {
+    if (this.redis.status === 'ready') {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.redis.once('ready', done);
+    });
+  }
+}
+
+/** The session in a stored JSON string, or undefined when it is not one (counts as no session). */
+function parse(json: string): SessionData | undefined {
+  try {
+    return asSessionData(JSON.parse(json));
+  } catch {
+    return undefined;
+  }
+}

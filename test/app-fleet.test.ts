@@ -1,0 +1,375 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AppFleet, AppFleetProps, SessionStrategy, Stickiness } from '../lib';
+import { testStack, testVpc } from './helpers/app';
+
+/** A fleet behind a listener, as SessionTier builds it. */
+function fleetStack(props: Partial<AppFleetProps> = {}, build?: (fleet: AppFleet, stack: Stack) => void) {
+  const stack = testStack();
+  const vpc = testVpc(stack);
+  const fleet = new AppFleet(stack, 'Blue', { vpc, color: 'blue', ...props });
+  const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+  alb.addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
+  build?.(fleet, stack);
+  return { stack, fleet, template: Template.fromStack(stack) };
+}
+
+/** The user data script of the fleet's launch template, tokens rendered as `${...}`. */
+function userDataOf(template: Template): string {
+  const lt = Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0];
+  const userData = lt.Properties.LaunchTemplateData.UserData['Fn::Base64'];
+  const parts: unknown[] = typeof userData === 'string' ? [userData] : userData['Fn::Join'][1];
+  return parts.map((p) => (typeof p === 'string' ? p : `\${${JSON.stringify(p)}}`)).join('');
+}
+
+describe('AppFleet defaults', () => {
+  const { template, fleet } = fleetStack();
+
+  test('launch template: AL2023 on the type\'s architecture, IMDSv2 only, encrypted gp3 root, detailed monitoring, no SSH key', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        ImageId: { Ref: Match.stringLikeRegexp('^SsmParameterValueawsserviceamiamazonlinuxlatestal2023amikernel.*arm64') },
+        InstanceType: 't4g.small',
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        Monitoring: { Enabled: true },
+        BlockDeviceMappings: [{
+          DeviceName: '/dev/xvda',
+          Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 8, DeleteOnTermination: true },
+        }],
+      }),
+    });
+    const lt = Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0];
+    expect(lt.Properties.LaunchTemplateData.KeyName).toBeUndefined();
+  });
+
+  test('an x86 instance type gets the x86 image', () => {
+    const x86 = fleetStack({ instanceType: new ec2.InstanceType('m7i.large') }).template;
+    x86.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({ ImageId: { Ref: Match.stringLikeRegexp('al2023amikernel.*x8664') } }),
+    });
+  });
+
+  test('instance role: Session Manager through AmazonSSMManagedInstanceCore, read of exactly the app bundle, writes to its own log group', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })],
+      }),
+      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] }],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Action: 'cloudformation:SignalResource', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+          {
+            Action: 's3:GetObject',
+            Effect: 'Allow',
+            Resource: Match.stringLikeRegexp('^arn:aws:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}\\.js$'),
+          },
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BlueAppMetrics'), 'Arn'] },
+          },
+        ],
+        Version: '2012-10-17',
+      },
+    });
+  });
+
+  test('Auto Scaling group: private subnets in two AZs, ELB health checks with a grace period, 2 to 4 instances', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: '2',
+      MaxSize: '4',
+      HealthCheckType: 'ELB',
+      HealthCheckGracePeriod: 300,
+      VPCZoneIdentifier: [{ Ref: Match.stringLikeRegexp('VpcPrivateSubnet1') }, { Ref: Match.stringLikeRegexp('VpcPrivateSubnet2') }],
+      NotificationConfigurations: [{
+        NotificationTypes: [
+          'autoscaling:EC2_INSTANCE_LAUNCH',
+          'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
+          'autoscaling:EC2_INSTANCE_TERMINATE',
+          'autoscaling:EC2_INSTANCE_TERMINATE_ERROR',
+        ],
+        TopicARN: Match.anyValue(),
+      }],
+    });
+  });
+
+  test('rolling update, one instance at a time, waits for each instance\'s success signal', () => {
+    template.hasResource('AWS::AutoScaling::AutoScalingGroup', {
+      CreationPolicy: { ResourceSignal: { Count: 2, Timeout: 'PT15M' } },
+      UpdatePolicy: Match.objectLike({
+        AutoScalingRollingUpdate: Match.objectLike({
+          MaxBatchSize: 1,
+          MinInstancesInService: 2,
+          WaitOnResourceSignals: true,
+          PauseTime: 'PT15M',
+        }),
+      }),
+    });
+  });
+
+  test('target tracking on requests per target, labelled with the load balancer and the target group', () => {
+    template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingConfiguration: {
+        PredefinedMetricSpecification: {
+          PredefinedMetricType: 'ALBRequestCountPerTarget',
+          ResourceLabel: {
+            'Fn::Join': ['', Match.arrayWith([Match.objectLike({ 'Fn::Select': Match.anyValue() }), '/', { 'Fn::GetAtt': [Match.stringLikeRegexp('BlueTargetGroup'), 'TargetGroupFullName'] }])],
+          },
+        },
+        TargetValue: 1000,
+      },
+    });
+  });
+
+  test('scaling notifications go to a topic encrypted at rest that refuses plain HTTP', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: Match.stringLikeRegexp('alias/aws/sns'),
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([Match.objectLike({
+          Effect: 'Deny',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        })]),
+      }),
+    });
+  });
+
+  test('target group: health check on /health, 30 s deregistration delay, lb cookie stickiness for a day', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 8080,
+      Protocol: 'HTTP',
+      HealthCheckPath: '/health',
+      Matcher: { HttpCode: '200' },
+      TargetGroupAttributes: Match.arrayWith([
+        { Key: 'deregistration_delay.timeout_seconds', Value: '30' },
+        { Key: 'stickiness.enabled', Value: 'true' },
+        { Key: 'stickiness.type', Value: 'lb_cookie' },
+        { Key: 'stickiness.lb_cookie.duration_seconds', Value: '86400' },
+      ]),
+    });
+  });
+
+  test('the app port is open to the load balancer only', () => {
+    const ingress = template.findResources('AWS::EC2::SecurityGroupIngress');
+    const toFleet = Object.values(ingress).filter((r) => JSON.stringify(r.Properties.GroupId).includes('BlueSecurityGroup'));
+    expect(toFleet).toHaveLength(1);
+    expect(toFleet[0].Properties).toMatchObject({ FromPort: 8080, ToPort: 8080, IpProtocol: 'tcp' });
+    expect(JSON.stringify(toFleet[0].Properties.SourceSecurityGroupId)).toContain('AlbSecurityGroup');
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('blue fleet'),
+      SecurityGroupIngress: Match.absent(),
+    });
+  });
+
+  test('user data installs Node.js, writes the app environment, starts it under systemd, and signals only after the health check', () => {
+    const script = userDataOf(template);
+    const order = [
+      'dnf install -y nodejs22 aws-cfn-bootstrap',
+      "trap '/opt/aws/bin/cfn-signal --exit-code 1",
+      'aws s3 cp',
+      'SESSION_APP_COLOR="blue"',
+      'SESSION_STRATEGY="memory"',
+      'ExecStart=/usr/bin/node-22 /opt/session-app/server.js',
+      'systemctl enable --now session-app',
+      'curl -fsS http://127.0.0.1:8080/health',
+      '/opt/aws/bin/cfn-signal --exit-code 0',
+    ].map((needle) => {
+      const at = script.indexOf(needle);
+      expect({ needle, found: at >= 0 }).toEqual({ needle, found: true });
+      return at;
+    });
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(script).toContain('SESSION_INSTANCE_METADATA="imds"');
+    expect(script).toContain('SESSION_COOKIE_NAME="sid"');
+    expect(script).toContain('SESSION_SECURE_COOKIE="false"');
+    expect(script).toContain('--resource BlueASG');
+    expect(fleet.cookieSecret).toBeUndefined();
+  });
+});
+
+describe('AppFleet metrics', () => {
+  test('the CloudWatch agent listens for Embedded Metric Format before the app starts, and ships it to the fleet\'s log group', () => {
+    const { template, fleet } = fleetStack();
+    const script = userDataOf(template);
+    const order = [
+      'dnf install -y amazon-cloudwatch-agent',
+      '"logs":{"metrics_collected":{"emf":{}}',
+      'amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s',
+      'AWS_EMF_LOG_STREAM_NAME=',
+      'systemctl enable --now session-app',
+    ].map((needle) => script.indexOf(needle));
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(script).toContain('SESSION_METRICS_INTERVAL_SECONDS="60"');
+    expect(script).toContain('AWS_EMF_ENVIRONMENT="Agent"');
+    expect(script).toContain('AWS_EMF_AGENT_ENDPOINT="tcp://127.0.0.1:25888"');
+    expect(script).toMatch(/AWS_EMF_LOG_GROUP_NAME="\$\{\{"Ref":"BlueAppMetrics[0-9A-F]{8}"\}\}"/);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    // The instances may write to that log group and no other.
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BlueAppMetrics'), 'Arn'] },
+      }]) },
+    });
+    expect(fleet.logGroup).toBeDefined();
+  });
+
+  test('metricsInterval and logRetention are props', () => {
+    const { template } = fleetStack({ metricsInterval: Duration.seconds(10), logRetention: 7 });
+    expect(userDataOf(template)).toContain('SESSION_METRICS_INTERVAL_SECONDS="10"');
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+});
+
+describe('AppFleet options', () => {
+  test('application-cookie stickiness names the app\'s own cookie, and the app uses that name', () => {
+    const { template } = fleetStack({ stickiness: Stickiness.applicationCookie('appsid', Duration.hours(2)) });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([
+        { Key: 'stickiness.type', Value: 'app_cookie' },
+        { Key: 'stickiness.app_cookie.cookie_name', Value: 'appsid' },
+        { Key: 'stickiness.app_cookie.duration_seconds', Value: '7200' },
+      ]),
+    });
+    expect(userDataOf(template)).toContain('SESSION_COOKIE_NAME="appsid"');
+  });
+
+  test('no stickiness turns it off explicitly, and memory sessions without it get a warning', () => {
+    const { stack, template } = fleetStack({ stickiness: Stickiness.none() });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'stickiness.enabled', Value: 'false' }]),
+    });
+    Annotations.fromStack(stack).hasWarning('/Test/Blue', Match.stringLikeRegexp('memory sessions without stickiness are lost'));
+  });
+
+  test('slow start and least outstanding requests are set when asked for', () => {
+    fleetStack({ slowStart: Duration.seconds(60), deregistrationDelay: Duration.seconds(0) }).template
+      .hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+        TargetGroupAttributes: Match.arrayWith([
+          { Key: 'deregistration_delay.timeout_seconds', Value: '0' },
+          { Key: 'slow_start.duration_seconds', Value: '60' },
+        ]),
+      });
+    fleetStack({ loadBalancingAlgorithm: elbv2.TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS }).template
+      .hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+        TargetGroupAttributes: Match.arrayWith([{ Key: 'load_balancing.algorithm.type', Value: 'least_outstanding_requests' }]),
+      });
+  });
+
+  test('the cookie strategy gets a generated sealing key, read at boot into a root-only file, never into the template', () => {
+    const { template, fleet } = fleetStack({ strategy: SessionStrategy.cookie() });
+    expect(fleet.cookieSecret).toBeDefined();
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+          Resource: { Ref: Match.stringLikeRegexp('BlueCookieSecret') },
+        })]),
+      }),
+    });
+    const script = userDataOf(template);
+    expect(script).toContain('install -m 0600 /dev/null /etc/session-app/secrets.env');
+    expect(script).toMatch(/printf '%s="%s"\\n' SESSION_COOKIE_SECRETS "\$\(aws secretsmanager get-secret-value --region eu-west-1 --secret-id \$\{\{"Ref":"BlueCookieSecret[0-9A-F]+"\}\} --query SecretString --output text\)" >> \/etc\/session-app\/secrets.env/);
+    expect(script).toContain('SESSION_STRATEGY="cookie"');
+  });
+
+  test('addEnvironment, addSecretEnvironment and addToRolePolicy reach the app', () => {
+    const { template } = fleetStack({}, (fleet, stack) => {
+      fleet.addEnvironment('FEATURE_FLAG', 'say "hi" \\o/');
+      fleet.addSecretEnvironment('API_KEY', new secretsmanager.Secret(stack, 'ApiKey'));
+      fleet.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:PutMetricData'], resources: ['*'] }));
+    });
+    const script = userDataOf(template);
+    expect(script).toContain('FEATURE_FLAG="say \\"hi\\" \\\\o/"');
+    expect(script).toMatch(/printf '%s="%s"\\n' API_KEY/);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'cloudwatch:PutMetricData' })]),
+      }),
+    });
+  });
+
+  test('fails when an environment variable name or value is unsafe for the environment file', () => {
+    const { fleet } = fleetStack();
+    expect(() => fleet.addEnvironment('lower-case', 'x')).toThrow('environment: variable name must match [A-Z_][A-Z0-9_]*, got "lower-case"');
+    expect(() => fleet.addEnvironment('MULTI', 'a\nb')).toThrow('environment: MULTI must be a single line, got "a\\nb"; remove the line breaks');
+  });
+
+  test('fails at synth when the target group is not behind a load balancer', () => {
+    const stack = testStack();
+    new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: 'blue' });
+    expect(() => Template.fromStack(stack)).toThrow(/targetGroup: not attached to a load balancer, so requests per target cannot be tracked/);
+  });
+});
+
+describe('AppFleet validation', () => {
+  function build(props: Partial<AppFleetProps>, vpcOf?: (stack: Stack) => ec2.IVpc) {
+    const stack = testStack();
+    return () => new AppFleet(stack, 'Blue', { vpc: vpcOf ? vpcOf(stack) : testVpc(stack), color: 'blue', ...props });
+  }
+
+  test.each([
+    [Duration.seconds(3601), '1 hour 1 second'],
+    [Duration.hours(2), '2 hours'],
+    [Duration.millis(500), '500 millis'],
+  ])('fails when the deregistration delay is %s', (delay, shown) => {
+    expect(build({ deregistrationDelay: delay })).toThrow(`deregistrationDelay: must be whole seconds from 0 to 3600, got ${shown} (at Test/Blue)`);
+  });
+
+  test.each([Duration.seconds(0), Duration.millis(1500), Duration.hours(2)])('fails when metricsInterval is %s', (interval) => {
+    expect(build({ metricsInterval: interval })).toThrow(`metricsInterval: must be whole seconds from 1 to 3600, got ${interval.toHumanString()}`);
+  });
+
+  test('accepts deregistration delays of 0 and 3600 seconds', () => {
+    expect(build({ deregistrationDelay: Duration.seconds(0) })).not.toThrow();
+    expect(build({ deregistrationDelay: Duration.seconds(3600) })).not.toThrow();
+  });
+
+  test('fails when slow start is combined with least outstanding requests', () => {
+    expect(build({
+      slowStart: Duration.seconds(60),
+      loadBalancingAlgorithm: elbv2.TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS,
+    })).toThrow('slowStart: not supported with the least_outstanding_requests algorithm, got slowStart 1 minute; remove slowStart or use ROUND_ROBIN');
+  });
+
+  test.each([Duration.seconds(29), Duration.seconds(901)])('fails when slow start is %s', (slow) => {
+    expect(build({ slowStart: slow })).toThrow(/slowStart: must be whole seconds from 30 to 900/);
+  });
+
+  test('fails when maxCapacity does not exceed minCapacity, and when minCapacity is 0', () => {
+    expect(build({ minCapacity: 3, maxCapacity: 3 })).toThrow('maxCapacity: must be a whole number greater than minCapacity (3), got 3');
+    expect(build({ minCapacity: 0 })).toThrow('minCapacity: must be a whole number of at least 1, got 0');
+  });
+
+  test('fails when the subnets span one Availability Zone, and when they are public', () => {
+    const oneAz = (stack: Stack) => new ec2.Vpc(stack, 'Vpc', { maxAzs: 1 });
+    expect(build({}, oneAz)).toThrow(/vpcSubnets: the fleet must span at least two Availability Zones, got 1 \(eu-west-1a\)/);
+    expect(build({ vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })).toThrow(/vpcSubnets: the fleet must run in private subnets, got public ones/);
+  });
+
+  test('fails when a cookie secret is given to a strategy that does not seal cookies', () => {
+    const stack = testStack();
+    const secret = new secretsmanager.Secret(stack, 'Key');
+    expect(() => new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: 'blue', cookieSecret: secret }))
+      .toThrow('cookieSecret: only the cookie strategy seals sessions, got strategy memory; remove cookieSecret or use SessionStrategy.cookie()');
+  });
+
+  test('reports every problem at once', () => {
+    expect(build({ minCapacity: 0, deregistrationDelay: Duration.hours(2), appPort: 80 })).toThrow(
+      /^3 problems \(at Test\/Blue\):\n {2}- minCapacity: .*\n {2}- deregistrationDelay: .*\n {2}- appPort: must be a whole number from 1024 to 65535/,
+    );
+  });
+});

@@ -1,0 +1,94 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { tierPropsFromContext } from '../../bin/demo-context';
+import { DemoStack } from '../../bin/demo-stack';
+import { testApp } from '../helpers/app';
+
+/** The demo stack as `npx cdk synth` builds it, with nag registered the same way. */
+function demo(context: Record<string, unknown> = {}): { app: App; stack: DemoStack } {
+  const app = testApp(context);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const stack = new DemoStack(app, 'SessionTierDemo', {
+    env: { account: '123456789012', region: 'eu-west-1' },
+    tier: tierPropsFromContext(app.node),
+  });
+  return { app, stack };
+}
+
+test('cdk.json carries exactly the feature flags the tests use', () => {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '../../cdk.json'), 'utf8'));
+  const flags = Object.fromEntries(Object.entries(cdkJson.context).filter(([key]) => key.startsWith('@aws-cdk')));
+  expect(flags).toEqual(cxapi.CURRENTLY_RECOMMENDED_FLAGS);
+});
+
+test('the demo stack matches its snapshot', () => {
+  const { stack } = demo();
+  expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  test.each([
+    ['the defaults', {}],
+    ['HTTPS with cookie sessions on both colors', {
+      certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+      blueStrategy: 'cookie', greenStrategy: 'cookie',
+    }],
+    ['one fleet with application-cookie stickiness', { greenStrategy: 'none', stickiness: 'app:sid:1h' }],
+    ['redis on blue and file on green', { blueStrategy: 'redis', greenStrategy: 'file' }],
+  ])('finds nothing unacknowledged in the demo stack with %s', (_name, context) => {
+    const { app } = demo(context);
+    // An unacknowledged finding makes synth throw (the next test shows it does).
+    const assembly = app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
+    for (const plugin of report.pluginReports) {
+      expect({ plugin: plugin.pluginName, conclusion: plugin.conclusion }).toEqual({ plugin: plugin.pluginName, conclusion: 'success' });
+    }
+  });
+
+  test('fails the synth on an unacknowledged finding, so the check above can fail', () => {
+    const app = testApp();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new Stack(app, 'Open', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, natGateways: 0 });
+    const sg = new ec2.SecurityGroup(stack, 'Sg', { vpc });
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
+    expect(() => app.synth()).toThrow(/ERROR The VPC does not have an associated Flow Log. \(AwsSolutions\)/);
+  });
+
+  test('every acknowledgement in the demo stack carries a reason', () => {
+    const { stack } = demo({ blueStrategy: 'cookie' });
+    const acknowledged = stack.node.findAll().flatMap((c) => c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .filter(([id]) => id.includes('AwsSolutions-'))
+      .map(([id, reason]) => ({ path: c.node.path, id, reason })));
+    const ids = acknowledged.map((a) => a.id.replace(/\{.*:listener-rule\/.*\/\*\]$/, '<rules of the listener>/*]')).sort();
+    expect(ids).toEqual([
+      'Annotation::AwsSolutions-EC23',
+      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<TierRoutingIsCompleteF40EE6E9.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<TierRoutingOnEvent63D461AB.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<TierRoutingProviderframeworkisCompleteB46B2C96.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<TierRoutingProviderframeworkonEvent22E38BDF.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<TierRoutingProviderframeworkonTimeout16BAD927.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<rules of the listener>/*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<rules of the listener>/*]',
+      'Annotation::AwsSolutions-S1',
+      'Annotation::AwsSolutions-SF2',
+      'Annotation::AwsSolutions-SMG4',
+    ]);
+    for (const { reason } of acknowledged) {
+      expect(reason.length).toBeGreaterThan(80);
+    }
+  });
+});

@@ -1,0 +1,200 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, ShiftPlan, Stickiness } from '../lib';
+import { testStack, testVpc } from './helpers/app';
+
+interface Setup {
+  readonly blueStickiness?: Stickiness;
+  readonly greenStickiness?: Stickiness;
+  readonly withGreen?: boolean;
+}
+
+function routing(setup: Setup, props: Partial<BlueGreenRoutingProps> = {}): { stack: Stack; build: () => BlueGreenRouting } {
+  const stack = testStack();
+  const vpc = testVpc(stack);
+  const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+  const listener = alb.addListener('Http', { port: 80 });
+  const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue', stickiness: setup.blueStickiness });
+  const green = setup.withGreen === false ? undefined
+    : new AppFleet(stack, 'Green', { vpc, color: 'green', stickiness: setup.greenStickiness, minCapacity: 3, maxCapacity: 5 });
+  return { stack, build: () => new BlueGreenRouting(stack, 'Routing', { listener, blue, green, ...props }) };
+}
+
+describe('BlueGreenRouting with two fleets', () => {
+  const { stack, build } = routing({});
+  const r = build();
+  const template = Template.fromStack(stack);
+
+  test('the template never carries the live weights: the listener only falls back to blue, the weighted rule belongs to the shifter', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') } }],
+    });
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
+    expect(JSON.stringify(template.toJSON())).not.toContain('"Weight"');
+  });
+
+  test('the traffic shift gets the listener, both groups, the target color, the plan, the stickiness and its gates', () => {
+    template.hasResourceProperties('Custom::BlueGreenTrafficShift', {
+      ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('RoutingProviderframeworkonEvent'), 'Arn'] },
+      ListenerArn: { Ref: Match.stringLikeRegexp('^AlbHttp') },
+      BlueTargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') },
+      GreenTargetGroupArn: { Ref: Match.stringLikeRegexp('^GreenTargetGroup') },
+      TargetColor: 'blue',
+      Plan: 'all-at-once',
+      GroupStickinessSeconds: '86400',
+      MinHealthyTargets: '2',
+      AlarmNames: [],
+      RulePriority: '50000',
+    });
+    expect(r.targetColor).toBe('blue');
+  });
+
+  test('the shift waits for both fleets\' instances to signal and for the listener', () => {
+    const shift = Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0];
+    expect(shift.DependsOn).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^BlueASG/), expect.stringMatching(/^GreenASG/), expect.stringMatching(/^AlbHttp/),
+    ]));
+  });
+
+  test('green is associated with the load balancer without an action, so its scaling policy can name it', () => {
+    template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', {
+      TargetTrackingConfiguration: Match.objectLike({
+        PredefinedMetricSpecification: {
+          PredefinedMetricType: 'ALBRequestCountPerTarget',
+          ResourceLabel: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^GreenTargetGroup'), 'TargetGroupFullName'] }])] },
+        },
+      }),
+    });
+  });
+
+  test('handlers: the newest Node.js runtime on arm64, bundled locally, with their own log groups; the provider polls every 30 s for the plan plus 30 minutes', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: Match.stringLikeRegexp('^index\\.(onEvent|isComplete)$') }, 2);
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.onEvent', Timeout: 60, MemorySize: 256, LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('RoutingOnEventLogs') } } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.isComplete', Timeout: 60 });
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0].Properties;
+    expect(machine.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+    // all at once: 30 minutes for health checks / 30 s = 60 polls
+    expect(JSON.stringify(machine.DefinitionString)).toMatch(/\\"IntervalSeconds\\":30,\\"MaxAttempts\\":60,\\"BackoffRate\\":1/);
+  });
+
+  test('the handlers may change only rules of this listener, and read with Describe calls', () => {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('RoutingOnEventRole') }] } });
+    const statements = Object.values(policies)[0].Properties.PolicyDocument.Statement;
+    const rulesOfListener = {
+      'Fn::Join': ['', [
+        { 'Fn::Select': [0, [{ 'Fn::Select': [0, { 'Fn::Split': [':listener/', { Ref: Match.stringLikeRegexp('^AlbHttp') }] }] }, Match.anyValue()]] },
+        ':listener-rule/',
+        Match.anyValue(),
+        '/*',
+      ]],
+    };
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
+      { Sid: 'CreateTheRuleOnThisListener', Action: 'elasticloadbalancing:CreateRule', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^AlbHttp/) } },
+      { Sid: 'ChangeOnlyRulesOfThisListener', Action: ['elasticloadbalancing:AddTags', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:ModifyRule'], Effect: 'Allow', Resource: expect.anything() },
+      {
+        Sid: 'DescribeCallsTakeNoResource',
+        Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'],
+        Effect: 'Allow',
+        Resource: '*',
+      },
+    ]);
+    Template.fromJSON({ Resources: { P: { Type: 'X', Properties: { R: statements[2].Resource } } } }).hasResourceProperties('X', { R: rulesOfListener });
+  });
+
+  test('reports the live weights and when the drained color is empty as attributes of the shift', () => {
+    expect(stack.resolve(r.blueWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'BlueWeight'] });
+    expect(stack.resolve(r.greenWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'GreenWeight'] });
+    expect(stack.resolve(r.drainedAt)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'DrainedAt'] });
+  });
+});
+
+describe('BlueGreenRouting options', () => {
+  test('targets green by a canary with alarm gates and its own priority; the gate defaults to green\'s min capacity', () => {
+    const other = routing({});
+    const alarm2 = new cloudwatch.Alarm(other.stack, 'Errors', {
+      metric: new cloudwatch.Metric({ namespace: 'App', metricName: 'Errors' }), threshold: 1, evaluationPeriods: 1,
+    });
+    new BlueGreenRouting(other.stack, 'Routing2', {
+      listener: (other.stack.node.findChild('Alb') as elbv2.ApplicationLoadBalancer).listeners[0],
+      blue: other.stack.node.findChild('Blue') as AppFleet,
+      green: other.stack.node.findChild('Green') as AppFleet,
+      targetColor: 'green',
+      shiftPlan: ShiftPlan.canary(10, Duration.minutes(5)),
+      gateAlarms: [alarm2],
+      rulePriority: 10,
+    });
+    const template = Template.fromStack(other.stack);
+    template.hasResourceProperties('Custom::BlueGreenTrafficShift', {
+      TargetColor: 'green', Plan: 'canary:10:300', MinHealthyTargets: '3', AlarmNames: [{ Ref: Match.stringLikeRegexp('^Errors') }], RulePriority: '10',
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: Match.objectLike({ Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['cloudwatch:DescribeAlarms']) })]) }),
+    });
+  });
+
+  test('with one fleet forwards straight to it, with no traffic shifter: the layout where application-cookie stickiness works', () => {
+    const { stack, build } = routing({ withGreen: false, blueStickiness: Stickiness.applicationCookie('sid', Duration.hours(1)) });
+    const r = build();
+    expect(r.groupStickiness.enabled).toBe(false);
+    expect(r.trafficShift).toBeUndefined();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') } }],
+    });
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: Match.stringLikeRegexp('^index\\.') }, 0);
+    template.resourceCountIs('Custom::BlueGreenTrafficShift', 0);
+    expect(() => r.blueWeight).toThrow('BlueWeight: only a routing between two fleets has a traffic shift; add a green fleet');
+  });
+
+  test('group stickiness off is allowed when no fleet is sticky, and is sent as 0', () => {
+    const { stack, build } = routing({ blueStickiness: Stickiness.none(), greenStickiness: Stickiness.none() }, { groupStickiness: Stickiness.none() });
+    build();
+    Template.fromStack(stack).hasResourceProperties('Custom::BlueGreenTrafficShift', { GroupStickinessSeconds: '0' });
+  });
+});
+
+describe('BlueGreenRouting validation', () => {
+  test('fails when the group stickiness is out of range, before any construct exists', () => {
+    expect(() => routing({}, { groupStickiness: Stickiness.loadBalancerCookie(Duration.days(8)) })).toThrow(
+      /stickiness: duration must be whole seconds from 1 s to 7 days \(604800 s\), got 8 days/,
+    );
+  });
+
+  test('fails when application-cookie stickiness meets weighted routing, and suggests the lb cookie', () => {
+    expect(routing({ greenStickiness: Stickiness.applicationCookie('sid', Duration.hours(1)) }).build).toThrow(
+      'stickiness: the green fleet uses app cookie sid for 1 hour, but AWS does not support application-cookie stickiness with weighted blue/green routing; ' +
+      'use Stickiness.loadBalancerCookie(duration), or run a single fleet',
+    );
+  });
+
+  test('fails when a fleet is sticky while group stickiness is off', () => {
+    expect(routing({}, { groupStickiness: Stickiness.none() }).build).toThrow(
+      /groupStickiness: must be on while the blue fleet is sticky \(lb cookie for 1 day\), got none; AWS rejects target stickiness without target-group stickiness/,
+    );
+  });
+
+  test('fails when group stickiness is an application cookie', () => {
+    expect(routing({ blueStickiness: Stickiness.none(), greenStickiness: Stickiness.none() },
+      { groupStickiness: Stickiness.applicationCookie('sid', Duration.hours(1)) }).build).toThrow(
+      /groupStickiness: target-group stickiness always uses the load balancer's AWSALBTG cookie, got app cookie sid for 1 hour/,
+    );
+  });
+
+  test('fails when green is the target without a green fleet', () => {
+    expect(routing({ withGreen: false }, { targetColor: 'green' }).build).toThrow(
+      'targetColor: there is no green fleet to shift to, got green; add a green fleet or target blue',
+    );
+  });
+
+  test.each([
+    [{ rulePriority: 0 }, 'rulePriority: must be a whole number from 1 to 50000, got 0'],
+    [{ rulePriority: 50001 }, 'rulePriority: must be a whole number from 1 to 50000, got 50001'],
+    [{ minHealthyTargets: -1 }, 'minHealthyTargets: must be a whole number of at least 0, got -1'],
+    [{ checkInterval: Duration.seconds(5) }, 'checkInterval: must be whole seconds from 10 to 300, got 5 seconds'],
+  ])('fails on %o', (props, message) => {
+    expect(routing({}, props).build).toThrow(`${message} (at Test/Routing)`);
+  });
+});

@@ -1,0 +1,372 @@
+/**
+ * The handlers against the real SDK clients, with only their transport
+ * stubbed (aws-sdk-client-mock). A small in-memory listener answers the
+ * Describe calls from what earlier calls set, and every test asserts the exact
+ * requests, in order.
+ */
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  Action, AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, DescribeTagsCommand, DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule, RuleNotFoundException, Tag,
+  TargetGroupNotFoundException,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ShiftEvent, isComplete, onEvent } from '../../../lambda/traffic-shifter';
+
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const cloudwatch = mockClient(CloudWatchClient);
+
+const LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2';
+const RULE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
+const BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/blue/73e2d6bc24d8a067';
+const GREEN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/green/2453ed029918f21f';
+const T0 = Date.parse('2026-11-24T12:00:00.000Z');
+
+const props = (over: Record<string, unknown> = {}) => ({
+  ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider',
+  ListenerArn: LISTENER,
+  BlueTargetGroupArn: BLUE,
+  GreenTargetGroupArn: GREEN,
+  TargetColor: 'blue',
+  Plan: 'all-at-once',
+  GroupStickinessSeconds: '86400',
+  MinHealthyTargets: '2',
+  AlarmNames: [],
+  RulePriority: '50000',
+  ...over,
+});
+
+const action = (blue: number, green: number, stickiness = 86400): Action => ({
+  Type: 'forward',
+  ForwardConfig: {
+    TargetGroups: [{ TargetGroupArn: BLUE, Weight: blue }, { TargetGroupArn: GREEN, Weight: green }],
+    TargetGroupStickinessConfig: stickiness > 0 ? { Enabled: true, DurationSeconds: stickiness } : { Enabled: false },
+  },
+});
+const tags = (blue: number, green: number, at: number) => [
+  { Key: 'cdk-session-tier:weights', Value: `blue=${blue},green=${green}` },
+  { Key: 'cdk-session-tier:shifted-at', Value: new Date(at).toISOString() },
+];
+
+/** The listener as AWS would keep it: one optional rule, its tags, and the green targets' health. */
+let world: { rule?: Rule; tags: Tag[]; health: Record<string, string[]>; alarms: string[] };
+
+function setWorld(blue: number, green: number, at = T0 - 3_600_000, tagged = { blue, green }) {
+  world.rule = { RuleArn: RULE, Priority: '50000', Actions: [action(blue, green)] };
+  world.tags = tags(tagged.blue, tagged.green, at);
+}
+
+/** The requests the handlers sent, as [command, input], in order. */
+function sent(): [string, unknown][] {
+  const calls = [...elb.calls(), ...cloudwatch.calls()]
+    // sinon numbers every call across all spies, so the two clients' calls interleave as sent.
+    .map((c) => ({ order: (c as unknown as { callId: number }).callId, command: c.args[0] as { constructor: { name: string }; input: unknown } }));
+  return calls.sort((a, b) => a.order - b.order).map(({ command }) => [command.constructor.name, command.input]);
+}
+
+function at(time: number) {
+  jest.spyOn(Date, 'now').mockReturnValue(time);
+}
+
+beforeEach(() => {
+  elb.reset();
+  cloudwatch.reset();
+  world = { tags: [], health: { [BLUE]: ['healthy', 'healthy'], [GREEN]: ['healthy', 'healthy'] }, alarms: [] };
+  at(T0);
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  elb.on(DescribeTargetGroupsCommand).callsFake((input) => {
+    if (!(input.TargetGroupArns[0] in world.health)) {
+      throw new TargetGroupNotFoundException({ message: 'One or more target groups not found', $metadata: {} });
+    }
+    return { TargetGroups: [{ TargetGroupArn: input.TargetGroupArns[0] }] };
+  });
+  elb.on(DescribeRulesCommand).callsFake((input) => {
+    if (input.RuleArns) {
+      if (!world.rule || world.rule.RuleArn !== input.RuleArns[0]) {
+        throw new RuleNotFoundException({ message: 'One or more rules not found', $metadata: {} });
+      }
+      return { Rules: [world.rule] };
+    }
+    return { Rules: [{ RuleArn: 'default-rule', Priority: 'default', IsDefault: true }, ...world.rule ? [world.rule] : []] };
+  });
+  elb.on(DescribeTagsCommand).callsFake(() => ({ TagDescriptions: [{ ResourceArn: RULE, Tags: world.tags }] }));
+  elb.on(CreateRuleCommand).callsFake((input) => {
+    world.rule = { RuleArn: RULE, Priority: String(input.Priority), Actions: input.Actions };
+    world.tags = input.Tags;
+    return { Rules: [world.rule] };
+  });
+  elb.on(ModifyRuleCommand).callsFake((input) => {
+    world.rule = { ...world.rule!, Actions: input.Actions };
+    return { Rules: [world.rule] };
+  });
+  elb.on(AddTagsCommand).callsFake((input) => {
+    world.tags = [...world.tags.filter((t) => !input.Tags.some((n: Tag) => n.Key === t.Key)), ...input.Tags];
+    return {};
+  });
+  elb.on(DeleteRuleCommand).callsFake(() => {
+    if (!world.rule) {
+      throw new RuleNotFoundException({ message: 'One or more rules not found', $metadata: {} });
+    }
+    world.rule = undefined;
+    return {};
+  });
+  elb.on(DescribeTargetHealthCommand).callsFake((input) => ({
+    TargetHealthDescriptions: world.health[input.TargetGroupArn].map((State, i) => ({ Target: { Id: `i-${i}` }, TargetHealth: { State } })),
+  }));
+  cloudwatch.on(DescribeAlarmsCommand).callsFake((input) => ({
+    MetricAlarms: input.AlarmNames.filter((n: string) => world.alarms.includes(n)).map((AlarmName: string) => ({ AlarmName, StateValue: 'ALARM' })),
+  }));
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+const describeCalls = [
+  ['DescribeRulesCommand', { RuleArns: [RULE] }],
+  ['DescribeTagsCommand', { ResourceArns: [RULE] }],
+];
+const checkGroups = [
+  ['DescribeTargetGroupsCommand', { TargetGroupArns: [BLUE] }],
+  ['DescribeTargetGroupsCommand', { TargetGroupArns: [GREEN] }],
+];
+
+async function update(from: Record<string, unknown>, to: Record<string, unknown>) {
+  const event: ShiftEvent = { RequestType: 'Update', PhysicalResourceId: RULE, ResourceProperties: props(to), OldResourceProperties: props(from) };
+  const response = await onEvent(event);
+  return { event: { ...event, Data: response.Data }, response };
+}
+
+describe('create', () => {
+  test('creates the catch-all rule with the target color at full weight, records it, and completes at once', async () => {
+    const response = await onEvent({ RequestType: 'Create', ResourceProperties: props() });
+    expect(response).toEqual({ PhysicalResourceId: RULE, Data: { StartBlue: 100, StartGreen: 0 } });
+    const done = await isComplete({ RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props(), Data: response.Data });
+    expect(done).toEqual({
+      IsComplete: true,
+      Data: { BlueWeight: '100', GreenWeight: '0', LastShiftAt: '2026-11-24T12:00:00.000Z', DrainedAt: '2026-11-25T12:00:00.000Z', RuleArn: RULE },
+    });
+    expect(sent()).toEqual([
+      ...checkGroups,
+      ['DescribeRulesCommand', { ListenerArn: LISTENER }],
+      ['CreateRuleCommand', {
+        ListenerArn: LISTENER,
+        Priority: 50000,
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+        Actions: [action(100, 0)],
+        Tags: tags(100, 0, T0),
+      }],
+      ...describeCalls,
+    ]);
+  });
+
+  test('a retried create adopts the rule the first attempt made instead of making a second', async () => {
+    setWorld(100, 0);
+    const response = await onEvent({ RequestType: 'Create', ResourceProperties: props() });
+    expect(response.PhysicalResourceId).toBe(RULE);
+    expect(sent().map(([name]) => name)).toEqual([
+      'DescribeTargetGroupsCommand', 'DescribeTargetGroupsCommand', 'DescribeRulesCommand', 'DescribeRulesCommand', 'DescribeTagsCommand',
+    ]);
+  });
+
+  test('fails when the priority is taken by a rule that forwards elsewhere, and changes nothing', async () => {
+    world.rule = {
+      RuleArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/demo/x/y/other',
+      Priority: '50000',
+      Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+    };
+    world.tags = [];
+    await expect(onEvent({ RequestType: 'Create', ResourceProperties: props() })).rejects.toThrow(
+      /RulePriority: priority 50000 is taken on the listener by .*other, which forwards elsewhere; choose a free rulePriority; nothing was changed/,
+    );
+    expect(sent().filter(([name]) => /Create|Modify|AddTags/.test(name))).toEqual([]);
+  });
+});
+
+describe('update', () => {
+  test('canary: 10% to green at once, then the rest after the bake time; reports the weights and when blue is drained', async () => {
+    setWorld(100, 0);
+    const { event, response } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300' });
+    expect(response).toEqual({ PhysicalResourceId: RULE, Data: { StartBlue: 100, StartGreen: 0 } });
+    expect(sent()).toEqual([...checkGroups, ...describeCalls]);
+
+    elb.resetHistory();
+    expect(await isComplete(event)).toEqual({ IsComplete: false });
+    expect(sent()).toEqual([
+      ...describeCalls,
+      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
+      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(90, 10)] }],
+      ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(90, 10, T0) }],
+    ]);
+
+    elb.resetHistory();
+    at(T0 + 299_000);
+    expect(await isComplete(event)).toEqual({ IsComplete: false });
+    expect(sent()).toEqual(describeCalls);
+
+    elb.resetHistory();
+    at(T0 + 300_000);
+    expect(await isComplete(event)).toEqual({
+      IsComplete: true,
+      Data: { BlueWeight: '0', GreenWeight: '100', LastShiftAt: '2026-11-24T12:05:00.000Z', DrainedAt: '2026-11-25T12:05:00.000Z', RuleArn: RULE },
+    });
+    expect(sent()).toEqual([
+      ...describeCalls,
+      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
+      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(0, 100)] }],
+      ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(0, 100, T0 + 300_000) }],
+    ]);
+  });
+
+  test('linear: one step per interval, each gated by health and alarms', async () => {
+    setWorld(100, 0);
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'linear:40:60', AlarmNames: ['green-5xx'] });
+    const seen: string[] = [];
+    for (const time of [T0, T0 + 30_000, T0 + 60_000, T0 + 120_000]) {
+      at(time);
+      elb.resetHistory();
+      cloudwatch.resetHistory();
+      const result = await isComplete(event);
+      seen.push(`${result.IsComplete}:${(world.rule!.Actions![0].ForwardConfig!.TargetGroups!).map((t) => t.Weight).join('/')}`);
+    }
+    expect(seen).toEqual(['false:60/40', 'false:60/40', 'false:20/80', 'true:0/100']);
+    expect(sent()).toEqual([
+      ...describeCalls,
+      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
+      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], StateValue: 'ALARM' }],
+      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(0, 100)] }],
+      ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(0, 100, T0 + 120_000) }],
+    ]);
+  });
+
+  test('a repeated poll after a step does no harm: it waits and sends no change', async () => {
+    setWorld(100, 0);
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300' });
+    await isComplete(event);
+    elb.resetHistory();
+    expect(await isComplete(event)).toEqual({ IsComplete: false });
+    expect(await isComplete(event)).toEqual({ IsComplete: false });
+    expect(sent()).toEqual([...describeCalls, ...describeCalls]);
+  });
+
+  test('an alarm in ALARM before a step restores the weights from before the deploy and fails with what it saw', async () => {
+    setWorld(100, 0);
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx', 'green-latency'] });
+    await isComplete(event);
+    world.alarms = ['green-5xx'];
+    at(T0 + 300_000);
+    elb.resetHistory();
+    cloudwatch.resetHistory();
+    await expect(isComplete(event)).rejects.toThrow(
+      'alarm gate failed: green-5xx in ALARM; before the step to blue=0,green=100. ' +
+      'Weights restored to blue=100,green=0 (from before this deploy); CloudFormation rolls the stack back',
+    );
+    expect(sent()).toEqual([
+      ...describeCalls,
+      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
+      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx', 'green-latency'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], StateValue: 'ALARM' }],
+      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(100, 0)] }],
+      ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(100, 0, T0 + 300_000) }],
+    ]);
+  });
+
+  test('then CloudFormation\'s rollback update finds blue already at full weight and completes without a change', async () => {
+    setWorld(100, 0, T0);
+    const { event } = await update({ TargetColor: 'green', Plan: 'canary:10:300' }, { TargetColor: 'blue', Plan: 'canary:10:300' });
+    expect(await isComplete(event)).toMatchObject({ IsComplete: true, Data: { BlueWeight: '100', GreenWeight: '0' } });
+    expect(sent().filter(([name]) => /Modify|AddTags/.test(name))).toEqual([]);
+  });
+
+  test('too few healthy green targets fails the first step with what the health check saw; nothing to restore', async () => {
+    setWorld(100, 0);
+    world.health[GREEN] = ['healthy', 'unhealthy', 'unhealthy'];
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
+    elb.resetHistory();
+    await expect(isComplete(event)).rejects.toThrow(
+      'health gate failed: green has 1 healthy target, needs at least 2 (healthy 1, unhealthy 2); before the step to blue=0,green=100',
+    );
+    expect(sent()).toEqual([...describeCalls, ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }]]);
+  });
+
+  test('targets still in their initial health checks make the step wait, then go', async () => {
+    setWorld(100, 0);
+    world.health[GREEN] = ['healthy', 'initial'];
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
+    expect(await isComplete(event)).toEqual({ IsComplete: false });
+    expect(world.rule!.Actions).toEqual([action(100, 0)]);
+    world.health[GREEN] = ['healthy', 'healthy'];
+    expect(await isComplete(event)).toMatchObject({ IsComplete: true, Data: { BlueWeight: '0', GreenWeight: '100' } });
+  });
+
+  test('replaced target groups or a new group stickiness are applied at once, carrying the weights over by color', async () => {
+    setWorld(70, 30);
+    const NEW_GREEN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/green2/aaaaaaaaaaaaaaaa';
+    world.health[NEW_GREEN] = ['healthy', 'healthy'];
+    world.rule = { ...world.rule!, Actions: [action(70, 30)] };
+    await update({}, { GreenTargetGroupArn: NEW_GREEN, GroupStickinessSeconds: '3600' });
+    expect(sent().filter(([name]) => name === 'ModifyRuleCommand')).toEqual([['ModifyRuleCommand', {
+      RuleArn: RULE,
+      Actions: [{
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: [{ TargetGroupArn: BLUE, Weight: 70 }, { TargetGroupArn: NEW_GREEN, Weight: 30 }],
+          TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+        },
+      }],
+    }]]);
+  });
+});
+
+describe('delete', () => {
+  test('deletes the rule', async () => {
+    setWorld(100, 0);
+    await onEvent({ RequestType: 'Delete', PhysicalResourceId: RULE, ResourceProperties: props() });
+    expect(await isComplete({ RequestType: 'Delete', PhysicalResourceId: RULE, ResourceProperties: props() })).toEqual({ IsComplete: true });
+    expect(sent()).toEqual([['DeleteRuleCommand', { RuleArn: RULE }]]);
+  });
+
+  test('a repeated delete of a rule already gone succeeds', async () => {
+    await expect(onEvent({ RequestType: 'Delete', PhysicalResourceId: RULE, ResourceProperties: props() })).resolves.toMatchObject({ PhysicalResourceId: RULE });
+  });
+
+  test('a delete after a failed create (no rule ARN) sends nothing', async () => {
+    await onEvent({ RequestType: 'Delete', PhysicalResourceId: 'request-id-1', ResourceProperties: props() });
+    expect(sent()).toEqual([]);
+  });
+});
+
+describe('bad input fails with a clear message and changes nothing', () => {
+  test.each([
+    [{ Plan: 'fast' }, 'Plan: plan: must be all-at-once, canary:<percent>:<seconds> or linear:<percent>:<seconds>, got "fast"'],
+    [{ Plan: 'canary:150:60' }, 'Plan: plan: the step must be a whole percentage from 1 to 99, got 150'],
+    [{ TargetColor: 'purple' }, 'TargetColor: must be blue or green, got "purple"'],
+    [{ GroupStickinessSeconds: '604801' }, 'GroupStickinessSeconds: must be a whole number from 0 to 604800, got "604801"'],
+    [{ MinHealthyTargets: '-1' }, 'MinHealthyTargets: must be a whole number from 0 to 1000, got "-1"'],
+    [{ RulePriority: '0' }, 'RulePriority: must be a whole number from 1 to 50000, got "0"'],
+    [{ BlueTargetGroupArn: 'blue' }, 'BlueTargetGroupArn: must be an ELBv2 targetgroup ARN, got "blue"'],
+    [{ GreenTargetGroupArn: BLUE }, 'GreenTargetGroupArn: must differ from the blue target group'],
+    [{ AlarmNames: 'one' }, 'AlarmNames: must be a list of alarm names, got "one"'],
+  ])('%j', async (bad, message) => {
+    setWorld(100, 0);
+    await expect(onEvent({ RequestType: 'Update', PhysicalResourceId: RULE, ResourceProperties: props(bad), OldResourceProperties: props() }))
+      .rejects.toThrow(`invalid properties, nothing was changed: ${message}`);
+    expect(sent()).toEqual([]);
+  });
+
+  test('a missing target group', async () => {
+    setWorld(100, 0);
+    delete world.health[GREEN];
+    await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(`green target group not found: ${GREEN}; nothing was changed`);
+    expect(sent()).toEqual(checkGroups);
+  });
+
+  test('a rule changed by someone else meanwhile', async () => {
+    setWorld(50, 50, T0, { blue: 100, green: 0 });
+    await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(
+      `rule ${RULE} was changed by someone else: it has blue=50,green=50, but this stack last set blue=100,green=0; nothing was changed.`,
+    );
+    expect(sent().filter(([name]) => /Modify|AddTags|Create|Delete/.test(name))).toEqual([]);
+  });
+
+  test('a rule deleted outside CloudFormation', async () => {
+    await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(`rule ${RULE} not found: it was deleted outside CloudFormation; nothing was changed.`);
+  });
+});

@@ -1,0 +1,93 @@
+import { formatPlan, parsePlan, planSeconds, plannedShares } from '../../../lib/shared/shift-plan';
+import { formatWeights, gateVerdict, nextStep, parseWeights } from '../../../lambda/traffic-shifter/plan';
+
+const T0 = Date.parse('2026-11-24T12:00:00Z');
+
+describe('plans', () => {
+  test.each([
+    ['all-at-once', [100], 0],
+    ['canary:10:300', [10, 100], 300],
+    ['linear:25:60', [25, 50, 75, 100], 180],
+    ['linear:30:60', [30, 60, 90, 100], 180],
+  ])('%s steps through %j in %i s', (text, shares, seconds) => {
+    const plan = parsePlan(text);
+    expect(plannedShares(plan)).toEqual(shares);
+    expect(planSeconds(plan)).toBe(seconds);
+    expect(formatPlan(plan)).toBe(text);
+  });
+
+  test.each([
+    ['blue-green', /must be all-at-once, canary:<percent>:<seconds> or linear:<percent>:<seconds>, got "blue-green"/],
+    ['canary:0:60', /the step must be a whole percentage from 1 to 99, got 0/],
+    ['canary:100:60', /from 1 to 99, got 100/],
+    ['linear:10:0', /must wait at least 1 s per step and at most 5400 s in all, got 0 s/],
+    ['linear:1:60', /at most 5400 s in all, got 5940 s/],
+    ['canary:5:5401', /got 5401 s/],
+  ])('fails on %s', (text, message) => {
+    expect(() => parsePlan(text)).toThrow(message);
+  });
+});
+
+describe('nextStep', () => {
+  const canary = parsePlan('canary:10:300');
+  const linear = parsePlan('linear:25:60');
+  const blueFull = { blue: 100, green: 0 };
+
+  test('the first step of a deploy goes at once', () => {
+    expect(nextStep({ target: 'green', plan: canary, start: blueFull, live: blueFull, lastShiftAt: T0 - 1000, now: T0 }))
+      .toEqual({ action: 'shift', to: { blue: 90, green: 10 }, final: false });
+  });
+
+  test('a later step waits for the bake time after the previous shift, then completes the canary', () => {
+    const state = { target: 'green' as const, plan: canary, start: blueFull, live: { blue: 90, green: 10 }, lastShiftAt: T0 };
+    expect(nextStep({ ...state, now: T0 + 299_000 })).toEqual({ action: 'wait', until: T0 + 300_000 });
+    expect(nextStep({ ...state, now: T0 + 300_000 })).toEqual({ action: 'shift', to: { blue: 0, green: 100 }, final: true });
+  });
+
+  test('linear goes one interval at a time and resumes from where the weights stand', () => {
+    const state = { target: 'green' as const, plan: linear, start: blueFull, lastShiftAt: T0, now: T0 + 60_000 };
+    expect(nextStep({ ...state, live: { blue: 75, green: 25 } })).toEqual({ action: 'shift', to: { blue: 50, green: 50 }, final: false });
+    expect(nextStep({ ...state, live: { blue: 40, green: 60 } })).toEqual({ action: 'shift', to: { blue: 25, green: 75 }, final: false });
+    expect(nextStep({ ...state, live: { blue: 25, green: 75 } })).toEqual({ action: 'shift', to: { blue: 0, green: 100 }, final: true });
+  });
+
+  test('all at once shifts everything in one step', () => {
+    expect(nextStep({ target: 'blue', plan: parsePlan('all-at-once'), start: { blue: 0, green: 100 }, live: { blue: 0, green: 100 }, now: T0 }))
+      .toEqual({ action: 'shift', to: { blue: 100, green: 0 }, final: true });
+  });
+
+  test('nothing to do when the target already has all the traffic', () => {
+    expect(nextStep({ target: 'blue', plan: canary, start: blueFull, live: blueFull, now: T0 })).toEqual({ action: 'done' });
+  });
+});
+
+describe('gateVerdict', () => {
+  const base = { color: 'green' as const, minHealthy: 2, alarmsInAlarm: [] };
+
+  test('passes with enough healthy targets and no alarm', () => {
+    expect(gateVerdict({ ...base, targetStates: { healthy: 2, draining: 1 } })).toEqual({ verdict: 'pass' });
+  });
+
+  test('fails on any alarm in ALARM and names it', () => {
+    expect(gateVerdict({ ...base, targetStates: { healthy: 5 }, alarmsInAlarm: ['green-5xx', 'green-latency'] }))
+      .toEqual({ verdict: 'fail', reason: 'alarm gate failed: green-5xx, green-latency in ALARM' });
+  });
+
+  test('waits while targets are still in their initial health checks', () => {
+    expect(gateVerdict({ ...base, targetStates: { healthy: 1, initial: 1 } }))
+      .toEqual({ verdict: 'pending', reason: 'health gate waiting: green has 1 healthy target, needs at least 2 (healthy 1, initial 1)' });
+  });
+
+  test('fails with what it saw when too few targets are healthy', () => {
+    expect(gateVerdict({ ...base, targetStates: { healthy: 1, unhealthy: 3 } }))
+      .toEqual({ verdict: 'fail', reason: 'health gate failed: green has 1 healthy target, needs at least 2 (healthy 1, unhealthy 3)' });
+    expect(gateVerdict({ ...base, targetStates: {} }))
+      .toEqual({ verdict: 'fail', reason: 'health gate failed: green has 0 healthy targets, needs at least 2 (no targets)' });
+  });
+});
+
+test('weights round-trip through their tag form, and malformed tags read as nothing', () => {
+  expect(parseWeights(formatWeights({ blue: 90, green: 10 }))).toEqual({ blue: 90, green: 10 });
+  expect(parseWeights('blue=90')).toBeUndefined();
+  expect(parseWeights(undefined)).toBeUndefined();
+});

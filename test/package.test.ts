@@ -1,0 +1,86 @@
+/**
+ * Imports the constructs from the packed npm package into a fresh project, as
+ * another team would: `npm pack`, unpack into the project's node_modules next
+ * to its own aws-cdk-lib, build a stack in plain JavaScript and synthesize it.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.join(__dirname, '..');
+// What a consumer installs next to us: the peer dependencies and our own dependencies.
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const LINKED = Object.keys({ ...PACKAGE.peerDependencies, ...PACKAGE.dependencies });
+
+let project: string;
+let files: string[];
+
+beforeAll(() => {
+  project = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', project], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  files = packed[0].files.map((f: { path: string }) => f.path);
+  const target = path.join(project, 'node_modules', 'cdk-session-tier');
+  fs.mkdirSync(target, { recursive: true });
+  execFileSync('tar', ['-xzf', path.join(project, packed[0].filename), '-C', target, '--strip-components=1']);
+  for (const dep of LINKED) {
+    fs.mkdirSync(path.dirname(path.join(project, 'node_modules', dep)), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(project, 'node_modules', dep), 'dir');
+  }
+  // What npm install leaves that NodejsFunction relies on: a lock file at the project root and esbuild's bin.
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  fs.writeFileSync(path.join(project, 'package-lock.json'), JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages: {} }));
+  fs.mkdirSync(path.join(project, 'node_modules', '.bin'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules', 'esbuild', 'bin', 'esbuild'), path.join(project, 'node_modules', '.bin', 'esbuild'));
+}, 120_000);
+
+afterAll(() => {
+  fs.rmSync(project, { recursive: true, force: true });
+});
+
+test('the package ships the compiled library, its types and the sample app source, and no tests', () => {
+  expect(files).toEqual(expect.arrayContaining([
+    'package.json', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/session-tier.d.ts',
+    'dist/lib/private/sample-app-asset.js', 'sample-app/src/main.ts', 'lib/shared/app-env.ts',
+    'lambda/traffic-shifter/index.ts', 'lib/shared/shift-plan.ts',
+  ]));
+  expect(files.filter((f) => f.startsWith('test/') || f.startsWith('bin/') || f.endsWith('.test.ts'))).toEqual([]);
+});
+
+test('a fresh project builds and synthesizes a SessionTier from the package', () => {
+  fs.writeFileSync(path.join(project, 'app.js'), `
+    const { App, Stack, Duration } = require('aws-cdk-lib');
+    const { SessionTier, SessionStrategy, ShiftPlan, Stickiness } = require('cdk-session-tier');
+    const app = new App({ outdir: 'cdk.out' });
+    const stack = new Stack(app, 'Consumer', { env: { region: 'eu-west-1' } });
+    new SessionTier(stack, 'Web', {
+      blue: { strategy: SessionStrategy.cookie(), stickiness: Stickiness.loadBalancerCookie(Duration.hours(12)) },
+      green: { strategy: SessionStrategy.cookie(), version: 'v2' },
+      targetColor: 'green',
+      shiftPlan: ShiftPlan.canary(25, Duration.minutes(5)),
+    });
+    app.synth();
+  `);
+  execFileSync('node', ['app.js'], { cwd: project, stdio: 'pipe' });
+  const template = JSON.parse(fs.readFileSync(path.join(project, 'cdk.out', 'Consumer.template.json'), 'utf8'));
+  const types = Object.values(template.Resources as Record<string, { Type: string }>).map((r) => r.Type);
+  expect(types.filter((t) => t === 'AWS::AutoScaling::AutoScalingGroup')).toHaveLength(2);
+  expect(JSON.stringify(template)).toContain('"Plan":"canary:25:300"');
+  // The sample app and the traffic shifter were bundled from the package's own source by the local esbuild.
+  const out = path.join(project, 'cdk.out');
+  const bundles = fs.readdirSync(out).filter((f) => /^asset\.[0-9a-f]{64}\.js$/.test(f));
+  expect(bundles).toHaveLength(1);
+  expect(fs.statSync(path.join(out, bundles[0])).size).toBeGreaterThan(0);
+  const handlers = fs.readdirSync(out).filter((f) => fs.existsSync(path.join(out, f, 'index.js')));
+  expect(handlers).toHaveLength(1);
+  expect(fs.readFileSync(path.join(out, handlers[0], 'index.js'), 'utf8')).toContain('cdk-session-tier:weights');
+}, 120_000);
+
+test('the package refuses bad props with the same errors', () => {
+  fs.writeFileSync(path.join(project, 'bad.js'), `
+    const { Duration } = require('aws-cdk-lib');
+    const { Stickiness } = require('cdk-session-tier');
+    Stickiness.loadBalancerCookie(Duration.days(8));
+  `);
+  expect(() => execFileSync('node', ['bad.js'], { cwd: project, stdio: 'pipe' })).toThrow(/604800 s\), got 8 days/);
+});

@@ -1,0 +1,126 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { CacheEngine, RedisSessionCache, RedisSessionCacheProps } from '../lib';
+import { testStack, testVpc } from './helpers/app';
+
+function cache(props: Partial<RedisSessionCacheProps> = {}) {
+  const stack = testStack();
+  const vpc = testVpc(stack);
+  const c = new RedisSessionCache(stack, 'Cache', { vpc, ...props });
+  return { stack, vpc, cache: c, template: () => Template.fromStack(stack) };
+}
+
+describe('RedisSessionCache defaults', () => {
+  const { cache: c, template } = cache();
+  const t = template();
+
+  test('Valkey 8.0, cluster mode off, a primary and a replica in two AZs, Multi-AZ with automatic failover', () => {
+    t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      Engine: 'valkey',
+      EngineVersion: '8.0',
+      CacheNodeType: 'cache.t4g.small',
+      ClusterMode: 'disabled',
+      NumCacheClusters: 2,
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+      PreferredCacheClusterAZs: ['eu-west-1a', 'eu-west-1b'],
+    });
+  });
+
+  test('encryption in transit and at rest set explicitly, an AUTH token only as a dynamic reference, a non-default port, snapshots kept', () => {
+    t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      TransitEncryptionEnabled: true,
+      AtRestEncryptionEnabled: true,
+      AuthToken: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('^CacheAuthToken') }, ':SecretString:::}}']] },
+      Port: 6380,
+      SnapshotRetentionLimit: 7,
+    });
+    t.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
+  });
+
+  test('the AUTH token is generated with characters ElastiCache accepts', () => {
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+    });
+  });
+
+  test('its own subnet group over the private subnets and its own closed security group', () => {
+    t.hasResourceProperties('AWS::ElastiCache::SubnetGroup', {
+      SubnetIds: [{ Ref: Match.stringLikeRegexp('VpcPrivateSubnet1') }, { Ref: Match.stringLikeRegexp('VpcPrivateSubnet2') }],
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'Session cache: reachable only from what it is opened to',
+      SecurityGroupIngress: Match.absent(),
+    });
+    t.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  test('exposes the endpoints, the port and per-node metrics', () => {
+    expect(c.port).toBe(6380);
+    expect(c.engine).toBe(CacheEngine.VALKEY);
+    expect(c.metricEvictions().metricName).toBe('Evictions');
+    expect(c.metricReplicationLag().toMetricConfig().metricStat!.dimensions).toEqual([{ name: 'CacheClusterId', value: expect.any(String) }]);
+    expect(c.metricMemory().statistic).toBe('Maximum');
+  });
+});
+
+describe('RedisSessionCache options', () => {
+  test('Redis OSS with its version, three nodes, and a key of your own', () => {
+    const { template } = cache({ engine: CacheEngine.REDIS, nodes: 3, engineVersion: '7.1' });
+    template().hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      Engine: 'redis', EngineVersion: '7.1', NumCacheClusters: 3, PreferredCacheClusterAZs: ['eu-west-1a', 'eu-west-1b', 'eu-west-1a'],
+    });
+  });
+
+  test('opens its port only to what it is given, and grants the token only to whom it is asked', () => {
+    const { stack, vpc, cache: c, template } = cache();
+    const client = new ec2.SecurityGroup(stack, 'Client', { vpc });
+    c.connections.allowDefaultPortFrom(client);
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    c.grantReadAuthToken(role);
+    const t = template();
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp', FromPort: 6380, ToPort: 6380,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Client'), 'GroupId'] },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: { Ref: Match.stringLikeRegexp('^CacheAuthToken') } })], Version: '2012-10-17' },
+    });
+  });
+
+  test('without AUTH and TLS there is no secret, and a removal policy of your own', () => {
+    const { cache: c, template } = cache({ authToken: false, transitEncryption: false, removalPolicy: RemovalPolicy.DESTROY });
+    expect(c.authTokenSecret).toBeUndefined();
+    template().resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template().hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Delete' });
+  });
+});
+
+describe('RedisSessionCache validation', () => {
+  test.each([1, 7, 2.5])('fails when nodes is %s', (nodes) => {
+    expect(() => cache({ nodes, multiAz: false })).toThrow(`nodes: must be a whole number from 2 to 6 (a primary and 1 to 5 replicas), got ${nodes}`);
+  });
+
+  test('fails when Multi-AZ has no replica, and says to add one', () => {
+    expect(() => cache({ nodes: 1 })).toThrow(/multiAz: needs a replica to fail over to, got nodes 1; use nodes 2 or more/);
+  });
+
+  test('fails when AUTH is asked for without transit encryption', () => {
+    expect(() => cache({ transitEncryption: false })).toThrow(
+      'authToken: ElastiCache accepts an AUTH token only with transit encryption, got transitEncryption false; turn transitEncryption on or authToken off (at Test/Cache)',
+    );
+  });
+
+  test('fails on a privileged port and on snapshot retention beyond 35 days', () => {
+    expect(() => cache({ port: 80 })).toThrow(/port: must be a whole number from 1024 to 65535, got 80/);
+    expect(() => cache({ snapshotRetentionDays: 36 })).toThrow(/snapshotRetentionDays: must be a whole number from 0 to 35, got 36/);
+  });
+
+  test('fails when Multi-AZ gets subnets in one zone', () => {
+    const stack = testStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1 });
+    expect(() => new RedisSessionCache(stack, 'Cache', { vpc })).toThrow(/vpcSubnets: Multi-AZ needs subnets in two or more Availability Zones, got 1/);
+  });
+});

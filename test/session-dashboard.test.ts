@@ -1,0 +1,206 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AppFleet, RedisSessionCache, SessionDashboard, SessionDashboardProps, SessionFileSystem, SessionStrategy, SessionTier } from '../lib';
+import { testStack, testVpc } from './helpers/app';
+
+/** Two fleets behind a load balancer, with the stores when asked for. */
+function dashboardStack(props: Partial<SessionDashboardProps> & { stores?: boolean } = {}) {
+  const stack = testStack();
+  const vpc = testVpc(stack);
+  const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+  const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue' });
+  const green = new AppFleet(stack, 'Green', { vpc, color: 'green', strategy: SessionStrategy.redis() });
+  loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [blue.targetGroup, green.targetGroup] });
+  const stores = props.stores ? {
+    sessionCache: new RedisSessionCache(stack, 'Cache', { vpc }),
+    sessionFileSystem: new SessionFileSystem(stack, 'Files', { vpc }),
+  } : {};
+  const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, fleets: [blue, green], ...stores, ...props });
+  return { stack, dashboard, template: Template.fromStack(stack) };
+}
+
+/** The alarm whose logical id starts with `Health<id>`. */
+function alarm(template: Template, id: string) {
+  const found = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([logicalId]) => logicalId.startsWith(`Health${id}`));
+  expect(found).toHaveLength(1);
+  return found[0][1].Properties;
+}
+
+const tgDimensions = (color: 'Blue' | 'Green') => [
+  { Name: 'LoadBalancer', Value: { 'Fn::GetAtt': [expect.stringMatching(/^Alb/), 'LoadBalancerFullName'] } },
+  { Name: 'TargetGroup', Value: { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${color}TargetGroup`)), 'TargetGroupFullName'] } },
+];
+
+describe('SessionDashboard alarms', () => {
+  const { template, dashboard } = dashboardStack({ stores: true });
+
+  test.each(['Blue', 'Green'] as const)('%s: unhealthy targets, 1 or more in each of 3 minutes', (color) => {
+    expect(alarm(template, `${color}UnhealthyHosts`)).toEqual(expect.objectContaining({
+      Namespace: 'AWS/ApplicationELB', MetricName: 'UnHealthyHostCount', Statistic: 'Maximum', Period: 60,
+      Dimensions: tgDimensions(color), Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 3,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+    }));
+  });
+
+  test.each(['Blue', 'Green'] as const)('%s: 5xx above 5 %% of requests over 5 minutes, with no traffic counted as 0 %%', (color) => {
+    const props = alarm(template, `${color}Http5xxRate`);
+    expect(props).toEqual(expect.objectContaining({ Threshold: 5, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' }));
+    const [expression, ...metrics] = props.Metrics;
+    expect(expression).toEqual(expect.objectContaining({ Expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)', ReturnData: true }));
+    expect(metrics).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Id: 'requests', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ MetricName: 'RequestCount' }), Period: 300, Stat: 'Sum' }) }),
+      expect.objectContaining({ Id: 'errors', MetricStat: expect.objectContaining({ Metric: expect.objectContaining({ MetricName: 'HTTPCode_Target_5XX_Count' }), Period: 300, Stat: 'Sum' }) }),
+    ]));
+  });
+
+  test.each(['Blue', 'Green'] as const)('%s: target response time p99 above 1 s over 5 minutes', (color) => {
+    expect(alarm(template, `${color}LatencyP99`)).toEqual(expect.objectContaining({
+      MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Period: 300, Dimensions: tgDimensions(color),
+      Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold',
+    }));
+  });
+
+  test.each(['Blue', 'Green'] as const)('%s: 10 or more failed store calls in 5 minutes, from the app\'s own metrics', (color) => {
+    expect(alarm(template, `${color}StoreErrors`)).toEqual(expect.objectContaining({
+      Namespace: 'SessionTier/App', MetricName: 'StoreErrors', Statistic: 'Sum', Period: 300,
+      Dimensions: [{ Name: 'Color', Value: color.toLowerCase() }], Threshold: 10, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    }));
+  });
+
+  test('the cache: primary memory above 80 %, any eviction, a replica 10 s behind for 3 minutes', () => {
+    const node = (n: number) => [{ Name: 'CacheClusterId', Value: { 'Fn::Join': ['', [{ Ref: expect.stringMatching(/^Cache/) }, `-00${n}`]] } }];
+    expect(alarm(template, 'CacheMemory')).toEqual(expect.objectContaining({
+      Namespace: 'AWS/ElastiCache', MetricName: 'DatabaseMemoryUsagePercentage', Statistic: 'Maximum', Period: 300, Dimensions: node(1),
+      Threshold: 80, ComparisonOperator: 'GreaterThanThreshold',
+    }));
+    expect(alarm(template, 'CacheEvictions')).toEqual(expect.objectContaining({
+      MetricName: 'Evictions', Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    }));
+    expect(alarm(template, 'CacheReplicationLag')).toEqual(expect.objectContaining({
+      MetricName: 'ReplicationLag', Statistic: 'Maximum', Period: 60, Dimensions: node(2), Threshold: 10, EvaluationPeriods: 3,
+    }));
+  });
+
+  test('the file system: 90 % of its I/O limit for 15 minutes', () => {
+    expect(alarm(template, 'FileSystemIoLimit')).toEqual(expect.objectContaining({
+      Namespace: 'AWS/EFS', MetricName: 'PercentIOLimit', Statistic: 'Maximum', Period: 300, Threshold: 90, EvaluationPeriods: 3,
+      Dimensions: [{ Name: 'FileSystemId', Value: { Ref: expect.stringMatching(/^Files/) } }],
+    }));
+  });
+
+  test('twelve alarms, each notifying the topic when it fires and when it recovers', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(12);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^HealthAlarmTopic/) }]);
+      expect(a.Properties.OKActions).toEqual([{ Ref: expect.stringMatching(/^HealthAlarmTopic/) }]);
+    }
+    expect(dashboard.alarms).toHaveLength(12);
+  });
+
+  test('the alarm topic is encrypted with a rotated customer managed key CloudWatch may use, and refuses plain HTTP', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HealthAlarmTopicKey'), 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' },
+      })]) },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('alarmsFor gives the alarms of one color, for the traffic shifter\'s gates', () => {
+    const stack = Stack.of(dashboard);
+    const ids = (color: 'blue' | 'green') => dashboard.alarmsFor(color).map((a) => stack.resolve((a as any).node.id));
+    expect(ids('green')).toEqual(['GreenUnhealthyHosts', 'GreenHttp5xxRate', 'GreenLatencyP99', 'GreenStoreErrors']);
+    expect(ids('blue')).toEqual(['BlueUnhealthyHosts', 'BlueHttp5xxRate', 'BlueLatencyP99', 'BlueStoreErrors']);
+  });
+});
+
+describe('SessionDashboard widgets', () => {
+  /** The dashboard body with tokens rendered, and its widgets' titles. */
+  function widgets(template: Template): { titles: string[]; body: string } {
+    const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0];
+    const parts = dashboard.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+    const body = parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p).replace(/"/g, "'"))).join('');
+    const titles = [...body.matchAll(/"title":"([^"]+)"/g)].map((m) => m[1]);
+    return { titles, body };
+  }
+
+  test('per color: traffic, errors, latency, healthy hosts, spread, instances; the app\'s sessions and store; the stores that exist', () => {
+    const { titles, body } = widgets(dashboardStack({ stores: true }).template);
+    expect(titles).toEqual([
+      'Alarms',
+      'Requests', 'Target 5xx', 'Target response time p99 (seconds)',
+      'Healthy targets', 'Requests per target (the spread stickiness causes)', 'Instances in service',
+      'Sessions created', 'Sessions saved', 'Sessions rejected (tampered, malformed)',
+      'Session age p50 (seconds)', 'Session size p99 (bytes)', 'Store latency p99 (ms)',
+      'Store latency p50 (ms)', 'Store errors', 'Write conflicts',
+      'Cache engine CPU (%)', 'Cache memory (%)', 'Cache evictions', 'Cache connections', 'Cache replication lag (seconds)',
+      'File system throughput (bytes)', 'File system I/O limit (%)', 'File system burst credits',
+    ]);
+    expect(body).toContain('"label":"blue"');
+    expect(body).toContain('"label":"green"');
+    expect(body).toContain('["AWS/AutoScaling","GroupInServiceInstances","AutoScalingGroupName"');
+    expect(body).toContain('["SessionTier/App","StoreLatency","Color","green",{"color":"#2ca02c","label":"green","period":60,"stat":"p99"}]');
+  });
+
+  test('no store widgets and no store alarms without stores', () => {
+    const { template } = dashboardStack();
+    expect(widgets(template).titles.some((t) => /^(Cache|File system)/.test(t))).toBe(false);
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(8);
+  });
+});
+
+describe('SessionDashboard options', () => {
+  test('thresholds and the topic are props', () => {
+    const stack = testStack();
+    const topic = new sns.Topic(stack, 'Pager');
+    const { template } = dashboardStack({
+      thresholds: { unhealthyHosts: 2, http5xxPercent: 1, latencyP99: Duration.millis(250), storeErrors: 3 },
+      alarmTopic: sns.Topic.fromTopicArn(stack, 'Imported', 'arn:aws:sns:eu-west-1:123456789012:pager'),
+    });
+    expect(alarm(template, 'GreenUnhealthyHosts').Threshold).toBe(2);
+    expect(alarm(template, 'GreenHttp5xxRate').Threshold).toBe(1);
+    expect(alarm(template, 'GreenLatencyP99').Threshold).toBe(0.25);
+    expect(alarm(template, 'GreenStoreErrors').Threshold).toBe(3);
+    expect(alarm(template, 'GreenStoreErrors').AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:pager']);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    expect(topic).toBeDefined();
+  });
+
+  test('fails on thresholds out of range, naming each', () => {
+    expect(() => dashboardStack({
+      thresholds: { http5xxPercent: 0, cacheMemoryPercent: 120, unhealthyHosts: 0.5, storeErrors: 0, latencyP99: Duration.seconds(0) },
+    })).toThrow(/thresholds\.http5xxPercent: must be a percentage above 0 and at most 100, got 0[\s\S]*thresholds\.cacheMemoryPercent: .*got 120[\s\S]*thresholds\.unhealthyHosts: must be a whole number of at least 1, got 0\.5[\s\S]*thresholds\.storeErrors: .*got 0[\s\S]*thresholds\.latencyP99: must be longer than 0, got 0 seconds/);
+  });
+});
+
+describe('SessionTier and its dashboard', () => {
+  test('creates one by default, and gates the shift on the target color\'s alarms as well as the given ones', () => {
+    const stack = testStack();
+    new SessionTier(stack, 'Tier', {
+      blue: { strategy: SessionStrategy.cookie() },
+      green: { strategy: SessionStrategy.cookie() },
+      targetColor: 'green',
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('Custom::BlueGreenTrafficShift', {
+      AlarmNames: ['Green', 'Green', 'Green', 'Green'].map(() => ({ Ref: Match.stringLikeRegexp('^TierDashboardGreen') })),
+    });
+  });
+
+  test('dashboard: false leaves it out, and the gates are the given alarms only', () => {
+    const stack = testStack();
+    new SessionTier(stack, 'Tier', { blue: {}, green: { strategy: SessionStrategy.cookie() }, dashboard: false });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    template.hasResourceProperties('Custom::BlueGreenTrafficShift', { AlarmNames: [] });
+  });
+});

@@ -1,0 +1,65 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SessionFileSystem } from '../lib';
+import { testStack, testVpc } from './helpers/app';
+
+describe('SessionFileSystem', () => {
+  const stack = testStack();
+  const vpc = testVpc(stack);
+  const files = new SessionFileSystem(stack, 'Files', { vpc });
+  const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+  files.grantMount(role);
+  const client = new ec2.SecurityGroup(stack, 'Client', { vpc });
+  files.connections.allowDefaultPortFrom(client);
+  const t = Template.fromStack(stack);
+
+  test('encrypted, elastic throughput, automatic backups, a lifecycle policy, kept on removal', () => {
+    t.hasResourceProperties('AWS::EFS::FileSystem', {
+      Encrypted: true,
+      ThroughputMode: 'elastic',
+      BackupPolicy: { Status: 'ENABLED' },
+      LifecyclePolicies: [{ TransitionToIA: 'AFTER_14_DAYS' }, { TransitionToPrimaryStorageClass: 'AFTER_1_ACCESS' }],
+    });
+    t.hasResource('AWS::EFS::FileSystem', { DeletionPolicy: 'Retain' });
+  });
+
+  test('the file-system policy refuses clients without TLS and anonymous clients', () => {
+    const policy = Object.values(t.findResources('AWS::EFS::FileSystem'))[0].Properties.FileSystemPolicy;
+    expect(policy.Statement).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Effect: 'Deny', Action: '*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({ Effect: 'Allow', Action: ['elasticfilesystem:ClientRootAccess', 'elasticfilesystem:ClientWrite'], Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } } }),
+    ]));
+    expect(JSON.stringify(policy)).not.toContain('ClientMount"');
+  });
+
+  test('an access point for the session directory with its own POSIX user', () => {
+    t.hasResourceProperties('AWS::EFS::AccessPoint', {
+      RootDirectory: { Path: '/sessions', CreationInfo: { OwnerUid: '1001', OwnerGid: '1001', Permissions: '0750' } },
+      PosixUser: { Uid: '1001', Gid: '1001' },
+    });
+  });
+
+  test('mount permission only through the access point, and NFS only from what it is opened to', () => {
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{
+          Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Files'), 'Arn'] },
+          Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': { 'Fn::Join': Match.anyValue() } } },
+        }],
+        Version: '2012-10-17',
+      },
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 2049, ToPort: 2049, SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Client'), 'GroupId'] },
+    });
+    t.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 2049 }, 1);
+  });
+
+  test('metric helpers name the file system', () => {
+    expect(files.metricPercentIoLimit().metricName).toBe('PercentIOLimit');
+    expect(files.metricBurstCreditBalance().statistic).toBe('Minimum');
+  });
+});

@@ -1,0 +1,178 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { RedisSessionCache, SessionStrategy, SessionTier, SessionTierProps, ShiftPlan } from '../lib';
+import { testStack } from './helpers/app';
+
+const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
+
+function tier(props: SessionTierProps = {}, withStack?: (stack: Stack) => SessionTierProps) {
+  const stack = testStack();
+  const t = new SessionTier(stack, 'Tier', { ...props, ...withStack?.(stack) });
+  return { stack, tier: t, template: Template.fromStack(stack) };
+}
+
+describe('SessionTier defaults', () => {
+  const { stack, tier: t, template } = tier();
+
+  test('creates a VPC over two AZs with public and private subnets, a NAT gateway each, flow logs and an S3 endpoint', () => {
+    template.resourceCountIs('AWS::EC2::Subnet', 4);
+    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL' });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+  });
+
+  test('an internet-facing load balancer that drops invalid header fields and logs access', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.bucket', Value: { Ref: Match.stringLikeRegexp('TierAccessLogs') } },
+        { Key: 'access_logs.s3.prefix', Value: 'alb' },
+      ]),
+    });
+  });
+
+  test('the access-log bucket is encrypted, private, and refuses requests without TLS', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      }),
+    });
+  });
+
+  test('without a certificate: HTTP on 80, a warning, and cookies without Secure', () => {
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP' });
+    Annotations.fromStack(stack).hasWarning('/Test/Tier', Match.stringLikeRegexp('serves plain HTTP'));
+    expect(t.url).toMatch(/^http:\/\//);
+    expect(JSON.stringify(template.findResources('AWS::EC2::LaunchTemplate'))).toContain('SESSION_SECURE_COOKIE=\\"false\\"');
+  });
+
+  test('one blue fleet with memory sessions, forwarded to directly', () => {
+    expect(t.green).toBeUndefined();
+    expect(t.blue.strategy.name).toBe('memory');
+    template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('TierBlueTargetGroup') } }],
+    });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+});
+
+describe('SessionTier options', () => {
+  test('with a certificate: HTTPS on 443 with the recommended TLS policy, HTTP redirected, Secure cookies', () => {
+    const { tier: t, template } = tier({ certificateArn: CERT });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      Certificates: [{ CertificateArn: CERT }],
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      DefaultActions: [{ Type: 'redirect', RedirectConfig: Match.objectLike({ Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' }) }],
+    });
+    expect(t.url).toMatch(/^https:\/\//);
+    expect(JSON.stringify(template.findResources('AWS::EC2::LaunchTemplate'))).toContain('SESSION_SECURE_COOKIE=\\"true\\"');
+  });
+
+  test('blue and green share one cookie key, so a user moving between colors keeps the session', () => {
+    const { tier: t, template } = tier({
+      blue: { strategy: SessionStrategy.cookie() },
+      green: { strategy: SessionStrategy.cookie(), version: 'v2' },
+      targetColor: 'green',
+      shiftPlan: ShiftPlan.linear(25, Duration.minutes(2)),
+    });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    expect(t.blue.cookieSecret).toBe(t.cookieSecret);
+    expect(t.green!.cookieSecret).toBe(t.cookieSecret);
+    template.hasResourceProperties('Custom::BlueGreenTrafficShift', { TargetColor: 'green', Plan: 'linear:25:120', GroupStickinessSeconds: '86400' });
+  });
+
+  test('only a fleet that uses cookie sessions gets the key', () => {
+    const { tier: t } = tier({ blue: { strategy: SessionStrategy.memory() }, green: { strategy: SessionStrategy.cookie() } });
+    expect(t.blue.cookieSecret).toBeUndefined();
+    expect(t.green!.cookieSecret).toBe(t.cookieSecret);
+  });
+
+  test('uses a VPC it is given and creates none', () => {
+    const { template } = tier({}, (stack) => ({ vpc: new ec2.Vpc(stack, 'Mine', { maxAzs: 2, natGateways: 1 }) }));
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::FlowLog', 0);
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      VPCZoneIdentifier: [{ Ref: Match.stringLikeRegexp('^MinePrivate') }, { Ref: Match.stringLikeRegexp('^MinePrivate') }],
+    });
+  });
+
+  test('fails when natGateways is given with a VPC, or is below 1', () => {
+    expect(() => tier({ natGateways: 1 }, (stack) => ({ vpc: new ec2.Vpc(stack, 'Mine') }))).toThrow(
+      'natGateways: only applies to the VPC the tier creates, got 1 with a given vpc; remove natGateways (at Test/Tier)',
+    );
+    expect(() => tier({ natGateways: 0 })).toThrow(/natGateways: must be a whole number of at least 1/);
+  });
+
+  test('routing errors surface through the tier', () => {
+    expect(() => tier({ targetColor: 'green' })).toThrow(/targetColor: there is no green fleet to shift to, got green/);
+  });
+});
+
+describe('SessionTier session stores', () => {
+  test('creates only the stores some fleet uses', () => {
+    const { tier: t, template } = tier({ blue: { strategy: SessionStrategy.memory() }, green: { strategy: SessionStrategy.cookie() } });
+    expect(t.sessionCache).toBeUndefined();
+    expect(t.sessionFileSystem).toBeUndefined();
+    template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
+    template.resourceCountIs('AWS::EFS::FileSystem', 0);
+  });
+
+  test('a redis fleet gets the cache\'s port (and no other fleet does), its endpoint, TLS and the AUTH token', () => {
+    const { tier: t, template } = tier({ blue: { strategy: SessionStrategy.memory() }, green: { strategy: SessionStrategy.redis() } });
+    expect(t.sessionCache).toBeDefined();
+    const toCache = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .filter((r) => JSON.stringify(r.Properties.GroupId).includes('SessionCache'));
+    expect(toCache).toHaveLength(1);
+    expect(toCache[0].Properties).toMatchObject({ FromPort: 6380, ToPort: 6380, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^TierGreenSecurityGroup/), 'GroupId'] } });
+    const green = JSON.stringify(Object.entries(template.findResources('AWS::EC2::LaunchTemplate')).find(([id]) => id.startsWith('TierGreen'))![1]);
+    expect(green).toContain('SESSION_REDIS_HOST=\\"');
+    expect(green).toContain('PrimaryEndPoint.Address');
+    expect(green).toContain('SESSION_REDIS_PORT=\\"6380\\"');
+    expect(green).toContain('SESSION_REDIS_TLS=\\"true\\"');
+    expect(green).toMatch(/SESSION_REDIS_AUTH_TOKEN .*get-secret-value/);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^TierGreenInstanceRole') }],
+      PolicyDocument: Match.objectLike({ Statement: Match.arrayWith([Match.objectLike({ Resource: { Ref: Match.stringLikeRegexp('^TierSessionCacheAuthToken') } })]) }),
+    });
+    const blue = JSON.stringify(Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('TierBlueInstanceRole'))![1]);
+    expect(blue).not.toContain('SessionCache');
+  });
+
+  test('a file fleet mounts the file system through its access point with TLS and IAM before the app starts, and waits for the mount targets', () => {
+    const { template } = tier({ blue: { strategy: SessionStrategy.file() } });
+    const lt = JSON.stringify(Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0]);
+    expect(lt).toContain('dnf install -y amazon-efs-utils');
+    expect(lt).toMatch(/efs _netdev,noresvport,tls,iam,accesspoint=/);
+    expect(lt.indexOf('mount /mnt/sessions')).toBeLessThan(lt.indexOf('systemctl enable --now session-app'));
+    expect(lt).toContain('ReadWritePaths=/mnt/sessions');
+    expect(lt).toContain('SESSION_FILE_DIR=\\"/mnt/sessions\\"');
+    const asg = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    expect(asg.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^TierSessionFilesEfsMountTargetPrivateSubnet1/), expect.stringMatching(/^TierSessionFilesEfsMountTargetPrivateSubnet2/)]));
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 2049, SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TierBlueSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  test('uses a cache it is handed instead of creating one', () => {
+    const { template } = tier({}, (stack) => {
+      const vpc = new ec2.Vpc(stack, 'Mine', { maxAzs: 2, natGateways: 1 });
+      return { vpc, blue: { strategy: SessionStrategy.redis() }, sessionCache: new RedisSessionCache(stack, 'MyCache', { vpc, nodes: 3 }) };
+    });
+    template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 1);
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 3 });
+  });
+});
