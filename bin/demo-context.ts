@@ -5,6 +5,7 @@ import { SessionTierValidationError } from '../lib/errors';
 import { FleetColor } from '../lib/app-fleet';
 import { FleetOptions, SessionTierProps } from '../lib/session-tier';
 import { ShiftPlan } from '../lib/shift-plan';
+import { DatabaseEngine, MAX_READ_REPLICAS } from '../lib/session-database';
 import { SessionStrategy } from '../lib/session-strategy';
 import { Stickiness } from '../lib/stickiness';
 
@@ -22,6 +23,9 @@ export const DEMO_CONTEXT_DEFAULTS = {
   minInstances: '2',
   maxInstances: '4',
   certificateArn: '',
+  readReplicas: '1',
+  databaseEngine: 'postgres',
+  databaseProxy: 'false',
 } as const;
 
 type DemoContextKey = keyof typeof DEMO_CONTEXT_DEFAULTS;
@@ -84,6 +88,24 @@ export function tierPropsFromContext(node: Node): SessionTierProps {
     }
     return s === '' ? undefined : s;
   });
+  const readReplicas = attempt('readReplicas', (s) => {
+    if (!/^\d+$/.test(s) || Number(s) > MAX_READ_REPLICAS) {
+      throw new SessionTierValidationError(`readReplicas: must be a whole number from 0 to ${MAX_READ_REPLICAS} (the RDS limit of read replicas per instance), got ${JSON.stringify(s)}`);
+    }
+    return Number(s);
+  });
+  const databaseEngine = attempt('databaseEngine', (s) => {
+    if (s !== DatabaseEngine.POSTGRES && s !== DatabaseEngine.MYSQL) {
+      throw new SessionTierValidationError(`databaseEngine: must be postgres or mysql, got ${JSON.stringify(s)}`);
+    }
+    return s as DatabaseEngine;
+  });
+  const databaseProxy = attempt('databaseProxy', (s) => {
+    if (s !== 'true' && s !== 'false') {
+      throw new SessionTierValidationError(`databaseProxy: must be true or false, got ${JSON.stringify(s)}`);
+    }
+    return s === 'true';
+  });
   if (value('greenStrategy') === 'none' && targetColor === 'green') {
     problems.push('-c targetColor=green: there is no green fleet (greenStrategy=none); target blue or choose a green strategy');
   }
@@ -108,6 +130,9 @@ export function tierPropsFromContext(node: Node): SessionTierProps {
     shiftPlan: green ? shiftPlan : undefined,
     groupStickiness: green ? groupStickiness : undefined,
     certificateArn,
+    // Read by the tier only when a fleet uses the database strategy. The demo
+    // is meant to be destroyed: no deletion protection (a final snapshot is still taken).
+    databaseProps: { readReplicas, engine: databaseEngine, proxy: databaseProxy, deletionProtection: false },
   };
 }
 

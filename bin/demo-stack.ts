@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SessionTier, SessionTierProps } from '../lib/session-tier';
 
@@ -16,6 +16,13 @@ export class DemoStack extends Stack {
   constructor(scope: Construct, id: string, props: DemoStackProps) {
     super(scope, id, props);
     this.tier = new SessionTier(this, 'Tier', props.tier);
+    const db = this.tier.sessionDatabase;
+    if (db && props.tier.databaseProps?.deletionProtection === false) {
+      Validations.of(db.instance).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason: 'The demo is meant to be removed with cdk destroy, and its sessions are disposable; a final snapshot is still taken. SessionDatabase keeps deletion protection on by default for real stacks.',
+      });
+    }
     new CfnOutput(this, 'Url', { value: this.tier.url, description: 'Open this to see your session' });
     new CfnOutput(this, 'BlueTargetGroup', { value: this.tier.blue.targetGroup.targetGroupArn });
     if (this.tier.green) {

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { SessionTierValidationError } from './errors';
 import { ProblemList } from './private/problems';
 import { createCookieSecret } from './private/cookie-secret';
+import type { SecretReference } from './private/user-data';
 import { encryptedTopic } from './private/notification-topic';
 import { SAMPLE_APP_BUNDLE, sampleAppAsset } from './private/sample-app-asset';
 import { INSTANCE_PATHS, addAppUserData } from './private/user-data';
@@ -201,7 +202,7 @@ export class AppFleet extends Construct implements ec2.IConnectable, iam.IGranta
   public readonly logGroup: logs.LogGroup;
 
   private readonly environment: Record<string, string> = {};
-  private readonly secretEnvironment: Record<string, secretsmanager.ISecret> = {};
+  private readonly secretEnvironment: Record<string, SecretReference> = {};
   private readonly bootCommands: string[] = [];
   private readonly serviceSettings: string[] = [];
 
@@ -419,10 +420,15 @@ export class AppFleet extends Construct implements ec2.IConnectable, iam.IGranta
    * Makes a secret's value available to the app as an environment variable.
    * The value is fetched at boot into a file only root reads; it never enters
    * the template. Grants the instances read access to the secret.
+   * @param field of a JSON secret (an RDS secret's `password`, say), the field
+   * whose value to use; without it, the whole secret string
    */
-  public addSecretEnvironment(name: string, secret: secretsmanager.ISecret): void {
+  public addSecretEnvironment(name: string, secret: secretsmanager.ISecret, field?: string): void {
     checkEnvironmentName(name, this);
-    this.secretEnvironment[name] = secret;
+    if (field !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) {
+      throw new SessionTierValidationError(`field: must be a JSON key of letters, digits and underscores, got ${JSON.stringify(field)}`, this);
+    }
+    this.secretEnvironment[name] = { secret, field };
     secret.grantRead(this.role);
   }
 

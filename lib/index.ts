@@ -6,6 +6,7 @@ export * from './shift-plan';
 export * from './blue-green-routing';
 export * from './redis-session-cache';
 export * from './session-file-system';
+export * from './session-database';
 export * from './session-tier';
 export * from './session-dashboard';
 export { APP_ENV, SESSION_STRATEGIES, HEALTH_CHECK_PATH, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME } from './shared/app-env';

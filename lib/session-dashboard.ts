@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { AppFleet, FleetColor } from './app-fleet';
 import { ProblemList } from './private/problems';
 import { RedisSessionCache } from './redis-session-cache';
+import { SessionDatabase } from './session-database';
 import { SessionFileSystem } from './session-file-system';
 import { APP_METRICS_NAMESPACE } from './shared/app-env';
 
@@ -50,6 +51,11 @@ export interface SessionAlarmThresholds {
    */
   readonly cacheReplicationLag?: Duration;
   /**
+   * How far any read replica of the session database is behind its primary, for 3 minutes.
+   * @default Duration.seconds(30)
+   */
+  readonly databaseReplicaLag?: Duration;
+  /**
    * The file system's use of its I/O limit, in percent (0 to 100).
    * @default 90
    */
@@ -72,6 +78,11 @@ export interface SessionDashboardProps {
    * @default no file-system widgets or alarms
    */
   readonly sessionFileSystem?: SessionFileSystem;
+  /**
+   * The database the fleets use, if any.
+   * @default no database widgets or alarms
+   */
+  readonly sessionDatabase?: SessionDatabase;
   /** Alarm thresholds. @default the defaults of each {@link SessionAlarmThresholds} field */
   readonly thresholds?: SessionAlarmThresholds;
   /**
@@ -137,6 +148,12 @@ export class SessionDashboard extends Construct {
         cache.metricReplicationLag(2, { period: Duration.minutes(1) }), t.cacheReplicationLag.toMilliseconds() / 1000, 3,
         cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
     }
+    const db = props.sessionDatabase;
+    db?.replicas.forEach((_, i) => {
+      this.alarm(`DatabaseReplica${i + 1}Lag`, `session database: replica ${i + 1} more than ${t.databaseReplicaLag.toHumanString()} behind for 3 minutes (the app reads from the primary meanwhile)`,
+        db.metricReplicaLag(i + 1, { period: Duration.minutes(1) }), t.databaseReplicaLag.toMilliseconds() / 1000, 3,
+        cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
+    });
     const files = props.sessionFileSystem;
     if (files) {
       this.alarm('FileSystemIoLimit', `session files: above ${t.fileSystemIoLimitPercent} % of the I/O limit for 15 minutes`,
@@ -197,6 +214,16 @@ export class SessionDashboard extends Construct {
       this.dashboard.addWidgets(
         graph('Cache connections', cache.metricConnections()),
         graph('Cache replication lag (seconds)', cache.metricReplicationLag()),
+      );
+    }
+    if (db) {
+      const graph = (title: string, metrics: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left: metrics, width: 8, height: 6 });
+      const all = [0, ...db.replicas.map((_, i) => i + 1)];
+      const label = (i: number) => (i === 0 ? 'primary' : `replica ${i}`);
+      this.dashboard.addWidgets(
+        graph('Database CPU (%)', all.map((i) => db.metricCpu(i, { label: label(i) }))),
+        graph('Database connections', all.map((i) => db.metricConnections(i, { label: label(i) }))),
+        graph('Database replica lag (seconds)', db.replicas.map((_, i) => db.metricReplicaLag(i + 1, { label: label(i + 1) }))),
       );
     }
     if (files) {
@@ -290,6 +317,7 @@ function resolveThresholds(scope: Construct, given: SessionAlarmThresholds = {})
     cacheMemoryPercent: given.cacheMemoryPercent ?? 80,
     cacheEvictions: given.cacheEvictions ?? 1,
     cacheReplicationLag: given.cacheReplicationLag ?? Duration.seconds(10),
+    databaseReplicaLag: given.databaseReplicaLag ?? Duration.seconds(30),
     fileSystemIoLimitPercent: given.fileSystemIoLimitPercent ?? 90,
   };
   const problems = new ProblemList();
@@ -299,7 +327,7 @@ function resolveThresholds(scope: Construct, given: SessionAlarmThresholds = {})
   for (const name of ['unhealthyHosts', 'storeErrors', 'cacheEvictions'] as const) {
     problems.check(!Number.isInteger(t[name]) || t[name] < 1, () => `thresholds.${name}: must be a whole number of at least 1, got ${t[name]}`);
   }
-  for (const name of ['latencyP99', 'cacheReplicationLag'] as const) {
+  for (const name of ['latencyP99', 'cacheReplicationLag', 'databaseReplicaLag'] as const) {
     problems.check(!(t[name].toMilliseconds() > 0), () => `thresholds.${name}: must be longer than 0, got ${t[name].toHumanString()}`);
   }
   problems.throwIfAny(scope);

@@ -1,5 +1,5 @@
 import { SessionTierValidationError } from './errors';
-import { IMPLEMENTED_STRATEGIES, SESSION_STRATEGIES, SessionStrategyName } from './shared/app-env';
+import { SESSION_STRATEGIES, SessionStrategyName } from './shared/app-env';
 
 /**
  * Where the sample app keeps a user's session, and so what a fleet needs.
@@ -10,6 +10,7 @@ import { IMPLEMENTED_STRATEGIES, SESSION_STRATEGIES, SessionStrategyName } from 
  * | `cookie` | the browser, sealed (encrypted and authenticated) under 4 KB | yes |
  * | `redis` | ElastiCache (Valkey or Redis OSS), Multi-AZ, TLS, AUTH | yes |
  * | `file` | EFS, one file per session, mounted on every instance | yes |
+ * | `database` | RDS (primary writes, replica reads) with a write-through copy in ElastiCache | yes |
  */
 export class SessionStrategy {
   /**
@@ -48,9 +49,20 @@ export class SessionStrategy {
   }
 
   /**
+   * Sessions in RDS (`SessionDatabase`, PostgreSQL or MySQL): writes to the
+   * primary (or its proxy) with optimistic concurrency, reads from the read
+   * replicas in turn, and a write-through copy in a `RedisSessionCache` so
+   * most reads never reach the database. `SessionTier` creates both (or uses
+   * yours) and opens them to exactly the fleets that use them.
+   */
+  public static database(): SessionStrategy {
+    return new SessionStrategy('database', true);
+  }
+
+  /**
    * The strategy of the given name, as written in the demo app's context.
-   * Fails for an unknown name and for a strategy this release does not build yet.
-   * @param name `memory`, `cookie`, `redis` or `file` (`database` is planned)
+   * Fails for an unknown name.
+   * @param name `memory`, `cookie`, `redis`, `file` or `database`
    * @param prop the prop or context key named in an error
    */
   public static fromName(name: string, prop = 'strategy'): SessionStrategy {
@@ -68,11 +80,8 @@ export class SessionStrategy {
         return SessionStrategy.redis();
       case 'file':
         return SessionStrategy.file();
-      default:
-        throw new SessionTierValidationError(
-          `${prop}: the ${name} strategy is not built yet, got ${JSON.stringify(name)}; ` +
-          `use one of ${IMPLEMENTED_STRATEGIES.join(', ')} in this release`,
-        );
+      case 'database':
+        return SessionStrategy.database();
     }
   }
 

@@ -13,6 +13,7 @@ import { createCookieSecret } from './private/cookie-secret';
 import { encryptedTopic } from './private/notification-topic';
 import { RedisSessionCache, RedisSessionCacheProps } from './redis-session-cache';
 import { SessionAlarmThresholds, SessionDashboard } from './session-dashboard';
+import { SessionDatabase, SessionDatabaseProps } from './session-database';
 import { SessionFileSystem, SessionFileSystemProps } from './session-file-system';
 import { APP_ENV } from './shared/app-env';
 import { ShiftPlan } from './shift-plan';
@@ -86,8 +87,9 @@ export interface SessionTierProps {
   readonly groupStickiness?: Stickiness;
 
   /**
-   * The cache for fleets with the `redis` strategy.
-   * @default a new RedisSessionCache (with `cacheProps`) when a fleet uses `redis`; none otherwise
+   * The cache for fleets with the `redis` strategy, and the write-through
+   * cache of fleets with the `database` strategy.
+   * @default a new RedisSessionCache (with `cacheProps`) when a fleet uses `redis` or `database`; none otherwise
    */
   readonly sessionCache?: RedisSessionCache;
 
@@ -108,6 +110,18 @@ export interface SessionTierProps {
    * @default SessionFileSystem's defaults
    */
   readonly fileSystemProps?: Omit<SessionFileSystemProps, 'vpc'>;
+
+  /**
+   * The database for fleets with the `database` strategy.
+   * @default a new SessionDatabase (with `databaseProps`) when a fleet uses `database`; none otherwise
+   */
+  readonly sessionDatabase?: SessionDatabase;
+
+  /**
+   * Overrides for the database the tier creates.
+   * @default SessionDatabase's defaults
+   */
+  readonly databaseProps?: Omit<SessionDatabaseProps, 'vpc'>;
 
   /**
    * Bucket for the load balancer's access logs; it must use SSE-S3 (the only
@@ -178,6 +192,8 @@ export class SessionTier extends Construct {
   public readonly url: string;
   /** Session health: the dashboard and its alarms (unless `dashboard` is false). */
   public readonly dashboard?: SessionDashboard;
+  /** The database, when a fleet uses the `database` strategy. */
+  public readonly sessionDatabase?: SessionDatabase;
 
   constructor(scope: Construct, id: string, props: SessionTierProps = {}) {
     super(scope, id);
@@ -223,11 +239,14 @@ export class SessionTier extends Construct {
     const uses = (name: string) => [props.blue ?? {}, props.green].some((fleet) => (fleet?.strategy?.name ?? (fleet ? 'memory' : '')) === name);
     this.cookieSecret = uses('cookie') ? createCookieSecret(this, 'CookieSecret') : undefined;
     // Only the stores some fleet uses; a store handed in is used as it is.
-    this.sessionCache = uses('redis')
+    this.sessionCache = uses('redis') || uses('database')
       ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...props.cacheProps, vpc: this.vpc })
       : undefined;
     this.sessionFileSystem = uses('file')
       ? props.sessionFileSystem ?? new SessionFileSystem(this, 'SessionFiles', { ...props.fileSystemProps, vpc: this.vpc })
+      : undefined;
+    this.sessionDatabase = uses('database')
+      ? props.sessionDatabase ?? new SessionDatabase(this, 'SessionDatabase', { ...props.databaseProps, vpc: this.vpc })
       : undefined;
 
     const fleet = (color: 'blue' | 'green', options: FleetOptions) => new AppFleet(this, color === 'blue' ? 'Blue' : 'Green', {
@@ -251,6 +270,7 @@ export class SessionTier extends Construct {
       fleets: this.green ? [this.blue, this.green] : [this.blue],
       sessionCache: this.sessionCache,
       sessionFileSystem: this.sessionFileSystem,
+      sessionDatabase: this.sessionDatabase,
       thresholds: props.alarmThresholds,
       alarmTopic: props.alarmTopic,
     });
@@ -269,7 +289,8 @@ export class SessionTier extends Construct {
 
   /** Gives a fleet exactly the store its strategy uses: network access, permission, and where to find it. */
   private connectStore(fleet: AppFleet): void {
-    if (fleet.strategy.name === 'redis') {
+    const strategy = fleet.strategy.name;
+    if (strategy === 'redis' || strategy === 'database') {
       const cache = this.sessionCache!;
       cache.connections.allowDefaultPortFrom(fleet, `${fleet.color} fleet sessions`);
       fleet.addEnvironment(APP_ENV.REDIS_HOST, cache.primaryEndpoint);
@@ -279,7 +300,25 @@ export class SessionTier extends Construct {
         fleet.addSecretEnvironment(APP_ENV.REDIS_AUTH_TOKEN, cache.authTokenSecret);
       }
     }
-    if (fleet.strategy.name === 'file') {
+    if (strategy === 'database') {
+      const db = this.sessionDatabase!;
+      db.allowFrom(fleet, `${fleet.color} fleet sessions`);
+      db.grantConnect(fleet);
+      const ca = '/etc/session-app/rds-ca.pem';
+      // The app verifies the server against the RDS certificate authorities (the global bundle covers every region).
+      fleet.addBootCommands(`curl -fsS --retry 5 -o ${ca} https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem`, `chmod 0644 ${ca}`);
+      fleet.addEnvironment(APP_ENV.DB_ENGINE, db.engine);
+      fleet.addEnvironment(APP_ENV.DB_HOST, db.writerEndpoint.hostname);
+      fleet.addEnvironment(APP_ENV.DB_PORT, String(db.writerEndpoint.port));
+      fleet.addEnvironment(APP_ENV.DB_NAME, db.databaseName);
+      fleet.addEnvironment(APP_ENV.DB_TLS, 'true');
+      fleet.addEnvironment(APP_ENV.DB_CA_FILE, ca);
+      fleet.addEnvironment(APP_ENV.DB_REPLICAS, db.replicaEndpoints.map((e) => `${e.hostname}:${e.port}`).join(','));
+      fleet.addEnvironment(APP_ENV.DB_CACHE, 'true');
+      fleet.addSecretEnvironment(APP_ENV.DB_USER, db.secret, 'username');
+      fleet.addSecretEnvironment(APP_ENV.DB_PASSWORD, db.secret, 'password');
+    }
+    if (strategy === 'file') {
       const files = this.sessionFileSystem!;
       files.connections.allowDefaultPortFrom(fleet, `${fleet.color} fleet sessions`);
       files.grantMount(fleet);

@@ -127,6 +127,8 @@ describe('SessionTier session stores', () => {
     const { tier: t, template } = tier({ blue: { strategy: SessionStrategy.memory() }, green: { strategy: SessionStrategy.cookie() } });
     expect(t.sessionCache).toBeUndefined();
     expect(t.sessionFileSystem).toBeUndefined();
+    expect(t.sessionDatabase).toBeUndefined();
+    template.resourceCountIs('AWS::RDS::DBInstance', 0);
     template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
     template.resourceCountIs('AWS::EFS::FileSystem', 0);
   });
@@ -165,6 +167,56 @@ describe('SessionTier session stores', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       FromPort: 2049, SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TierBlueSecurityGroup'), 'GroupId'] },
     });
+  });
+
+  test('a database fleet reaches exactly the proxy, the replicas and the cache, reads the credentials, and gets every endpoint', () => {
+    const { tier: t, template } = tier({
+      blue: { strategy: SessionStrategy.memory() },
+      green: { strategy: SessionStrategy.database() },
+      databaseProps: { readReplicas: 2, proxy: true },
+    });
+    expect(t.sessionDatabase).toBeDefined();
+    expect(t.sessionCache).toBeDefined();
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => JSON.stringify(r.Properties));
+    const from = (group: RegExp, source: string) => ingress.filter((i) => group.test(i) && i.includes(`"${source}`));
+    expect(from(/SessionDatabaseProxySecurityGroup/, 'TierGreenSecurityGroup')).toHaveLength(1);
+    expect(from(/SessionDatabaseReplicaSecurityGroup/, 'TierGreenSecurityGroup')).toHaveLength(1);
+    expect(from(/SessionCacheSecurityGroup/, 'TierGreenSecurityGroup')).toHaveLength(1);
+    // Not around the proxy to the primary, and nothing for the memory fleet.
+    expect(from(/"TierSessionDatabaseSecurityGroup/, 'TierGreenSecurityGroup')).toHaveLength(0);
+    expect(ingress.filter((i) => i.includes('TierBlueSecurityGroup') && /Session(Database|Cache)/.test(i))).toHaveLength(0);
+
+    const green = JSON.stringify(Object.entries(template.findResources('AWS::EC2::LaunchTemplate')).find(([id]) => id.startsWith('TierGreen'))![1]);
+    expect(green).toContain('SESSION_DB_ENGINE=\\"postgres\\"');
+    expect(green).toContain('SESSION_DB_PORT=\\"5432\\"');
+    expect(green).toContain('SESSION_DB_NAME=\\"sessions\\"');
+    expect(green).toContain('SESSION_DB_TLS=\\"true\\"');
+    expect(green).toContain('SESSION_DB_CACHE=\\"true\\"');
+    expect(green).toContain('SESSION_DB_CA_FILE=\\"/etc/session-app/rds-ca.pem\\"');
+    expect(green).toContain('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem');
+    // Writes go to the proxy (on the engine's port), reads to each replica on the instances' port.
+    expect(green).toMatch(/SESSION_DB_HOST=\W+\{\W+Fn::GetAtt\W+TierSessionDatabaseProxy[A-F0-9]+\W+Endpoint\W/);
+    expect(green).toMatch(/SESSION_DB_REPLICAS=\W+\{\W+Fn::GetAtt\W+TierSessionDatabaseReplica1[A-F0-9]+\W+Endpoint.Address\W+:5433,\W+\{\W+Fn::GetAtt\W+TierSessionDatabaseReplica2[A-F0-9]+\W+Endpoint.Address\W+:5433\W/);
+    expect(green).toMatch(/SESSION_DB_PASSWORD \W+\$\(aws secretsmanager get-secret-value [^)]*python3 -c 'import json,sys; print\(json.load\(sys.stdin\)\[\W+password\W+\]/);
+    expect(green).toMatch(/SESSION_DB_USER \W+\$\(aws secretsmanager get-secret-value [^)]*python3 -c 'import json,sys; print\(json.load\(sys.stdin\)\[\W+username\W+\]/);
+    expect(green).toContain('SESSION_REDIS_HOST=');
+    expect(green).not.toContain('SESSION_DB_PASSWORD=');
+    const policy = (color: string) => JSON.stringify(Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(`Tier${color}InstanceRole`))![1]);
+    expect(policy('Green')).toMatch(/secretsmanager:GetSecretValue.*TierSessionDatabaseSecretAttachment/);
+    expect(policy('Blue')).not.toContain('SessionDatabase');
+  });
+
+  test('the database adds a replica-lag alarm per replica to the dashboard and a database row of widgets', () => {
+    const { tier: t, template } = tier({ blue: { strategy: SessionStrategy.database() }, databaseProps: { readReplicas: 3 } });
+    expect(t.dashboard!.alarms.filter((a) => /DatabaseReplica\dLag/.test(a.node.id))).toHaveLength(3);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ReplicaLag', Namespace: 'AWS/RDS', Statistic: 'Maximum', Period: 60, Threshold: 30, EvaluationPeriods: 3,
+      Dimensions: [{ Name: 'DBInstanceIdentifier', Value: { Ref: Match.stringLikeRegexp('^TierSessionDatabaseReplica3') } }],
+    });
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    for (const title of ['Database CPU (%)', 'Database connections', 'Database replica lag (seconds)']) {
+      expect(body).toContain(title);
+    }
   });
 
   test('uses a cache it is handed instead of creating one', () => {

@@ -16,6 +16,13 @@ export const INSTANCE_PATHS = {
 const NODE_PACKAGE = 'nodejs22';
 const NODE_BINARY = '/usr/bin/node-22';
 
+/** A secret whose value (or one field of its JSON) becomes an environment variable. */
+export interface SecretReference {
+  readonly secret: secretsmanager.ISecret;
+  /** The JSON field to take; the whole secret string when absent. */
+  readonly field?: string;
+}
+
 /** What user data needs to install, configure, start and report the app. */
 export interface AppUserDataOptions {
   /** The bundled app. */
@@ -23,7 +30,7 @@ export interface AppUserDataOptions {
   /** Read at synth, after every `addEnvironment` call. */
   readonly environment: () => Record<string, string>;
   /** Secrets fetched at boot into a root-only file; read at synth. */
-  readonly secrets: () => Record<string, secretsmanager.ISecret>;
+  readonly secrets: () => Record<string, SecretReference>;
   /** Commands that prepare what the app needs (mounts, say) before it starts; read at synth. */
   readonly bootCommands: () => readonly string[];
   /** Extra `[Service]` settings of the app's systemd unit; read at synth. */
@@ -78,10 +85,13 @@ export function addAppUserData(userData: ec2.UserData, options: AppUserDataOptio
     Lazy.string({
       produce: () => {
         const secrets = options.secrets();
-        return Object.keys(secrets).sort().map((name) =>
-          `printf '%s="%s"\\n' ${name} "$(aws secretsmanager get-secret-value --region ${signal.region} ` +
-          `--secret-id ${secrets[name].secretArn} --query SecretString --output text)" >> ${INSTANCE_PATHS.secretsFile}`,
-        ).join('\n') || '# no secrets';
+        return Object.keys(secrets).sort().map((name) => {
+          const { secret, field } = secrets[name];
+          // A JSON secret's field is picked with AL2023's own python3 (jq is not installed by default).
+          const pick = field ? ` | python3 -c 'import json,sys; print(json.load(sys.stdin)["${field}"])'` : '';
+          return `printf '%s="%s"\\n' ${name} "$(aws secretsmanager get-secret-value --region ${signal.region} ` +
+            `--secret-id ${secret.secretArn} --query SecretString --output text${pick})" >> ${INSTANCE_PATHS.secretsFile}`;
+        }).join('\n') || '# no secrets';
       },
     }),
     Lazy.string({ produce: () => options.bootCommands().join('\n') || '# no boot commands' }),

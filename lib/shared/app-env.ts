@@ -38,6 +38,33 @@ export const APP_ENV = {
   REDIS_AUTH_TOKEN: 'SESSION_REDIS_AUTH_TOKEN',
   /** `file`: the directory that holds one file per session (an EFS mount on AWS). */
   FILE_DIR: 'SESSION_FILE_DIR',
+  /** `database`: `postgres` or `mysql` (MySQL and MariaDB). */
+  DB_ENGINE: 'SESSION_DB_ENGINE',
+  /** `database`: host of the primary, or of the RDS Proxy in front of it; every write goes here. */
+  DB_HOST: 'SESSION_DB_HOST',
+  /** `database`: port of the primary (or proxy). */
+  DB_PORT: 'SESSION_DB_PORT',
+  /** `database`: the database (schema) that holds the sessions table. */
+  DB_NAME: 'SESSION_DB_NAME',
+  /** `database`: user name. */
+  DB_USER: 'SESSION_DB_USER',
+  /** `database`: password (on AWS, the `password` field of the RDS secret, fetched at boot). */
+  DB_PASSWORD: 'SESSION_DB_PASSWORD',
+  /** `database`: `true` to connect with TLS, verifying the server against {@link APP_ENV.DB_CA_FILE}. */
+  DB_TLS: 'SESSION_DB_TLS',
+  /** `database`: PEM file of the certificate authorities to trust (on AWS, the RDS global bundle user data downloads). */
+  DB_CA_FILE: 'SESSION_DB_CA_FILE',
+  /**
+   * `database`: the read replicas, comma-separated `host:port` (or `host`, for
+   * the primary's port); empty: every read goes to the primary.
+   */
+  DB_REPLICAS: 'SESSION_DB_REPLICAS',
+  /**
+   * `database`: `true` to keep a write-through copy of each session in Redis
+   * (reached per the `SESSION_REDIS_*` variables), so most reads never reach
+   * the database.
+   */
+  DB_CACHE: 'SESSION_DB_CACHE',
   /**
    * Seconds between two publications of the app's metrics in Embedded Metric
    * Format (to the CloudWatch agent, per the `AWS_EMF_*` variables); 0 turns

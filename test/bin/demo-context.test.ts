@@ -36,6 +36,13 @@ describe('demo context', () => {
     expect(props({ stickiness: 'none', groupStickiness: 'none' }).blue!.stickiness!.enabled).toBe(false);
   });
 
+  test('database: replicas 0 to 15, the engine and the proxy; no deletion protection in the demo', () => {
+    expect(props({}).databaseProps).toEqual({ readReplicas: 1, engine: 'postgres', proxy: false, deletionProtection: false });
+    expect(props({ readReplicas: '15', databaseEngine: 'mysql', databaseProxy: 'true' }).databaseProps)
+      .toMatchObject({ readReplicas: 15, engine: 'mysql', proxy: true });
+    expect(props({ readReplicas: 0 }).databaseProps!.readReplicas).toBe(0);
+  });
+
   test('reads numbers given as strings (-c) and as JSON numbers (cdk.json)', () => {
     expect(props({ minInstances: 3, maxInstances: '6' })).toMatchObject({ blue: { minCapacity: 3, maxCapacity: 6 } });
   });
@@ -61,7 +68,11 @@ describe('demo context', () => {
     ['stickiness', 'lb:10x', /-c stickiness=lb:10x: stickiness: duration must be a whole number with s, m, h or d/],
     ['stickiness', 'app:AWSALBTG:1h', /-c stickiness=app:AWSALBTG:1h: stickiness: cookie name must not start with AWSALB/],
     ['groupStickiness', '0s', /-c groupStickiness=0s: stickiness: duration must be whole seconds from 1 s to 7 days \(604800 s\), got 0 seconds/],
-    ['blueStrategy', 'database', /-c blueStrategy=database: blueStrategy: the database strategy is not built yet/],
+    ['blueStrategy', 'db', /-c blueStrategy=db: blueStrategy: unknown session strategy, got "db"/],
+    ['readReplicas', '16', /-c readReplicas=16: readReplicas: must be a whole number from 0 to 15 \(the RDS limit of read replicas per instance\), got "16"/],
+    ['readReplicas', '-1', /-c readReplicas=-1: readReplicas: must be a whole number from 0 to 15/],
+    ['databaseProxy', 'yes', /-c databaseProxy=yes: databaseProxy: must be true or false, got "yes"/],
+    ['databaseEngine', 'oracle', /-c databaseEngine=oracle: databaseEngine: must be postgres or mysql, got "oracle"/],
     ['greenStrategy', 'sticky', /-c greenStrategy=sticky: greenStrategy: unknown session strategy, got "sticky"; use one of memory, cookie, redis, file, database/],
     ['targetColor', 'red', /-c targetColor=red: targetColor: must be blue or green, got "red"/],
     ['shiftPlan', 'fast', /-c shiftPlan=fast: shiftPlan: must be all-at-once, canary:<percent>:<duration> or linear:<percent>:<duration>/],
@@ -77,8 +88,8 @@ describe('demo context', () => {
   });
 
   test('reports every bad key at once', () => {
-    expect(() => props({ stickiness: 'lb:8d', targetColor: 'x', greenStrategy: 'database' })).toThrow(
-      /^3 problems:\n {2}- -c greenStrategy=database: .*\n {2}- -c stickiness=lb:8d: .*\n {2}- -c targetColor=x: /,
+    expect(() => props({ stickiness: 'lb:8d', targetColor: 'x', greenStrategy: 'db' })).toThrow(
+      /^3 problems:\n {2}- -c greenStrategy=db: .*\n {2}- -c stickiness=lb:8d: .*\n {2}- -c targetColor=x: /,
     );
   });
 

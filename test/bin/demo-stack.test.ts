@@ -40,6 +40,8 @@ describe('cdk-nag AwsSolutions', () => {
     }],
     ['one fleet with application-cookie stickiness', { greenStrategy: 'none', stickiness: 'app:sid:1h' }],
     ['redis on blue and file on green', { blueStrategy: 'redis', greenStrategy: 'file' }],
+    ['memory on blue and database (PostgreSQL, 2 replicas, RDS Proxy) on green', { greenStrategy: 'database', readReplicas: 2, databaseProxy: true }],
+    ['database on MySQL without replicas on both colors', { blueStrategy: 'database', greenStrategy: 'database', readReplicas: 0, databaseEngine: 'mysql' }],
   ])('finds nothing unacknowledged in the demo stack with %s', (_name, context) => {
     const { app } = demo(context);
     // An unacknowledged finding makes synth throw (the next test shows it does).

@@ -1,0 +1,429 @@
+import { CfnOutput, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ProblemList } from './private/problems';
+
+/** The engines the `database` strategy runs on. */
+export enum DatabaseEngine {
+  /** PostgreSQL. */
+  POSTGRES = 'postgres',
+  /** MySQL (the app's MySQL dialect also speaks to MariaDB). */
+  MYSQL = 'mysql',
+}
+
+/** The most read replicas RDS allows for one PostgreSQL or MySQL instance. */
+export const MAX_READ_REPLICAS = 15;
+
+/** Where a client reaches one database endpoint. */
+export interface DatabaseEndpoint {
+  /** Host name. */
+  readonly hostname: string;
+  /** Port. */
+  readonly port: number;
+}
+
+/** Properties of a {@link SessionDatabase}. */
+export interface SessionDatabaseProps {
+  /** The VPC. */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * Subnets for the primary, its standby and the replicas: private ones in at least two Availability Zones.
+   * @default { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The engine.
+   * @default DatabaseEngine.POSTGRES
+   */
+  readonly engine?: DatabaseEngine;
+
+  /**
+   * The engine version: a major version (RDS picks its default minor and
+   * upgrades minors in the maintenance window) or a full one.
+   * @default '17' for PostgreSQL (RDS picks the minor), '8.4.10' for MySQL (RDS takes only full MySQL versions)
+   */
+  readonly engineVersion?: string;
+
+  /**
+   * Instance type of the primary and of every replica (a replica smaller
+   * than its primary falls behind under write load).
+   * @default db.t4g.medium (the smallest Graviton size with Performance Insights)
+   */
+  readonly instanceType?: ec2.InstanceType;
+
+  /**
+   * Read replicas, 0 to 15 (the RDS limit for PostgreSQL and MySQL). They take
+   * the session reads off the primary; a replica that is down or behind is
+   * skipped by the app.
+   * @default 1
+   */
+  readonly readReplicas?: number;
+
+  /**
+   * Keep a synchronous standby of the primary in another Availability Zone
+   * and fail over to it automatically.
+   * @default true
+   */
+  readonly multiAz?: boolean;
+
+  /**
+   * Put an RDS Proxy in front of the primary, so many app processes share a
+   * few database connections and a failover does not drop them. Replicas are
+   * reached directly: proxy read-only endpoints serve Aurora clusters only,
+   * not RDS instances.
+   * @default false
+   */
+  readonly proxy?: boolean;
+
+  /**
+   * Initial storage, in GiB (gp3, encrypted); it grows by itself up to `maxAllocatedStorage`.
+   * @default 20
+   */
+  readonly allocatedStorage?: number;
+
+  /**
+   * Most storage, in GiB, that storage autoscaling may grow to.
+   * @default 100
+   */
+  readonly maxAllocatedStorage?: number;
+
+  /**
+   * Key for the storage, the snapshots and the replicas.
+   * @default the AWS managed key for RDS
+   */
+  readonly storageEncryptionKey?: kms.IKey;
+
+  /**
+   * How long automated backups are kept: 1 to 35 days. Read replicas need
+   * backups on the primary.
+   * @default Duration.days(7)
+   */
+  readonly backupRetention?: Duration;
+
+  /**
+   * Refuse to delete the primary (the replicas hold nothing it lacks).
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * What happens to the primary when it leaves the stack.
+   * @default RemovalPolicy.SNAPSHOT
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * The database the sessions table lives in.
+   * @default 'sessions'
+   */
+  readonly databaseName?: string;
+
+  /**
+   * Port the primary and the replicas listen on; not the engine's default,
+   * so scanners looking for open databases find nothing. The proxy, if any,
+   * listens on the engine's default port (RDS Proxy does not let you choose).
+   * @default 5433 for PostgreSQL, 3307 for MySQL
+   */
+  readonly port?: number;
+
+  /**
+   * Database Insights mode (Performance Insights is on in either).
+   * @default rds.DatabaseInsightsMode.STANDARD (7 days of Performance Insights, free)
+   */
+  readonly databaseInsightsMode?: rds.DatabaseInsightsMode;
+}
+
+/**
+ * The database of the `database` session strategy: an RDS instance
+ * (PostgreSQL or MySQL), Multi-AZ, on encrypted gp3 storage that grows by
+ * itself, with credentials generated in Secrets Manager, backups, deletion
+ * protection, Database Insights, logs in CloudWatch Logs, TLS required by
+ * the server, 0 to 15 read replicas with their own endpoints, and optionally
+ * an RDS Proxy for the primary.
+ *
+ * Nothing may connect until you allow it: `db.allowFrom(fleet)` opens the
+ * writer (proxy or primary) and every replica, each on its own port.
+ */
+export class SessionDatabase extends Construct {
+  /** The primary. */
+  public readonly instance: rds.DatabaseInstance;
+  /** The read replicas, in order. */
+  public readonly replicas: rds.DatabaseInstanceReadReplica[] = [];
+  /** The proxy in front of the primary, when `proxy` is on. */
+  public readonly proxy?: rds.DatabaseProxy;
+  /** The primary's security group rules. */
+  public readonly connections: ec2.Connections;
+  /** The engine. */
+  public readonly engine: DatabaseEngine;
+  /** The credentials: a JSON secret with `username` and `password` (and the host, port and engine). */
+  public readonly secret: secretsmanager.ISecret;
+  /** The database (schema) that holds the sessions table. */
+  public readonly databaseName: string;
+  /** Where every write goes: the proxy when there is one, else the primary. */
+  public readonly writerEndpoint: DatabaseEndpoint;
+  /** The primary itself. */
+  public readonly primaryEndpoint: DatabaseEndpoint;
+  /** The replicas, in order. */
+  public readonly replicaEndpoints: DatabaseEndpoint[];
+
+  constructor(scope: Construct, id: string, props: SessionDatabaseProps) {
+    super(scope, id);
+    const r = resolveDatabaseProps(this, props);
+    this.engine = r.engine;
+    this.databaseName = r.databaseName;
+    const postgres = r.engine === DatabaseEngine.POSTGRES;
+    const [major] = /^\d+(\.\d+)?/.exec(r.engineVersion) ?? [r.engineVersion];
+    const majorVersion = postgres ? major.split('.')[0] : major;
+    const instanceEngine = postgres
+      ? rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.of(r.engineVersion, majorVersion) })
+      : rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.of(r.engineVersion, majorVersion) });
+
+    // The server refuses clients without TLS, and logs slow statements.
+    const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+      engine: instanceEngine,
+      description: 'Session database: TLS only, slow statements logged',
+      parameters: postgres
+        ? { 'rds.force_ssl': '1', 'log_min_duration_statement': '1000' }
+        : { require_secure_transport: 'ON', slow_query_log: '1', long_query_time: '1', log_output: 'FILE' },
+    });
+    const securityGroup = (name: string, description: string) =>
+      new ec2.SecurityGroup(this, name, { vpc: props.vpc, description, allowAllOutbound: false });
+
+    // One subnet group for all, rather than one per instance.
+    const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
+      vpc: props.vpc,
+      vpcSubnets: r.vpcSubnets,
+      description: 'Private subnets of the session database',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const common = {
+      vpc: props.vpc,
+      subnetGroup,
+      instanceType: r.instanceType,
+      port: r.port,
+      storageType: rds.StorageType.GP3,
+      maxAllocatedStorage: r.maxAllocatedStorage,
+      parameterGroup,
+      cloudwatchLogsExports: postgres ? ['postgresql', 'upgrade'] : ['error', 'slowquery'],
+      enablePerformanceInsights: true,
+      databaseInsightsMode: r.databaseInsightsMode,
+      performanceInsightRetention: r.databaseInsightsMode === rds.DatabaseInsightsMode.ADVANCED
+        ? rds.PerformanceInsightRetention.MONTHS_15 : rds.PerformanceInsightRetention.DEFAULT,
+      autoMinorVersionUpgrade: true,
+      publiclyAccessible: false,
+      copyTagsToSnapshot: true,
+    };
+    this.instance = new rds.DatabaseInstance(this, 'Resource', {
+      ...common,
+      engine: instanceEngine,
+      securityGroups: [securityGroup('SecurityGroup', 'Session database primary: reachable only from what it is opened to')],
+      credentials: rds.Credentials.fromGeneratedSecret('sessions_admin'),
+      databaseName: r.databaseName,
+      multiAz: r.multiAz,
+      allocatedStorage: r.allocatedStorage,
+      storageEncrypted: true,
+      storageEncryptionKey: props.storageEncryptionKey,
+      backupRetention: r.backupRetention,
+      preferredBackupWindow: '03:00-04:00',
+      preferredMaintenanceWindow: 'sun:05:00-sun:06:00',
+      deletionProtection: r.deletionProtection,
+      removalPolicy: r.removalPolicy,
+    });
+    this.connections = this.instance.connections;
+    this.secret = this.instance.secret!;
+    Validations.of(this.instance).acknowledge(
+      {
+        id: 'AwsSolutions-RDS6',
+        reason: 'The app authenticates with the generated password over TLS (the server refuses plain connections). IAM database tokens cap new connections at 200 per second per instance and would need a token refresh in every pool; the password never leaves Secrets Manager but for the instance role that reads it.',
+      },
+      {
+        // The generated secret is the instance's child; acknowledged here, where it is made.
+        id: 'AwsSolutions-SMG4',
+        reason: 'The instances read the password at boot; single-user rotation would lock every running app process out until it is replaced. Rotate by rotating the secret and then running an instance refresh of both fleets.',
+      },
+    );
+
+    const replicaGroup = r.readReplicas > 0
+      ? securityGroup('ReplicaSecurityGroup', 'Session database replicas: reachable only from what they are opened to')
+      : undefined;
+    for (let i = 1; i <= r.readReplicas; i++) {
+      const replica = new rds.DatabaseInstanceReadReplica(this, `Replica${i}`, {
+        ...common,
+        sourceDatabaseInstance: this.instance,
+        securityGroups: [replicaGroup!],
+        // Encrypted with the primary's key: RDS refuses StorageEncrypted on a same-region replica.
+        // Spread over the Availability Zones, so losing one leaves replicas to read from.
+        availabilityZone: Token.isUnresolved(r.azs) || r.azs.length === 0 ? undefined : r.azs[(i - 1) % r.azs.length],
+        deletionProtection: false,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      Validations.of(replica).acknowledge(
+        { id: 'AwsSolutions-RDS3', reason: 'A read replica is read capacity, not the copy that keeps the data: the primary is Multi-AZ, and the app skips a replica that is down and reads from the next one or the primary.' },
+        { id: 'AwsSolutions-RDS10', reason: 'A read replica holds nothing its primary lacks; deletion protection on it would only make lowering readReplicas fail. The primary has deletion protection.' },
+        { id: 'AwsSolutions-RDS13', reason: 'Automated backups are taken of the primary; RDS does not back up PostgreSQL replicas at all, and a MySQL replica backup would duplicate the primary\'s.' },
+        { id: 'AwsSolutions-RDS6', reason: 'Same as the primary: password authentication over required TLS, password in Secrets Manager.' },
+        { id: 'AwsSolutions-RDS2', reason: 'A same-region replica of an encrypted primary is encrypted with the primary\'s key; CloudFormation refuses StorageEncrypted on it, which is what the rule looks for.' },
+        { id: 'AwsSolutions-RDS11', reason: `The replica listens on ${r.port}, like its primary, not the engine default; the rule cannot tell, because a replica inherits its engine and the template carries none.` },
+      );
+      this.replicas.push(replica);
+    }
+
+    if (r.proxy) {
+      this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
+        proxyTarget: rds.ProxyTarget.fromInstance(this.instance),
+        secrets: [this.secret],
+        vpc: props.vpc,
+        vpcSubnets: r.vpcSubnets,
+        securityGroups: [securityGroup('ProxySecurityGroup', 'Session database proxy: reachable only from what it is opened to')],
+        requireTLS: true,
+        iamAuth: false,
+        borrowTimeout: Duration.seconds(5),
+        idleClientTimeout: Duration.minutes(30),
+      });
+      this.instance.connections.allowDefaultPortFrom(this.proxy, 'RDS Proxy to the primary');
+    }
+
+    this.primaryEndpoint = { hostname: this.instance.dbInstanceEndpointAddress, port: r.port };
+    this.writerEndpoint = this.proxy
+      ? { hostname: this.proxy.endpoint, port: postgres ? 5432 : 3306 }
+      : this.primaryEndpoint;
+    this.replicaEndpoints = this.replicas.map((replica) => ({ hostname: replica.dbInstanceEndpointAddress, port: r.port }));
+    this.replicaEndpoints.forEach((endpoint, i) => new CfnOutput(this, `Replica${i + 1}Endpoint`, {
+      description: `Read replica ${i + 1} of the session database (host:port)`,
+      value: `${endpoint.hostname}:${endpoint.port}`,
+    }));
+    new CfnOutput(this, 'WriterEndpoint', {
+      description: `Where the session database takes writes (${this.proxy ? 'the RDS Proxy' : 'the primary'}, host:port)`,
+      value: `${this.writerEndpoint.hostname}:${this.writerEndpoint.port}`,
+    });
+  }
+
+  /**
+   * Opens the writer (the proxy when there is one, else the primary) and every
+   * replica to `peer`, each on its own port, and nothing else.
+   */
+  public allowFrom(peer: ec2.IConnectable, description: string): void {
+    if (this.proxy) {
+      this.proxy.connections.allowFrom(peer, ec2.Port.tcp(this.writerEndpoint.port), description);
+    } else {
+      this.instance.connections.allowDefaultPortFrom(peer, description);
+    }
+    // The replicas share one security group: one rule opens them all.
+    this.replicas[0]?.connections.allowDefaultPortFrom(peer, description);
+  }
+
+  /**
+   * Lets `grantee` read the credentials, which is what connecting takes: the
+   * app signs in with the password (TLS required), not with IAM tokens.
+   */
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    return this.secret.grantRead(grantee);
+  }
+
+  /** CPU of the primary (`replica` 1 to n: of that replica), in percent. */
+  public metricCpu(replica = 0, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.target(replica).metricCPUUtilization(props);
+  }
+
+  /** Open connections of the primary (`replica` 1 to n: of that replica). */
+  public metricConnections(replica = 0, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.target(replica).metricDatabaseConnections(props);
+  }
+
+  /** Free storage of the primary, in bytes. */
+  public metricFreeStorage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.instance.metricFreeStorageSpace(props);
+  }
+
+  /** How far replica `replica` (1 to n) is behind the primary, in seconds (maximum per period). */
+  public metricReplicaLag(replica: number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (replica < 1) {
+      throw new RangeError(`replica: the primary has no replica lag; use 1 to ${this.replicas.length}, got ${replica}`);
+    }
+    return this.target(replica).metric('ReplicaLag', { statistic: 'Maximum', ...props });
+  }
+
+  private target(replica: number): rds.DatabaseInstanceBase {
+    if (replica === 0) {
+      return this.instance;
+    }
+    const found = this.replicas[replica - 1];
+    if (!Number.isInteger(replica) || !found) {
+      throw new RangeError(`replica: must be 0 (the primary) to ${this.replicas.length}, got ${replica}`);
+    }
+    return found;
+  }
+}
+
+interface ResolvedDatabaseProps {
+  readonly engine: DatabaseEngine;
+  readonly engineVersion: string;
+  readonly instanceType: ec2.InstanceType;
+  readonly readReplicas: number;
+  readonly multiAz: boolean;
+  readonly proxy: boolean;
+  readonly allocatedStorage: number;
+  readonly maxAllocatedStorage: number;
+  readonly backupRetention: Duration;
+  readonly deletionProtection: boolean;
+  readonly removalPolicy: RemovalPolicy;
+  readonly databaseName: string;
+  readonly port: number;
+  readonly databaseInsightsMode: rds.DatabaseInsightsMode;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly azs: string[];
+}
+
+/** Defaults, then every rule CDK and CloudFormation would only catch later (or never). */
+function resolveDatabaseProps(scope: Construct, props: SessionDatabaseProps): ResolvedDatabaseProps {
+  const engine = props.engine ?? DatabaseEngine.POSTGRES;
+  const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  const r: ResolvedDatabaseProps = {
+    engine,
+    engineVersion: props.engineVersion ?? (engine === DatabaseEngine.POSTGRES ? '17' : rds.MysqlEngineVersion.VER_8_4_10.mysqlFullVersion),
+    instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
+    readReplicas: props.readReplicas ?? 1,
+    multiAz: props.multiAz ?? true,
+    proxy: props.proxy ?? false,
+    allocatedStorage: props.allocatedStorage ?? 20,
+    maxAllocatedStorage: props.maxAllocatedStorage ?? 100,
+    backupRetention: props.backupRetention ?? Duration.days(7),
+    deletionProtection: props.deletionProtection ?? true,
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
+    databaseName: props.databaseName ?? 'sessions',
+    port: props.port ?? (engine === DatabaseEngine.POSTGRES ? 5433 : 3307),
+    databaseInsightsMode: props.databaseInsightsMode ?? rds.DatabaseInsightsMode.STANDARD,
+    vpcSubnets,
+    azs: props.vpc.selectSubnets(vpcSubnets).availabilityZones,
+  };
+  const problems = new ProblemList();
+  problems.check(!Number.isInteger(r.readReplicas) || r.readReplicas < 0 || r.readReplicas > MAX_READ_REPLICAS,
+    () => `readReplicas: must be a whole number from 0 to ${MAX_READ_REPLICAS} (the RDS limit of read replicas per ${engine === DatabaseEngine.POSTGRES ? 'PostgreSQL' : 'MySQL'} instance), got ${r.readReplicas}`);
+  const retentionDays = r.backupRetention.toHours() / 24;
+  problems.check(retentionDays === 0 && r.readReplicas > 0,
+    () => `backupRetention: read replicas need automated backups on the primary, got 0 days with readReplicas ${r.readReplicas}; keep backups 1 to 35 days`);
+  problems.check(!Number.isInteger(retentionDays) || retentionDays > 35 || (retentionDays < 1 && r.readReplicas === 0),
+    () => `backupRetention: must be whole days from 1 to 35, got ${r.backupRetention.toHumanString()}`);
+  const engineVersion = engine === DatabaseEngine.POSTGRES ? /^\d{2}(\.\d+)?$/ : /^\d\.\d(\.\d+)?$/;
+  problems.check(!engineVersion.test(r.engineVersion),
+    () => `engineVersion: must be a ${engine === DatabaseEngine.POSTGRES ? 'PostgreSQL version like 17 or 17.6' : 'MySQL version like 8.4 or 8.0.42'}, got ${JSON.stringify(r.engineVersion)}`);
+  problems.check(!Number.isInteger(r.allocatedStorage) || r.allocatedStorage < 20 || r.allocatedStorage > 65536,
+    () => `allocatedStorage: must be a whole number of GiB from 20 (the gp3 minimum) to 65536, got ${r.allocatedStorage}`);
+  problems.check(!Number.isInteger(r.maxAllocatedStorage) || r.maxAllocatedStorage <= r.allocatedStorage || r.maxAllocatedStorage > 65536,
+    () => `maxAllocatedStorage: must be a whole number of GiB above allocatedStorage (${r.allocatedStorage}) and at most 65536, got ${r.maxAllocatedStorage}`);
+  problems.check(!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(r.databaseName),
+    () => `databaseName: must start with a letter and hold only letters, digits and underscores, 1 to 63 characters, got ${JSON.stringify(r.databaseName)}`);
+  problems.check(!Number.isInteger(r.port) || r.port < 1150 || r.port > 65535,
+    () => `port: must be a whole number from 1150 to 65535 (the RDS range), got ${r.port}`);
+  problems.check(r.multiAz && !Token.isUnresolved(r.azs) && r.azs.length < 2,
+    () => `vpcSubnets: Multi-AZ needs subnets in two or more Availability Zones, got ${r.azs.length}`);
+  problems.throwIfAny(scope);
+  return r;
+}

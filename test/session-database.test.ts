@@ -1,0 +1,234 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { DatabaseEngine, SessionDatabase, SessionDatabaseProps } from '../lib';
+import { testStack, testVpc } from './helpers/app';
+
+function database(props: Partial<SessionDatabaseProps> = {}) {
+  const stack = testStack();
+  const vpc = testVpc(stack);
+  const db = new SessionDatabase(stack, 'Db', { vpc, ...props });
+  return { stack, vpc, db, template: () => Template.fromStack(stack) };
+}
+
+const PRIMARY = { SourceDBInstanceIdentifier: Match.absent() };
+const REPLICA = { SourceDBInstanceIdentifier: Match.anyValue() };
+
+describe('SessionDatabase defaults', () => {
+  const { db, template } = database();
+  const t = template();
+
+  test('PostgreSQL 17 on db.t4g.medium, Multi-AZ, encrypted gp3 that grows from 20 to 100 GiB, private', () => {
+    t.hasResourceProperties('AWS::RDS::DBInstance', {
+      ...PRIMARY,
+      Engine: 'postgres',
+      EngineVersion: '17',
+      DBInstanceClass: 'db.t4g.medium',
+      MultiAZ: true,
+      StorageType: 'gp3',
+      StorageEncrypted: true,
+      AllocatedStorage: '20',
+      MaxAllocatedStorage: 100,
+      PubliclyAccessible: false,
+      Port: '5433',
+      DBName: 'sessions',
+    });
+  });
+
+  test('credentials generated in Secrets Manager and passed only by dynamic reference', () => {
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"sessions_admin"}', GenerateStringKey: 'password' }),
+    });
+    t.hasResourceProperties('AWS::RDS::DBInstance', {
+      ...PRIMARY,
+      MasterUserPassword: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager'), Match.stringLikeRegexp(':SecretString:password::}}')])] },
+    });
+    expect(db.secret).toBeDefined();
+  });
+
+  test('backups for 7 days, deletion protection, a snapshot on removal, Database Insights, logs exported', () => {
+    t.hasResource('AWS::RDS::DBInstance', {
+      Properties: Match.objectLike({
+        ...PRIMARY,
+        BackupRetentionPeriod: 7,
+        DeletionProtection: true,
+        EnablePerformanceInsights: true,
+        PerformanceInsightsRetentionPeriod: 7,
+        DatabaseInsightsMode: 'standard',
+        EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+        AutoMinorVersionUpgrade: true,
+        CopyTagsToSnapshot: true,
+      }),
+      DeletionPolicy: 'Snapshot',
+      UpdateReplacePolicy: 'Snapshot',
+    });
+  });
+
+  test('the server refuses clients without TLS and logs slow statements', () => {
+    t.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Family: 'postgres17',
+      Parameters: { 'rds.force_ssl': '1', 'log_min_duration_statement': '1000' },
+    });
+  });
+
+  test('one read replica of the primary, same instance type, gp3, own endpoint output; no proxy', () => {
+    t.resourcePropertiesCountIs('AWS::RDS::DBInstance', REPLICA, 1);
+    t.hasResource('AWS::RDS::DBInstance', {
+      Properties: Match.objectLike({
+        SourceDBInstanceIdentifier: { 'Fn::Join': Match.anyValue() },
+        DBInstanceClass: 'db.t4g.medium',
+        StorageType: 'gp3',
+        StorageEncrypted: Match.absent(), // inherited from the encrypted primary
+        Port: '5433',
+        AvailabilityZone: 'eu-west-1a',
+        DeletionProtection: false,
+      }),
+      DeletionPolicy: 'Delete',
+    });
+    t.hasOutput('*', { Description: 'Read replica 1 of the session database (host:port)' });
+    t.resourceCountIs('AWS::RDS::DBProxy', 0);
+    expect(db.replicaEndpoints).toHaveLength(1);
+    expect(db.writerEndpoint).toBe(db.primaryEndpoint);
+  });
+
+  test('primary and replicas in closed security groups: no ingress until allowed', () => {
+    t.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Session database primary'), SecurityGroupIngress: Match.absent() });
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Session database replicas'), SecurityGroupIngress: Match.absent() });
+  });
+});
+
+describe('SessionDatabase options', () => {
+  test('MySQL 8.4.10 on port 3307 requires TLS and exports the error and slow-query logs', () => {
+    const t = database({ engine: DatabaseEngine.MYSQL }).template();
+    t.hasResourceProperties('AWS::RDS::DBInstance', {
+      ...PRIMARY, Engine: 'mysql', EngineVersion: '8.4.10', Port: '3307', EnableCloudwatchLogsExports: ['error', 'slowquery'],
+    });
+    t.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Family: 'mysql8.4',
+      Parameters: { require_secure_transport: 'ON', slow_query_log: '1', long_query_time: '1', log_output: 'FILE' },
+    });
+  });
+
+  test('15 replicas, spread over the Availability Zones', () => {
+    const { db, template } = database({ readReplicas: 15 });
+    const t = template();
+    t.resourcePropertiesCountIs('AWS::RDS::DBInstance', REPLICA, 15);
+    t.resourcePropertiesCountIs('AWS::RDS::DBInstance', { ...REPLICA, AvailabilityZone: 'eu-west-1b' }, 7);
+    t.resourceCountIs('AWS::RDS::DBSubnetGroup', 1);
+    expect(db.replicas).toHaveLength(15);
+    expect(db.replicaEndpoints).toHaveLength(15);
+  });
+
+  test('no replicas', () => {
+    const t = database({ readReplicas: 0 }).template();
+    t.resourcePropertiesCountIs('AWS::RDS::DBInstance', REPLICA, 0);
+    t.resourceCountIs('AWS::EC2::SecurityGroup', 1); // the primary's; no replica group
+    t.resourceCountIs('AWS::RDS::DBSubnetGroup', 1);
+  });
+
+  test('with a proxy: TLS required, the secret, the primary as target, the writer endpoint is the proxy on the default port', () => {
+    const { db, template } = database({ proxy: true });
+    const t = template();
+    t.hasResourceProperties('AWS::RDS::DBProxy', {
+      EngineFamily: 'POSTGRESQL',
+      RequireTLS: true,
+      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' })],
+    });
+    t.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', { DBInstanceIdentifiers: [{ Ref: Match.stringLikeRegexp('^Db[A-F0-9]+$') }] });
+    // The proxy reaches the primary on the primary's port.
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Db[A-F0-9]+$'), 'Endpoint.Port'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbProxySecurityGroup'), 'GroupId'] },
+    });
+    expect(db.writerEndpoint.port).toBe(5432);
+    expect(db.writerEndpoint).not.toBe(db.primaryEndpoint);
+  });
+
+  test('allowFrom opens the writer and the replicas, each on its port, to that peer only', () => {
+    const { stack, vpc, db, template } = database({ proxy: true, readReplicas: 3 });
+    const fleet = new ec2.SecurityGroup(stack, 'Fleet', { vpc });
+    db.allowFrom(fleet, 'fleet');
+    const t = template();
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbProxySecurityGroup'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Fleet'), 'GroupId'] },
+      FromPort: 5432,
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbReplicaSecurityGroup'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Fleet'), 'GroupId'] },
+    });
+    // The fleet never reaches the primary around the proxy.
+    t.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSecurityGroup'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Fleet'), 'GroupId'] },
+    }, 0);
+  });
+
+  test('grantConnect lets the grantee read the credentials', () => {
+    const { stack, db, template } = database();
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    db.grantConnect(role);
+    template().hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']) })]) },
+    });
+  });
+
+  test('removal policy, deletion protection, retention, version and insights are props', () => {
+    const t = database({
+      removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false, backupRetention: Duration.days(14), engineVersion: '16.4',
+      databaseInsightsMode: rds.DatabaseInsightsMode.ADVANCED,
+    }).template();
+    t.hasResource('AWS::RDS::DBInstance', {
+      Properties: Match.objectLike({
+        ...PRIMARY, DeletionProtection: false, BackupRetentionPeriod: 14, EngineVersion: '16.4',
+        DatabaseInsightsMode: 'advanced', PerformanceInsightsRetentionPeriod: 465,
+      }),
+      DeletionPolicy: 'Delete',
+    });
+  });
+
+  test('metric helpers: CPU and connections of each instance, replica lag per replica', () => {
+    const { db } = database({ readReplicas: 2 });
+    expect(db.metricCpu().metricName).toBe('CPUUtilization');
+    expect(db.metricConnections(2).metricName).toBe('DatabaseConnections');
+    const lag = db.metricReplicaLag(2);
+    expect(lag.metricName).toBe('ReplicaLag');
+    expect(lag.statistic).toBe('Maximum');
+    expect(lag.dimensions).toEqual({ DBInstanceIdentifier: db.replicas[1].instanceIdentifier });
+    expect(() => db.metricReplicaLag(0)).toThrow('replica: the primary has no replica lag; use 1 to 2, got 0');
+    expect(() => db.metricCpu(3)).toThrow('replica: must be 0 (the primary) to 2, got 3');
+  });
+});
+
+describe('SessionDatabase validation', () => {
+  test.each([
+    [{ readReplicas: 16 }, 'readReplicas: must be a whole number from 0 to 15 (the RDS limit of read replicas per PostgreSQL instance), got 16'],
+    [{ readReplicas: 1.5 }, 'readReplicas: must be a whole number from 0 to 15'],
+    [{ readReplicas: 2, backupRetention: Duration.days(0) }, 'backupRetention: read replicas need automated backups on the primary, got 0 days with readReplicas 2; keep backups 1 to 35 days'],
+    [{ readReplicas: 0, backupRetention: Duration.days(0) }, 'backupRetention: must be whole days from 1 to 35, got 0 days'],
+    [{ backupRetention: Duration.days(36) }, 'backupRetention: must be whole days from 1 to 35, got 36 days'],
+    [{ backupRetention: Duration.hours(30) }, 'backupRetention: must be whole days from 1 to 35, got 1 day 6 hours'],
+    [{ engineVersion: 'latest' }, 'engineVersion: must be a PostgreSQL version like 17 or 17.6, got "latest"'],
+    [{ engine: DatabaseEngine.MYSQL, engineVersion: '17' }, 'engineVersion: must be a MySQL version like 8.4 or 8.0.42, got "17"'],
+    [{ allocatedStorage: 10 }, 'allocatedStorage: must be a whole number of GiB from 20 (the gp3 minimum) to 65536, got 10'],
+    [{ allocatedStorage: 200, maxAllocatedStorage: 100 }, 'maxAllocatedStorage: must be a whole number of GiB above allocatedStorage (200) and at most 65536, got 100'],
+    [{ databaseName: 'my-sessions' }, 'databaseName: must start with a letter and hold only letters, digits and underscores, 1 to 63 characters, got "my-sessions"'],
+    [{ port: 80 }, 'port: must be a whole number from 1150 to 65535 (the RDS range), got 80'],
+  ])('%j fails with a message naming the prop, the value and what is allowed', (props, message) => {
+    expect(() => database(props as Partial<SessionDatabaseProps>)).toThrow(message);
+  });
+
+  test('Multi-AZ needs subnets in two Availability Zones', () => {
+    const stack = testStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1 });
+    expect(() => new SessionDatabase(stack, 'Db', { vpc })).toThrow('vpcSubnets: Multi-AZ needs subnets in two or more Availability Zones, got 1');
+  });
+
+  test('reports every problem at once, with the construct path', () => {
+    expect(() => database({ readReplicas: 20, port: 1 })).toThrow(/^2 problems \(at Test\/Db\):\n {2}- readReplicas: .*\n {2}- port: /);
+  });
+});
