@@ -79,9 +79,6 @@ export const SESSION_STRATEGIES = ['memory', 'cookie', 'redis', 'file', 'databas
 /** A session strategy of the sample app. */
 export type SessionStrategyName = (typeof SESSION_STRATEGIES)[number];
 
-/** Strategies the sample app implements today; the others fail at synth and at start with a clear message. */
-export const IMPLEMENTED_STRATEGIES: readonly SessionStrategyName[] = ['memory', 'cookie', 'redis', 'file'];
-
 /** Path of the health check the load balancer calls. */
 export const HEALTH_CHECK_PATH = '/health';
 

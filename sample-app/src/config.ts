@@ -1,4 +1,4 @@
-import { APP_ENV, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, IMPLEMENTED_STRATEGIES, SESSION_STRATEGIES, SessionStrategyName } from '../../lib/shared/app-env';
+import { APP_ENV, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, SESSION_STRATEGIES, SessionStrategyName } from '../../lib/shared/app-env';
 
 /** The app's settings, read once at start from the environment the fleet's user data writes. */
 export interface AppConfig {
@@ -14,9 +14,27 @@ export interface AppConfig {
   readonly instanceMetadata: 'imds' | 'hostname';
   readonly redis?: { readonly host: string; readonly port: number; readonly tls: boolean; readonly password?: string };
   readonly fileDir?: string;
+  readonly database?: DatabaseConfig;
   /** Seconds between two EMF publications; 0: none. */
   readonly metricsIntervalSeconds: number;
 }
+
+/** The `database` strategy's settings. */
+export interface DatabaseConfig {
+  readonly engine: 'postgres' | 'mysql';
+  readonly primary: { readonly host: string; readonly port: number };
+  readonly replicas: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+  readonly database: string;
+  readonly user: string;
+  readonly password?: string;
+  readonly tls: boolean;
+  readonly caFile?: string;
+  /** The write-through cache (the `SESSION_REDIS_*` settings), when `SESSION_DB_CACHE` is true. */
+  readonly cache?: { readonly host: string; readonly port: number; readonly tls: boolean; readonly password?: string };
+}
+
+/** A host name or IPv4 address. */
+const HOST = /^[A-Za-z0-9.-]{1,253}$/;
 
 /** A setting is missing or malformed; the message names the variable, the value and what is allowed. */
 export class ConfigError extends Error {
@@ -46,9 +64,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   };
 
   const strategy = oneOf(APP_ENV.STRATEGY, 'memory', SESSION_STRATEGIES);
-  if (SESSION_STRATEGIES.includes(strategy) && !IMPLEMENTED_STRATEGIES.includes(strategy)) {
-    problems.push(`${APP_ENV.STRATEGY}: the ${strategy} strategy is not implemented yet, got ${JSON.stringify(strategy)}; use one of ${IMPLEMENTED_STRATEGIES.join(', ')}`);
-  }
   const cookieName = get(APP_ENV.COOKIE_NAME, DEFAULT_COOKIE_NAME);
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName) || /^AWSALB/i.test(cookieName)) {
     problems.push(`${APP_ENV.COOKIE_NAME}: must be an RFC 6265 token not starting with AWSALB, got ${JSON.stringify(cookieName)}`);
@@ -59,20 +74,66 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
   const bool = (name: string): boolean => oneOf(name, 'false', ['true', 'false']) === 'true';
 
-  let redis: AppConfig['redis'];
-  if (strategy === 'redis') {
+  const readRedis = (purpose: string): NonNullable<AppConfig['redis']> => {
     const host = get(APP_ENV.REDIS_HOST, '');
-    if (host === '') {
-      problems.push(`${APP_ENV.REDIS_HOST}: the redis strategy needs the cache's host, got nothing`);
+    if (!HOST.test(host)) {
+      problems.push(`${APP_ENV.REDIS_HOST}: ${purpose} needs the cache's host name or address, got ${JSON.stringify(host)}`);
     }
-    redis = { host, port: int(APP_ENV.REDIS_PORT, 6379, 1, 65535), tls: bool(APP_ENV.REDIS_TLS), password: env[APP_ENV.REDIS_AUTH_TOKEN] || undefined };
-  }
+    return { host, port: int(APP_ENV.REDIS_PORT, 6379, 1, 65535), tls: bool(APP_ENV.REDIS_TLS), password: env[APP_ENV.REDIS_AUTH_TOKEN] || undefined };
+  };
+  const redis = strategy === 'redis' ? readRedis('the redis strategy') : undefined;
   let fileDir: string | undefined;
   if (strategy === 'file') {
     fileDir = get(APP_ENV.FILE_DIR, '');
     if (!fileDir.startsWith('/')) {
       problems.push(`${APP_ENV.FILE_DIR}: the file strategy needs an absolute directory, got ${JSON.stringify(fileDir)}`);
     }
+  }
+
+  let database: DatabaseConfig | undefined;
+  if (strategy === 'database') {
+    const engine = oneOf(APP_ENV.DB_ENGINE, 'postgres', ['postgres', 'mysql'] as const);
+    const defaultPort = engine === 'mysql' ? 3306 : 5432;
+    const host = get(APP_ENV.DB_HOST, '');
+    if (!HOST.test(host)) {
+      problems.push(`${APP_ENV.DB_HOST}: the database strategy needs the primary's host name or address, got ${JSON.stringify(host)}`);
+    }
+    const port = int(APP_ENV.DB_PORT, defaultPort, 1, 65535);
+    const replicas = get(APP_ENV.DB_REPLICAS, '').split(',').map((r) => r.trim()).filter((r) => r !== '').map((text) => {
+      const match = /^([A-Za-z0-9.-]{1,253})(?::(\d{1,5}))?$/.exec(text);
+      const replicaPort = match?.[2] === undefined ? port : Number(match[2]);
+      if (!match || replicaPort < 1 || replicaPort > 65535) {
+        problems.push(`${APP_ENV.DB_REPLICAS}: each replica must be host or host:port (port 1 to 65535), got ${JSON.stringify(text)}`);
+      }
+      return { host: match?.[1] ?? text, port: replicaPort };
+    });
+    const name = get(APP_ENV.DB_NAME, 'sessions');
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) {
+      problems.push(`${APP_ENV.DB_NAME}: must be a database name of letters, digits and underscores, got ${JSON.stringify(name)}`);
+    }
+    const user = get(APP_ENV.DB_USER, '');
+    if (user === '' || user.length > 63) {
+      problems.push(`${APP_ENV.DB_USER}: the database strategy needs a user name of 1 to 63 characters, got ${JSON.stringify(user)}`);
+    }
+    const caFile = env[APP_ENV.DB_CA_FILE] || undefined;
+    if (caFile !== undefined && !caFile.startsWith('/')) {
+      problems.push(`${APP_ENV.DB_CA_FILE}: must be an absolute path, got ${JSON.stringify(caFile)}`);
+    }
+    const tls = bool(APP_ENV.DB_TLS);
+    if (caFile !== undefined && !tls) {
+      problems.push(`${APP_ENV.DB_CA_FILE}: only applies with ${APP_ENV.DB_TLS}=true, got ${APP_ENV.DB_TLS}=false`);
+    }
+    database = {
+      engine,
+      primary: { host, port },
+      replicas,
+      database: name,
+      user,
+      password: env[APP_ENV.DB_PASSWORD] || undefined,
+      tls,
+      caFile,
+      cache: bool(APP_ENV.DB_CACHE) ? readRedis(`${APP_ENV.DB_CACHE}=true`) : undefined,
+    };
   }
 
   const config: AppConfig = {
@@ -88,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     instanceMetadata: oneOf(APP_ENV.INSTANCE_METADATA, 'hostname', ['imds', 'hostname'] as const),
     redis,
     fileDir,
+    database,
     metricsIntervalSeconds: int(APP_ENV.METRICS_INTERVAL, 0, 0, 3600),
   };
   if (problems.length > 0) {

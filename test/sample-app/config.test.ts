@@ -20,13 +20,29 @@ describe('loadConfig', () => {
       secureCookie: true, instanceMetadata: 'imds', redis: { host: 'master.cache.example', port: 6380, tls: true, password: 'token' },
     });
     expect(loadConfig({ SESSION_STRATEGY: 'file', SESSION_FILE_DIR: '/mnt/sessions' }).fileDir).toBe('/mnt/sessions');
+    expect(loadConfig({
+      SESSION_STRATEGY: 'database', SESSION_DB_ENGINE: 'mysql', SESSION_DB_HOST: 'proxy.example', SESSION_DB_USER: 'admin', SESSION_DB_PASSWORD: 'pw',
+      SESSION_DB_REPLICAS: 'r1.example:3307, r2.example', SESSION_DB_TLS: 'true', SESSION_DB_CA_FILE: '/etc/session-app/rds-ca.pem',
+      SESSION_DB_CACHE: 'true', SESSION_REDIS_HOST: 'cache.example', SESSION_REDIS_PORT: '6380', SESSION_REDIS_TLS: 'true',
+    }).database).toEqual({
+      engine: 'mysql', primary: { host: 'proxy.example', port: 3306 }, database: 'sessions', user: 'admin', password: 'pw',
+      replicas: [{ host: 'r1.example', port: 3307 }, { host: 'r2.example', port: 3306 }], tls: true, caFile: '/etc/session-app/rds-ca.pem',
+      cache: { host: 'cache.example', port: 6380, tls: true, password: undefined },
+    });
     expect(loadConfig({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: ` ${SECRET_A} , ${SECRET_A.toUpperCase()} ` }).cookieSecrets)
       .toEqual([SECRET_A, SECRET_A.toUpperCase()]);
   });
 
   test.each([
     [{ SESSION_STRATEGY: 'sticky' }, 'SESSION_STRATEGY: must be one of memory, cookie, redis, file, database, got "sticky"'],
-    [{ SESSION_STRATEGY: 'database' }, 'SESSION_STRATEGY: the database strategy is not implemented yet, got "database"; use one of memory, cookie, redis, file'],
+    [{ SESSION_STRATEGY: 'database', SESSION_DB_USER: 'u' }, 'SESSION_DB_HOST: the database strategy needs the primary\'s host name or address, got ""'],
+    [{ SESSION_STRATEGY: 'database', SESSION_DB_HOST: 'h' }, 'SESSION_DB_USER: the database strategy needs a user name of 1 to 63 characters, got ""'],
+    [{ SESSION_STRATEGY: 'database', SESSION_DB_HOST: 'h', SESSION_DB_USER: 'u', SESSION_DB_ENGINE: 'oracle' }, 'SESSION_DB_ENGINE: must be one of postgres, mysql, got "oracle"'],
+    [{ SESSION_STRATEGY: 'database', SESSION_DB_HOST: 'h', SESSION_DB_USER: 'u', SESSION_DB_REPLICAS: 'r1:5432,r2:99999' }, 'SESSION_DB_REPLICAS: each replica must be host or host:port (port 1 to 65535), got "r2:99999"'],
+    [{ SESSION_STRATEGY: 'database', SESSION_DB_HOST: 'h', SESSION_DB_USER: 'u', SESSION_DB_REPLICAS: 'a b' }, 'SESSION_DB_REPLICAS: each replica must be host or host:port (port 1 to 65535), got "a b"'],
+    [{ SESSION_STRATEGY: 'database', SESSION_DB_HOST: 'h', SESSION_DB_USER: 'u', SESSION_DB_NAME: 'x;drop' }, 'SESSION_DB_NAME: must be a database name of letters, digits and underscores, got "x;drop"'],
+    [{ SESSION_STRATEGY: 'database', SESSION_DB_HOST: 'h', SESSION_DB_USER: 'u', SESSION_DB_CACHE: 'true' }, 'SESSION_REDIS_HOST: SESSION_DB_CACHE=true needs the cache\'s host name or address, got ""'],
+    [{ SESSION_STRATEGY: 'database', SESSION_DB_HOST: 'h', SESSION_DB_USER: 'u', SESSION_DB_CA_FILE: '/ca.pem' }, 'SESSION_DB_CA_FILE: only applies with SESSION_DB_TLS=true, got SESSION_DB_TLS=false'],
     [{ PORT: '70000' }, 'PORT: must be a whole number from 0 to 65535, got "70000"'],
     [{ PORT: '8o8o' }, 'PORT: must be a whole number from 0 to 65535, got "8o8o"'],
     [{ SESSION_TTL_SECONDS: '30' }, 'SESSION_TTL_SECONDS: must be a whole number from 60 to 2592000, got "30"'],
@@ -36,7 +52,7 @@ describe('loadConfig', () => {
     [{ SESSION_SECURE_COOKIE: 'yes' }, 'SESSION_SECURE_COOKIE: must be one of true, false, got "yes"'],
     [{ SESSION_STRATEGY: 'cookie' }, 'SESSION_COOKIE_SECRETS: the cookie strategy needs one or more comma-separated secrets of at least 32 characters, got none'],
     [{ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: `${SECRET_A},short` }, 'got 48 characters, 5 characters'],
-    [{ SESSION_STRATEGY: 'redis' }, "SESSION_REDIS_HOST: the redis strategy needs the cache's host, got nothing"],
+    [{ SESSION_STRATEGY: 'redis' }, 'SESSION_REDIS_HOST: the redis strategy needs the cache\'s host name or address, got ""'],
     [{ SESSION_STRATEGY: 'redis', SESSION_REDIS_HOST: 'h', SESSION_REDIS_PORT: '0' }, 'SESSION_REDIS_PORT: must be a whole number from 1 to 65535, got "0"'],
     [{ SESSION_STRATEGY: 'file', SESSION_FILE_DIR: 'sessions' }, 'SESSION_FILE_DIR: the file strategy needs an absolute directory, got "sessions"'],
     [{ SESSION_METRICS_INTERVAL_SECONDS: '1h' }, 'SESSION_METRICS_INTERVAL_SECONDS: must be a whole number from 0 to 3600, got "1h"'],

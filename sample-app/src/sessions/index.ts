@@ -1,6 +1,7 @@
 import { AppConfig } from '../config';
 import { Metrics } from '../metrics';
 import { CookieSessions, ServerSideSessions, SessionManager } from './manager';
+import { DatabaseStore } from './database';
 import { FileStore } from './file';
 import { MeasuredStore } from './measured';
 import { MemoryStore } from './memory';
@@ -16,6 +17,8 @@ export async function createStore(config: AppConfig): Promise<SessionStore> {
       return RedisStore.connect(config.redis!);
     case 'file':
       return FileStore.open(config.fileDir!);
+    case 'database':
+      return DatabaseStore.open(config.database!);
     default:
       throw new Error(`SESSION_STRATEGY: no server-side store for ${config.strategy}`);
   }

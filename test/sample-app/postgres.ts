@@ -1,0 +1,153 @@
+/**
+ * A PostgreSQL primary and a streaming replica of the tests' own, on free
+ * loopback ports, from the installed binaries (initdb, pg_basebackup,
+ * pg_ctl): a real replica whose replay can be paused to make it lag on
+ * demand, and servers that can be stopped and started to show outages.
+ *
+ * The servers run as the `postgres` OS user (PostgreSQL refuses root), with
+ * trust authentication on 127.0.0.1 only, in a temporary directory removed
+ * by {@link PostgresCluster.destroy}.
+ */
+import { execFile, execFileSync } from 'child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { promisify } from 'util';
+import pg from 'pg';
+import { freePort, waitFor } from './processes';
+
+const run = promisify(execFile);
+
+/** Where the PostgreSQL binaries live: the Debian package's directory, else the PATH. */
+function binary(name: string): string {
+  for (const version of ['17', '16', '15']) {
+    const path = `/usr/lib/postgresql/${version}/bin/${name}`;
+    if (existsSync(path)) {
+      return path;
+    }
+  }
+  return name;
+}
+
+/** One server of the cluster. */
+export class PostgresServer {
+  constructor(public readonly port: number, private readonly dataDir: string) {}
+
+  /** Starts it and waits until it takes connections. */
+  public async start(): Promise<void> {
+    await asPostgres(binary('pg_ctl'), ['-D', this.dataDir, '-l', `${this.dataDir}.log`, '-w', '-t', '30', 'start']);
+    await waitFor(`PostgreSQL on ${this.port}`, async () => {
+      await this.query('SELECT 1');
+      return true;
+    });
+  }
+
+  /** Stops it at once (`immediate`: like a crash, no checkpoint). */
+  public async stop(mode: 'fast' | 'immediate' = 'immediate'): Promise<void> {
+    await asPostgres(binary('pg_ctl'), ['-D', this.dataDir, '-m', mode, '-w', '-t', '30', 'stop']).catch(() => undefined);
+  }
+
+  /** Runs one statement with a connection of its own. */
+  public async query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'postgres'): Promise<T[]> {
+    const client = new pg.Client({ host: '127.0.0.1', port: this.port, user: 'postgres', database, connectionTimeoutMillis: 2000 });
+    await client.connect();
+    try {
+      return (await client.query<T>(sql, params)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+/** A primary and a streaming replica. */
+export class PostgresCluster {
+  /** Creates both, starts both, and creates `database` (replicated to the replica). */
+  public static async start(database = 'sessions'): Promise<PostgresCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'pg-cluster-'));
+    chownSync(dir, uid('postgres'), gid('postgres'));
+    const cluster = new PostgresCluster(dir, database, await freePort(), await freePort());
+    try {
+      await cluster.create();
+    } catch (e) {
+      await cluster.destroy();
+      throw e;
+    }
+    return cluster;
+  }
+
+  public readonly primary: PostgresServer;
+  public readonly replica: PostgresServer;
+
+  private constructor(private readonly dir: string, public readonly database: string, primaryPort: number, replicaPort: number) {
+    this.primary = new PostgresServer(primaryPort, join(dir, 'primary'));
+    this.replica = new PostgresServer(replicaPort, join(dir, 'replica'));
+  }
+
+  /** Stops the replica's replay: it keeps receiving WAL but shows older data until resumed. */
+  public async pauseReplay(): Promise<void> {
+    await this.replica.query('SELECT pg_wal_replay_pause()');
+  }
+
+  /** Resumes replay and waits until the replica has replayed everything the primary wrote. */
+  public async resumeReplay(): Promise<void> {
+    await this.replica.query('SELECT pg_wal_replay_resume()');
+    await this.caughtUp();
+  }
+
+  /** Waits until the replica has replayed all the WAL the primary has written so far. */
+  public async caughtUp(timeoutMs = 15_000): Promise<void> {
+    const [{ lsn }] = await this.primary.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn');
+    await waitFor('the replica to catch up', async () => {
+      // NULL until the replica has replayed anything: not caught up.
+      const [{ done }] = await this.replica.query<{ done: boolean }>('SELECT COALESCE(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS done', [lsn]);
+      return done;
+    }, timeoutMs);
+  }
+
+  /** Stops both servers and removes their files. */
+  public async destroy(): Promise<void> {
+    await Promise.all([this.replica.stop(), this.primary.stop()]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async create(): Promise<void> {
+    const primaryDir = join(this.dir, 'primary');
+    await asPostgres(binary('initdb'), ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+    const settings = [
+      `port=${this.primary.port}`,
+      "listen_addresses='127.0.0.1'",
+      `unix_socket_directories='${this.dir}'`,
+      'wal_level=replica',
+      'max_wal_senders=5',
+      'hot_standby=on',
+      // A test machine: durability is not what is under test, speed is welcome.
+      'fsync=off',
+      'full_page_writes=off',
+      'shared_buffers=32MB',
+    ];
+    await asPostgres('sh', ['-c', `printf '%s\\n' ${settings.map((s) => `"${s}"`).join(' ')} >> ${primaryDir}/postgresql.conf && ` +
+      `echo "host replication postgres 127.0.0.1/32 trust" >> ${primaryDir}/pg_hba.conf`]);
+    await this.primary.start();
+    await this.primary.query(`CREATE DATABASE ${this.database}`);
+
+    const replicaDir = join(this.dir, 'replica');
+    // -R writes primary_conninfo and standby.signal: the copy starts as a streaming replica.
+    await asPostgres(binary('pg_basebackup'), ['-h', '127.0.0.1', '-p', String(this.primary.port), '-U', 'postgres', '-D', replicaDir, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync']);
+    await asPostgres('sh', ['-c', `echo "port=${this.replica.port}" >> ${replicaDir}/postgresql.conf`]);
+    await this.replica.start();
+    await this.caughtUp();
+  }
+}
+
+async function asPostgres(command: string, args: string[]): Promise<string> {
+  const { stdout } = await run('runuser', ['-u', 'postgres', '--', command, ...args], { cwd: '/tmp', timeout: 60_000 });
+  return stdout;
+}
+
+function uid(user: string): number {
+  return Number(execFileSync('id', ['-u', user]).toString().trim());
+}
+
+function gid(user: string): number {
+  return Number(execFileSync('id', ['-g', user]).toString().trim());
+}
