@@ -16,6 +16,7 @@ import { gzipSync } from 'zlib';
 import autocannon from 'autocannon';
 import * as esbuild from 'esbuild';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
+import { DatabaseStore, DatabaseStoreOptions } from '../sample-app/src/sessions/database';
 import { FileStore } from '../sample-app/src/sessions/file';
 import { RedisStore } from '../sample-app/src/sessions/redis';
 import { newSessionData, newSessionId } from '../sample-app/src/sessions/session';
@@ -28,6 +29,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SYNTH_RUNS = Number(process.env.BENCH_SYNTH_RUNS ?? 3);
 const SECRET = 'b'.repeat(16) + randomBytes(24).toString('base64url');
+/** The machine's PostgreSQL (trust auth), database `test`. */
+const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x: number, digits = 0) => Number(x.toFixed(digits));
@@ -158,6 +161,10 @@ async function measureHttp(): Promise<HttpFigures[]> {
     ['cookie', app, { ...common, SESSION_STRATEGY: 'cookie' }, true],
     ['redis', app, { ...common, SESSION_STRATEGY: 'redis', SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: '6379' }, true],
     ['file', app, { ...common, SESSION_STRATEGY: 'file', SESSION_FILE_DIR: fileDir }, true],
+    ['database (PostgreSQL, write-through cache)', app, {
+      ...common, SESSION_STRATEGY: 'database', SESSION_DB_HOST: PG.host, SESSION_DB_PORT: String(PG.port), SESSION_DB_USER: PG.user,
+      SESSION_DB_NAME: PG.database, SESSION_DB_CACHE: 'true', SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: '6379',
+    }, true],
   ];
   const results: HttpFigures[] = [];
   try {
@@ -229,6 +236,27 @@ async function barePairsPerSecond(dir: string, seconds: number): Promise<number>
   return pairs / seconds;
 }
 
+/**
+ * pgbench at the same concurrency, each transaction a load and a save of one
+ * row per client, as the store does: a SELECT by key and a single-row upsert
+ * that moves the version on.
+ */
+function pgbenchPairs(seconds: number): number {
+  const psql = (sql: string) => execFileSync('psql', ['-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database, '-qtAc', sql]);
+  psql('CREATE TABLE IF NOT EXISTS bench_anchor (id int PRIMARY KEY, version bigint NOT NULL, data text NOT NULL, expires_at bigint NOT NULL)');
+  const data = JSON.stringify(newSessionData(0)).replace(/'/g, "''");
+  const script = join(OUT, 'pgbench-pair.sql');
+  writeFileSync(script, [
+    'SELECT version, data FROM bench_anchor WHERE id = :client_id AND expires_at > 0;',
+    `INSERT INTO bench_anchor (id, version, data, expires_at) VALUES (:client_id, 1, '${data}', 1) ` +
+      'ON CONFLICT (id) DO UPDATE SET version = bench_anchor.version + 1, data = EXCLUDED.data, expires_at = EXCLUDED.expires_at;',
+    '',
+  ].join('\n'));
+  const out = execFileSync('pgbench', ['-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-n', '-c', String(CONNECTIONS), '-j', '2',
+    '-T', String(seconds), '-f', script, PG.database], { encoding: 'utf8' });
+  return Number(/tps = ([\d.]+)/.exec(out)![1]);
+}
+
 async function measureStores(): Promise<StoreFigures[]> {
   const seconds = DURATION;
   const redis = await RedisStore.connect({ host: '127.0.0.1', port: 6379, tls: false, keyPrefix: 'bench-store:' });
@@ -249,9 +277,22 @@ async function measureStores(): Promise<StoreFigures[]> {
   }
   await file.close();
   rmSync(dir, { recursive: true, force: true });
+  const dbOptions: DatabaseStoreOptions = { engine: 'postgres', primary: PG, replicas: [], database: PG.database, user: PG.user, tls: false, sweepIntervalSeconds: 0 };
+  const database = await DatabaseStore.open(dbOptions);
+  const databaseRates: number[] = [];
+  const pgbenchRates: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    databaseRates.push(await pairsPerSecond(database, seconds));
+    pgbenchRates.push(pgbenchPairs(seconds));
+  }
+  await database.close();
   const figures = [
     { store: 'redis (Lua compare-and-set)', pairsPerSecond: round(median(redisRates)), anchor: `redis-benchmark GET + SET, -c ${CONNECTIONS}`, anchorPairsPerSecond: round(median(anchorRates)) },
     { store: 'file (lock, temp file, fsync, rename)', pairsPerSecond: round(median(fileRates)), anchor: 'bare read + write + fsync + rename', anchorPairsPerSecond: round(median(bareRates)) },
+    {
+      store: 'database (PostgreSQL primary, no cache: SELECT, then UPDATE on the version)', pairsPerSecond: round(median(databaseRates)),
+      anchor: `pgbench, SELECT + single-row upsert per transaction, -c ${CONNECTIONS}`, anchorPairsPerSecond: round(median(pgbenchRates)),
+    },
   ];
   log(figures);
   return figures;
@@ -379,7 +420,6 @@ async function main(): Promise<void> {
     '| store | pairs/s | anchor | anchor pairs/s | ratio |',
     '|---|---:|---|---:|---:|',
     ...stores.map((s) => `| ${s.store} | ${s.pairsPerSecond} | ${s.anchor} | ${s.anchorPairsPerSecond} | ${round(s.pairsPerSecond / s.anchorPairsPerSecond, 2)} |`),
-    '| database | n/a | pgbench single-row upsert | n/a | the `database` strategy is not built yet (issue 4) |',
     '',
     '## 3. `npx cdk synth`, whole process',
     '',

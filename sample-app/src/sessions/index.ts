@@ -1,7 +1,6 @@
 import { AppConfig } from '../config';
 import { Metrics } from '../metrics';
 import { CookieSessions, ServerSideSessions, SessionManager } from './manager';
-import { DatabaseStore } from './database';
 import { FileStore } from './file';
 import { MeasuredStore } from './measured';
 import { MemoryStore } from './memory';
@@ -17,8 +16,11 @@ export async function createStore(config: AppConfig): Promise<SessionStore> {
       return RedisStore.connect(config.redis!);
     case 'file':
       return FileStore.open(config.fileDir!);
-    case 'database':
+    case 'database': {
+      // Loaded only here: its two database drivers are most of the bundle, and start-up of the other strategies skips them.
+      const { DatabaseStore } = await import('./database.js');
       return DatabaseStore.open(config.database!);
+    }
     default:
       throw new Error(`SESSION_STRATEGY: no server-side store for ${config.strategy}`);
   }
