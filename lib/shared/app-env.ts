@@ -28,6 +28,11 @@ export const APP_ENV = {
   COOKIE_SECRETS: 'SESSION_COOKIE_SECRETS',
   /** `imds` to read the instance id and AZ from EC2 instance metadata (IMDSv2); `hostname` elsewhere. */
   INSTANCE_METADATA: 'SESSION_INSTANCE_METADATA',
+  /**
+   * With `hostname`: the instance name to show instead of the host name (the
+   * lab runs several app processes on one host and tells them apart by it).
+   */
+  INSTANCE_NAME: 'SESSION_INSTANCE_NAME',
   /** `redis`: host of the primary. */
   REDIS_HOST: 'SESSION_REDIS_HOST',
   /** `redis`: port. */

@@ -12,6 +12,8 @@ export interface AppConfig {
   readonly secureCookie: boolean;
   readonly cookieSecrets: readonly string[];
   readonly instanceMetadata: 'imds' | 'hostname';
+  /** With `hostname`: the name to show instead of the host name. */
+  readonly instanceName?: string;
   readonly redis?: { readonly host: string; readonly port: number; readonly tls: boolean; readonly password?: string };
   readonly fileDir?: string;
   readonly database?: DatabaseConfig;
@@ -90,6 +92,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     }
   }
 
+  const instanceName = (): string | undefined => {
+    const name = env[APP_ENV.INSTANCE_NAME];
+    if (name !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+      problems.push(`${APP_ENV.INSTANCE_NAME}: must be 1 to 64 letters, digits, dots, hyphens or underscores, got ${JSON.stringify(name)}`);
+    }
+    return name;
+  };
   let database: DatabaseConfig | undefined;
   if (strategy === 'database') {
     const engine = oneOf(APP_ENV.DB_ENGINE, 'postgres', ['postgres', 'mysql'] as const);
@@ -147,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     secureCookie: bool(APP_ENV.SECURE_COOKIE),
     cookieSecrets: secrets,
     instanceMetadata: oneOf(APP_ENV.INSTANCE_METADATA, 'hostname', ['imds', 'hostname'] as const),
+    instanceName: instanceName(),
     redis,
     fileDir,
     database,

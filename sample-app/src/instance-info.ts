@@ -10,11 +10,11 @@ const IMDS = 'http://169.254.169.254/latest';
 
 /**
  * The EC2 instance id and Availability Zone from instance metadata with
- * IMDSv2 (a session token first), or the host name off EC2. Read once at start.
+ * IMDSv2 (a session token first), or off EC2 the given name or the host name. Read once at start.
  */
-export async function instanceInfo(source: 'imds' | 'hostname', timeoutMs = 2000): Promise<InstanceInfo> {
+export async function instanceInfo(source: 'imds' | 'hostname', timeoutMs = 2000, name?: string): Promise<InstanceInfo> {
   if (source === 'hostname') {
-    return { instance: hostname(), az: 'local' };
+    return { instance: name ?? hostname(), az: 'local' };
   }
   const token = await (await fetch(`${IMDS}/api/token`, {
     method: 'PUT',

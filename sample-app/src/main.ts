@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     config,
     metrics,
     sessions: await createSessions(config, metrics),
-    instance: await instanceInfo(config.instanceMetadata),
+    instance: await instanceInfo(config.instanceMetadata, 2000, config.instanceName),
     logger: process.env.SESSION_APP_LOG !== 'false',
   });
   const stopPublishing = config.metricsIntervalSeconds > 0

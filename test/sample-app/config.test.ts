@@ -57,6 +57,7 @@ describe('loadConfig', () => {
     [{ SESSION_STRATEGY: 'file', SESSION_FILE_DIR: 'sessions' }, 'SESSION_FILE_DIR: the file strategy needs an absolute directory, got "sessions"'],
     [{ SESSION_METRICS_INTERVAL_SECONDS: '1h' }, 'SESSION_METRICS_INTERVAL_SECONDS: must be a whole number from 0 to 3600, got "1h"'],
     [{ SESSION_INSTANCE_METADATA: 'ec2' }, 'SESSION_INSTANCE_METADATA: must be one of imds, hostname, got "ec2"'],
+    [{ SESSION_INSTANCE_NAME: 'blue 1' }, 'SESSION_INSTANCE_NAME: must be 1 to 64 letters, digits, dots, hyphens or underscores, got "blue 1"'],
   ])('refuses %j, naming the variable, the value and what is allowed', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

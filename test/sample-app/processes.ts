@@ -76,25 +76,30 @@ export async function spawnApp(env: Record<string, string>): Promise<AppProcess>
   };
 }
 
-/** A Redis server of the tests' own, nothing kept on disk. */
+/**
+ * A Redis server of the tests' own: nothing kept on disk, or, with a data
+ * directory, every write in an append-only file, so a restart after a kill
+ * comes back with the data (as a cache node that fails over does).
+ */
 export class RedisServer {
   /** Starts one on a free port and waits until it answers PING. */
-  public static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  public static async start(options: { dataDir?: string } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.dataDir);
     await server.restart();
     return server;
   }
 
   private child: ChildProcess | undefined;
 
-  private constructor(public readonly port: number) {}
+  private constructor(public readonly port: number, private readonly dataDir?: string) {}
 
   /** Starts it again on the same port; a no-op while it runs. */
   public async restart(): Promise<void> {
     if (this.child) {
       return;
     }
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const persistence = this.dataDir ? ['--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
     await waitFor(`redis-server on port ${this.port}`, async () => {
       const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       probe.on('error', () => undefined);

@@ -1,0 +1,150 @@
+/**
+ * The session lab: the real sample app, several processes per color, behind
+ * HAProxy configured like the ALB, with the stores the strategies need, all on
+ * loopback. Everything it starts it stops.
+ */
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { Stickiness } from '../lib/stickiness';
+import { SessionStrategyName } from '../lib/shared/app-env';
+import { PostgresCluster } from '../test/sample-app/postgres';
+import { AppProcess, RedisServer, freePort, spawnApp } from '../test/sample-app/processes';
+import { Haproxy } from './haproxy';
+
+/** One color of the lab. */
+export interface LabColor {
+  readonly strategy: SessionStrategyName;
+  /** App processes, 1 or more. */
+  readonly instances: number;
+  /** The color's target-group stickiness. */
+  readonly stickiness: Stickiness;
+  /** @default 'v1' for blue, 'v2' for green */
+  readonly version?: string;
+}
+
+/** What the lab runs. */
+export interface LabOptions {
+  readonly blue: LabColor;
+  readonly green?: LabColor;
+  /** Stickiness between the colors (`AWSALBTG`). */
+  readonly groupStickiness: Stickiness;
+  /** Weights of new users' first choice, 0 to 999 each. @default all to blue */
+  readonly weights?: { readonly blue: number; readonly green: number };
+  /** Where users connect. @default a free port */
+  readonly port?: number;
+}
+
+/** A running lab. */
+export class Lab {
+  public static async start(options: LabOptions): Promise<Lab> {
+    const dir = mkdtempSync(join(tmpdir(), 'session-lab-'));
+    const lab = new Lab(dir, options);
+    try {
+      await lab.startAll();
+    } catch (e) {
+      await lab.stop();
+      throw e;
+    }
+    return lab;
+  }
+
+  /** The app processes by name (`blue-1`, `green-2`, ...). */
+  public readonly apps = new Map<string, AppProcess>();
+  public redis?: RedisServer;
+  public postgres?: PostgresCluster;
+  public haproxy?: Haproxy;
+
+  private constructor(private readonly dir: string, private readonly options: LabOptions) {}
+
+  /** Where users go. */
+  public get url(): string {
+    return this.haproxy!.url;
+  }
+
+  /** Changes the weights of first visits through HAProxy's runtime API. */
+  public setWeights(blue: number, green: number): Promise<void> {
+    return this.haproxy!.setWeights({ blue, green });
+  }
+
+  /** Kills an app process at once (SIGKILL), as an instance that fails. */
+  public async kill(name: string): Promise<void> {
+    const app = this.apps.get(name);
+    if (!app) {
+      throw new Error(`no instance ${name}; there are ${[...this.apps.keys()].join(', ')}`);
+    }
+    await app.stop('SIGKILL');
+    this.apps.delete(name);
+  }
+
+  /** Stops everything it started and removes its files. */
+  public async stop(): Promise<void> {
+    await this.haproxy?.stop().catch(() => undefined);
+    await Promise.all([...this.apps.values()].map((a) => a.stop().catch(() => undefined)));
+    this.apps.clear();
+    await this.redis?.kill().catch(() => undefined);
+    await this.postgres?.destroy().catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async startAll(): Promise<void> {
+    const { blue, green } = this.options;
+    const colors = green ? { blue, green } : { blue };
+    const strategies = Object.values(colors).map((c) => c.strategy);
+    if (strategies.some((s) => s === 'redis' || s === 'database')) {
+      this.redis = await RedisServer.start({ dataDir: this.dir });
+    }
+    if (strategies.includes('database')) {
+      this.postgres = await PostgresCluster.start();
+    }
+    const fileDir = join(this.dir, 'sessions');
+    const servers: Record<string, Array<{ name: string; port: number }>> = {};
+    for (const [color, spec] of Object.entries(colors)) {
+      const started = await Promise.all(Array.from({ length: spec.instances }, (_, i) => {
+        const name = `${color}-${i + 1}`;
+        return spawnApp({
+          SESSION_STRATEGY: spec.strategy,
+          SESSION_APP_COLOR: color,
+          SESSION_APP_VERSION: spec.version ?? (color === 'blue' ? 'v1' : 'v2'),
+          SESSION_INSTANCE_NAME: name,
+          ...this.storeEnvironment(spec.strategy, fileDir),
+        }).then((app) => {
+          this.apps.set(name, app);
+          return { name, port: Number(new URL(app.url).port) };
+        });
+      }));
+      servers[color] = started;
+    }
+    this.haproxy = await Haproxy.start({
+      port: this.options.port ?? await freePort(),
+      dir: this.dir,
+      blue: { servers: servers.blue, stickiness: blue.stickiness },
+      green: green ? { servers: servers.green, stickiness: green.stickiness } : undefined,
+      groupStickiness: this.options.groupStickiness,
+      weights: this.options.weights ?? { blue: 1, green: 0 },
+    });
+  }
+
+  private storeEnvironment(strategy: SessionStrategyName, fileDir: string): Record<string, string> {
+    const redis = { SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: String(this.redis?.port) };
+    switch (strategy) {
+      case 'redis':
+        return redis;
+      case 'file':
+        return { SESSION_FILE_DIR: fileDir };
+      case 'database':
+        return {
+          ...redis,
+          SESSION_DB_ENGINE: 'postgres',
+          SESSION_DB_HOST: '127.0.0.1',
+          SESSION_DB_PORT: String(this.postgres!.primary.port),
+          SESSION_DB_REPLICAS: `127.0.0.1:${this.postgres!.replica.port}`,
+          SESSION_DB_NAME: this.postgres!.database,
+          SESSION_DB_USER: 'postgres',
+          SESSION_DB_CACHE: 'true',
+        };
+      default:
+        return {};
+    }
+  }
+}
