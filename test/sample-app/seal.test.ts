@@ -1,3 +1,5 @@
+import { createHash, hkdfSync, randomBytes } from 'crypto';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { Sealer } from '../../sample-app/src/sessions/seal';
 import { SECRET_A, SECRET_B } from './helpers';
 
@@ -6,6 +8,32 @@ const json = JSON.stringify({ counter: 3, cart: ['tea'] });
 
 describe('Sealer', () => {
   const sealer = new Sealer([SECRET_A]);
+
+  describe('is XChaCha20-Poly1305: the same tokens as @noble/ciphers\' pure-JS xchacha20poly1305', () => {
+    const key = new Uint8Array(hkdfSync('sha256', SECRET_A, 'cdk-session-tier', 'session cookie v1', 32));
+    const id = createHash('sha256').update(SECRET_A).digest().subarray(0, 4);
+    const aad = Buffer.concat([Buffer.from('s1'), id]);
+
+    test.each([0, 1, 63, 64, 65, 1000])('noble opens what the Sealer sealed (%d-character value)', (length) => {
+      const value = JSON.stringify('x'.repeat(length));
+      const bytes = Buffer.from(sealer.seal(value, 60_000, NOW).slice(3), 'base64url');
+      const plaintext = xchacha20poly1305(key, bytes.subarray(4, 28), aad).decrypt(bytes.subarray(28));
+      expect(JSON.parse(Buffer.from(plaintext).toString())).toEqual({ e: NOW + 60_000, d: 'x'.repeat(length) });
+    });
+
+    test('the Sealer opens what noble sealed, and refuses it with another associated data', () => {
+      const nonce = randomBytes(24);
+      const sealed = xchacha20poly1305(key, nonce, aad).encrypt(Buffer.from(`{"e":${NOW + 1000},"d":${json}}`));
+      expect(sealer.open(`s1.${Buffer.concat([id, nonce, sealed]).toString('base64url')}`, NOW)).toEqual({ counter: 3, cart: ['tea'] });
+      const other = xchacha20poly1305(key, nonce, Buffer.from('s2')).encrypt(Buffer.from(`{"e":${NOW + 1000},"d":${json}}`));
+      expect(sealer.open(`s1.${Buffer.concat([id, nonce, other]).toString('base64url')}`, NOW)).toBeUndefined();
+    });
+
+    test('nonces never repeat across many seals (the pool hands out fresh slices)', () => {
+      const nonces = new Set(Array.from({ length: 2000 }, () => Buffer.from(sealer.seal(json, 1000, NOW).slice(3), 'base64url').subarray(4, 28).toString('hex')));
+      expect(nonces.size).toBe(2000);
+    });
+  });
 
   test('opens what it sealed until the expiry, and not after', () => {
     const token = sealer.seal(json, 60_000, NOW);
