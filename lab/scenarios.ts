@@ -79,8 +79,10 @@ export interface ScenarioSize {
   readonly rounds: number;
 }
 
-const LB_DAY = Stickiness.loadBalancerCookie(Duration.days(1));
-const APP_DAY = Stickiness.applicationCookie('sid', Duration.days(1));
+/** Load-balancer cookie stickiness for a day, as the demo's default. */
+export const LB_DAY = Stickiness.loadBalancerCookie(Duration.days(1));
+/** Application-cookie stickiness on the app's `sid` for a day. */
+export const APP_DAY = Stickiness.applicationCookie('sid', Duration.days(1));
 
 /**
  * Runs `n` rounds. With `uneven`, user i clicks only every (1 + i % 4)th
@@ -210,4 +212,3 @@ export async function outage(strategy: 'redis' | 'database', size: ScenarioSize,
   }
 }
 
-export { APP_DAY, LB_DAY };
