@@ -5,7 +5,7 @@
  *   LAB_BLUE=memory LAB_GREEN=redis LAB_INSTANCES=2 LAB_GREEN_WEIGHT=0 npm run lab
  *
  * While it runs, a line typed on stdin (`<blue> <green>`, e.g. `50 50`)
- * change the weights through HAProxy's runtime API.
+ * changes the weights through HAProxy's runtime API.
  */
 import { createInterface } from 'readline';
 import { Duration } from 'aws-cdk-lib';
