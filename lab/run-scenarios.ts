@@ -43,13 +43,15 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
 /** A horizontal bar chart of the share of users who lost their session, per scenario and setup. */
 export function chartSvg(results: readonly ScenarioResult[]): string {
   const row = 22;
-  const left = 430;
+  const labels = results.map((r) => `${r.scenario}: ${r.setup}`);
+  // About 6.6 px per character of 12 px sans-serif, so the longest label fits.
+  const left = Math.ceil(Math.max(...labels.map((l) => l.length)) * 6.6) + 20;
   const width = 300;
   const height = 40 + results.length * row;
   const bars = results.map((r, i) => {
     const share = r.users === 0 ? 0 : r.sessionsLost / r.users;
     const y = 30 + i * row;
-    const label = `${r.scenario}: ${r.setup}`.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+    const label = labels[i].replace(/&/g, '&amp;').replace(/</g, '&lt;');
     return [
       `<text x="${left - 8}" y="${y + 14}" text-anchor="end">${label}</text>`,
       `<rect x="${left}" y="${y + 3}" width="${Math.max(1, share * width).toFixed(1)}" height="${row - 8}" fill="${share > 0 ? '#d9534f' : '#5cb85c'}"/>`,
