@@ -579,6 +579,7 @@ class CacheClient {
       password: options.password,
       tls: options.tls ? { servername: options.host } : undefined,
       // A cache that is down must not hold requests up: fail at once and read the database.
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: Math.min(timeoutMs, 500),
