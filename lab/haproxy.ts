@@ -8,10 +8,10 @@ import { once } from 'events';
 import { writeFileSync } from 'fs';
 import { connect } from 'net';
 import { join } from 'path';
-import { Stickiness, StickinessType } from '../lib/stickiness';
+import { MAX_STICKINESS_SECONDS, Stickiness, StickinessType } from '../lib/stickiness';
 
 /** The ALB's weight range for one target group in a weighted forward. */
-export const MAX_WEIGHT = 999;
+const MAX_WEIGHT = 999;
 
 /** One app process behind the proxy. */
 export interface LabServer {
@@ -53,14 +53,38 @@ export function checkWeights(weights: { blue: number; green: number }): void {
   }
 }
 
+/**
+ * Refuses what AWS refuses, with the rules and messages of `BlueGreenRouting`,
+ * so the lab never measures a setup that cannot be deployed.
+ */
+export function checkStickiness(o: Pick<HaproxyOptions, 'blue' | 'green' | 'groupStickiness'>): void {
+  const group = o.groupStickiness;
+  if (!o.green) {
+    if (group.enabled) {
+      throw new RangeError(`groupStickiness: target-group stickiness needs two fleets, got ${group}; add a green fleet or use Stickiness.none()`);
+    }
+    return;
+  }
+  if (group.type === StickinessType.APPLICATION_COOKIE) {
+    throw new RangeError(`groupStickiness: target-group stickiness always uses the load balancer's AWSALBTG cookie, got ${group}; use Stickiness.loadBalancerCookie(duration) or Stickiness.none()`);
+  }
+  for (const [color, backend] of [['blue', o.blue], ['green', o.green]] as const) {
+    if (backend.stickiness.type === StickinessType.APPLICATION_COOKIE) {
+      throw new RangeError(`stickiness: the ${color} fleet uses ${backend.stickiness}, but AWS does not support application-cookie stickiness with weighted blue/green routing; ` +
+        'use Stickiness.loadBalancerCookie(duration), or run a single fleet');
+    }
+    if (backend.stickiness.enabled && !group.enabled) {
+      throw new RangeError(`groupStickiness: must be on while the ${color} fleet is sticky (${backend.stickiness}), got none; AWS rejects target stickiness without target-group stickiness`);
+    }
+  }
+}
+
 /** The HAProxy configuration for these options. */
 export function renderHaproxyConfig(o: HaproxyOptions): string {
   checkWeights(o.weights);
+  checkStickiness(o);
   const inter = o.checkIntervalMs ?? 500;
   const group = o.groupStickiness;
-  if (group.type === StickinessType.APPLICATION_COOKIE) {
-    throw new RangeError('groupStickiness: target-group stickiness is a load-balancer cookie or none');
-  }
   const colors = o.green ? ['blue', 'green'] as const : ['blue'] as const;
   const lines = [
     'global',
@@ -72,9 +96,9 @@ export function renderHaproxyConfig(o: HaproxyOptions): string {
     '  timeout connect 2s',
     '  timeout client 30s',
     '  timeout server 30s',
-    // A request to a server that just died goes to another (the ALB retries on a new target too).
-    '  retries 2',
-    '  option redispatch',
+    // No retry on another server: the ALB answers 502 when a target refuses the connection, until
+    // health checks take it out, so a killed instance costs errors here as well, not silent retries.
+    '  retries 0',
     '',
     'frontend web',
     `  bind 127.0.0.1:${o.port}`,
@@ -103,8 +127,9 @@ export function renderHaproxyConfig(o: HaproxyOptions): string {
     const s = backend.stickiness;
     lines.push(`backend ${color}`, '  balance roundrobin', '  option httpchk GET /health');
     if (s.type === StickinessType.LOAD_BALANCER_COOKIE) {
-      // AWSALB names the server; maxlife bounds it like the ALB's duration.
-      lines.push(`  cookie AWSALB insert indirect nocache httponly maxlife ${s.duration!.toSeconds()}s`);
+      // AWSALB names the server; maxlife ends the stickiness after the duration (HAProxy puts the first
+      // visit's date in the cookie), and the browser keeps the cookie 7 days, as the ALB's.
+      lines.push(`  cookie AWSALB insert indirect nocache httponly maxlife ${s.duration!.toSeconds()}s attr "Max-Age=${MAX_STICKINESS_SECONDS}"`);
     } else if (s.type === StickinessType.APPLICATION_COOKIE) {
       // Keyed on the app's own cookie, learnt from the response that sets it.
       lines.push(
@@ -203,10 +228,12 @@ export class Haproxy {
     return answer;
   }
 
+  /** Stops it; also when it has already gone (Ctrl-C reaches HAProxy too). */
   public async stop(): Promise<void> {
-    if (this.child.exitCode === null) {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = once(this.child, 'exit');
       this.child.kill('SIGTERM');
-      await once(this.child, 'exit');
+      await exited;
     }
   }
 }

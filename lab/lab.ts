@@ -6,11 +6,12 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { Duration } from 'aws-cdk-lib';
 import { Stickiness } from '../lib/stickiness';
 import { SessionStrategyName } from '../lib/shared/app-env';
 import { PostgresCluster } from '../test/sample-app/postgres';
 import { AppProcess, RedisServer, freePort, spawnApp } from '../test/sample-app/processes';
-import { Haproxy } from './haproxy';
+import { Haproxy, LabServer, checkStickiness, checkWeights } from './haproxy';
 
 /** One color of the lab. */
 export interface LabColor {
@@ -27,8 +28,11 @@ export interface LabColor {
 export interface LabOptions {
   readonly blue: LabColor;
   readonly green?: LabColor;
-  /** Stickiness between the colors (`AWSALBTG`). */
-  readonly groupStickiness: Stickiness;
+  /**
+   * Stickiness between the colors (`AWSALBTG`).
+   * @default as `BlueGreenRouting`: Stickiness.loadBalancerCookie(Duration.days(1)) with two colors, none with one
+   */
+  readonly groupStickiness?: Stickiness;
   /** Weights of new users' first choice, 0 to 999 each. @default all to blue */
   readonly weights?: { readonly blue: number; readonly green: number };
   /** Where users connect. @default a free port */
@@ -55,7 +59,11 @@ export class Lab {
   public postgres?: PostgresCluster;
   public haproxy?: Haproxy;
 
-  private constructor(private readonly dir: string, private readonly options: LabOptions) {}
+  private constructor(
+    /** The lab's own temporary directory: HAProxy's files, Redis's data, the `file` sessions; removed by {@link stop}. */
+    public readonly dir: string,
+    private readonly options: LabOptions,
+  ) {}
 
   /** Where users go. */
   public get url(): string {
@@ -77,6 +85,20 @@ export class Lab {
     this.apps.delete(name);
   }
 
+  /**
+   * Waits until HAProxy's health checks have taken the instance out (state
+   * `DOWN`, read through the runtime API) and returns how long that took.
+   */
+  public async waitUntilDown(name: string, since = Date.now(), timeoutMs = 10_000): Promise<number> {
+    while (Date.now() - since < timeoutMs) {
+      if ((await this.haproxy!.serverStates())[name]?.startsWith('DOWN')) {
+        return Date.now() - since;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`HAProxy did not mark ${name} DOWN within ${timeoutMs} ms`);
+  }
+
   /** Stops everything it started and removes its files. */
   public async stop(): Promise<void> {
     await this.haproxy?.stop().catch(() => undefined);
@@ -89,6 +111,11 @@ export class Lab {
 
   private async startAll(): Promise<void> {
     const { blue, green } = this.options;
+    const groupStickiness = this.options.groupStickiness ?? (green ? Stickiness.loadBalancerCookie(Duration.days(1)) : Stickiness.none());
+    const weights = this.options.weights ?? { blue: 1, green: 0 };
+    // Refuse a setup AWS would refuse before anything starts.
+    checkWeights(weights);
+    checkStickiness({ blue: { servers: [], stickiness: blue.stickiness }, green: green && { servers: [], stickiness: green.stickiness }, groupStickiness });
     const colors = green ? { blue, green } : { blue };
     const strategies = Object.values(colors).map((c) => c.strategy);
     if (strategies.some((s) => s === 'redis' || s === 'database')) {
@@ -98,9 +125,10 @@ export class Lab {
       this.postgres = await PostgresCluster.start();
     }
     const fileDir = join(this.dir, 'sessions');
-    const servers: Record<string, Array<{ name: string; port: number }>> = {};
+    const servers: Record<string, LabServer[]> = {};
     for (const [color, spec] of Object.entries(colors)) {
-      const started = await Promise.all(Array.from({ length: spec.instances }, (_, i) => {
+      // allSettled: every process that did start is in `apps` before a failure stops the lab.
+      const started = await Promise.allSettled(Array.from({ length: spec.instances }, (_, i) => {
         const name = `${color}-${i + 1}`;
         return spawnApp({
           SESSION_STRATEGY: spec.strategy,
@@ -113,15 +141,19 @@ export class Lab {
           return { name, port: Number(new URL(app.url).port) };
         });
       }));
-      servers[color] = started;
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) {
+        throw failed.reason;
+      }
+      servers[color] = started.map((r) => (r as PromiseFulfilledResult<LabServer>).value);
     }
     this.haproxy = await Haproxy.start({
       port: this.options.port ?? await freePort(),
       dir: this.dir,
       blue: { servers: servers.blue, stickiness: blue.stickiness },
       green: green ? { servers: servers.green, stickiness: green.stickiness } : undefined,
-      groupStickiness: this.options.groupStickiness,
-      weights: this.options.weights ?? { blue: 1, green: 0 },
+      groupStickiness,
+      weights,
     });
   }
 

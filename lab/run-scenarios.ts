@@ -1,90 +1,166 @@
 /**
  * `npm run lab:scenarios`: every scenario for each strategy and stickiness
- * setting; writes lab/results/results.md and lab/results/chart.svg.
+ * setting; writes lab/results/results.md and lab/results/chart.svg, and puts
+ * the table in lab/README.md.
  *
- *   LAB_USERS=30 LAB_ROUNDS=20 npm run lab:scenarios
+ *   LAB_USERS=30 LAB_ROUNDS=20 LAB_STRATEGIES=memory,redis npm run lab:scenarios
  */
-import { writeFileSync } from 'fs';
+import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/shared/app-env';
 import { Stickiness } from '../lib/stickiness';
 import { APP_DAY, LB_DAY, ScenarioResult, ScenarioSize, outage, shift, steadyAndKill } from './scenarios';
 
-/** The whole matrix, in order. */
-export async function runAll(size: ScenarioSize, log: (line: string) => void = () => undefined): Promise<ScenarioResult[]> {
+/** The stickiness settings every strategy runs under in scenarios 1 and 2. */
+const STICKINESS_SETTINGS = [LB_DAY, APP_DAY, Stickiness.none()];
+
+/** The whole matrix, in order: the strategies given, each under every stickiness setting, then the shifts and outages that involve them. */
+async function runAll(size: ScenarioSize, strategies: readonly SessionStrategyName[], log: (r: ScenarioResult) => void = () => undefined): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const add = (r: ScenarioResult[]) => {
-    r.forEach((x) => log(`${x.scenario} | ${x.setup}: lost ${x.sessionsLost}/${x.users}, bounced ${x.bounced}, errors ${x.errors}, skew ${x.skew} ${x.note}`));
+    r.forEach(log);
     results.push(...r);
   };
-  add(await steadyAndKill('memory', LB_DAY, size));
-  add(await steadyAndKill('memory', APP_DAY, size));
-  add(await steadyAndKill('memory', Stickiness.none(), size));
-  for (const strategy of ['cookie', 'redis', 'file', 'database'] as const) {
-    add(await steadyAndKill(strategy, Stickiness.none(), size));
+  for (const strategy of strategies) {
+    for (const stickiness of STICKINESS_SETTINGS) {
+      add(await steadyAndKill(strategy, stickiness, size));
+    }
   }
-  add([await shift('memory', 'memory', LB_DAY, size)]);
-  add([await shift('memory', 'redis', LB_DAY, size)]);
-  add([await shift('memory', 'redis', Stickiness.none(), size)]);
-  add([await shift('redis', 'redis', Stickiness.none(), size)]);
-  add([await outage('redis', size)]);
-  add([await outage('database', size)]);
+  const shifts: Array<[SessionStrategyName, SessionStrategyName, Stickiness]> = [
+    ['memory', 'memory', LB_DAY],
+    ['memory', 'redis', LB_DAY],
+    ['memory', 'redis', Stickiness.none()],
+    ['redis', 'redis', Stickiness.none()],
+  ];
+  for (const [blue, green, group] of shifts.filter(([b, g]) => strategies.includes(b) && strategies.includes(g))) {
+    add([await shift(blue, green, group, size)]);
+  }
+  for (const strategy of (['redis', 'database'] as const).filter((s) => strategies.includes(s))) {
+    add([await outage(strategy, size)]);
+  }
   return results;
+}
+
+function perInstance(r: ScenarioResult): string {
+  return Object.entries(r.perInstance).map(([name, n]) => `${name} ${n}`).join(', ');
 }
 
 /** The results as a Markdown table. */
 export function markdownTable(results: readonly ScenarioResult[]): string {
   return [
-    '| scenario | setup | users | requests | errors | sessions lost | users bounced between colors | busiest instance / even share | note |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|',
-    ...results.map((r) => `| ${r.scenario} | ${r.setup} | ${r.users} | ${r.requests} | ${r.errors} | ${r.sessionsLost} | ${r.bounced} | ${r.skew} | ${r.note} |`),
+    '| scenario | setup | users | requests | errors | sessions lost | users bounced between colors | requests per instance | busiest instance / even share | note |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|---|',
+    ...results.map((r) => `| ${r.scenario} | ${r.setup} | ${r.users} | ${r.requests} | ${r.errors} | ${r.sessionsLost} | ${r.bounced} | ${perInstance(r)} | ${r.skew} | ${r.note} |`),
   ].join('\n');
 }
 
-/** A horizontal bar chart of the share of users who lost their session, per scenario and setup. */
-export function chartSvg(results: readonly ScenarioResult[]): string {
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Width of the bars' area of the chart, in pixels. */
+const BAR_WIDTH = 300;
+
+/** One panel of horizontal bars: a label, a bar scaled to `max`, and the value's text. */
+function barPanel(title: string, top: number, left: number, rows: ReadonlyArray<{ label: string; value: number; max: number; text: string; fill: string }>): { svg: string[]; height: number } {
   const row = 22;
-  const labels = results.map((r) => `${r.scenario}: ${r.setup}`);
-  // About 6.6 px per character of 12 px sans-serif, so the longest label fits.
-  const left = Math.ceil(Math.max(...labels.map((l) => l.length)) * 6.6) + 20;
-  const width = 300;
-  const height = 40 + results.length * row;
-  const bars = results.map((r, i) => {
-    const share = r.users === 0 ? 0 : r.sessionsLost / r.users;
-    const y = 30 + i * row;
-    const label = labels[i].replace(/&/g, '&amp;').replace(/</g, '&lt;');
-    return [
-      `<text x="${left - 8}" y="${y + 14}" text-anchor="end">${label}</text>`,
-      `<rect x="${left}" y="${y + 3}" width="${Math.max(1, share * width).toFixed(1)}" height="${row - 8}" fill="${share > 0 ? '#d9534f' : '#5cb85c'}"/>`,
-      `<text x="${left + Math.max(1, share * width) + 6}" y="${y + 14}">${Math.round(share * 100)} %</text>`,
-    ].join('');
+  const svg = [`<text x="${left}" y="${top + 18}" font-weight="bold">${escapeXml(title)}</text>`];
+  rows.forEach((r, i) => {
+    const y = top + 30 + i * row;
+    const bar = Math.max(1, (r.value / r.max) * BAR_WIDTH);
+    svg.push(
+      `<text x="${left - 8}" y="${y + 14}" text-anchor="end">${escapeXml(r.label)}</text>` +
+      `<rect x="${left}" y="${y + 3}" width="${bar.toFixed(1)}" height="${row - 8}" fill="${r.fill}"/>` +
+      `<text x="${(left + bar + 6).toFixed(1)}" y="${y + 14}">${escapeXml(r.text)}</text>`,
+    );
   });
+  return { svg, height: 40 + rows.length * row };
+}
+
+/**
+ * Two bar charts: the share of users who lost their session, per scenario and
+ * setup; and the load spread under steady load (the busiest instance's
+ * requests over an even share), which stickiness skews.
+ */
+export function chartSvg(results: readonly ScenarioResult[]): string {
+  const label = (r: ScenarioResult) => `${r.scenario}: ${r.setup}`;
+  // About 6.6 px per character of 12 px sans-serif, so the longest label fits.
+  const left = Math.ceil(Math.max(...results.map((r) => label(r).length)) * 6.6) + 20;
+  const lost = barPanel('Users who lost their session', 0, left, results.map((r) => {
+    const share = r.users === 0 ? 0 : r.sessionsLost / r.users;
+    return { label: label(r), value: share, max: 1, text: `${Math.round(share * 100)} %`, fill: share > 0 ? '#d9534f' : '#5cb85c' };
+  }));
+  const steady = results.filter((r) => r.scenario === 'steady load');
+  const maxSkew = Math.max(2, ...steady.map((r) => r.skew));
+  const spread = barPanel('Steady load: busiest instance over an even share (1 is even)', lost.height + 10, left, steady.map((r) => (
+    { label: r.setup, value: r.skew, max: maxSkew, text: r.skew.toFixed(2), fill: '#4a7bb7' }
+  )));
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 60}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<text x="${left}" y="18" font-weight="bold">Users who lost their session</text>`,
-    ...bars,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + BAR_WIDTH + 120}" height="${lost.height + 10 + spread.height}" font-family="sans-serif" font-size="12">`,
+    '<rect width="100%" height="100%" fill="white"/>',
+    ...lost.svg,
+    ...spread.svg,
     '</svg>',
     '',
   ].join('\n');
 }
 
+/** lab/README.md with the table between its results markers replaced. */
+export function readmeWithTable(readme: string, table: string): string {
+  const start = '<!-- results:start -->';
+  const end = '<!-- results:end -->';
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) {
+    throw new Error(`lab/README.md: the markers ${start} and ${end} are missing; put them where the table goes`);
+  }
+  return `${readme.slice(0, from + start.length)}\n${table}\n${readme.slice(to)}`;
+}
+
+function strategiesFromEnv(): SessionStrategyName[] {
+  const text = process.env.LAB_STRATEGIES;
+  if (text === undefined) {
+    return [...SESSION_STRATEGIES];
+  }
+  const names = text.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(SESSION_STRATEGIES as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new Error(`LAB_STRATEGIES: must be a comma-separated list of ${SESSION_STRATEGIES.join(', ')}, got ${JSON.stringify(text)}`);
+  }
+  return names as SessionStrategyName[];
+}
+
+function wholeNumberFromEnv(name: string, fallback: number, max: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new Error(`${name}: must be a whole number from 1 to ${max}, got ${process.env[name]}`);
+  }
+  return value;
+}
+
 async function main(): Promise<void> {
-  const size = { users: Number(process.env.LAB_USERS ?? 30), rounds: Number(process.env.LAB_ROUNDS ?? 20) };
+  const size = { users: wholeNumberFromEnv('LAB_USERS', 30, 500), rounds: wholeNumberFromEnv('LAB_ROUNDS', 20, 500) };
+  const strategies = strategiesFromEnv();
   const started = Date.now();
-  const results = await runAll(size, (line) => console.error(`[lab] ${line}`));
-  const dir = join(__dirname, 'results');
+  const results = await runAll(size, strategies, (r) =>
+    console.error(`[lab] ${r.scenario} | ${r.setup}: lost ${r.sessionsLost}/${r.users}, bounced ${r.bounced}, errors ${r.errors}, skew ${r.skew}; ${r.note}`));
   const table = markdownTable(results);
+  const dir = join(__dirname, 'results');
   writeFileSync(join(dir, 'results.md'), [
     '# Session lab results',
     '',
     `Written by \`npm run lab:scenarios\` on ${new Date().toISOString().slice(0, 10)}: ${size.users} virtual users, ${size.rounds} rounds each,`,
-    `the real sample app behind HAProxy on loopback (3 instances per color alone, 2 per color in shifts), ${Math.round((Date.now() - started) / 1000)} s in all.`,
+    'the real sample app behind HAProxy on loopback (3 instances of one color in steady load and instance kill, 2 per color',
+    `in shifts and outages), ${Math.round((Date.now() - started) / 1000)} s in all. See [../README.md](../README.md) for what each scenario does.`,
     '',
     table,
     '',
-    '![Users who lost their session](chart.svg)',
+    '![Users who lost their session, and the load spread under steady load](chart.svg)',
     '',
   ].join('\n'));
   writeFileSync(join(dir, 'chart.svg'), chartSvg(results));
+  const readme = join(__dirname, 'README.md');
+  writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), table));
   console.log(table);
 }
 

@@ -6,25 +6,42 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { SessionStrategyName } from '../lib/shared/app-env';
-import { Stickiness } from '../lib/stickiness';
+import { parsePlan, plannedShares, weightsFor } from '../lib/shared/shift-plan';
+import { ShiftPlan } from '../lib/shift-plan';
+import { Stickiness, StickinessType } from '../lib/stickiness';
 import { Client } from '../test/sample-app/helpers';
 import { Lab } from './lab';
 
+/** Pause between two rounds of clicks, so that a scenario has a request rate, not just a request count. */
+const THINK_MS = 50;
+
+/** The part of the app's session view a virtual user checks. */
+interface SessionView {
+  readonly counter: number;
+  readonly color: string;
+  readonly instance: string;
+}
+
 /** One user: a browser with its cookies, and the counter its session should hold. */
-export class VirtualUser {
+class VirtualUser {
   private readonly client: Client;
   private expected = 0;
   public color?: string;
   public instance?: string;
+  /** Answers that showed a session reset. */
   public lost = 0;
+  /** Of those, the ones that came from the other color than the answer before. */
+  public lostAtColorChange = 0;
+  /** Answers from the other color than the answer before. */
   public bounced = 0;
+  /** Requests that failed (no answer, or not 200). */
   public errors = 0;
 
   constructor(url: string) {
     this.client = new Client(url);
   }
 
-  /** One increment; checks the answer against the session this user should have. */
+  /** One click on `POST /api/counter`; checks the answer against the session this user should have. */
   public async step(tally: Map<string, number>): Promise<void> {
     let res: Awaited<ReturnType<Client['post']>>;
     try {
@@ -37,15 +54,20 @@ export class VirtualUser {
       this.errors++;
       return;
     }
-    const view = res.json as { counter: number; color: string; instance: string };
-    if (view.counter !== this.expected + 1) {
-      // Anything else than one more is a session that reset (or, never seen here, one that jumped).
+    const view = res.json as SessionView;
+    const changedColor = this.color !== undefined && view.color !== this.color;
+    // A counter at or below the last one this user saw is a session that started over. (One more
+    // than expected plus one would mean a failed request was applied after all; that is no loss.)
+    if (view.counter <= this.expected) {
       this.lost++;
+      if (changedColor) {
+        this.lostAtColorChange++;
+      }
     }
-    this.expected = view.counter;
-    if (this.color !== undefined && view.color !== this.color) {
+    if (changedColor) {
       this.bounced++;
     }
+    this.expected = view.counter;
     this.color = view.color;
     this.instance = view.instance;
     tally.set(view.instance, (tally.get(view.instance) ?? 0) + 1);
@@ -54,23 +76,46 @@ export class VirtualUser {
 
 /** What one scenario run measured. */
 export interface ScenarioResult {
-  readonly scenario: string;
+  readonly scenario: 'steady load' | 'instance killed' | 'blue/green shift' | 'store outage';
+  /** Strategy and stickiness, e.g. `memory, LB cookie 1 day`. */
   readonly setup: string;
   readonly users: number;
   readonly requests: number;
   readonly errors: number;
   /** Users whose session reset at least once. */
   readonly sessionsLost: number;
-  /** Users who answered from another color than the one before, within the stickiness duration. */
+  /** Users who got an answer from the other color than the answer before. */
   readonly bounced: number;
-  /** Requests per instance. */
+  /** Requests answered per instance. */
   readonly perInstance: Record<string, number>;
-  /** Busiest instance's share over an even share (1 is even). */
+  /** The busiest instance's requests over an even share (1 is even). */
   readonly skew: number;
-  /** Users who lost a session though their instance was not the one killed (instance-kill scenario). */
-  readonly lostOnLiveInstances?: number;
-  /** Scenario-specific figure, e.g. the time to recover. */
+  /** What else the scenario measured, in words (time to recover, users on the killed instance ...). */
   readonly note: string;
+}
+
+/** The instance-kill scenario's own figures. */
+export interface KillResult extends ScenarioResult {
+  /** Users whose last answer before the kill came from the killed instance. */
+  readonly onKilledInstance: number;
+  /** Users who lost their session though they were not on the killed instance. */
+  readonly lostOnLiveInstances: number;
+  /** Time from the kill until HAProxy's health checks took the instance out. */
+  readonly downAfterMs: number;
+}
+
+/** The shift scenario's own figures. */
+export interface ShiftResult extends ScenarioResult {
+  /** Users who lost their session on an answer from the other color. */
+  readonly lostAtColorChange: number;
+  /** Users on green at the end. */
+  readonly onGreen: number;
+}
+
+/** The store outage's own figures. */
+export interface OutageResult extends ScenarioResult {
+  /** Time from the store's restart until a new session could be saved again. */
+  readonly recoveredAfterMs: number;
 }
 
 /** How large a run is: the test suite runs a short one, `npm run lab:scenarios` a longer one. */
@@ -79,10 +124,12 @@ export interface ScenarioSize {
   readonly rounds: number;
 }
 
-/** Load-balancer cookie stickiness for a day, as the demo's default. */
+/** Load-balancer cookie stickiness for a day, the constructs' default. */
 export const LB_DAY = Stickiness.loadBalancerCookie(Duration.days(1));
 /** Application-cookie stickiness on the app's `sid` for a day. */
 export const APP_DAY = Stickiness.applicationCookie('sid', Duration.days(1));
+/** The shift the scenarios make: a quarter of new users more to green at each step. */
+const LAB_SHIFT = ShiftPlan.linear(25, Duration.seconds(1));
 
 /**
  * Runs `n` rounds. With `uneven`, user i clicks only every (1 + i % 4)th
@@ -93,10 +140,11 @@ async function rounds(users: VirtualUser[], n: number, tally: Map<string, number
   for (let round = 0; round < n; round++) {
     await between?.(round);
     await Promise.all(users.filter((_, i) => !uneven || round % (1 + (i % 4)) === 0).map((u) => u.step(tally)));
+    await new Promise((r) => setTimeout(r, THINK_MS));
   }
 }
 
-function result(scenario: string, setup: string, users: VirtualUser[], tally: Map<string, number>, note = ''): ScenarioResult {
+function result(scenario: ScenarioResult['scenario'], setup: string, users: VirtualUser[], tally: Map<string, number>, note = ''): ScenarioResult {
   const counts = [...tally.values()];
   const requests = counts.reduce((a, b) => a + b, 0);
   const skew = counts.length === 0 ? 0 : Math.max(...counts) / (requests / counts.length);
@@ -114,32 +162,47 @@ function result(scenario: string, setup: string, users: VirtualUser[], tally: Ma
   };
 }
 
+/** `LB cookie 1 day`, `app cookie 1 day`, `no stickiness`. */
 function describeStickiness(s: Stickiness): string {
-  return s.enabled ? `${s.type === 'app_cookie' ? 'app cookie' : 'LB cookie'} ${s.duration!.toHumanString()}` : 'no stickiness';
+  return s.enabled ? `${s.type === StickinessType.APPLICATION_COOKIE ? 'app cookie' : 'LB cookie'} ${s.duration!.toHumanString()}` : 'no stickiness';
 }
 
-/** 1 and 2: steady load of heavy and light users, then one instance killed halfway, on one color of 3 processes. */
-export async function steadyAndKill(strategy: SessionStrategyName, stickiness: Stickiness, size: ScenarioSize): Promise<ScenarioResult[]> {
+/**
+ * 1 and 2: steady load of heavy and light users on one color of 3 processes,
+ * then new users while one process is killed (SIGKILL) halfway. The run goes on
+ * until HAProxy has taken the dead process out, and every user clicks once more
+ * after that, so that each session that was on it is seen either kept or lost.
+ */
+export async function steadyAndKill(strategy: SessionStrategyName, stickiness: Stickiness, size: ScenarioSize): Promise<[ScenarioResult, KillResult]> {
   const setup = `${strategy}, ${describeStickiness(stickiness)}`;
-  const lab = await Lab.start({ blue: { strategy, instances: 3, stickiness }, groupStickiness: Stickiness.none() });
+  const lab = await Lab.start({ blue: { strategy, instances: 3, stickiness } });
   try {
     const steadyTally = new Map<string, number>();
     const steadyUsers = Array.from({ length: size.users }, () => new VirtualUser(lab.url));
     await rounds(steadyUsers, size.rounds, steadyTally, undefined, true);
     const steady = result('steady load', setup, steadyUsers, steadyTally);
 
+    const victim = 'blue-1';
     const killTally = new Map<string, number>();
     const killUsers = Array.from({ length: size.users }, () => new VirtualUser(lab.url));
     const onVictim = new Set<VirtualUser>();
+    let down: Promise<number> | undefined;
     await rounds(killUsers, size.rounds, killTally, async (round) => {
       if (round === Math.floor(size.rounds / 2)) {
-        killUsers.filter((u) => u.instance === 'blue-1').forEach((u) => onVictim.add(u));
-        await lab.kill('blue-1');
+        killUsers.filter((u) => u.instance === victim).forEach((u) => onVictim.add(u));
+        const killedAt = Date.now();
+        await lab.kill(victim);
+        down = lab.waitUntilDown(victim, killedAt);
       }
     });
-    const killed = {
-      ...result('instance killed', setup, killUsers, killTally, `${onVictim.size} users were on the killed instance`),
+    const downAfterMs = await down!;
+    await rounds(killUsers, 1, killTally);
+    const killed: KillResult = {
+      ...result('instance killed', setup, killUsers, killTally,
+        `${onVictim.size} users on the killed instance; HAProxy took it out after ${downAfterMs} ms`),
+      onKilledInstance: onVictim.size,
       lostOnLiveInstances: killUsers.filter((u) => u.lost > 0 && !onVictim.has(u)).length,
+      downAfterMs,
     };
     return [steady, killed];
   } finally {
@@ -148,67 +211,85 @@ export async function steadyAndKill(strategy: SessionStrategyName, stickiness: S
 }
 
 /**
- * 3: a blue/green shift in steps (weights 100/0, 75/25, 50/50, 0/100) while
- * the users keep going and new users arrive at every step.
+ * 3: a blue/green shift in the steps of {@link LAB_SHIFT} (from all on blue,
+ * the weights the traffic shifter would set at each step) while the users
+ * keep going and new users arrive at every step. Each color has 2 processes,
+ * sticky with a load-balancer cookie when the colors are (AWS requires target-group
+ * stickiness for sticky target groups in a weighted forward), else not at all.
  */
-export async function shift(blue: SessionStrategyName, green: SessionStrategyName, groupStickiness: Stickiness, size: ScenarioSize): Promise<ScenarioResult> {
-  const setup = `${blue} on blue to ${green} on green, group ${describeStickiness(groupStickiness)}`;
+export async function shift(blue: SessionStrategyName, green: SessionStrategyName, groupStickiness: Stickiness, size: ScenarioSize): Promise<ShiftResult> {
+  const setup = `${blue} on blue to ${green} on green, ${groupStickiness.enabled ? `group ${describeStickiness(groupStickiness)}` : 'no stickiness'}`;
+  const stickiness = groupStickiness.enabled ? LB_DAY : Stickiness.none();
   const lab = await Lab.start({
-    blue: { strategy: blue, instances: 2, stickiness: LB_DAY },
-    green: { strategy: green, instances: 2, stickiness: LB_DAY },
+    blue: { strategy: blue, instances: 2, stickiness },
+    green: { strategy: green, instances: 2, stickiness },
     groupStickiness,
     weights: { blue: 100, green: 0 },
   });
   try {
     const tally = new Map<string, number>();
     const users: VirtualUser[] = [];
-    const steps: Array<[number, number]> = [[100, 0], [75, 25], [50, 50], [0, 100]];
-    const perStep = Math.max(1, Math.floor(size.users / steps.length));
-    for (const [b, g] of steps) {
-      await lab.setWeights(b, g);
-      users.push(...Array.from({ length: perStep }, () => new VirtualUser(lab.url)));
+    const steps = [weightsFor('green', 0), ...plannedShares(parsePlan(LAB_SHIFT.toString())).map((share) => weightsFor('green', share))];
+    const joinPerStep = Math.max(1, Math.floor(size.users / steps.length));
+    for (const weights of steps) {
+      await lab.setWeights(weights.blue, weights.green);
+      users.push(...Array.from({ length: joinPerStep }, () => new VirtualUser(lab.url)));
       await rounds(users, Math.max(2, Math.floor(size.rounds / steps.length)), tally);
     }
     const onGreen = users.filter((u) => u.color === 'green').length;
-    return result('blue/green shift', setup, users, tally, `${onGreen} of ${users.length} users on green at the end`);
+    const lostAtColorChange = users.filter((u) => u.lostAtColorChange > 0).length;
+    return {
+      ...result('blue/green shift', setup, users, tally,
+        `steps ${steps.map((w) => `${w.blue}/${w.green}`).join(', ')}; ${onGreen} users on green at the end; ${lostAtColorChange} lost their session on changing color`),
+      lostAtColorChange,
+      onGreen,
+    };
   } finally {
     await lab.stop();
   }
 }
 
-/** 4: the store (Redis) killed for a while and restarted, with its data on disk, under load. */
-export async function outage(strategy: 'redis' | 'database', size: ScenarioSize, downMs = 1500): Promise<ScenarioResult> {
-  const setup = `${strategy}, Redis killed for ${downMs} ms`;
-  const lab = await Lab.start({ blue: { strategy, instances: 2, stickiness: Stickiness.none() }, groupStickiness: Stickiness.none() });
+/**
+ * 4: the lab's Redis killed under load for `downMs` and restarted (its data
+ * in an append-only file, as a replica that takes over has it), with users
+ * clicking during the outage, then a probe until a new session saves again.
+ */
+export async function outage(strategy: 'redis' | 'database', size: ScenarioSize, downMs = 1500): Promise<OutageResult> {
+  const setup = `${strategy}, Redis killed for ${downMs / 1000} s`;
+  const lab = await Lab.start({ blue: { strategy, instances: 2, stickiness: Stickiness.none() } });
   try {
     const tally = new Map<string, number>();
     const users = Array.from({ length: size.users }, () => new VirtualUser(lab.url));
-    let restartedAt = 0;
-    let recoveredAt = 0;
-    const half = Math.floor(size.rounds / 2);
+    let recoveredAfterMs = -1;
     await rounds(users, size.rounds, tally, async (round) => {
-      if (round === half) {
-        await lab.redis!.kill();
-        await new Promise((r) => setTimeout(r, downMs));
-        // Requests during the outage, as users keep clicking.
-        await Promise.all(users.map((u) => u.step(tally)));
-        await lab.redis!.restart();
-        restartedAt = Date.now();
-        const probe = new VirtualUser(lab.url);
-        while (Date.now() - restartedAt < 15_000) {
-          await probe.step(new Map());
-          if (probe.errors === 0) {
-            break;
-          }
-          probe.errors = 0;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        recoveredAt = Date.now();
+      if (round !== Math.floor(size.rounds / 2)) {
+        return;
       }
+      await lab.redis!.kill();
+      const back = Date.now() + downMs;
+      while (Date.now() < back) {
+        await Promise.all(users.map((u) => u.step(tally)));
+        await new Promise((r) => setTimeout(r, THINK_MS));
+      }
+      await lab.redis!.restart();
+      const restartedAt = Date.now();
+      const probe = new VirtualUser(lab.url);
+      while (Date.now() - restartedAt < 15_000) {
+        await probe.step(new Map());
+        if (probe.errors === 0) {
+          recoveredAfterMs = Date.now() - restartedAt;
+          return;
+        }
+        probe.errors = 0;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`${setup}: no new session could be saved within 15 s of the restart`);
     });
-    return result('store outage', setup, users, tally, `recovered ${recoveredAt - restartedAt} ms after Redis came back`);
+    return {
+      ...result('store outage', setup, users, tally, `new sessions saved again ${recoveredAfterMs} ms after Redis came back`),
+      recoveredAfterMs,
+    };
   } finally {
     await lab.stop();
   }
 }
-
