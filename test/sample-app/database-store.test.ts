@@ -5,6 +5,9 @@
  * the write-through cache (the one on 6379, or one of the tests' own to kill).
  */
 import { randomBytes } from 'crypto';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import mysql from 'mysql2/promise';
 import { DatabaseStore, DatabaseStoreOptions } from '../../sample-app/src/sessions/database';
 import { newSessionData, newSessionId } from '../../sample-app/src/sessions/session';
@@ -190,6 +193,39 @@ describe('PostgreSQL primary and streaming replica', () => {
     } finally {
       await cluster.replica.start();
       await cluster.caughtUp();
+    }
+  });
+
+  test('what the cache missed while it was down is soon no longer served from it once it is back', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'db-cache-'));
+    // Kept on disk: the cache comes back holding the versions it had, as a node that fails over does.
+    const redis = await RedisServer.start({ dataDir });
+    try {
+      const cache = { host: '127.0.0.1', port: redis.port, tls: false };
+      const writer = await open({ cache });
+      const reader = await open({ cache });
+      const [changed, destroyed, probe] = [newSessionId(), newSessionId(), newSessionId()];
+      await writer.save(changed, { ...newSessionData(1), counter: 1 }, 0, 60);
+      await writer.save(destroyed, newSessionData(1), 0, 60);
+      await writer.save(probe, newSessionData(1), 0, 60);
+      await redis.kill();
+      await writer.save(changed, { ...newSessionData(1), counter: 2 }, 1, 60);
+      await writer.destroy(destroyed);
+      expect(writer.reads.fallbacks).toBe(2);
+      await redis.restart();
+      await cluster.caughtUp();
+      await waitFor('the reader to read from the cache again', async () => {
+        const before = reader.reads.cache;
+        await reader.load(probe);
+        return reader.reads.cache > before;
+      });
+      // The cache still held version 1 of both; the writer deletes them from it once it can.
+      await waitFor('the cache to drop what it missed', async () =>
+        (await reader.load(changed))?.version === 2 && (await reader.load(destroyed)) === undefined, 5000);
+      expect(await reader.load(changed)).toMatchObject({ version: 2, data: { counter: 2 } });
+    } finally {
+      await redis.kill();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -98,7 +98,9 @@ const TABLE = 'sessions';
  *   reads the primary.
  * - A replica or cache that fails is skipped (a replica for a few seconds);
  *   the primary failing is a {@link StoreUnavailableError} (503), and the
- *   pools reconnect by themselves.
+ *   pools reconnect by themselves. The sessions whose cache write failed are
+ *   deleted from the cache once it is back, so it does not go on serving what
+ *   it missed.
  */
 export class DatabaseStore implements SessionStore {
   /** Connects, creates the table if missing, and starts the sweeper. */
@@ -349,7 +351,8 @@ function isConnectionError(e: unknown): boolean {
       return true;
     }
   }
-  return /timeout|terminat|connect|closed|ECONNREFUSED/i.test(e.message);
+  // The last: mysql2's pool when that many requests already wait for a connection (an overloaded primary).
+  return /timeout|terminat|connect|closed|ECONNREFUSED|queue limit/i.test(e.message);
 }
 
 interface ConnectionSettings extends DatabaseStoreOptions {
@@ -442,7 +445,9 @@ class Postgres implements Dialect {
 
   public async sweep(now: number, limit: number): Promise<number> {
     const result = await this.primary.query(
-      `DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`, [now, limit]);
+      // The outer test again: a row that a new session replaced after the subquery picked it is re-checked
+      // at its new version (and kept), where the id match alone would delete it.
+      `DELETE FROM ${TABLE} WHERE id IN (SELECT id FROM ${TABLE} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2) AND expires_at <= $1`, [now, limit]);
     return result.rowCount ?? 0;
   }
 
@@ -565,10 +570,26 @@ interface CacheRedis extends Redis {
   putIfNewer(key: string, version: number, json: string, ttlSeconds: number): Promise<number>;
 }
 
+/** Sessions whose cache entry may be out of date, remembered at most: about 100 bytes each. */
+const UNSYNCED_MAX = 100_000;
+/** How often the ids whose cache write failed are deleted from the cache again, while there are any. */
+const RESYNC_MS = 1000;
+
 /** The write-through cache: latest version and JSON per session, with the session's TTL. */
 class CacheClient {
   private readonly redis: CacheRedis;
   private readonly prefix: string;
+  /**
+   * Sessions whose write or delete in the cache failed, each with the number
+   * of its last failure. The cache may still hold an older version of them (a
+   * node that fails over keeps its data) or a destroyed one, which other
+   * instances would read as current; so once the cache answers again they are
+   * deleted from it, and cost a miss instead.
+   */
+  private readonly unsynced = new Map<string, number>();
+  private failures = 0;
+  private resyncTimer?: NodeJS.Timeout;
+  private resyncing = false;
 
   constructor(options: NonNullable<DatabaseStoreOptions['cache']>, timeoutMs: number) {
     // Its own key space: the redis strategy's keys (same cache, other fleet) count versions of their own.
@@ -588,6 +609,8 @@ class CacheClient {
     }) as CacheRedis;
     this.redis.defineCommand('putIfNewer', { numberOfKeys: 1, lua: PUT_IF_NEWER });
     this.redis.on('error', () => undefined);
+    // Back after an outage: clear what it missed before the timer would.
+    this.redis.on('ready', () => void this.resync());
   }
 
   public async get(id: string): Promise<Row | undefined> {
@@ -596,11 +619,11 @@ class CacheClient {
   }
 
   public async put(id: string, row: Row, ttlSeconds: number): Promise<void> {
-    await this.redis.putIfNewer(this.prefix + id, row.version, row.json, ttlSeconds);
+    await this.tracked(id, () => this.redis.putIfNewer(this.prefix + id, row.version, row.json, ttlSeconds));
   }
 
   public async remove(id: string): Promise<void> {
-    await this.redis.unlink(this.prefix + id);
+    await this.tracked(id, () => this.redis.unlink(this.prefix + id));
   }
 
   public async expire(id: string, ttlSeconds: number): Promise<void> {
@@ -608,6 +631,60 @@ class CacheClient {
   }
 
   public close(): void {
+    clearInterval(this.resyncTimer);
     this.redis.disconnect();
+  }
+
+  /**
+   * Runs a write of one session's entry; when it fails, marks the session
+   * unsynced. A later write that succeeds does not clear the mark: it may
+   * carry an older version (a cache fill from a read that began before the
+   * failed write), and the delete the mark brings costs only one miss.
+   */
+  private async tracked(id: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (e) {
+      this.unsynced.delete(id);
+      this.unsynced.set(id, ++this.failures);
+      if (this.unsynced.size > UNSYNCED_MAX) {
+        // The oldest failure goes: its entry may stay stale until its TTL, the price of bounded memory.
+        this.unsynced.delete(this.unsynced.keys().next().value!);
+      }
+      if (!this.resyncTimer) {
+        this.resyncTimer = setInterval(() => void this.resync(), RESYNC_MS);
+        this.resyncTimer.unref();
+      }
+      throw e;
+    }
+  }
+
+  /** Deletes the unsynced sessions' entries from the cache, in batches; stops the timer once none is left. */
+  private async resync(): Promise<void> {
+    if (this.resyncing || this.unsynced.size === 0) {
+      return;
+    }
+    this.resyncing = true;
+    try {
+      const pending = [...this.unsynced];
+      for (let i = 0; i < pending.length; i += 500) {
+        const batch = pending.slice(i, i + 500);
+        await this.redis.unlink(...batch.map(([id]) => this.prefix + id));
+        for (const [id, failure] of batch) {
+          // Unless it failed again meanwhile: that failure's write may have come after the delete.
+          if (this.unsynced.get(id) === failure) {
+            this.unsynced.delete(id);
+          }
+        }
+      }
+      if (this.unsynced.size === 0) {
+        clearInterval(this.resyncTimer);
+        this.resyncTimer = undefined;
+      }
+    } catch {
+      // Still down: the timer tries again.
+    } finally {
+      this.resyncing = false;
+    }
   }
 }
