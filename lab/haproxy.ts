@@ -8,6 +8,8 @@ import { once } from 'events';
 import { writeFileSync } from 'fs';
 import { connect } from 'net';
 import { join } from 'path';
+import { routingStickinessProblems } from '../lib/blue-green-routing';
+import { SessionTierValidationError } from '../lib/errors';
 import { MAX_STICKINESS_SECONDS, Stickiness, StickinessType } from '../lib/stickiness';
 
 /** The ALB's weight range for one target group in a weighted forward. */
@@ -54,28 +56,13 @@ export function checkWeights(weights: { blue: number; green: number }): void {
 }
 
 /**
- * Refuses what AWS refuses, with the rules and messages of `BlueGreenRouting`,
+ * Refuses what AWS refuses, with `BlueGreenRouting`'s own rules and messages,
  * so the lab never measures a setup that cannot be deployed.
  */
 export function checkStickiness(o: Pick<HaproxyOptions, 'blue' | 'green' | 'groupStickiness'>): void {
-  const group = o.groupStickiness;
-  if (!o.green) {
-    if (group.enabled) {
-      throw new RangeError(`groupStickiness: target-group stickiness needs two fleets, got ${group}; add a green fleet or use Stickiness.none()`);
-    }
-    return;
-  }
-  if (group.type === StickinessType.APPLICATION_COOKIE) {
-    throw new RangeError(`groupStickiness: target-group stickiness always uses the load balancer's AWSALBTG cookie, got ${group}; use Stickiness.loadBalancerCookie(duration) or Stickiness.none()`);
-  }
-  for (const [color, backend] of [['blue', o.blue], ['green', o.green]] as const) {
-    if (backend.stickiness.type === StickinessType.APPLICATION_COOKIE) {
-      throw new RangeError(`stickiness: the ${color} fleet uses ${backend.stickiness}, but AWS does not support application-cookie stickiness with weighted blue/green routing; ` +
-        'use Stickiness.loadBalancerCookie(duration), or run a single fleet');
-    }
-    if (backend.stickiness.enabled && !group.enabled) {
-      throw new RangeError(`groupStickiness: must be on while the ${color} fleet is sticky (${backend.stickiness}), got none; AWS rejects target stickiness without target-group stickiness`);
-    }
+  const problems = routingStickinessProblems(o.blue.stickiness, o.green?.stickiness, o.groupStickiness);
+  if (problems.length > 0) {
+    throw new SessionTierValidationError(problems);
   }
 }
 

@@ -291,6 +291,39 @@ function acknowledgeProvider(provider: cr.Provider, handlers: lambda.IFunction[]
   });
 }
 
+/**
+ * The stickiness rules AWS enforces on blue/green routing, one sentence per
+ * broken rule: target-group stickiness needs two fleets and is always the
+ * load balancer's cookie; a weighted fleet cannot use application-cookie
+ * stickiness; a sticky fleet needs target-group stickiness. `BlueGreenRouting`
+ * checks them at synth, and the lab refuses the same setups with them.
+ * @param groupStickiness with a green fleet, the stickiness in force; without, the one asked for, if any
+ */
+export function routingStickinessProblems(blue: Stickiness, green: Stickiness | undefined, groupStickiness: Stickiness | undefined): string[] {
+  const problems: string[] = [];
+  if (!green) {
+    if (groupStickiness?.enabled) {
+      problems.push(`groupStickiness: target-group stickiness needs two fleets, got ${groupStickiness}; add a green fleet or remove groupStickiness`);
+    }
+    return problems;
+  }
+  const group = groupStickiness ?? Stickiness.none();
+  if (group.type === StickinessType.APPLICATION_COOKIE) {
+    problems.push(`groupStickiness: target-group stickiness always uses the load balancer's AWSALBTG cookie, got ${group}; use Stickiness.loadBalancerCookie(duration) or Stickiness.none()`);
+  }
+  for (const [color, stickiness] of [['blue', blue], ['green', green]] as const) {
+    if (stickiness.type === StickinessType.APPLICATION_COOKIE) {
+      problems.push(`stickiness: the ${color} fleet uses ${stickiness}, but AWS does not support application-cookie stickiness with weighted blue/green routing; ` +
+        'use Stickiness.loadBalancerCookie(duration), or run a single fleet');
+    }
+    if (stickiness.enabled && !group.enabled) {
+      problems.push(`groupStickiness: must be on while the ${color} fleet is sticky (${stickiness}), got none; AWS rejects target stickiness without target-group stickiness. ` +
+        'Use Stickiness.loadBalancerCookie(duration) for groupStickiness, or Stickiness.none() for the fleet');
+    }
+  }
+  return problems;
+}
+
 function validateRouting(scope: Construct, props: BlueGreenRoutingProps, groupStickiness: Stickiness): void {
   const problems = new ProblemList();
   const { green } = props;
@@ -311,24 +344,8 @@ function validateRouting(scope: Construct, props: BlueGreenRoutingProps, groupSt
       () => `checkInterval: must be whole seconds from 10 to 300, got ${props.checkInterval!.toHumanString()}`);
   }
 
-  if (!green) {
-    problems.check(targetColor === 'green',
-      () => 'targetColor: there is no green fleet to shift to, got green; add a green fleet or target blue');
-    problems.check(props.groupStickiness !== undefined && props.groupStickiness.enabled,
-      () => `groupStickiness: target-group stickiness needs two fleets, got ${props.groupStickiness}; add a green fleet or remove groupStickiness`);
-    problems.throwIfAny(scope);
-    return;
-  }
-
-  problems.check(groupStickiness.type === StickinessType.APPLICATION_COOKIE,
-    () => `groupStickiness: target-group stickiness always uses the load balancer's AWSALBTG cookie, got ${groupStickiness}; use Stickiness.loadBalancerCookie(duration) or Stickiness.none()`);
-  for (const fleet of [props.blue, green]) {
-    problems.check(fleet.stickiness.type === StickinessType.APPLICATION_COOKIE,
-      () => `stickiness: the ${fleet.color} fleet uses ${fleet.stickiness}, but AWS does not support application-cookie stickiness with weighted blue/green routing; ` +
-        'use Stickiness.loadBalancerCookie(duration), or run a single fleet');
-    problems.check(fleet.stickiness.enabled && !groupStickiness.enabled,
-      () => `groupStickiness: must be on while the ${fleet.color} fleet is sticky (${fleet.stickiness}), got none; AWS rejects target stickiness without target-group stickiness. ` +
-        'Use Stickiness.loadBalancerCookie(duration) for groupStickiness, or Stickiness.none() for the fleet');
-  }
+  problems.check(!green && targetColor === 'green',
+    () => 'targetColor: there is no green fleet to shift to, got green; add a green fleet or target blue');
+  problems.add(...routingStickinessProblems(props.blue.stickiness, green?.stickiness, green ? groupStickiness : props.groupStickiness));
   problems.throwIfAny(scope);
 }

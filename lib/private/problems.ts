@@ -14,6 +14,11 @@ export class ProblemList {
     }
   }
 
+  /** Records problems found elsewhere. */
+  public add(...problems: string[]): void {
+    this.problems.push(...problems);
+  }
+
   /** Throws a {@link SessionTierValidationError} when any problem was recorded. */
   public throwIfAny(scope?: IConstruct): void {
     if (this.problems.length > 0) {

@@ -73,14 +73,11 @@ describe('PostgreSQL primary and streaming replica', () => {
     expect((await reader.load(id))!.data.counter).toBe(1);
     expect(reader.reads).toMatchObject({ replica: 1, primary: 0 });
 
-    await cluster.pauseReplay();
-    try {
+    await cluster.whileReplayPaused(async () => {
       await writer.save(id, { ...newSessionData(1), counter: 2 }, 1, 60);
       // Nothing tells the reader a newer version exists: the replica's version 1 is what it sees.
       expect(await reader.load(id)).toMatchObject({ version: 1, data: { counter: 1 } });
-    } finally {
-      await cluster.resumeReplay();
-    }
+    });
   });
 
   test('no stale read after a write while the replica lags: not in the writing process, nor through the cache in another', async () => {
@@ -93,8 +90,7 @@ describe('PostgreSQL primary and streaming replica', () => {
     await writer.save(a, newSessionData(1), 0, 60);
     await cachedWriter.save(b, newSessionData(1), 0, 60);
     await cluster.caughtUp();
-    await cluster.pauseReplay();
-    try {
+    await cluster.whileReplayPaused(async () => {
       for (let v = 1; v <= 3; v++) {
         await writer.save(a, { ...newSessionData(1), counter: v }, v, 60);
         expect(await writer.load(a)).toMatchObject({ version: v + 1, data: { counter: v } });
@@ -106,9 +102,7 @@ describe('PostgreSQL primary and streaming replica', () => {
       expect(cachedReader.reads.cache).toBe(3);
       // The replica still holds version 1 of both.
       expect((await cluster.replica.query<{ version: string }>('SELECT version FROM sessions WHERE id = $1', [a], cluster.database))[0].version).toBe('1');
-    } finally {
-      await cluster.resumeReplay();
-    }
+    });
   });
 
   test('a save that conflicts because of a stale replica read makes the retry read the primary', async () => {
@@ -117,16 +111,13 @@ describe('PostgreSQL primary and streaming replica', () => {
     const id = newSessionId();
     await writer.save(id, newSessionData(1), 0, 60);
     await cluster.caughtUp();
-    await cluster.pauseReplay();
-    try {
+    await cluster.whileReplayPaused(async () => {
       await writer.save(id, { ...newSessionData(1), counter: 5 }, 1, 60);
       const stale = (await other.load(id))!;
       expect(stale.version).toBe(1);
       await expect(other.save(id, stale.data, stale.version, 60)).rejects.toThrow(SessionConflictError);
       expect(await other.load(id)).toMatchObject({ version: 2, data: { counter: 5 } });
-    } finally {
-      await cluster.resumeReplay();
-    }
+    });
   });
 
   test('a destroyed session stays destroyed for the process that destroyed it, though the lagging replica still has it', async () => {
@@ -134,13 +125,10 @@ describe('PostgreSQL primary and streaming replica', () => {
     const id = newSessionId();
     await store.save(id, newSessionData(1), 0, 60);
     await cluster.caughtUp();
-    await cluster.pauseReplay();
-    try {
+    await cluster.whileReplayPaused(async () => {
       await store.destroy(id);
       expect(await store.load(id)).toBeUndefined();
-    } finally {
-      await cluster.resumeReplay();
-    }
+    });
   });
 
   test('expired rows are swept in batches; live ones stay', async () => {

@@ -83,13 +83,26 @@ export class PostgresCluster {
     this.replica = new PostgresServer(replicaPort, join(dir, 'replica'));
   }
 
+  /**
+   * Runs `body` while the replica lags: its replay paused (it keeps receiving
+   * WAL but shows older data), then resumed and caught up, whatever `body` did.
+   */
+  public async whileReplayPaused(body: () => Promise<void>): Promise<void> {
+    await this.pauseReplay();
+    try {
+      await body();
+    } finally {
+      await this.resumeReplay();
+    }
+  }
+
   /** Stops the replica's replay: it keeps receiving WAL but shows older data until resumed. */
-  public async pauseReplay(): Promise<void> {
+  private async pauseReplay(): Promise<void> {
     await this.replica.query('SELECT pg_wal_replay_pause()');
   }
 
   /** Resumes replay and waits until the replica has replayed everything the primary wrote. */
-  public async resumeReplay(): Promise<void> {
+  private async resumeReplay(): Promise<void> {
     await this.replica.query('SELECT pg_wal_replay_resume()');
     await this.caughtUp();
   }

@@ -119,7 +119,7 @@ export class DatabaseStore implements SessionStore {
   public readonly reads: DatabaseReadCounts = { cache: 0, replica: 0, primary: 0, staleReplica: 0, fallbacks: 0 };
 
   private readonly dialect: Dialect;
-  private readonly replicaCount: number;
+  /** Per replica, until when it is left alone after a failure. */
   private readonly replicaDownUntil: number[];
   private nextReplica = 0;
   private readonly cache?: CacheClient;
@@ -136,7 +136,6 @@ export class DatabaseStore implements SessionStore {
       : undefined;
     const settings = { ...options, ssl, poolSize: options.poolSize ?? 10, timeoutMs: options.timeoutMs ?? 2000 };
     this.dialect = options.engine === 'postgres' ? new Postgres(settings) : new MySql(settings);
-    this.replicaCount = options.replicas.length;
     this.replicaDownUntil = options.replicas.map(() => 0);
     if (options.cache) {
       this.cache = new CacheClient(options.cache, settings.timeoutMs);
@@ -145,26 +144,21 @@ export class DatabaseStore implements SessionStore {
 
   public async load(id: string): Promise<StoredSession | undefined> {
     const known = this.knownVersion(id);
-    if (known === DELETED) {
-      this.reads.primary++;
-      return toStored(await this.primaryCall(() => this.dialect.select(PRIMARY, id, Date.now())));
-    }
-    if (this.cache) {
-      const cached = await this.cache.get(id).catch(() => {
+    // A session this process destroyed is read from the primary only: the cache or a replica may still hold it.
+    if (known !== DELETED) {
+      const cached = await this.cache?.get(id).catch(() => {
         this.reads.fallbacks++;
         return undefined;
       });
-      if (cached && cached.version >= known) {
-        const stored = toStored(cached);
-        if (stored) {
-          this.reads.cache++;
-          return stored;
-        }
+      const stored = cached && cached.version >= known ? toStored(cached) : undefined;
+      if (stored) {
+        this.reads.cache++;
+        return stored;
       }
-    }
-    const fromReplica = await this.readReplica(id, known);
-    if (fromReplica !== STALE) {
-      return toStored(fromReplica);
+      const fromReplica = await this.readReplica(id, known);
+      if (fromReplica !== STALE) {
+        return toStored(fromReplica);
+      }
     }
     this.reads.primary++;
     const row = await this.primaryCall(() => this.dialect.select(PRIMARY, id, Date.now()));
@@ -240,9 +234,10 @@ export class DatabaseStore implements SessionStore {
 
   /** A replica's answer, or STALE when there is none to ask or its answer may be older than what this process wrote. */
   private async readReplica(id: string, known: number): Promise<Row | undefined | typeof STALE> {
-    for (let tried = 0; tried < this.replicaCount; tried++) {
+    const count = this.replicaDownUntil.length;
+    for (let tried = 0; tried < count; tried++) {
       const replica = this.nextReplica;
-      this.nextReplica = (this.nextReplica + 1) % this.replicaCount;
+      this.nextReplica = (this.nextReplica + 1) % count;
       if (this.replicaDownUntil[replica] > Date.now()) {
         continue;
       }
