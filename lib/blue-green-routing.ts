@@ -1,14 +1,14 @@
-import { CfnResource, CustomResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { BundlingOutput, CfnResource, CustomResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AppFleet, FleetColor } from './app-fleet';
+import { esbuildAssetOptions } from './private/esbuild-bundle';
 import { packageFile } from './private/package-root';
 import { ProblemList } from './private/problems';
 import { SHIFT_ATTRIBUTES, SHIFT_PROPS } from './shared/shift-plan';
@@ -190,7 +190,7 @@ export class BlueGreenRouting extends Construct {
     return this.trafficShift.getAttString(name);
   }
 
-  private handler(id: string, handler: string, timeout: Duration): nodejs.NodejsFunction {
+  private handler(id: string, handler: string, timeout: Duration): lambda.Function {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
     // Its own role with write access to its own log group: no managed policy.
     const role = new iam.Role(this, `${id}Role`, {
@@ -198,9 +198,14 @@ export class BlueGreenRouting extends Construct {
       description: `Blue/green traffic shifter (${handler}): the listener rule it owns, target health, gate alarms`,
     });
     logGroup.grantWrite(role);
-    const fn = new nodejs.NodejsFunction(this, id, {
-      entry: packageFile('lambda', 'traffic-shifter', 'index.ts'),
-      handler,
+    // One bundle with our pinned SDK clients, not the runtime's: the requests tested are the ones sent.
+    const { path: codeDir, ...code } = esbuildAssetOptions(
+      { entry: packageFile('lambda', 'traffic-shifter', 'index.ts'), fileName: 'index.js', target: 'node24' },
+      BundlingOutput.NOT_ARCHIVED,
+    );
+    return new lambda.Function(this, id, {
+      code: lambda.Code.fromAsset(codeDir, code),
+      handler: `index.${handler}`,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -208,15 +213,7 @@ export class BlueGreenRouting extends Construct {
       description: `Blue/green traffic shifter: ${handler}`,
       logGroup,
       role,
-      bundling: {
-        // Our pinned SDK clients, not the runtime's: the requests tested are the ones sent.
-        bundleAwsSDK: true,
-        minify: true,
-        sourceMap: false,
-        forceDockerBundling: false,
-      },
     });
-    return fn;
   }
 
   private grantShift(listener: elbv2.IApplicationListener, alarms: cloudwatch.IAlarm[], grantees: iam.IGrantable[]): void {

@@ -1,0 +1,61 @@
+import * as path from 'path';
+import { AssetHashType, BundlingOptions, BundlingOutput, DockerImage } from 'aws-cdk-lib/core';
+import * as esbuild from 'esbuild';
+
+/** What to bundle: a TypeScript entry point of this package, for one Node.js version. */
+export interface EsbuildBundle {
+  /** The entry point, an absolute path. */
+  readonly entry: string;
+  /** The bundle's file name inside the asset. */
+  readonly fileName: string;
+  /** The oldest Node.js the bundle runs on, as esbuild names it: `node20`. */
+  readonly target: string;
+  /** Keep function and class names (readable stack traces in the app's logs). @default false */
+  readonly keepNames?: boolean;
+}
+
+/**
+ * Bundles into one minified CommonJS file with this package's own esbuild,
+ * in the synth process: no Docker, no network, no esbuild on the user's
+ * PATH and no lock file in the user's project (NodejsFunction needs both
+ * and falls back to Docker without them), and no child process per asset
+ * (NodejsFunction's `npx esbuild` cost 0.65 s of every synth, measured).
+ */
+export function bundleWithEsbuild(bundle: EsbuildBundle, outfile: string): void {
+  esbuild.buildSync({
+    entryPoints: [bundle.entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: bundle.target,
+    format: 'cjs',
+    minify: true,
+    keepNames: bundle.keepNames ?? false,
+    legalComments: 'none',
+    logLevel: 'error',
+  });
+}
+
+/**
+ * Asset options that stage the bundle of `bundle.entry` (and only it) from
+ * the entry's directory. The asset hash is the bundle's own hash: a change to
+ * the code or to any library it bundles makes a new asset, an unchanged
+ * bundle keeps its key.
+ */
+export function esbuildAssetOptions(bundle: EsbuildBundle, output: BundlingOutput): { path: string; assetHashType: AssetHashType; bundling: BundlingOptions } {
+  return {
+    path: path.dirname(bundle.entry),
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Required by the type, never run: local bundling always succeeds or throws.
+      image: DockerImage.fromRegistry('local-esbuild-only'),
+      outputType: output,
+      local: {
+        tryBundle(outputDir: string): boolean {
+          bundleWithEsbuild(bundle, path.join(outputDir, bundle.fileName));
+          return true;
+        },
+      },
+    },
+  };
+}
