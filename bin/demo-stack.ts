@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
 import { SessionTier, SessionTierProps } from '../lib/session-tier';
 

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { Stickiness } from '../lib/stickiness';
 import { SessionStrategyName } from '../lib/shared/app-env';
 import { PostgresCluster } from '../test/sample-app/postgres';

@@ -10,7 +10,7 @@
  * (`kill blue-1`); the health checks' verdicts are printed as they change.
  */
 import { createInterface } from 'readline';
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/shared/app-env';
 import { Stickiness } from '../lib/stickiness';
 import { Lab } from './lab';

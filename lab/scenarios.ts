@@ -4,7 +4,7 @@
  * away, and every answer is checked against what the user's session should
  * hold. Each scenario is bounded in requests and time.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { SessionStrategyName } from '../lib/shared/app-env';
 import { parsePlan, plannedShares, weightsFor } from '../lib/shared/shift-plan';
 import { ShiftPlan } from '../lib/shift-plan';

@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib/core';
 import { SessionTierValidationError } from './errors';
 import { MAX_PLAN_SECONDS, PlanSpec, formatPlan, planSeconds } from './shared/shift-plan';
 

@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib/core';
 import { SessionTierValidationError } from './errors';
 
 /** The kinds of stickiness an Application Load Balancer target group supports. */

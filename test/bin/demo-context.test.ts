@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { demoRegion, tierPropsFromContext } from '../../bin/demo-context';
 import { StickinessType } from '../../lib';
 import { testApp } from '../helpers/app';

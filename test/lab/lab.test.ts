@@ -2,7 +2,7 @@
  * A short run of the lab's scenarios: the real app behind a real HAProxy,
  * with instances killed and traffic shifted, and what must hold.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { checkWeights, renderHaproxyConfig } from '../../lab/haproxy';
 import { chartSvg, markdownTable, readmeWithTable } from '../../lab/run-scenarios';
 import { APP_DAY, LB_DAY, ScenarioResult, shift, steadyAndKill } from '../../lab/scenarios';
