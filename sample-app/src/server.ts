@@ -57,7 +57,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // Behind the load balancer, the client address comes from X-Forwarded-For.
     trustProxy: true,
   });
-  app.register(fastifyCookie);
+  // The session managers read and write their one cookie themselves, with the plugin's parser and serializer (see SessionCookie).
+  app.register(fastifyCookie, { hook: false });
   // JSON bodies only: without this, fastify would also accept text/plain.
   app.removeContentTypeParser('text/plain');
 
