@@ -32,5 +32,6 @@ export async function createSessions(config: AppConfig, metrics: Metrics): Promi
   if (config.strategy === 'cookie') {
     return new CookieSessions(config.cookieSecrets, cookie, metrics);
   }
-  return new ServerSideSessions(new MeasuredStore(await createStore(config), metrics), cookie, metrics);
+  // A memory store is this process's own: remembering its saves again would gain nothing.
+  return new ServerSideSessions(new MeasuredStore(await createStore(config), metrics), cookie, metrics, { recentSaves: config.strategy === 'memory' ? 0 : undefined });
 }

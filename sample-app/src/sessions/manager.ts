@@ -4,7 +4,7 @@ import {
   LIMITS, SessionData, SessionTooLargeError, asSessionData, isValidSessionId, newSessionData, newSessionId, serializeSession,
 } from './session';
 import { Sealer } from './seal';
-import { SessionConflictError, SessionStore } from './store';
+import { SessionConflictError, SessionStore, StoredSession } from './store';
 
 /** Changes a session in place. May throw to refuse the change (nothing is saved then). */
 export type Mutation = (data: SessionData) => void;
@@ -83,19 +83,69 @@ function countSave(metrics: Metrics, json: string, before: SessionData | undefin
 /** Conflicts are retried this many times before the request gets a 409. */
 const MAX_ATTEMPTS = 25;
 
+/**
+ * The sessions this process saved last, as saved: a sticky user's next
+ * request starts from this copy instead of a load from the store. The copy
+ * may be stale (another instance saved since, or the session was destroyed or
+ * expired there); the save's version check then fails and the request loads
+ * from the store, so a stale copy costs one failed save, never an update.
+ * Bounded: past `capacity`, the session saved longest ago goes.
+ */
+class RecentSaves {
+  private readonly entries = new Map<string, { readonly json: string; readonly version: number; readonly expiresAt: number }>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** A fresh copy of the session as this process last saved it, unless that copy has expired. */
+  public get(id: string, now: number): StoredSession | undefined {
+    const entry = this.entries.get(id);
+    if (entry === undefined || entry.expiresAt <= now) {
+      return undefined;
+    }
+    return { data: JSON.parse(entry.json) as SessionData, version: entry.version };
+  }
+
+  public set(id: string, json: string, version: number, expiresAt: number): void {
+    if (this.capacity === 0) {
+      return;
+    }
+    this.entries.delete(id);
+    this.entries.set(id, { json, version, expiresAt });
+    if (this.entries.size > this.capacity) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
+  }
+
+  public delete(id: string): void {
+    this.entries.delete(id);
+  }
+}
+
+/** Options of {@link ServerSideSessions}. */
+export interface ServerSideOptions {
+  /**
+   * How many sessions this process remembers as it last saved them, so that
+   * a sticky user's next request needs no load (see {@link RecentSaves}).
+   * 0 for a store in this process's memory, which gains nothing from it.
+   * @default 10000
+   */
+  readonly recentSaves?: number;
+  /** The clock. @default Date.now */
+  readonly now?: () => number;
+}
+
 /** Sessions in a server-side store; the cookie holds only the id. */
 export class ServerSideSessions implements SessionManager {
   private readonly cookie: SessionCookie;
   private readonly ttlSeconds: number;
+  private readonly recent: RecentSaves;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly store: SessionStore,
-    settings: CookieSettings,
-    private readonly metrics: Metrics,
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(private readonly store: SessionStore, settings: CookieSettings, private readonly metrics: Metrics, options: ServerSideOptions = {}) {
     this.cookie = new SessionCookie(settings, metrics);
     this.ttlSeconds = settings.ttlSeconds;
+    this.recent = new RecentSaves(options.recentSaves ?? 10_000);
+    this.now = options.now ?? Date.now;
   }
 
   /** The tail of each session's queue of requests in this process. */
@@ -125,8 +175,12 @@ export class ServerSideSessions implements SessionManager {
   }
 
   private async apply(id: string | undefined, reply: FastifyReply, mutate: Mutation, options: { regenerate?: boolean }): Promise<SessionData> {
+    // A log-in or log-out copies the session to a new id, which no version check guards: it always loads.
+    let fromRecent = id !== undefined && !options.regenerate;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const loaded = id ? await this.store.load(id) : undefined;
+      const recent = fromRecent ? this.recent.get(id!, this.now()) : undefined;
+      fromRecent = recent !== undefined;
+      const loaded = recent ?? (id ? await this.store.load(id) : undefined);
       if (loaded) {
         this.metrics.loaded++;
       }
@@ -136,9 +190,16 @@ export class ServerSideSessions implements SessionManager {
       const json = serializeSession(data); // throws when too large, before anything is saved
       // An unknown id is never adopted (no session fixation): a new session gets a new id.
       const target = loaded && !options.regenerate ? id! : newSessionId();
+      let version: number;
       try {
-        await this.store.save(target, data, target === id ? loaded!.version : 0, this.ttlSeconds);
+        version = await this.store.save(target, data, target === id ? loaded!.version : 0, this.ttlSeconds);
       } catch (e) {
+        if (e instanceof SessionConflictError && fromRecent) {
+          // This process's copy was stale: start again from the store, at once.
+          this.recent.delete(id!);
+          fromRecent = false;
+          continue;
+        }
         if (e instanceof SessionConflictError) {
           this.metrics.conflicted++;
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * (attempt + 1)));
@@ -146,8 +207,10 @@ export class ServerSideSessions implements SessionManager {
         }
         throw e;
       }
+      this.recent.set(target, json, version, this.now() + this.ttlSeconds * 1000);
       countSave(this.metrics, json, loaded?.data, this.now());
       if (loaded && target !== id) {
+        this.recent.delete(id!);
         await this.store.destroy(id!);
         this.metrics.destroyed++;
       }
