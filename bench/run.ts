@@ -14,7 +14,7 @@ import { cpus, tmpdir } from 'os';
 import { join } from 'path';
 import { gzipSync } from 'zlib';
 import autocannon from 'autocannon';
-import * as esbuild from 'esbuild';
+import { bundleWithEsbuild, trafficShifterBundle } from '../lib/private/esbuild-bundle';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
 import { DatabaseStore, DatabaseStoreOptions } from '../sample-app/src/sessions/database';
 import { FileStore } from '../sample-app/src/sessions/file';
@@ -84,11 +84,10 @@ async function startNode(script: string, env: Record<string, string>): Promise<S
   };
 }
 
-function bundle(entry: string, outfile: string): string {
-  esbuild.buildSync({
-    entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs',
-    minify: true, keepNames: true, legalComments: 'none', logLevel: 'error',
-  });
+/** An anchor server bundled as the sample app is, so both load the same way. */
+function bundleAnchor(name: string): string {
+  const outfile = join(OUT, `${name}.js`);
+  bundleWithEsbuild({ entry: join(__dirname, 'anchors', `${name}.ts`), fileName: `${name}.js`, target: 'node20', keepNames: true }, outfile);
   return outfile;
 }
 
@@ -136,10 +135,10 @@ function loadOnce(url: string, cookies: string[], seconds: number): Promise<auto
   });
 }
 
-async function measureHttp(): Promise<HttpFigures[]> {
-  const app = bundle(join(ROOT, 'sample-app', 'src', 'main.ts'), join(OUT, 'server.js'));
-  const noSession = bundle(join(__dirname, 'anchors', 'no-session.ts'), join(OUT, 'no-session.js'));
-  const peer = bundle(join(__dirname, 'anchors', 'express-session.ts'), join(OUT, 'express-session.js'));
+/** Section 1 over `app`, the sample app's bundle. */
+async function measureHttp(app: string): Promise<HttpFigures[]> {
+  const noSession = bundleAnchor('no-session');
+  const peer = bundleAnchor('express-session');
   const fileDir = mkdtempSync(join(tmpdir(), 'bench-files-'));
   const common = { SESSION_TTL_SECONDS: '300', SESSION_COOKIE_SECRETS: SECRET };
   const cases: Array<[string, string, Record<string, string>, boolean]> = [
@@ -370,17 +369,17 @@ function moduleLoadMs(file: string): number {
   return round(median(runs), 1);
 }
 
-async function measureBundles(): Promise<BundleFigures[]> {
-  const app = join(OUT, 'bundle', 'server.js');
-  mkdirSync(join(OUT, 'bundle'), { recursive: true });
-  bundleSampleApp(app);
+/** Section 4 for `app`, the sample app's bundle, and the traffic shifter's. */
+async function measureBundles(app: string): Promise<BundleFigures[]> {
   const starts: number[] = [];
   for (let i = 0; i < 5; i++) {
     const server = await startNode(app, { SESSION_STRATEGY: 'memory' });
     starts.push(server.startMs);
     await server.stop();
   }
-  const shifter = bundle(join(ROOT, 'lambda', 'traffic-shifter', 'index.ts'), join(OUT, 'bundle', 'traffic-shifter.js'));
+  // The bundle the construct stages, for the runtime it runs on.
+  const shifter = join(OUT, 'traffic-shifter.js');
+  bundleWithEsbuild(trafficShifterBundle(), shifter);
   const size = (f: string) => ({ kb: round(statSync(f).size / 1024), gzipKb: round(gzipSync(readFileSync(f)).length / 1024) });
   const figures = [
     { bundle: 'sample app (server.js)', ...size(app), loadMs: round(median(starts), 1), what: 'process start to first `/health` answer' },
@@ -399,9 +398,12 @@ function verdict(ok: boolean): string {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const started = Date.now();
-  const http = await measureHttp();
+  // One bundle of the sample app, as the fleets run it, for the requests and for its size and start-up.
+  const app = join(OUT, 'server.js');
+  bundleSampleApp(app);
+  const http = await measureHttp(app);
   const stores = await measureStores();
-  const bundles = await measureBundles();
+  const bundles = await measureBundles(app);
   const synth = measureSynth();
 
   const by = (name: string) => http.find((h) => h.name.startsWith(name))!;

@@ -8,8 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AppFleet, FleetColor } from './app-fleet';
-import { esbuildAssetOptions } from './private/esbuild-bundle';
-import { packageFile } from './private/package-root';
+import { esbuildAssetOptions, trafficShifterBundle } from './private/esbuild-bundle';
 import { ProblemList } from './private/problems';
 import { SHIFT_ATTRIBUTES, SHIFT_PROPS } from './shared/shift-plan';
 import { ShiftPlan } from './shift-plan';
@@ -198,11 +197,7 @@ export class BlueGreenRouting extends Construct {
       description: `Blue/green traffic shifter (${handler}): the listener rule it owns, target health, gate alarms`,
     });
     logGroup.grantWrite(role);
-    // One bundle with our pinned SDK clients, not the runtime's: the requests tested are the ones sent.
-    const { path: codeDir, ...code } = esbuildAssetOptions(
-      { entry: packageFile('lambda', 'traffic-shifter', 'index.ts'), fileName: 'index.js', target: 'node24' },
-      BundlingOutput.NOT_ARCHIVED,
-    );
+    const { path: codeDir, ...code } = esbuildAssetOptions(trafficShifterBundle(), BundlingOutput.NOT_ARCHIVED);
     return new lambda.Function(this, id, {
       code: lambda.Code.fromAsset(codeDir, code),
       handler: `index.${handler}`,

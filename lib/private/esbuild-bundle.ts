@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { AssetHashType, BundlingOptions, BundlingOutput, DockerImage } from 'aws-cdk-lib/core';
 import * as esbuild from 'esbuild';
+import { packageFile } from './package-root';
 
 /** What to bundle: a TypeScript entry point of this package, for one Node.js version. */
 export interface EsbuildBundle {
@@ -12,6 +13,11 @@ export interface EsbuildBundle {
   readonly target: string;
   /** Keep function and class names (readable stack traces in the app's logs). @default false */
   readonly keepNames?: boolean;
+}
+
+/** The traffic shifter's handlers as Lambda runs them on nodejs24.x: one bundle with our pinned SDK clients, not the runtime's, so the requests tested are the ones sent. */
+export function trafficShifterBundle(): EsbuildBundle {
+  return { entry: packageFile('lambda', 'traffic-shifter', 'index.ts'), fileName: 'index.js', target: 'node24' };
 }
 
 /**
