@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { AssetHashType, BundlingOptions, BundlingOutput, DockerImage } from 'aws-cdk-lib/core';
 import * as esbuild from 'esbuild';
-import { packageFile } from './package-root';
+import { BundleSource, bundleCacheDir, cachedBuild } from './bundle-cache';
+import { packageFile, packageRoot } from './package-root';
 
 /** What to bundle: a TypeScript entry point of this package, for one Node.js version. */
 export interface EsbuildBundle {
@@ -27,10 +28,16 @@ export function trafficShifterBundle(): EsbuildBundle {
  * and falls back to Docker without them), and no child process per asset
  * (NodejsFunction's `npx esbuild` cost 0.65 s of every synth, measured).
  */
-export function bundleWithEsbuild(bundle: EsbuildBundle, outfile: string): void {
-  esbuild.buildSync({
+export function bundleWithEsbuild(bundle: EsbuildBundle, outfile: string): string[] {
+  const result = esbuild.buildSync({ ...buildOptions(bundle), outfile, metafile: true });
+  // The metafile names what was read relative to the working directory.
+  return Object.keys(result.metafile.inputs).map((input) => path.resolve(input));
+}
+
+/** esbuild's options for `bundle`, but where to write it. */
+function buildOptions(bundle: EsbuildBundle): esbuild.BuildOptions {
+  return {
     entryPoints: [bundle.entry],
-    outfile,
     bundle: true,
     platform: 'node',
     target: bundle.target,
@@ -39,7 +46,18 @@ export function bundleWithEsbuild(bundle: EsbuildBundle, outfile: string): void 
     keepNames: bundle.keepNames ?? false,
     legalComments: 'none',
     logLevel: 'error',
-  });
+  };
+}
+
+/**
+ * {@link bundleWithEsbuild}, or the same bundle from the previous synth when
+ * nothing it was made from has changed (see bundle-cache.ts): a repeated synth
+ * skips 0.9-1.3 s of bundling, measured. Returns where the bundle came from.
+ * `cacheDir` undefined: no cache.
+ */
+export function cachedBundleWithEsbuild(bundle: EsbuildBundle, outfile: string, cacheDir: string | undefined): BundleSource {
+  const key = JSON.stringify({ esbuild: esbuild.version, options: buildOptions(bundle) });
+  return cachedBuild(cacheDir, key, outfile, () => bundleWithEsbuild(bundle, outfile));
 }
 
 /**
@@ -58,7 +76,7 @@ export function esbuildAssetOptions(bundle: EsbuildBundle, output: BundlingOutpu
       outputType: output,
       local: {
         tryBundle(outputDir: string): boolean {
-          bundleWithEsbuild(bundle, path.join(outputDir, bundle.fileName));
+          cachedBundleWithEsbuild(bundle, path.join(outputDir, bundle.fileName), bundleCacheDir(packageRoot()));
           return true;
         },
       },
