@@ -78,7 +78,8 @@ export class Sealer {
       const decipher = createDecipheriv('chacha20-poly1305', subkey(key, nonce), innerNonce(nonce), { authTagLength: TAG_BYTES });
       decipher.setAAD(key.aad, { plaintextLength: ciphertext.length });
       decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-      plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+      plaintext = decipher.update(ciphertext);
+      decipher.final(); // a stream cipher: update gave all the plaintext; final checks the tag (throws when it does not verify)
     } catch {
       return undefined; // the tag did not verify
     }
@@ -101,7 +102,8 @@ function randomNonce(): Buffer {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const nonce = Buffer.from(pool.subarray(poolOffset, poolOffset + NONCE_BYTES));
+  // A view, not a copy: every caller uses it before the next call can refill the pool.
+  const nonce = pool.subarray(poolOffset, poolOffset + NONCE_BYTES);
   poolOffset += NONCE_BYTES;
   return nonce;
 }
@@ -116,16 +118,27 @@ function littleEndianWords(bytes: Uint8Array): Uint32Array {
   return words;
 }
 
-/** HChaCha20(key, nonce[0..16]): the ChaCha20-Poly1305 key of this one token. */
-function subkey(key: Key, nonce: Uint8Array): Buffer {
-  const out = new Uint32Array(8);
-  hchacha(SIGMA, key.words, littleEndianWords(nonce.subarray(0, 16)), out);
-  const bytes = Buffer.alloc(32);
-  out.forEach((word, i) => bytes.writeUInt32LE(word, i * 4));
-  return bytes;
+/**
+ * Scratch space for one seal or open at a time (they run synchronously):
+ * createCipheriv copies the key and the nonce into OpenSSL's context, so the
+ * same few bytes serve every token instead of five new buffers each.
+ */
+const scratch = { nonceWords: new Uint32Array(4), subkeyWords: new Uint32Array(8), subkey: Buffer.alloc(32), innerNonce: Buffer.alloc(12) };
+
+/** HChaCha20(key, nonce[0..16]): the ChaCha20-Poly1305 key of this one token. Valid until the next call. */
+function subkey(key: Key, nonce: Buffer): Buffer {
+  for (let i = 0; i < 4; i++) {
+    scratch.nonceWords[i] = nonce.readUInt32LE(i * 4);
+  }
+  hchacha(SIGMA, key.words, scratch.nonceWords, scratch.subkeyWords);
+  for (let i = 0; i < 8; i++) {
+    scratch.subkey.writeUInt32LE(scratch.subkeyWords[i], i * 4);
+  }
+  return scratch.subkey;
 }
 
-/** The inner 96-bit nonce: four zero bytes, then the last 8 bytes of the 24-byte nonce. */
-function innerNonce(nonce: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.alloc(4), nonce.subarray(16, NONCE_BYTES)]);
+/** The inner 96-bit nonce: four zero bytes, then the last 8 bytes of the 24-byte nonce. Valid until the next call. */
+function innerNonce(nonce: Buffer): Buffer {
+  nonce.copy(scratch.innerNonce, 4, 16, NONCE_BYTES);
+  return scratch.innerNonce;
 }
