@@ -72,6 +72,21 @@ test('a fresh project builds and synthesizes a SessionTier from the package', ()
   expect(fs.readFileSync(path.join(out, handlers[0], 'index.js'), 'utf8')).toContain('cdk-session-tier:weights');
 }, 120_000);
 
+test('a second synth in the project takes both bundles from its node_modules/.cache, unchanged', () => {
+  // Runs after the synth above, which filled the cache.
+  const cache = path.join(project, 'node_modules', '.cache', 'cdk-session-tier');
+  const manifests = fs.readdirSync(cache).filter((f) => f.endsWith('.json'));
+  expect(manifests).toHaveLength(2); // the sample app and the traffic shifter
+  const written = manifests.map((f) => fs.statSync(path.join(cache, f)).mtimeMs);
+  const assets = (dir: string) => fs.readdirSync(path.join(project, dir)).filter((f) => f.startsWith('asset.')).sort();
+  const first = assets('cdk.out');
+  fs.rmSync(path.join(project, 'cdk.out'), { recursive: true });
+  execFileSync('node', ['app.js'], { cwd: project, stdio: 'pipe' });
+  // A build would have rewritten its manifest; the assets, named by their content, are the same.
+  expect(manifests.map((f) => fs.statSync(path.join(cache, f)).mtimeMs)).toEqual(written);
+  expect(assets('cdk.out')).toEqual(first);
+}, 120_000);
+
 test('the package refuses bad props with the same errors', () => {
   fs.writeFileSync(path.join(project, 'bad.js'), `
     const { Duration } = require('aws-cdk-lib');

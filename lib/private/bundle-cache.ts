@@ -149,10 +149,15 @@ export function cachedBuild(cacheDir: string | undefined, key: string, outfile: 
       return 'cache';
     }
   }
+  try {
+    // Before the build is recorded: making node_modules/.cache moves node_modules' mtime, which the record holds.
+    fs.mkdirSync(cacheDir, { recursive: true });
+  } catch {
+    // Read-only: the cache is not written below either.
+  }
   const inputs = build();
   const manifest = record(inputs, outfile);
   try {
-    fs.mkdirSync(cacheDir, { recursive: true });
     writeAtomically(path.join(cacheDir, `${manifest.bundle}.js`), fs.readFileSync(outfile));
     writeAtomically(manifestFile, JSON.stringify(manifest));
     if (previous && previous.bundle !== manifest.bundle) {

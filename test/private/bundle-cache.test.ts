@@ -54,6 +54,12 @@ test('an unchanged project is bundled once; the next synth gets the same bytes f
   expect(a).toBe(b);
 });
 
+test('a cache inside node_modules, made by the first synth, does not count as a change to node_modules', () => {
+  cache = path.join(project, 'node_modules', '.cache', 'cdk-session-tier');
+  expect(run().source).toBe('built');
+  expect(run().source).toBe('cache');
+});
+
 test.each([
   ['an edited source file', () => write('src/greeting.ts', "export const greeting: string = 'hi';\n"), 'hi, world'],
   ['an edited library file', () => write('node_modules/dep/index.js', "exports.name = 'there';\n"), 'hello, there'],
