@@ -48,7 +48,7 @@ function perInstance(r: ScenarioResult): string {
 /** The results as a Markdown table. */
 export function markdownTable(results: readonly ScenarioResult[]): string {
   return [
-    '| scenario | setup | users | requests | errors | sessions lost | users bounced between colors | requests per instance | busiest instance / even share | note |',
+    '| scenario | setup | users | requests answered | requests failed | sessions lost | users bounced between colors | requests per instance | busiest instance / even share | note |',
     '|---|---|---:|---:|---:|---:|---:|---|---:|---|',
     ...results.map((r) => `| ${r.scenario} | ${r.setup} | ${r.users} | ${r.requests} | ${r.errors} | ${r.sessionsLost} | ${r.bounced} | ${perInstance(r)} | ${r.skew} | ${r.note} |`),
   ].join('\n');

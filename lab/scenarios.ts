@@ -80,7 +80,9 @@ export interface ScenarioResult {
   /** Strategy and stickiness, e.g. `memory, LB cookie 1 day`. */
   readonly setup: string;
   readonly users: number;
+  /** Requests answered (200), all instances. */
   readonly requests: number;
+  /** Requests that failed (no answer, or not 200); an outage's users go on clicking, so these can outnumber the answered. */
   readonly errors: number;
   /** Users whose session reset at least once. */
   readonly sessionsLost: number;
