@@ -1,13 +1,17 @@
 import { createHash, hkdfSync, randomBytes } from 'crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { Sealer } from '../../sample-app/src/sessions/seal';
+import { XChaCha20Poly1305 } from '../../sample-app/src/sessions/xchacha';
 import { SECRET_A, SECRET_B } from './helpers';
 
 const NOW = 1_800_000_000_000;
 const json = JSON.stringify({ counter: 3, cart: ['tea'] });
 
 describe('Sealer', () => {
-  const sealer = new Sealer([SECRET_A]);
+  let sealer: Sealer;
+  beforeAll(async () => {
+    sealer = await Sealer.create([SECRET_A]);
+  });
 
   describe('is XChaCha20-Poly1305: the same tokens as @noble/ciphers\' pure-JS xchacha20poly1305', () => {
     const key = new Uint8Array(hkdfSync('sha256', SECRET_A, 'cdk-session-tier', 'session cookie v1', 32));
@@ -68,12 +72,58 @@ describe('Sealer', () => {
     expect(sealer.open(token, NOW)).toBeUndefined();
   });
 
-  test('a new secret prepended seals; the old one still opens; an unknown one does not', () => {
+  test('opens a token the previous sealer (HChaCha20 from noble, then OpenSSL through Node) made: no one is logged out by the change', () => {
+    const previous = 's1.2XasoRYvp77Q2NUkWeDbKacggh_9EsJXoSHNOQIT9XPgbd7XFY9l-6Kh94x6uALcm5swfam1ooQdBSCKY6VSGx_7WmH7k6mtn_2joi3LMP3olUwmBTYFkI23Q5KHlnJK';
+    expect(sealer.open(previous, NOW)).toEqual({ counter: 3, cart: ['tea'] });
+  });
+
+  test('a new secret prepended seals; the old one still opens; an unknown one does not', async () => {
     const old = sealer.seal(json, 60_000, NOW);
-    const rotated = new Sealer([SECRET_B, SECRET_A]);
+    const rotated = await Sealer.create([SECRET_B, SECRET_A]);
     expect(rotated.open(old, NOW)).toEqual({ counter: 3, cart: ['tea'] });
     const fresh = rotated.seal(json, 60_000, NOW);
     expect(sealer.open(fresh, NOW)).toBeUndefined();
-    expect(new Sealer([SECRET_B]).open(fresh, NOW)).toEqual({ counter: 3, cart: ['tea'] });
+    expect((await Sealer.create([SECRET_B])).open(fresh, NOW)).toEqual({ counter: 3, cart: ['tea'] });
+  });
+});
+
+describe('XChaCha20Poly1305 (libsodium, called directly)', () => {
+  let aead: XChaCha20Poly1305;
+  beforeAll(async () => {
+    aead = await XChaCha20Poly1305.load(1024);
+  });
+  const keyBytes = randomBytes(32);
+  const nonce = randomBytes(24);
+  const aad = Buffer.from('s1abcd');
+
+  test.each([0, 1, 16, 64, 1000, 1024])('agrees with noble both ways, and keeps working across calls (%d bytes)', (length) => {
+    const key = aead.key(keyBytes);
+    const message = randomBytes(length);
+    const sealed = aead.seal(key, nonce, aad, message);
+    expect(sealed).toEqual(Buffer.from(xchacha20poly1305(keyBytes, nonce, aad).encrypt(message)));
+    expect(aead.open(key, nonce, aad, sealed)).toEqual(message);
+    expect(aead.open(key, nonce, aad, Buffer.from(xchacha20poly1305(keyBytes, nonce, aad).encrypt(message)))).toEqual(message);
+  });
+
+  test('refuses a wrong key, nonce, associated data or tag, and anything shorter than a tag', () => {
+    const key = aead.key(keyBytes);
+    const sealed = aead.seal(key, nonce, aad, Buffer.from('hello'));
+    expect(aead.open(aead.key(randomBytes(32)), nonce, aad, sealed)).toBeUndefined();
+    expect(aead.open(key, randomBytes(24), aad, sealed)).toBeUndefined();
+    expect(aead.open(key, nonce, Buffer.from('s2abcd'), sealed)).toBeUndefined();
+    const tampered = Buffer.from(sealed);
+    tampered[tampered.length - 1] ^= 1;
+    expect(aead.open(key, nonce, aad, tampered)).toBeUndefined();
+    expect(aead.open(key, nonce, aad, sealed.subarray(0, 15))).toBeUndefined();
+    // And still works after the refusals.
+    expect(aead.open(key, nonce, aad, sealed)?.toString()).toBe('hello');
+  });
+
+  test('says what is wrong with a bad key, nonce or size, instead of computing anything', () => {
+    const key = aead.key(keyBytes);
+    expect(() => aead.key(randomBytes(16))).toThrow('the key must be 32 bytes, got 16');
+    expect(() => aead.seal(key, randomBytes(12), aad, Buffer.from('x'))).toThrow('the nonce must be 24 bytes');
+    expect(() => aead.seal(key, nonce, aad, Buffer.alloc(1025))).toThrow('at most 1024 bytes per message, got 1025');
+    expect(aead.open(key, nonce, aad, Buffer.alloc(1025 + 16))).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import { CookieSessions, ServerSideSessions, SessionManager } from './manager';
 import { FileStore } from './file';
 import { MeasuredStore } from './measured';
 import { MemoryStore } from './memory';
+import { Sealer } from './seal';
 import { RedisStore } from './redis';
 import { SessionStore } from './store';
 
@@ -30,7 +31,7 @@ export async function createStore(config: AppConfig): Promise<SessionStore> {
 export async function createSessions(config: AppConfig, metrics: Metrics): Promise<SessionManager> {
   const cookie = { name: config.cookieName, secure: config.secureCookie, ttlSeconds: config.ttlSeconds };
   if (config.strategy === 'cookie') {
-    return new CookieSessions(config.cookieSecrets, cookie, metrics);
+    return new CookieSessions(await Sealer.create(config.cookieSecrets), cookie, metrics);
   }
   // A memory store is this process's own: remembering its saves again would gain nothing.
   return new ServerSideSessions(new MeasuredStore(await createStore(config), metrics), cookie, metrics, { recentSaves: config.strategy === 'memory' ? 0 : undefined });

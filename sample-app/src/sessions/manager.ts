@@ -236,8 +236,9 @@ export class CookieSessions implements SessionManager {
   private readonly cookie: SessionCookie;
   private readonly ttlMs: number;
 
-  constructor(secrets: readonly string[], settings: CookieSettings, private readonly metrics: Metrics, private readonly now: () => number = Date.now) {
-    this.sealer = new Sealer(secrets);
+  /** `sealer`: from `Sealer.create(secrets)`. */
+  constructor(sealer: Sealer, settings: CookieSettings, private readonly metrics: Metrics, private readonly now: () => number = Date.now) {
+    this.sealer = sealer;
     this.cookie = new SessionCookie(settings, metrics);
     this.ttlMs = settings.ttlSeconds * 1000;
   }
