@@ -78,26 +78,38 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const respond = async (req: FastifyRequest, reply: FastifyReply, mutate: Mutation, regenerate = false) =>
     view(await sessions.use(req, reply, mutate, { regenerate }));
 
-  // State-changing requests must come from this site: a browser sends Origin (and Sec-Fetch-Site) on them.
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.method === 'GET' || req.method === 'HEAD') {
-      return;
-    }
+  /**
+   * State-changing requests must come from this site: a browser sends Origin
+   * (and Sec-Fetch-Site) on them. Checked in the handler of every route that
+   * `change` registers rather than in an onRequest hook: the hook's runner cost
+   * 19,000 instructions a request (cachegrind, 8 % of a `cookie` request).
+   */
+  const crossSite = (req: FastifyRequest): boolean => {
     const origin = req.headers.origin;
-    let sameOrigin = true;
     if (origin !== undefined) {
       try {
-        sameOrigin = new URL(origin).host === req.headers.host;
+        if (new URL(origin).host !== req.headers.host) {
+          return true;
+        }
       } catch {
-        sameOrigin = false;
+        return true;
       }
     }
-    if (!sameOrigin || req.headers['sec-fetch-site'] === 'cross-site') {
-      metrics.rejected++;
-      return reply.code(403).send({ error: 'cross-site request refused' });
-    }
-    return undefined;
-  });
+    return req.headers['sec-fetch-site'] === 'cross-site';
+  };
+  /** Registers a state-changing route; a request from another site gets a 403 before its handler runs. */
+  const change = <P = unknown>(method: 'POST' | 'DELETE', url: string, handler: (req: FastifyRequest<{ Params: P }>, reply: FastifyReply) => Promise<unknown>) =>
+    app.route<{ Params: P }>({
+      method,
+      url,
+      handler: (req, reply) => {
+        if (crossSite(req)) {
+          metrics.rejected++;
+          return reply.code(403).send({ error: 'cross-site request refused' });
+        }
+        return handler(req, reply);
+      },
+    });
 
   app.setErrorHandler((error: Error & { statusCode?: number }, req, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
@@ -124,8 +136,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.get('/api/session', async (req, reply) => respond(req, reply, (s) => { s.visits++; }));
-  app.post('/api/counter', async (req, reply) => respond(req, reply, (s) => { s.counter++; }));
-  app.post('/api/cart', async (req, reply) => {
+  change('POST', '/api/counter', async (req, reply) => respond(req, reply, (s) => { s.counter++; }));
+  change('POST', '/api/cart', async (req, reply) => {
     const item = textField(req.body, 'item', LIMITS.itemLength);
     return respond(req, reply, (s) => {
       if (s.cart.length >= LIMITS.cartItems) {
@@ -134,7 +146,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       s.cart.push(item);
     });
   });
-  app.delete<{ Params: { index: string } }>('/api/cart/:index', async (req, reply) => {
+  change<{ index: string }>('DELETE', '/api/cart/:index', async (req, reply) => {
     const index = /^\d{1,3}$/.test(req.params.index) ? Number(req.params.index) : -1;
     return respond(req, reply, (s) => {
       if (index < 0 || index >= s.cart.length) {
@@ -143,11 +155,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       s.cart.splice(index, 1);
     });
   });
-  app.post('/api/login', async (req, reply) => {
+  change('POST', '/api/login', async (req, reply) => {
     const user = textField(req.body, 'user', LIMITS.userLength);
     return respond(req, reply, (s) => { s.user = user; }, true);
   });
-  app.post('/api/logout', async (req, reply) => respond(req, reply, (s) => { s.user = null; }, true));
+  change('POST', '/api/logout', async (req, reply) => respond(req, reply, (s) => { s.user = null; }, true));
 
   app.addHook('onClose', async () => sessions.close());
   return app;

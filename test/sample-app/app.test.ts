@@ -128,6 +128,22 @@ describe.each(['memory', 'cookie'])('the %s strategy', (strategy) => {
     expect(same.status).toBe(200);
   });
 
+  test.each([
+    ['POST', '/api/counter', undefined],
+    ['POST', '/api/cart', { item: 'spoon' }],
+    ['DELETE', '/api/cart/0', undefined],
+    ['POST', '/api/login', { user: 'mallory' }],
+    ['POST', '/api/logout', undefined],
+  ])('%s %s from another site is refused and changes nothing', async (method, path, json) => {
+    await client.post('/api/cart', { item: 'fork' });
+    const before = client.jar.get('sid');
+    const res = await client.request(method, path, { json, headers: { origin: 'https://evil.example' } });
+    expect(res.status).toBe(403);
+    expect(res.json).toEqual({ error: 'cross-site request refused' });
+    expect(client.jar.get('sid')).toBe(before);
+    expect((await client.get('/api/session')).json).toMatchObject({ counter: 0, cart: ['fork'], user: null });
+  });
+
   test('a cart that would make the session too large is refused with a 413 and the session kept', async () => {
     let last = { status: 200 } as { status: number; json?: any };
     let added = 0;
