@@ -90,40 +90,54 @@ describe('Sealer', () => {
 describe('XChaCha20Poly1305 (libsodium, called directly)', () => {
   let aead: XChaCha20Poly1305;
   beforeAll(async () => {
-    aead = await XChaCha20Poly1305.load(1024);
+    aead = await XChaCha20Poly1305.load(1024, 4);
   });
   const keyBytes = randomBytes(32);
   const nonce = randomBytes(24);
   const aad = Buffer.from('s1abcd');
+  const header = Buffer.from('abcd');
+  const noble = (text: string) => Buffer.concat([header, nonce, xchacha20poly1305(keyBytes, nonce, aad).encrypt(Buffer.from(text))]).toString('base64url');
 
   test.each([0, 1, 16, 64, 1000, 1024])('agrees with noble both ways, and keeps working across calls (%d bytes)', (length) => {
     const key = aead.key(keyBytes);
-    const message = randomBytes(length);
-    const sealed = aead.seal(key, nonce, aad, message);
-    expect(sealed).toEqual(Buffer.from(xchacha20poly1305(keyBytes, nonce, aad).encrypt(message)));
-    expect(aead.open(key, nonce, aad, sealed)).toEqual(message);
-    expect(aead.open(key, nonce, aad, Buffer.from(xchacha20poly1305(keyBytes, nonce, aad).encrypt(message)))).toEqual(message);
+    const text = 'é'.repeat(Math.floor(length / 2)) + 'x'.repeat(length % 2); // UTF-8, two bytes a character
+    const token = aead.seal(key, aad, header, nonce, text);
+    expect(token).toBe(noble(text));
+    const seen: string[] = [];
+    const keyFor = (h: Buffer) => {
+      seen.push(h.toString());
+      return { key, aad };
+    };
+    expect(aead.open(token, keyFor)).toBe(text);
+    expect(aead.open(noble(text), keyFor)).toBe(text);
+    expect(seen).toEqual(['abcd', 'abcd']);
   });
 
-  test('refuses a wrong key, nonce, associated data or tag, and anything shorter than a tag', () => {
+  test('refuses a wrong key, nonce, associated data, header or tag, and anything shorter than a tag or longer than the limit', () => {
     const key = aead.key(keyBytes);
-    const sealed = aead.seal(key, nonce, aad, Buffer.from('hello'));
-    expect(aead.open(aead.key(randomBytes(32)), nonce, aad, sealed)).toBeUndefined();
-    expect(aead.open(key, randomBytes(24), aad, sealed)).toBeUndefined();
-    expect(aead.open(key, nonce, Buffer.from('s2abcd'), sealed)).toBeUndefined();
-    const tampered = Buffer.from(sealed);
-    tampered[tampered.length - 1] ^= 1;
-    expect(aead.open(key, nonce, aad, tampered)).toBeUndefined();
-    expect(aead.open(key, nonce, aad, sealed.subarray(0, 15))).toBeUndefined();
-    // And still works after the refusals.
-    expect(aead.open(key, nonce, aad, sealed)?.toString()).toBe('hello');
+    const token = aead.seal(key, aad, header, nonce, 'hello');
+    const bytes = Buffer.from(token, 'base64url');
+    const withByte = (i: number) => {
+      const changed = Buffer.from(bytes);
+      changed[i] ^= 1;
+      return changed.toString('base64url');
+    };
+    expect(aead.open(token, () => ({ key: aead.key(randomBytes(32)), aad }))).toBeUndefined();
+    expect(aead.open(token, () => ({ key, aad: Buffer.from('s2abcd') }))).toBeUndefined();
+    expect(aead.open(token, () => undefined)).toBeUndefined();
+    expect(aead.open(withByte(4), () => ({ key, aad }))).toBeUndefined(); // the nonce
+    expect(aead.open(withByte(bytes.length - 1), () => ({ key, aad }))).toBeUndefined(); // the tag
+    expect(aead.open(bytes.subarray(0, 4 + 24 + 15).toString('base64url'), () => ({ key, aad }))).toBeUndefined();
+    expect(aead.open('A'.repeat(2000), () => ({ key, aad }))).toBeUndefined();
+    // And still opens after the refusals.
+    expect(aead.open(token, () => ({ key, aad }))).toBe('hello');
   });
 
-  test('says what is wrong with a bad key, nonce or size, instead of computing anything', () => {
+  test('says what is wrong with a bad key, header, nonce or size, instead of computing anything', () => {
     const key = aead.key(keyBytes);
     expect(() => aead.key(randomBytes(16))).toThrow('the key must be 32 bytes, got 16');
-    expect(() => aead.seal(key, randomBytes(12), aad, Buffer.from('x'))).toThrow('the nonce must be 24 bytes');
-    expect(() => aead.seal(key, nonce, aad, Buffer.alloc(1025))).toThrow('at most 1024 bytes per message, got 1025');
-    expect(aead.open(key, nonce, aad, Buffer.alloc(1025 + 16))).toBeUndefined();
+    expect(() => aead.seal(key, aad, header, randomBytes(12), 'x')).toThrow('the nonce 24');
+    expect(() => aead.seal(key, aad, Buffer.from('abc'), nonce, 'x')).toThrow('the header must be 4 bytes');
+    expect(() => aead.seal(key, aad, header, nonce, 'é'.repeat(513))).toThrow('at most 1024 bytes per message, got 1026');
   });
 });
