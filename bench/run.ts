@@ -4,7 +4,11 @@
  * median of several runs; ratios carry the verdict, so a slow or busy machine
  * moves both sides together.
  *
- *   BENCH_DURATION=5 BENCH_RUNS=3 BENCH_CONNECTIONS=32 BENCH_SYNTH_RUNS=3 npm run bench
+ *   BENCH_DURATION=3 BENCH_RUNS=5 BENCH_CONNECTIONS=32 BENCH_SYNTH_RUNS=5 npm run bench
+ *
+ * Many short rounds rather than a few long ones: on a shared 2-core machine a
+ * slow spell of tens of seconds is common, and with 5 rounds the median ratio
+ * needs three of them to go wrong together.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
@@ -24,10 +28,10 @@ import { SessionStore } from '../sample-app/src/sessions/store';
 
 const ROOT = join(__dirname, '..');
 const OUT = join(__dirname, '.out');
-const DURATION = Number(process.env.BENCH_DURATION ?? 5);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const DURATION = Number(process.env.BENCH_DURATION ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const SYNTH_RUNS = Number(process.env.BENCH_SYNTH_RUNS ?? 3);
+const SYNTH_RUNS = Number(process.env.BENCH_SYNTH_RUNS ?? 5);
 const SECRET = 'b'.repeat(16) + randomBytes(24).toString('base64url');
 /** The machine's PostgreSQL (trust auth), database `test`. */
 const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };

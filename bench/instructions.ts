@@ -1,0 +1,129 @@
+/**
+ * `npm run bench:instructions`: the instructions each request costs the
+ * sample app's server, counted by valgrind's cachegrind, next to the
+ * no-session anchor. Requests per second move with whatever else a shared
+ * machine is doing; this count does not (repeat runs agree to 0.1 %), so it
+ * tells whether a change to the request path made it cheaper. It counts the
+ * server's user-space instructions only: not the kernel's share of a request
+ * nor the load generator's, which `npm run bench` takes in.
+ *
+ * Each server runs twice under cachegrind, answering `FROM` and then `TO`
+ * requests (`POST /api/counter` with one session, 4 keep-alive connections);
+ * the difference over `TO - FROM` leaves start-up and warm-up out.
+ *
+ *   BENCH_IR_FROM=2000 BENCH_IR_TO=8000 npm run bench:instructions
+ */
+import { spawn } from 'child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import http from 'http';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { bundleWithEsbuild } from '../lib/private/esbuild-bundle';
+import { bundleSampleApp } from '../lib/private/sample-app-asset';
+
+const OUT = join(__dirname, '.out');
+const FROM = Number(process.env.BENCH_IR_FROM ?? 2000);
+const TO = Number(process.env.BENCH_IR_TO ?? 8000);
+const SECRET = 'b'.repeat(16) + 'Z3kq9XbT0pLmN4vR8sW2yU6cE1fH5jK7';
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('net');
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Total instructions of one run of `script` under cachegrind that answers `requests` requests. */
+async function countRun(script: string, env: Record<string, string>, requests: number): Promise<number> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ir-'));
+  const outFile = join(dir, 'cachegrind.out');
+  const child = spawn('valgrind', ['--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${outFile}`, process.execPath, script], {
+    env: { PATH: process.env.PATH, SESSION_APP_LOG: 'false', SESSION_TTL_SECONDS: '300', SESSION_COOKIE_SECRETS: SECRET, ...env, HOST: '127.0.0.1', PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) {
+      if (child.exitCode !== null || i > 600) {
+        throw new Error(`${script} did not start under valgrind:\n${stderr.slice(-2000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const first = await fetch(`${url}/api/session`);
+    const cookie = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const post = () => new Promise<void>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/api/counter', method: 'POST', agent, headers: cookie ? { cookie } : {} }, (res) => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`${script}: POST /api/counter answered ${res.statusCode}`));
+        }
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    let sent = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (sent < requests) {
+        sent++;
+        await post();
+      }
+    }));
+    agent.destroy();
+    child.kill('SIGINT');
+    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+    const total = /summary: (\d+)/.exec(readFileSync(outFile, 'utf8'));
+    if (!total) {
+      throw new Error(`no cachegrind summary for ${script}:\n${stderr.slice(-2000)}`);
+    }
+    return Number(total[1]);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function perRequest(script: string, env: Record<string, string>): Promise<number> {
+  const [from, to] = [await countRun(script, env, FROM), await countRun(script, env, TO)];
+  return Math.round((to - from) / (TO - FROM));
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('/usr/bin/valgrind')) {
+    throw new Error('valgrind is missing: apt-get install -y valgrind');
+  }
+  mkdirSync(OUT, { recursive: true });
+  const app = join(OUT, 'server.js');
+  bundleSampleApp(app);
+  const anchor = join(OUT, 'no-session.js');
+  bundleWithEsbuild({ entry: join(__dirname, 'anchors', 'no-session.ts'), fileName: 'no-session.js', target: 'node20', keepNames: true }, anchor);
+  const cases: Array<[string, string, Record<string, string>]> = [
+    ['no sessions (anchor)', anchor, {}],
+    ['memory', app, { SESSION_STRATEGY: 'memory' }],
+    ['cookie', app, { SESSION_STRATEGY: 'cookie' }],
+    ['redis', app, { SESSION_STRATEGY: 'redis', SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: '6379' }],
+  ];
+  // Two at a time: the counts do not depend on what else runs.
+  const counts: number[] = [];
+  for (let i = 0; i < cases.length; i += 2) {
+    counts.push(...await Promise.all(cases.slice(i, i + 2).map(([, script, env]) => perRequest(script, env))));
+  }
+  console.log([
+    `Instructions per \`POST /api/counter\` (cachegrind, requests ${FROM + 1} to ${TO}, Node ${process.version}):`,
+    '',
+    '| server | instructions | vs no sessions |',
+    '|---|---:|---:|',
+    ...cases.map(([name], i) => `| ${name} | ${counts[i].toLocaleString('en-US')} | ${(counts[i] / counts[0]).toFixed(2)}x |`),
+  ].join('\n'));
+}
+
+main().then(() => process.exit(0), (e) => {
+  console.error(e);
+  process.exit(1);
+});
