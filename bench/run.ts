@@ -20,6 +20,7 @@ import { gzipSync } from 'zlib';
 import autocannon from 'autocannon';
 import { bundleWithEsbuild, trafficShifterBundle } from '../lib/private/esbuild-bundle';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
+import { OUT, bundleAnchor, freePort } from './common';
 import { DatabaseStore, DatabaseStoreOptions } from '../sample-app/src/sessions/database';
 import { FileStore } from '../sample-app/src/sessions/file';
 import { RedisStore } from '../sample-app/src/sessions/redis';
@@ -27,7 +28,6 @@ import { newSessionData, newSessionId } from '../sample-app/src/sessions/session
 import { SessionStore } from '../sample-app/src/sessions/store';
 
 const ROOT = join(__dirname, '..');
-const OUT = join(__dirname, '.out');
 const DURATION = Number(process.env.BENCH_DURATION ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -45,15 +45,6 @@ const log = (...args: unknown[]) => console.error('[bench]', ...args);
 interface Server {
   readonly url: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('net');
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** Starts `node <script>` and returns once `/health` answers, with the time that took. */
@@ -86,13 +77,6 @@ async function startNode(script: string, env: Record<string, string>): Promise<S
       await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
     },
   };
-}
-
-/** An anchor server bundled as the sample app is, so both load the same way. */
-function bundleAnchor(name: string): string {
-  const outfile = join(OUT, `${name}.js`);
-  bundleWithEsbuild({ entry: join(__dirname, 'anchors', `${name}.ts`), fileName: `${name}.js`, target: 'node20', keepNames: true }, outfile);
-  return outfile;
 }
 
 // ---------------------------------------------------------------- 1. HTTP
