@@ -22,16 +22,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls `check` until it resolves true, or fails after `timeoutMs` naming `what`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+/** Polls `check` until it resolves true, or fails after `timeoutMs` (or once `signal` aborts) naming `what`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     if (await check().catch(() => false)) {
       return;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  throw new Error(signal?.aborted ? `gave up waiting for ${what}` : `timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /** The sample app in a process of its own, as the fleet runs it (`node --import tsx`). */
@@ -57,12 +57,16 @@ export async function spawnApp(env: Record<string, string>): Promise<AppProcess>
   child.stderr!.on('data', (d) => (output += d));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const url = `http://127.0.0.1:${port}`;
-  const up = waitFor(`the app on port ${port}`, async () => (await fetch(`${url}/health`)).ok);
+  // An app that exits stops the polling too, so that no timer outlives the test.
+  const exit = new AbortController();
+  void exited.then(() => exit.abort());
+  const up = waitFor(`the app on port ${port}`, async () => (await fetch(`${url}/health`)).ok, 15_000, exit.signal);
   const early = exited.then((code) => {
     throw new Error(`the app exited with ${code} before it answered:\n${output}`);
   });
-  await Promise.race([up, early]);
+  up.catch(() => undefined);
   early.catch(() => undefined);
+  await Promise.race([up, early]);
   return {
     url,
     child,
