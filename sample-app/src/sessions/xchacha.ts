@@ -42,7 +42,7 @@ export interface OpeningKey {
  * for tokens of the form base64url(header | nonce | ciphertext and tag). The
  * keys live in the module's memory, and each call works in one scratch area
  * allocated once, laid out as the token is: the text is written into it as
- * UTF-8, encrypted in place next to the header and nonce, and the token read
+ * UTF-8, encrypted into the space after the header and nonce, and the token read
  * out of it as base64url (opening, the other way round), so a token costs no
  * buffer of its own. Measured (bench, 110-byte message): 1.5 us to seal and
  * 1.6 us to open, against 7 us each through Node's createCipheriv, most of
