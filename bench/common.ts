@@ -1,4 +1,5 @@
-/** What the two benchmark scripts share: where they build, a free port, the anchors' bundles. */
+/** What the two benchmark scripts share: where they build, a free port, the anchors' bundles, starting a server. */
+import { spawn } from 'child_process';
 import { mkdirSync } from 'fs';
 import { createServer } from 'net';
 import { join } from 'path';
@@ -22,4 +23,53 @@ export function bundleAnchor(name: string): string {
   const outfile = join(OUT, `${name}.js`);
   bundleWithEsbuild({ entry: join(__dirname, 'anchors', `${name}.ts`), fileName: `${name}.js`, target: 'node20', keepNames: true }, outfile);
   return outfile;
+}
+
+/** A server process the benchmarks started. */
+export interface Server {
+  readonly url: string;
+  readonly port: number;
+  /** From spawning it to its first answer on `/health`, in ms. */
+  readonly startMs: number;
+  /** The end of what it wrote to stderr. */
+  stderr(): string;
+  /** Sends SIGTERM and resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node <script>` on a free loopback port, through `via` when given
+ * (`valgrind ...`), and resolves once `/health` answers; fails with what it
+ * wrote to stderr when it exits or does not answer within `timeoutMs`.
+ */
+export async function startServer(script: string, env: Record<string, string>, options: { via?: readonly string[]; timeoutMs?: number } = {}): Promise<Server> {
+  const port = await freePort();
+  const [command, ...args] = [...options.via ?? [], process.execPath, script];
+  const started = process.hrtime.bigint();
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, SESSION_APP_LOG: 'false', ...env, HOST: '127.0.0.1', PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (!(await fetch(`${url}/health`).then((r) => r.ok, () => false))) {
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${script} did not answer /health (${child.exitCode !== null ? `exited with ${child.exitCode}` : 'timed out'}):\n${stderr.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return {
+    url,
+    port,
+    startMs: Number(process.hrtime.bigint() - started) / 1e6,
+    stderr: () => stderr,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

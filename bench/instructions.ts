@@ -13,13 +13,12 @@
  *
  *   BENCH_IR_FROM=2000 BENCH_IR_TO=8000 npm run bench:instructions
  */
-import { spawn } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import http from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
-import { OUT, bundleAnchor, freePort } from './common';
+import { OUT, bundleAnchor, startServer } from './common';
 
 const FROM = Number(process.env.BENCH_IR_FROM ?? 2000);
 const TO = Number(process.env.BENCH_IR_TO ?? 8000);
@@ -27,40 +26,24 @@ const SECRET = 'b'.repeat(16) + 'Z3kq9XbT0pLmN4vR8sW2yU6cE1fH5jK7';
 
 /** Total instructions of one run of `script` under cachegrind that answers `requests` requests. */
 async function countRun(script: string, env: Record<string, string>, requests: number): Promise<number> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bench-ir-'));
   const outFile = join(dir, 'cachegrind.out');
-  const child = spawn('valgrind', ['--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${outFile}`, process.execPath, script], {
-    env: { PATH: process.env.PATH, SESSION_APP_LOG: 'false', SESSION_TTL_SECONDS: '300', SESSION_COOKIE_SECRETS: SECRET, ...env, HOST: '127.0.0.1', PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const server = await startServer(script, { SESSION_TTL_SECONDS: '300', SESSION_COOKIE_SECRETS: SECRET, ...env }, {
+    via: ['valgrind', '--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${outFile}`],
+    timeoutMs: 60_000,
   });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
-    const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) {
-      if (child.exitCode !== null || i > 600) {
-        throw new Error(`${script} did not start under valgrind:\n${stderr.slice(-2000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const first = await fetch(`${url}/api/session`);
+    const first = await fetch(`${server.url}/api/session`);
     const cookie = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     const send = () => new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/api/counter', method: 'POST', agent, headers: cookie ? { cookie } : {} }, (res) => {
+      const req = http.request({ host: '127.0.0.1', port: server.port, path: '/api/counter', method: 'POST', agent, headers: cookie ? { cookie } : {} }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
       });
       req.on('error', reject);
       req.end();
     });
-    const post = async () => {
-      const status = await send();
-      if (status !== 200) {
-        throw new Error(`${script} ${JSON.stringify(env)}: POST /api/counter answered ${status}`);
-      }
-    };
     // Under valgrind the store's client may still be connecting (503) when /health answers: wait for a first 200.
     for (let i = 0; (await send()) !== 200; i++) {
       if (i > 300) {
@@ -72,19 +55,23 @@ async function countRun(script: string, env: Record<string, string>, requests: n
     await Promise.all(Array.from({ length: 4 }, async () => {
       while (sent < requests) {
         sent++;
-        await post();
+        const status = await send();
+        if (status !== 200) {
+          throw new Error(`${script} ${JSON.stringify(env)}: POST /api/counter answered ${status}`);
+        }
       }
     }));
+  } finally {
     agent.destroy();
-    child.kill('SIGINT');
-    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+    await server.stop();
+  }
+  try {
     const total = /summary: (\d+)/.exec(readFileSync(outFile, 'utf8'));
     if (!total) {
-      throw new Error(`no cachegrind summary for ${script}:\n${stderr.slice(-2000)}`);
+      throw new Error(`no cachegrind summary for ${script}:\n${server.stderr().slice(-2000)}`);
     }
     return Number(total[1]);
   } finally {
-    child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@
  * slow spell of tens of seconds is common, and with 5 rounds the median ratio
  * needs three of them to go wrong together.
  */
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { open, readFile, rename } from 'fs/promises';
@@ -20,7 +20,7 @@ import { gzipSync } from 'zlib';
 import autocannon from 'autocannon';
 import { bundleWithEsbuild, trafficShifterBundle } from '../lib/private/esbuild-bundle';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
-import { OUT, bundleAnchor, freePort } from './common';
+import { OUT, Server, bundleAnchor, startServer } from './common';
 import { DatabaseStore, DatabaseStoreOptions } from '../sample-app/src/sessions/database';
 import { FileStore } from '../sample-app/src/sessions/file';
 import { RedisStore } from '../sample-app/src/sessions/redis';
@@ -39,45 +39,6 @@ const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x: number, digits = 0) => Number(x.toFixed(digits));
 const log = (...args: unknown[]) => console.error('[bench]', ...args);
-
-// ---------------------------------------------------------------- servers
-
-interface Server {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-/** Starts `node <script>` and returns once `/health` answers, with the time that took. */
-async function startNode(script: string, env: Record<string, string>): Promise<Server & { startMs: number }> {
-  const port = await freePort();
-  const started = process.hrtime.bigint();
-  const child: ChildProcess = spawn(process.execPath, [script], {
-    env: { PATH: process.env.PATH, SESSION_APP_LOG: 'false', ...env, HOST: '127.0.0.1', PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) {
-      throw new Error(`${script} exited with ${child.exitCode}`);
-    }
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) {
-      break;
-    }
-    if (i > 3000) {
-      throw new Error(`${script} did not answer /health within 30 s`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  const startMs = Number(process.hrtime.bigint() - started) / 1e6;
-  return {
-    url,
-    startMs,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
-    },
-  };
-}
 
 // ---------------------------------------------------------------- 1. HTTP
 
@@ -141,14 +102,14 @@ async function measureHttp(app: string): Promise<HttpFigures[]> {
       SESSION_DB_NAME: PG.database, SESSION_DB_CACHE: 'true', SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: '6379',
     }, true],
   ];
-  const servers: Array<Server & { startMs: number }> = [];
+  const servers: Server[] = [];
   try {
     // All servers up at once (idle ones cost nothing), each warmed once; then the runs go round
     // the servers in turn, so a slow minute of a noisy machine falls on every server alike, and
     // each ratio is taken within one round.
     const cookies: string[][] = [];
     for (const [, script, env, withSessions] of cases) {
-      const server = await startNode(script, env);
+      const server = await startServer(script, env);
       servers.push(server);
       cookies.push(withSessions ? await sessionCookies(server.url, CONNECTIONS) : []);
       await loadOnce(server.url, cookies[cookies.length - 1], 2);
@@ -379,7 +340,7 @@ async function measureBundles(app: string): Promise<BundleFigures[]> {
   const cookieStarts: number[] = [];
   for (let i = 0; i < 5; i++) {
     for (const [strategy, into] of [['memory', starts], ['cookie', cookieStarts]] as const) {
-      const server = await startNode(app, { SESSION_STRATEGY: strategy, SESSION_COOKIE_SECRETS: SECRET });
+      const server = await startServer(app, { SESSION_STRATEGY: strategy, SESSION_COOKIE_SECRETS: SECRET });
       into.push(server.startMs);
       await server.stop();
     }

@@ -59,8 +59,8 @@ export function checkWeights(weights: { blue: number; green: number }): void {
  * Refuses what AWS refuses, with `BlueGreenRouting`'s own rules and messages,
  * so the lab never measures a setup that cannot be deployed.
  */
-export function checkStickiness(o: Pick<HaproxyOptions, 'blue' | 'green' | 'groupStickiness'>): void {
-  const problems = routingStickinessProblems(o.blue.stickiness, o.green?.stickiness, o.groupStickiness);
+export function checkStickiness(blue: Stickiness, green: Stickiness | undefined, groupStickiness: Stickiness): void {
+  const problems = routingStickinessProblems(blue, green, groupStickiness);
   if (problems.length > 0) {
     throw new SessionTierValidationError(problems);
   }
@@ -69,7 +69,7 @@ export function checkStickiness(o: Pick<HaproxyOptions, 'blue' | 'green' | 'grou
 /** The HAProxy configuration for these options. */
 export function renderHaproxyConfig(o: HaproxyOptions): string {
   checkWeights(o.weights);
-  checkStickiness(o);
+  checkStickiness(o.blue.stickiness, o.green?.stickiness, o.groupStickiness);
   const inter = o.checkIntervalMs ?? 500;
   const group = o.groupStickiness;
   const colors = o.green ? ['blue', 'green'] as const : ['blue'] as const;

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { Duration } from 'aws-cdk-lib/core';
+import { DEFAULT_GROUP_STICKINESS } from '../lib/blue-green-routing';
 import { Stickiness } from '../lib/stickiness';
 import { SessionStrategyName } from '../lib/shared/app-env';
 import { PostgresCluster } from '../test/sample-app/postgres';
@@ -30,7 +30,7 @@ export interface LabOptions {
   readonly green?: LabColor;
   /**
    * Stickiness between the colors (`AWSALBTG`).
-   * @default as `BlueGreenRouting`: Stickiness.loadBalancerCookie(Duration.days(1)) with two colors, none with one
+   * @default as `BlueGreenRouting`: DEFAULT_GROUP_STICKINESS (the load balancer's cookie for a day) with two colors, none with one
    */
   readonly groupStickiness?: Stickiness;
   /** Weights of new users' first choice, 0 to 999 each. @default all to blue */
@@ -111,11 +111,11 @@ export class Lab {
 
   private async startAll(): Promise<void> {
     const { blue, green } = this.options;
-    const groupStickiness = this.options.groupStickiness ?? (green ? Stickiness.loadBalancerCookie(Duration.days(1)) : Stickiness.none());
+    const groupStickiness = this.options.groupStickiness ?? (green ? DEFAULT_GROUP_STICKINESS : Stickiness.none());
     const weights = this.options.weights ?? { blue: 1, green: 0 };
     // Refuse a setup AWS would refuse before anything starts.
     checkWeights(weights);
-    checkStickiness({ blue: { servers: [], stickiness: blue.stickiness }, green: green && { servers: [], stickiness: green.stickiness }, groupStickiness });
+    checkStickiness(blue.stickiness, green?.stickiness, groupStickiness);
     const colors = green ? { blue, green } : { blue };
     const strategies = Object.values(colors).map((c) => c.strategy);
     if (strategies.some((s) => s === 'redis' || s === 'database')) {

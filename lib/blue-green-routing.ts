@@ -110,7 +110,7 @@ export class BlueGreenRouting extends Construct {
     const { blue, green, listener } = props;
     this.targetColor = props.targetColor ?? 'blue';
     this.groupStickiness = green
-      ? props.groupStickiness ?? Stickiness.loadBalancerCookie(Duration.days(1))
+      ? props.groupStickiness ?? DEFAULT_GROUP_STICKINESS
       : Stickiness.none();
     validateRouting(this, props, this.groupStickiness);
 
@@ -282,6 +282,9 @@ function acknowledgeProvider(provider: cr.Provider, handlers: lambda.IFunction[]
     reason: 'The CDK provider framework\'s own functions use the AWS-maintained basic execution role to write their logs; it grants nothing else.',
   });
 }
+
+/** Target-group stickiness between two fleets when none is given: the load balancer's cookie, for a day. */
+export const DEFAULT_GROUP_STICKINESS = Stickiness.loadBalancerCookie(Duration.days(1));
 
 /**
  * The stickiness rules AWS enforces on blue/green routing, one sentence per

@@ -1,16 +1,23 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+/** Found once per process: every asset and every bundle asks. */
+let root: string | undefined;
+
 /**
  * The root of this package: two levels above `lib/private` when running from
  * source, three above `dist/lib/private` when running from the published
  * package. Found by the package.json that names it.
  */
 export function packageRoot(): string {
+  if (root !== undefined) {
+    return root;
+  }
   for (const up of ['../..', '../../..']) {
-    const root = path.resolve(__dirname, up);
-    const manifest = path.join(root, 'package.json');
+    const candidate = path.resolve(__dirname, up);
+    const manifest = path.join(candidate, 'package.json');
     if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'cdk-session-tier') {
+      root = candidate;
       return root;
     }
   }

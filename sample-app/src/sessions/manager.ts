@@ -245,25 +245,27 @@ export class CookieSessions implements SessionManager {
 
   public async use(req: FastifyRequest, reply: FastifyReply, mutate: Mutation): Promise<SessionData> {
     const raw = this.cookie.read(req);
+    // One request, no await: one reading of the clock.
+    const now = this.now();
     let loaded: SessionData | undefined;
     if (raw !== undefined) {
-      loaded = asSessionData(this.sealer.open(raw, this.now()));
+      loaded = asSessionData(this.sealer.open(raw, now));
       if (loaded) {
         this.metrics.loaded++;
       } else {
         this.metrics.rejected++;
       }
     }
-    const data = loaded ?? newSessionData(this.now());
+    const data = loaded ?? newSessionData(now);
     mutate(data);
     const json = serializeSession(data);
-    const header = this.cookie.header(reply, this.sealer.seal(json, this.ttlMs, this.now()));
+    const header = this.cookie.header(reply, this.sealer.seal(json, this.ttlMs, now));
     // All ASCII: its length is its size in bytes.
     if (header.length >= 4096) {
       throw new SessionTooLargeError(`the sealed session cookie would be ${header.length} bytes; browsers keep at most 4096`);
     }
     reply.header('set-cookie', header);
-    countSave(this.metrics, json, loaded, this.now());
+    countSave(this.metrics, json, loaded, now);
     return data;
   }
 
