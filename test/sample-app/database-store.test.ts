@@ -217,6 +217,41 @@ describe('PostgreSQL primary and streaming replica', () => {
     }
   });
 
+  test('a cache that hangs (stopped, its connections open) holds a request up for at most its 500 ms deadline and a quarter, and is used again once it answers', async () => {
+    const redis = await RedisServer.start();
+    try {
+      const store = await open({ cache: { host: '127.0.0.1', port: redis.port, tls: false } });
+      const id = newSessionId();
+      await store.save(id, { ...newSessionData(1), counter: 1 }, 0, 60);
+      redis.pause();
+      let started = Date.now();
+      await store.save(id, { ...newSessionData(1), counter: 2 }, 1, 60);
+      const saveWaited = Date.now() - started;
+      started = Date.now();
+      const loaded = await store.load(id);
+      const loadWaited = Date.now() - started;
+      expect(loaded).toMatchObject({ version: 2, data: { counter: 2 } });
+      expect(store.reads.fallbacks).toBe(2);
+      // The save's cache write was cut off at the deadline; the load then found the client reconnecting
+      // (failing at once) or connected to the stopped server again (cut off in turn).
+      expect(saveWaited).toBeGreaterThanOrEqual(490);
+      expect(saveWaited).toBeLessThan(625 + 200);
+      expect(loadWaited).toBeLessThan(625 + 200);
+      redis.resume();
+      // Replica reads do not fill the cache; a save does, and the load after it is answered from the cache.
+      await waitFor('the store to read from the cache again', async () => {
+        const { version } = (await store.load(id))!;
+        await store.save(id, { ...newSessionData(1), counter: version + 1 }, version, 60);
+        const before = store.reads.cache;
+        await store.load(id);
+        return store.reads.cache > before;
+      });
+    } finally {
+      redis.resume();
+      await redis.kill();
+    }
+  });
+
   describe('through the app', () => {
     let redis: RedisServer;
     let apps: AppProcess[];

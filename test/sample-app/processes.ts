@@ -6,7 +6,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { once } from 'events';
 import { createServer } from 'net';
 import { join } from 'path';
-import Redis from 'ioredis';
+import { createClient } from '@redis/client';
 import { SECRET_A } from './helpers';
 
 const ROOT = join(__dirname, '..', '..');
@@ -105,15 +105,27 @@ export class RedisServer {
     const persistence = this.dataDir ? ['--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
     await waitFor(`redis-server on port ${this.port}`, async () => {
-      const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const probe = createClient({ socket: { port: this.port, host: '127.0.0.1', reconnectStrategy: false } });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
         return (await probe.ping()) === 'PONG';
       } finally {
-        probe.disconnect();
+        if (probe.isOpen) {
+          probe.destroy();
+        }
       }
     });
+  }
+
+  /** Stops it (SIGSTOP): connections stay open and nothing answers, as a hung node or a black-holed network looks. */
+  public pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server go on (SIGCONT). */
+  public resume(): void {
+    this.child?.kill('SIGCONT');
   }
 
   /** Kills it at once (SIGKILL), as a failed node would go. */

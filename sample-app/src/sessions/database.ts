@@ -1,7 +1,8 @@
 import { readFileSync } from 'fs';
-import Redis from 'ioredis';
+import { createClient } from '@redis/client';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { CommandDeadline, RedisEndpoint, redisClientOptions, sessionScript } from './redis-client';
 import { SessionData, asSessionData } from './session';
 import { SessionConflictError, SessionStore, StoreUnavailableError, StoredSession } from './store';
 
@@ -26,7 +27,7 @@ export interface DatabaseStoreOptions {
   readonly tls: boolean;
   readonly caFile?: string;
   /** The write-through cache; none: every read reaches the database. */
-  readonly cache?: { readonly host: string; readonly port: number; readonly tls: boolean; readonly password?: string; readonly keyPrefix?: string };
+  readonly cache?: RedisEndpoint & { readonly keyPrefix?: string };
   /** Connections per pool (the primary's, and each replica's). @default 10 */
   readonly poolSize?: number;
   /** How long one query or connection attempt may take before it fails. @default 2000 */
@@ -561,8 +562,12 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 `;
 
-interface CacheRedis extends Redis {
-  putIfNewer(key: string, version: number, json: string, ttlSeconds: number): Promise<number>;
+const CACHE_SCRIPTS = {
+  putIfNewer: sessionScript(PUT_IF_NEWER),
+};
+
+function cacheClient(endpoint: RedisEndpoint) {
+  return createClient({ ...redisClientOptions(endpoint), scripts: CACHE_SCRIPTS });
 }
 
 /** Sessions whose cache entry may be out of date, remembered at most: about 100 bytes each. */
@@ -572,7 +577,9 @@ const RESYNC_MS = 1000;
 
 /** The write-through cache: latest version and JSON per session, with the session's TTL. */
 class CacheClient {
-  private readonly redis: CacheRedis;
+  private readonly redis: ReturnType<typeof cacheClient>;
+  /** A cache that does not answer must not hold requests up for long. */
+  private readonly deadline: CommandDeadline;
   private readonly prefix: string;
   /**
    * Sessions whose write or delete in the cache failed, each with the number
@@ -589,27 +596,17 @@ class CacheClient {
   constructor(options: NonNullable<DatabaseStoreOptions['cache']>, timeoutMs: number) {
     // Its own key space: the redis strategy's keys (same cache, other fleet) count versions of their own.
     this.prefix = options.keyPrefix ?? 'session-db:';
-    this.redis = new Redis({
-      host: options.host,
-      port: options.port,
-      password: options.password,
-      tls: options.tls ? { servername: options.host } : undefined,
-      // A cache that is down must not hold requests up: fail at once and read the database.
-      enableAutoPipelining: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: Math.min(timeoutMs, 500),
-      connectTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-    }) as CacheRedis;
-    this.redis.defineCommand('putIfNewer', { numberOfKeys: 1, lua: PUT_IF_NEWER });
+    // A cache that is down must not hold requests up: commands fail at once (no offline queue) and the read goes to the database.
+    this.redis = cacheClient(options);
     this.redis.on('error', () => undefined);
     // Back after an outage: clear what it missed before the timer would.
     this.redis.on('ready', () => void this.resync());
+    this.deadline = new CommandDeadline(this.redis, Math.min(timeoutMs, 500));
+    this.redis.connect().catch(() => undefined);
   }
 
   public async get(id: string): Promise<Row | undefined> {
-    const [version, json] = await this.redis.hmget(this.prefix + id, 'v', 'd');
+    const [version, json] = await this.deadline.run(this.redis.hmGet(this.prefix + id, ['v', 'd']));
     return version === null || json === null ? undefined : { version: Number(version), json };
   }
 
@@ -622,12 +619,15 @@ class CacheClient {
   }
 
   public async expire(id: string, ttlSeconds: number): Promise<void> {
-    await this.redis.expire(this.prefix + id, ttlSeconds);
+    await this.deadline.run(this.redis.expire(this.prefix + id, ttlSeconds));
   }
 
   public close(): void {
     clearInterval(this.resyncTimer);
-    this.redis.disconnect();
+    this.deadline.close();
+    if (this.redis.isOpen) {
+      this.redis.destroy();
+    }
   }
 
   /**
@@ -638,7 +638,7 @@ class CacheClient {
    */
   private async tracked(id: string, write: () => Promise<unknown>): Promise<void> {
     try {
-      await write();
+      await this.deadline.run(write());
     } catch (e) {
       this.unsynced.delete(id);
       this.unsynced.set(id, ++this.failures);
@@ -664,7 +664,7 @@ class CacheClient {
       const pending = [...this.unsynced];
       for (let i = 0; i < pending.length; i += 500) {
         const batch = pending.slice(i, i + 500);
-        await this.redis.unlink(...batch.map(([id]) => this.prefix + id));
+        await this.deadline.run(this.redis.unlink(batch.map(([id]) => this.prefix + id)));
         for (const [id, failure] of batch) {
           // Unless it failed again meanwhile: that failure's write may have come after the delete.
           if (this.unsynced.get(id) === failure) {

@@ -1,18 +1,13 @@
-import Redis, { RedisOptions } from 'ioredis';
+import { createClient } from '@redis/client';
+import { CommandDeadline, RedisEndpoint, redisClientOptions, sessionScript } from './redis-client';
 import { SessionData, asSessionData } from './session';
 import { SessionConflictError, SessionStore, StoreUnavailableError, StoredSession } from './store';
 
-/** Where and how to reach Redis (ElastiCache on AWS, a local server elsewhere). */
-export interface RedisStoreOptions {
-  readonly host: string;
-  readonly port: number;
-  /** TLS, as ElastiCache with encryption in transit requires. */
-  readonly tls: boolean;
-  /** The AUTH token, when the server requires one. */
-  readonly password?: string;
+/** Where and how to reach Redis, and how long to wait for it. */
+export interface RedisStoreOptions extends RedisEndpoint {
   /** Prefix of every key. @default 'session:' */
   readonly keyPrefix?: string;
-  /** How long one command may take before the request gets a 503. @default 1000 */
+  /** How long one command may wait for its answer before its request gets a 503 (cut off after this, a quarter more at most: see CommandDeadline). @default 1000 */
   readonly commandTimeoutMs?: number;
 }
 
@@ -32,8 +27,12 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return found + 1
 `;
 
-interface SessionRedis extends Redis {
-  saveIfVersion(key: string, expected: number, json: string, ttlSeconds: number): Promise<number>;
+const SCRIPTS = {
+  saveIfVersion: sessionScript(SAVE_IF_VERSION),
+};
+
+function sessionClient(options: RedisStoreOptions) {
+  return createClient({ ...redisClientOptions(options), scripts: SCRIPTS });
 }
 
 /**
@@ -54,37 +53,25 @@ export class RedisStore implements SessionStore {
     return store;
   }
 
-  private readonly redis: SessionRedis;
+  private readonly redis: ReturnType<typeof sessionClient>;
+  private readonly deadline: CommandDeadline;
   private readonly prefix: string;
   /** The last connection error, for the 503's log line. */
   private lastError: Error | undefined;
 
   private constructor(options: RedisStoreOptions) {
     this.prefix = options.keyPrefix ?? 'session:';
-    const redisOptions: RedisOptions = {
-      host: options.host,
-      port: options.port,
-      password: options.password,
-      tls: options.tls ? { servername: options.host } : undefined,
-      // Fail fast while disconnected rather than queue requests behind an outage.
-      enableOfflineQueue: false,
-      // Commands issued in the same tick (many users at once) leave in one write: fewer system calls per request.
-      enableAutoPipelining: true,
-      maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs ?? 1000,
-      connectTimeout: 2000,
-      // Reconnect forever, backing off to one attempt every 2 s.
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-    };
-    this.redis = new Redis(redisOptions) as SessionRedis;
-    this.redis.defineCommand('saveIfVersion', { numberOfKeys: 1, lua: SAVE_IF_VERSION });
+    this.redis = sessionClient(options);
     this.redis.on('error', (e: Error) => {
       this.lastError = e;
     });
+    this.deadline = new CommandDeadline(this.redis, options.commandTimeoutMs ?? 1000);
+    // Retries by itself until Redis answers; ready() waits for the first answer.
+    this.redis.connect().catch(() => undefined);
   }
 
   public async load(id: string): Promise<StoredSession | undefined> {
-    const [version, json] = await this.call(() => this.redis.hmget(this.key(id), 'v', 'd'));
+    const [version, json] = await this.call(this.redis.hmGet(this.key(id), ['v', 'd']));
     if (version === null || json === null) {
       return undefined;
     }
@@ -93,7 +80,7 @@ export class RedisStore implements SessionStore {
   }
 
   public async save(id: string, data: SessionData, expectedVersion: number, ttlSeconds: number): Promise<number> {
-    const result = await this.call(() => this.redis.saveIfVersion(this.key(id), expectedVersion, JSON.stringify(data), ttlSeconds));
+    const result = await this.call(this.redis.saveIfVersion(this.key(id), expectedVersion, JSON.stringify(data), ttlSeconds));
     if (result <= 0) {
       throw new SessionConflictError(id, expectedVersion, -result || undefined);
     }
@@ -101,25 +88,28 @@ export class RedisStore implements SessionStore {
   }
 
   public async destroy(id: string): Promise<void> {
-    await this.call(() => this.redis.unlink(this.key(id)));
+    await this.call(this.redis.unlink(this.key(id)));
   }
 
   public async touch(id: string, ttlSeconds: number): Promise<void> {
-    await this.call(() => this.redis.expire(this.key(id), ttlSeconds));
+    await this.call(this.redis.expire(this.key(id), ttlSeconds));
   }
 
   public async close(): Promise<void> {
-    this.redis.disconnect();
+    this.deadline.close();
+    if (this.redis.isOpen) {
+      this.redis.destroy();
+    }
   }
 
   private key(id: string): string {
     return this.prefix + id;
   }
 
-  /** Runs a command; any failure but a script's answer becomes a 503. */
-  private async call<T>(command: () => Promise<T>): Promise<T> {
+  /** Waits for a command; any failure but a script's answer becomes a 503. */
+  private async call<T>(command: Promise<T>): Promise<T> {
     try {
-      return await command();
+      return await this.deadline.run(command);
     } catch (e) {
       const cause = e instanceof Error ? e : new Error(String(e));
       throw new StoreUnavailableError(`redis: ${cause.message}${this.lastError && this.lastError !== cause ? ` (last connection error: ${this.lastError.message})` : ''}`, { cause });
@@ -127,7 +117,7 @@ export class RedisStore implements SessionStore {
   }
 
   private async ready(timeoutMs: number): Promise<void> {
-    if (this.redis.status === 'ready') {
+    if (this.redis.isReady) {
       return;
     }
     await new Promise<void>((resolve) => {
