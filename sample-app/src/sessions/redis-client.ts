@@ -70,7 +70,8 @@ const CHECKS = 4;
  * `timeoutMs` ago or earlier is still without an answer; if one is, the
  * connection is taken for hung (a stopped server, a failover that black-holes
  * the old node): the client is destroyed, which rejects every command waiting
- * on it (their requests get 503s at once), and connects anew, and the next
+ * on it at once (the redis store answers their requests with 503s, the
+ * database store reads the database instead), and connects anew; the next
  * commands probe the new connection. A command is so cut off after
  * `timeoutMs` to a quarter more. Two counters a command, no allocation.
  */
