@@ -601,8 +601,8 @@ class CacheClient {
     this.redis.on('error', () => undefined);
     // Back after an outage: clear what it missed before the timer would.
     this.redis.on('ready', () => void this.resync());
+    // Connects, and drops a connection that leaves a command unanswered for 500 ms (or the store's timeout when shorter).
     this.deadline = new CommandDeadline(this.redis, Math.min(timeoutMs, 500));
-    this.redis.connect().catch(() => undefined);
   }
 
   public async get(id: string): Promise<Row | undefined> {
@@ -625,9 +625,6 @@ class CacheClient {
   public close(): void {
     clearInterval(this.resyncTimer);
     this.deadline.close();
-    if (this.redis.isOpen) {
-      this.redis.destroy();
-    }
   }
 
   /**

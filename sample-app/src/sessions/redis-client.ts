@@ -74,6 +74,10 @@ const CHECKS = 4;
  * database store reads the database instead), and connects anew; the next
  * commands probe the new connection. A command is so cut off after
  * `timeoutMs` to a quarter more. Two counters a command, no allocation.
+ *
+ * It owns the client's connection: it connects the client (which then
+ * retries by itself until Redis answers; register its 'error' listener
+ * first) and closes it.
  */
 export class CommandDeadline {
   private issued = 0;
@@ -83,11 +87,12 @@ export class CommandDeadline {
   private next = 0;
   private readonly timer: NodeJS.Timeout;
   /** How many times the connection was dropped for want of an answer. */
-  public restarts = 0;
+  private restarts = 0;
 
-  constructor(private readonly client: Restartable, public readonly timeoutMs: number) {
+  constructor(private readonly client: Restartable, private readonly timeoutMs: number) {
     this.timer = setInterval(() => this.check(), timeoutMs / CHECKS);
     this.timer.unref();
+    client.connect().catch(() => undefined);
   }
 
   /** Waits for `command`, counted against the deadline. */
@@ -106,8 +111,12 @@ export class CommandDeadline {
     }
   }
 
+  /** Stops the checks and closes the connection; commands still waiting fail. */
   public close(): void {
     clearInterval(this.timer);
+    if (this.client.isOpen) {
+      this.client.destroy();
+    }
   }
 
   private check(): void {

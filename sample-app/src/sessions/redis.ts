@@ -65,9 +65,8 @@ export class RedisStore implements SessionStore {
     this.redis.on('error', (e: Error) => {
       this.lastError = e;
     });
+    // Connects; ready() waits for the first answer.
     this.deadline = new CommandDeadline(this.redis, options.commandTimeoutMs ?? 1000);
-    // Retries by itself until Redis answers; ready() waits for the first answer.
-    this.redis.connect().catch(() => undefined);
   }
 
   public async load(id: string): Promise<StoredSession | undefined> {
@@ -97,9 +96,6 @@ export class RedisStore implements SessionStore {
 
   public async close(): Promise<void> {
     this.deadline.close();
-    if (this.redis.isOpen) {
-      this.redis.destroy();
-    }
   }
 
   private key(id: string): string {
