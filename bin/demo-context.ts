@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Node } from 'constructs';
 import { SessionTierValidationError } from '../lib/errors';
-import { FleetColor } from '../lib/app-fleet';
+import { FleetColor } from '../lib/contract/app-env';
 import { FleetOptions, SessionTierProps } from '../lib/session-tier';
 import { ShiftPlan } from '../lib/shift-plan';
 import { DatabaseEngine, MAX_READ_REPLICAS } from '../lib/session-database';

@@ -8,7 +8,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { DEFAULT_GROUP_STICKINESS } from '../lib/blue-green-routing';
 import { Stickiness } from '../lib/stickiness';
-import { SessionStrategyName } from '../lib/shared/app-env';
+import { SessionStrategyName } from '../lib/contract/app-env';
 import { PostgresCluster } from '../test/sample-app/postgres';
 import { AppProcess, RedisServer, freePort, spawnApp } from '../test/sample-app/processes';
 import { Haproxy, LabServer, checkStickiness, checkWeights } from './haproxy';

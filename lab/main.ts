@@ -11,7 +11,7 @@
  */
 import { createInterface } from 'readline';
 import { Duration } from 'aws-cdk-lib/core';
-import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/shared/app-env';
+import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
 import { Stickiness } from '../lib/stickiness';
 import { Lab } from './lab';
 

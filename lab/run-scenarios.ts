@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/shared/app-env';
+import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
 import { Stickiness } from '../lib/stickiness';
 import { APP_DAY, LB_DAY, ScenarioResult, ScenarioSize, outage, shift, steadyAndKill } from './scenarios';
 

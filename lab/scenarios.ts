@@ -5,8 +5,8 @@
  * hold. Each scenario is bounded in requests and time.
  */
 import { Duration } from 'aws-cdk-lib/core';
-import { SessionStrategyName } from '../lib/shared/app-env';
-import { parsePlan, plannedShares, weightsFor } from '../lib/shared/shift-plan';
+import { SessionStrategyName } from '../lib/contract/app-env';
+import { parsePlan, plannedShares, weightsFor } from '../lib/contract/traffic-shift';
 import { ShiftPlan } from '../lib/shift-plan';
 import { Stickiness, StickinessType } from '../lib/stickiness';
 import { Client } from '../test/sample-app/helpers';

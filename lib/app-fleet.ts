@@ -15,11 +15,9 @@ import { encryptedTopic } from './private/notification-topic';
 import { SAMPLE_APP_BUNDLE, sampleAppAsset } from './private/sample-app-asset';
 import { INSTANCE_PATHS, addAppUserData } from './private/user-data';
 import { SessionStrategy } from './session-strategy';
-import { APP_ENV, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, HEALTH_CHECK_PATH } from './shared/app-env';
+import { APP_ENV, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, FleetColor, HEALTH_CHECK_PATH } from './contract/app-env';
 import { Stickiness } from './stickiness';
 
-/** The two colors of a blue/green release. */
-export type FleetColor = 'blue' | 'green';
 
 /** Properties of an {@link AppFleet}. */
 export interface AppFleetProps {

@@ -7,10 +7,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { AppFleet, FleetColor } from './app-fleet';
+import { AppFleet } from './app-fleet';
+import { FleetColor } from './contract/app-env';
 import { esbuildAssetOptions, trafficShifterBundle } from './private/esbuild-bundle';
 import { ProblemList } from './private/problems';
-import { SHIFT_ATTRIBUTES, SHIFT_PROPS } from './shared/shift-plan';
+import { SHIFT_ATTRIBUTES, SHIFT_PROPS } from './contract/traffic-shift';
 import { ShiftPlan } from './shift-plan';
 import { Stickiness, StickinessType } from './stickiness';
 

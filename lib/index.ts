@@ -9,5 +9,5 @@ export * from './session-file-system';
 export * from './session-database';
 export * from './session-tier';
 export * from './session-dashboard';
-export { APP_ENV, SESSION_STRATEGIES, HEALTH_CHECK_PATH, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME } from './shared/app-env';
-export type { SessionStrategyName } from './shared/app-env';
+export { APP_ENV, SESSION_STRATEGIES, HEALTH_CHECK_PATH, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, FLEET_COLORS } from './contract/app-env';
+export type { SessionStrategyName, FleetColor } from './contract/app-env';

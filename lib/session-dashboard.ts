@@ -6,12 +6,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AppFleet, FleetColor } from './app-fleet';
+import { AppFleet } from './app-fleet';
+import { FleetColor } from './contract/app-env';
 import { ProblemList } from './private/problems';
 import { RedisSessionCache } from './redis-session-cache';
 import { SessionDatabase } from './session-database';
 import { SessionFileSystem } from './session-file-system';
-import { APP_METRICS_NAMESPACE } from './shared/app-env';
+import { APP_METRICS_NAMESPACE } from './contract/app-env';
 
 /** Thresholds of the alarms a {@link SessionDashboard} creates. */
 export interface SessionAlarmThresholds {

@@ -1,5 +1,5 @@
 import { SessionTierValidationError } from './errors';
-import { SESSION_STRATEGIES, SessionStrategyName } from './shared/app-env';
+import { SESSION_STRATEGIES, SessionStrategyName } from './contract/app-env';
 
 /**
  * Where the sample app keeps a user's session, and so what a fleet needs.

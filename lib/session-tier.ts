@@ -6,7 +6,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AppFleet, AppFleetProps, FleetColor } from './app-fleet';
+import { AppFleet, AppFleetProps } from './app-fleet';
+import { FleetColor } from './contract/app-env';
 import { BlueGreenRouting } from './blue-green-routing';
 import { ProblemList } from './private/problems';
 import { createCookieSecret } from './private/cookie-secret';
@@ -15,7 +16,7 @@ import { RedisSessionCache, RedisSessionCacheProps } from './redis-session-cache
 import { SessionAlarmThresholds, SessionDashboard } from './session-dashboard';
 import { SessionDatabase, SessionDatabaseProps } from './session-database';
 import { SessionFileSystem, SessionFileSystemProps } from './session-file-system';
-import { APP_ENV } from './shared/app-env';
+import { APP_ENV } from './contract/app-env';
 import { ShiftPlan } from './shift-plan';
 import { Stickiness } from './stickiness';
 

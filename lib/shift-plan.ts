@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib/core';
 import { SessionTierValidationError } from './errors';
-import { MAX_PLAN_SECONDS, PlanSpec, formatPlan, planSeconds } from './shared/shift-plan';
+import { MAX_PLAN_SECONDS, PlanSpec, formatPlan, planSeconds } from './contract/traffic-shift';
 
 /**
  * How a deploy moves traffic to the target color, in steps that each wait for

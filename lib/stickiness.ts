@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib/core';
+import { MAX_STICKINESS_SECONDS } from './contract/app-env';
 import { SessionTierValidationError } from './errors';
 
 /** The kinds of stickiness an Application Load Balancer target group supports. */
@@ -11,8 +12,7 @@ export enum StickinessType {
   NONE = 'none',
 }
 
-/** The longest stickiness an Application Load Balancer accepts: 7 days. */
-export const MAX_STICKINESS_SECONDS = 604_800;
+export { MAX_STICKINESS_SECONDS };
 
 /** Cookie name prefixes the load balancer reserves for its own cookies. */
 const RESERVED_COOKIE_PREFIXES = ['AWSALB', 'AWSALBAPP', 'AWSALBTG'];

@@ -37,8 +37,8 @@ afterAll(() => {
 test('the package ships the compiled library, its types and the sample app source, and no tests', () => {
   expect(files).toEqual(expect.arrayContaining([
     'package.json', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/session-tier.d.ts',
-    'dist/lib/private/sample-app-asset.js', 'sample-app/src/main.ts', 'lib/shared/app-env.ts',
-    'lambda/traffic-shifter/index.ts', 'lib/shared/shift-plan.ts',
+    'dist/lib/private/sample-app-asset.js', 'sample-app/src/main.ts', 'lib/contract/app-env.ts',
+    'lambda/traffic-shifter/index.ts', 'lib/contract/traffic-shift.ts',
   ]));
   expect(files.filter((f) => f.startsWith('test/') || f.startsWith('bin/') || f.endsWith('.test.ts'))).toEqual([]);
 });

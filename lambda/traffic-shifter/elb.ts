@@ -9,7 +9,8 @@ import {
   Action, AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, DescribeTagsCommand,
   DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { Color, Weights } from '../../lib/shared/shift-plan';
+import { FleetColor } from '../../lib/contract/app-env';
+import { Weights } from '../../lib/contract/traffic-shift';
 import { formatWeights, parseWeights } from './plan';
 
 const elb = new ElasticLoadBalancingV2Client({});
@@ -63,7 +64,7 @@ function tags(weights: Weights, now: number) {
 
 /** Fails with a clear message when a target group does not exist. */
 export async function assertTargetGroupsExist(groups: TargetGroups): Promise<void> {
-  for (const color of ['blue', 'green'] as Color[]) {
+  for (const color of ['blue', 'green'] as FleetColor[]) {
     try {
       await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [groups[color]] }));
     } catch (e) {

@@ -3,7 +3,7 @@
  * framework: `onEvent` validates and prepares, `isComplete` (polled) moves the
  * traffic one gated step at a time. Decisions live in plan.ts, AWS calls in elb.ts.
  */
-import { SHIFT_ATTRIBUTES, Weights, sameWeights } from '../../lib/shared/shift-plan';
+import { SHIFT_ATTRIBUTES, Weights, sameWeights } from '../../lib/contract/traffic-shift';
 import {
   LiveRule, alarmsInAlarm, assertTargetGroupsExist, createRule, deleteRule, describeRule, findRuleAt, setWeights, targetStates,
 } from './elb';

@@ -3,14 +3,15 @@
  * the plan and the gate readings, what happens next. No SDK, no clock: the
  * handler passes `now` in, so every branch is tested without a client.
  */
+import { FleetColor } from '../../lib/contract/app-env';
 import {
-  Color, PlanSpec, Weights, otherColor, plannedShares, sameWeights, shareOf, stepDelaySeconds, weightsFor,
-} from '../../lib/shared/shift-plan';
+  PlanSpec, Weights, otherColor, plannedShares, sameWeights, shareOf, stepDelaySeconds, weightsFor,
+} from '../../lib/contract/traffic-shift';
 
 /** What the shifter knows when it decides. */
 export interface ShiftState {
   /** The color that should end up with all the traffic. */
-  readonly target: Color;
+  readonly target: FleetColor;
   readonly plan: PlanSpec;
   /** The weights before this deploy began (restored on a failed gate). */
   readonly start: Weights;
@@ -52,7 +53,7 @@ export function nextStep(state: ShiftState): Decision {
 /** What the gates saw before a step. */
 export interface GateReadings {
   /** The color about to receive more traffic. */
-  readonly color: Color;
+  readonly color: FleetColor;
   /** Its targets by health state (`healthy`, `initial`, `unhealthy`, `draining`, `unused`, ...). */
   readonly targetStates: Readonly<Record<string, number>>;
   /** How many healthy targets the step needs. */

@@ -1,14 +1,13 @@
 /** Parses and validates the custom resource's properties (CloudFormation passes every scalar as a string). */
-import {
-  Color, MAX_GROUP_STICKINESS_SECONDS, PlanSpec, SHIFT_PROPS, parsePlan,
-} from '../../lib/shared/shift-plan';
+import { FleetColor, MAX_STICKINESS_SECONDS } from '../../lib/contract/app-env';
+import { PlanSpec, SHIFT_PROPS, parsePlan } from '../../lib/contract/traffic-shift';
 import { TargetGroups } from './elb';
 
 /** The properties, parsed. */
 export interface ShiftProperties {
   readonly listenerArn: string;
   readonly groups: TargetGroups;
-  readonly target: Color;
+  readonly target: FleetColor;
   readonly plan: PlanSpec;
   readonly groupStickinessSeconds: number;
   readonly minHealthyTargets: number;
@@ -57,7 +56,7 @@ export function parseProperties(raw: Record<string, unknown> | undefined): Shift
   } catch (e) {
     problems.push(`${SHIFT_PROPS.PLAN}: ${(e as Error).message}`);
   }
-  const groupStickinessSeconds = integer(SHIFT_PROPS.GROUP_STICKINESS_SECONDS, 0, MAX_GROUP_STICKINESS_SECONDS);
+  const groupStickinessSeconds = integer(SHIFT_PROPS.GROUP_STICKINESS_SECONDS, 0, MAX_STICKINESS_SECONDS);
   const minHealthyTargets = integer(SHIFT_PROPS.MIN_HEALTHY_TARGETS, 0, 1000);
   const rulePriority = integer(SHIFT_PROPS.RULE_PRIORITY, 1, 50000);
   const alarms = props[SHIFT_PROPS.ALARM_NAMES] ?? [];
@@ -70,7 +69,7 @@ export function parseProperties(raw: Record<string, unknown> | undefined): Shift
   return {
     listenerArn,
     groups: { blue, green },
-    target: target as Color,
+    target: target as FleetColor,
     plan,
     groupStickinessSeconds,
     minHealthyTargets,

@@ -2,7 +2,7 @@ import { Lazy } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { HEALTH_CHECK_PATH } from '../shared/app-env';
+import { HEALTH_CHECK_PATH } from '../contract/app-env';
 
 /** Where user data installs the app and its configuration on the instance. */
 export const INSTANCE_PATHS = {

@@ -1,4 +1,4 @@
-import { APP_ENV, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, SESSION_STRATEGIES, SessionStrategyName } from '../../lib/shared/app-env';
+import { APP_ENV, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, SESSION_STRATEGIES, SessionStrategyName } from '../../lib/contract/app-env';
 
 /** The app's settings, read once at start from the environment the fleet's user data writes. */
 export interface AppConfig {

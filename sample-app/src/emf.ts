@@ -1,5 +1,5 @@
 import { Unit, createMetricsLogger } from 'aws-embedded-metrics';
-import { APP_METRICS_NAMESPACE } from '../../lib/shared/app-env';
+import { APP_METRICS_NAMESPACE } from '../../lib/contract/app-env';
 import { Metrics } from './metrics';
 
 /** The dimensions every metric carries. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'crypto';
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HEALTH_CHECK_PATH } from '../../lib/shared/app-env';
+import { HEALTH_CHECK_PATH } from '../../lib/contract/app-env';
 import { AppConfig } from './config';
 import { InstanceInfo } from './instance-info';
 import { Metrics } from './metrics';

@@ -1,4 +1,4 @@
-import { formatPlan, parsePlan, planSeconds, plannedShares } from '../../../lib/shared/shift-plan';
+import { formatPlan, parsePlan, planSeconds, plannedShares } from '../../../lib/contract/traffic-shift';
 import { formatWeights, gateVerdict, nextStep, parseWeights } from '../../../lambda/traffic-shifter/plan';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');

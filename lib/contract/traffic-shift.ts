@@ -1,11 +1,10 @@
 /**
  * The contract between `BlueGreenRouting` and the traffic-shifter Lambda: the
  * custom resource's property names, and the plan format and its pure logic.
- * Both sides import this module; it depends on nothing but the language.
+ * Both sides import this module; it depends on nothing but the language and app-env.ts.
  */
 
-/** The two colors of a blue/green release. */
-export type Color = 'blue' | 'green';
+import type { FleetColor } from './app-env';
 
 /** Weights of the two target groups of the forward action; they always add up to 100. */
 export interface Weights {
@@ -43,9 +42,6 @@ export const SHIFT_ATTRIBUTES = {
 
 /** Longest step delay a plan may use: the provider framework waits at most 2 hours in all. */
 export const MAX_PLAN_SECONDS = 90 * 60;
-
-/** The longest target-group stickiness the load balancer accepts. */
-export const MAX_GROUP_STICKINESS_SECONDS = 604_800;
 
 /**
  * Parses `all-at-once`, `canary:<percent>:<seconds>` or `linear:<percent>:<seconds>`.
@@ -115,12 +111,12 @@ export function plannedShares(plan: PlanSpec): number[] {
 }
 
 /** The weights that give `color` the given share. */
-export function weightsFor(color: Color, share: number): Weights {
+export function weightsFor(color: FleetColor, share: number): Weights {
   return color === 'blue' ? { blue: share, green: 100 - share } : { blue: 100 - share, green: share };
 }
 
 /** The share of `color` in `weights`, as a percentage of their sum. */
-export function shareOf(color: Color, weights: Weights): number {
+export function shareOf(color: FleetColor, weights: Weights): number {
   const total = weights.blue + weights.green;
   return total === 0 ? 0 : Math.round((100 * weights[color]) / total);
 }
@@ -131,6 +127,6 @@ export function sameWeights(a: Weights, b: Weights): boolean {
 }
 
 /** The other color. */
-export function otherColor(color: Color): Color {
+export function otherColor(color: FleetColor): FleetColor {
   return color === 'blue' ? 'green' : 'blue';
 }

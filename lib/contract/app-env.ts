@@ -78,6 +78,15 @@ export const APP_ENV = {
   METRICS_INTERVAL: 'SESSION_METRICS_INTERVAL_SECONDS',
 } as const;
 
+/** The two colors of a blue/green release. */
+export const FLEET_COLORS = ['blue', 'green'] as const;
+
+/** A color of a blue/green release: `blue` or `green`. */
+export type FleetColor = (typeof FLEET_COLORS)[number];
+
+/** The longest stickiness an Application Load Balancer accepts, for a target group or between target groups: 7 days. */
+export const MAX_STICKINESS_SECONDS = 604_800;
+
 /** The session strategies the sample app knows. */
 export const SESSION_STRATEGIES = ['memory', 'cookie', 'redis', 'file', 'database'] as const;
 
