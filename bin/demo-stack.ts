@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
+import { SessionDatabase } from '../lib/session-database';
 import { SessionTier, SessionTierProps } from '../lib/session-tier';
 
 /** Properties of the {@link DemoStack}. */
@@ -17,7 +18,7 @@ export class DemoStack extends Stack {
     super(scope, id, props);
     this.tier = new SessionTier(this, 'Tier', props.tier);
     const db = this.tier.sessionDatabase;
-    if (db && props.tier.databaseProps?.deletionProtection === false) {
+    if (db instanceof SessionDatabase && props.tier.databaseProps?.deletionProtection === false) {
       Validations.of(db.instance).acknowledge({
         id: 'AwsSolutions-RDS10',
         reason: 'The demo is meant to be removed with cdk destroy, and its sessions are disposable; a final snapshot is still taken. SessionDatabase keeps deletion protection on by default for real stacks.',

@@ -6,18 +6,53 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
+import { APP_ENV, DEFAULT_COOKIE_NAME, FLEET_COLORS, FleetColor } from './contract/app-env';
 import { SessionTierValidationError } from './errors';
-import { ProblemList } from './private/problems';
-import { createCookieSecret } from './private/cookie-secret';
-import type { SecretReference } from './private/user-data';
+import { FleetApplication, FleetApplicationConfig } from './fleet-application';
 import { encryptedTopic } from './private/notification-topic';
-import { SAMPLE_APP_BUNDLE, sampleAppAsset } from './private/sample-app-asset';
-import { INSTANCE_PATHS, addAppUserData } from './private/user-data';
-import { SessionStrategy } from './session-strategy';
-import { APP_ENV, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, FleetColor, HEALTH_CHECK_PATH } from './contract/app-env';
+import { ProblemList } from './private/problems';
+import { SecretReference, renderBootScript } from './private/user-data';
+import { ISessionStrategyTarget, SessionStrategy } from './session-strategy';
 import { Stickiness } from './stickiness';
 
+/**
+ * A fleet behind the blue/green routing and on the dashboard: a target group
+ * and the Auto Scaling group that fills it. `AppFleet` is one; a group and
+ * target group of your own become one through `AppFleet.fromAutoScalingGroup`.
+ */
+export interface IAppFleet {
+  /** The target group the load balancer forwards this fleet's traffic to. */
+  readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** The Auto Scaling group whose instances are the targets. */
+  readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
+  /** The fewest instances the group keeps: by default, the healthy targets a traffic shift needs. */
+  readonly minCapacity: number;
+  /** The stickiness of the target group, so that the routing can check AWS's rules for weighted groups. */
+  readonly stickiness: Stickiness;
+  /** Whether the application publishes the sample app's session metrics (namespace `SessionTier/App`). */
+  readonly publishesAppMetrics: boolean;
+}
+
+/** A group and target group of your own, as `AppFleet.fromAutoScalingGroup` takes them. */
+export interface AppFleetAttributes {
+  /** The Auto Scaling group; its instances must be the target group's targets. */
+  readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
+  /** The target group. */
+  readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** The group's minimum capacity: the healthy targets a traffic shift to it waits for. */
+  readonly minCapacity: number;
+  /**
+   * The stickiness you set on the target group (its `stickiness.*` attributes).
+   * @default Stickiness.none()
+   */
+  readonly stickiness?: Stickiness;
+  /**
+   * Whether your application publishes the sample app's session metrics (see APP_METRICS_NAMESPACE).
+   * @default false
+   */
+  readonly publishesAppMetrics?: boolean;
+}
 
 /** Properties of an {@link AppFleet}. */
 export interface AppFleetProps {
@@ -28,7 +63,17 @@ export interface AppFleetProps {
   readonly color: FleetColor;
 
   /**
-   * Where the app keeps its sessions.
+   * The application the instances run.
+   * @default FleetApplication.sampleApp()
+   */
+  readonly application?: FleetApplication;
+
+  /**
+   * Where the application keeps its sessions, with its store:
+   * `SessionStrategy.redis(cache)`, `SessionStrategy.file(files)`,
+   * `SessionStrategy.database(db, { cache })`, `SessionStrategy.cookie()`.
+   * The fleet opens the store to itself, grants what it reads at boot and
+   * writes the store's settings into the application's environment.
    * @default SessionStrategy.memory()
    */
   readonly strategy?: SessionStrategy;
@@ -112,7 +157,8 @@ export interface AppFleetProps {
   readonly loadBalancingAlgorithm?: elbv2.TargetGroupLoadBalancingAlgorithmType;
 
   /**
-   * Port the app listens on.
+   * Port the sample app listens on.
+   * @deprecated use `application: FleetApplication.sampleApp({ port })`
    * @default 8080
    */
   readonly appPort?: number;
@@ -124,8 +170,8 @@ export interface AppFleetProps {
   readonly secureCookies?: boolean;
 
   /**
-   * The key that seals `cookie` sessions. Give both colors the same secret so
-   * a user moving between them keeps the session.
+   * The key that seals `cookie` sessions.
+   * @deprecated use `strategy: SessionStrategy.cookie({ secret })`
    * @default a new generated secret, when the strategy is `cookie`
    */
   readonly cookieSecret?: secretsmanager.ISecret;
@@ -144,7 +190,8 @@ export interface AppFleetProps {
 
   /**
    * How often the app publishes its metrics (Embedded Metric Format, through
-   * the CloudWatch agent that user data installs): 1 s to 1 hour.
+   * the CloudWatch agent that user data installs): 1 s to 1 hour. Only for an
+   * application that publishes them (the sample app).
    * @default Duration.minutes(1)
    */
   readonly metricsInterval?: Duration;
@@ -157,17 +204,24 @@ export interface AppFleetProps {
 }
 
 /**
- * One color of the web tier: instances running the sample app, their Auto
- * Scaling group and the target group the load balancer sends them traffic
- * through.
+ * One color of the web tier: instances running an application (the sample
+ * app by default, or yours), their Auto Scaling group and the target group
+ * the load balancer sends them traffic through, wired to the session store
+ * of its strategy.
  *
  * Instances run Amazon Linux 2023 with IMDSv2 required, an encrypted gp3 root
  * volume, detailed monitoring, Session Manager access and no SSH. The group
  * spans at least two Availability Zones, replaces instances that fail the load
  * balancer's health check, tracks requests per target, and rolls one instance
- * at a time, waiting for each to answer its health check.
+ * at a time, waiting for each to answer its health check. The instances may
+ * reach HTTPS (AWS APIs, packages) and the ports of their store, nothing else.
  */
-export class AppFleet extends Construct implements ec2.IConnectable, iam.IGrantable {
+export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTarget {
+  /** A group and target group of your own, for the routing and the dashboard. */
+  public static fromAutoScalingGroup(scope: Construct, id: string, attrs: AppFleetAttributes): IAppFleet {
+    return new ImportedAppFleet(scope, id, attrs);
+  }
+
   /** The fleet's color. */
   public readonly color: FleetColor;
   /** Where the app keeps its sessions. */
@@ -176,10 +230,12 @@ export class AppFleet extends Construct implements ec2.IConnectable, iam.IGranta
   public readonly stickiness: Stickiness;
   /** The name of the app's session cookie. */
   public readonly cookieName: string;
-  /** The port the app listens on. */
+  /** The port the application listens on. */
   public readonly appPort: number;
   /** The fewest instances the group keeps. */
   public readonly minCapacity: number;
+  /** Whether the application publishes the sample app's session metrics. */
+  public readonly publishesAppMetrics: boolean;
   /** The instances' security group rules. */
   public readonly connections: ec2.Connections;
   /** The instances' role; grant the app permissions to it. */
@@ -196,209 +252,52 @@ export class AppFleet extends Construct implements ec2.IConnectable, iam.IGranta
   public readonly notificationsTopic: sns.ITopic;
   /** The key that seals `cookie` sessions, when the strategy is `cookie`. */
   public readonly cookieSecret?: secretsmanager.ISecret;
-  /** Where the CloudWatch agent ships the app's Embedded Metric Format documents, one stream per instance. */
-  public readonly logGroup: logs.LogGroup;
+  /** Where the CloudWatch agent ships the app's Embedded Metric Format documents, one stream per instance; only for an application that publishes metrics. */
+  public readonly logGroup?: logs.LogGroup;
 
   private readonly environment: Record<string, string> = {};
   private readonly secretEnvironment: Record<string, SecretReference> = {};
+  private readonly packages: string[] = [];
   private readonly bootCommands: string[] = [];
+  private readonly unitSettings: string[] = [];
   private readonly serviceSettings: string[] = [];
+  private instanceIdVariable?: string;
 
   constructor(scope: Construct, id: string, props: AppFleetProps) {
     super(scope, id);
-    const minCapacity = props.minCapacity ?? 2;
-    const maxCapacity = props.maxCapacity ?? 4;
-    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    const deregistrationDelay = props.deregistrationDelay ?? Duration.seconds(30);
+    const resolved = resolveFleetProps(this, props);
     this.color = props.color;
-    this.minCapacity = minCapacity;
-    this.strategy = props.strategy ?? SessionStrategy.memory();
-    this.stickiness = props.stickiness ?? Stickiness.loadBalancerCookie(Duration.days(1));
-    this.appPort = props.appPort ?? DEFAULT_APP_PORT;
+    this.minCapacity = resolved.minCapacity;
+    this.stickiness = resolved.stickiness;
     this.cookieName = this.stickiness.cookieName ?? DEFAULT_COOKIE_NAME;
-    validateFleetProps(this, props, { minCapacity, maxCapacity, deregistrationDelay, vpcSubnets });
+    const application = resolved.application.bind(this);
+    this.appPort = application.port;
+    this.publishesAppMetrics = application.publishesMetrics;
 
-    if (this.strategy.name === 'memory' && !this.stickiness.enabled) {
-      Annotations.of(this).addWarningV2('cdk-session-tier:memoryWithoutStickiness',
-        'strategy: memory sessions without stickiness are lost whenever a request reaches another instance; use Stickiness.loadBalancerCookie(...) or a shared strategy');
-    }
-
-    const role = new iam.Role(this, 'InstanceRole', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: `Instances of the ${this.color} fleet: Session Manager access and what the session app needs`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-      reason: 'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager, which replaces SSH (no key pair, no port 22); AWS keeps it current as the agent changes.',
-    });
-    this.role = role;
-    this.grantPrincipal = role;
-
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: `${this.color} fleet: app port from the load balancer only`,
-      allowAllOutbound: true,
-    });
-
-    const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL);
-    const userData = ec2.UserData.forLinux();
-    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
-      machineImage: ec2.MachineImage.latestAmazonLinux2023({
-        kernel: ec2.AmazonLinux2023Kernel.DEFAULT,
-        cpuType: instanceType.architecture === ec2.InstanceArchitecture.ARM_64
-          ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
-      }),
-      instanceType,
-      role,
-      securityGroup,
-      userData,
-      requireImdsv2: true,
-      httpPutResponseHopLimit: 1,
-      detailedMonitoring: true,
-      blockDevices: [{
-        deviceName: '/dev/xvda',
-        volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeSize ?? 8, {
-          encrypted: true,
-          volumeType: ec2.EbsDeviceVolumeType.GP3,
-          deleteOnTermination: true,
-        }),
-      }],
-    });
-
-    const signalTimeout = props.signalTimeout ?? Duration.minutes(15);
+    this.role = this.createRole();
+    this.grantPrincipal = this.role;
+    const securityGroup = this.createSecurityGroup(props.vpc);
+    this.launchTemplate = this.createLaunchTemplate(props, application, securityGroup);
     this.notificationsTopic = props.notificationsTopic ?? encryptedTopic(this, 'Notifications', `${this.color} fleet scaling events`);
-    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Resource', {
-      vpc: props.vpc,
-      vpcSubnets,
-      launchTemplate: this.launchTemplate,
-      minCapacity,
-      maxCapacity,
-      healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
-        additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
-        gracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
-      }),
-      cooldown: Duration.minutes(5),
-      defaultInstanceWarmup: Duration.minutes(2),
-      signals: autoscaling.Signals.waitForMinCapacity({ timeout: signalTimeout }),
-      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
-        maxBatchSize: 1,
-        // Keep serving at full strength while an instance is replaced.
-        minInstancesInService: Math.max(0, Math.min(minCapacity, maxCapacity - 1)),
-        pauseTime: signalTimeout,
-        waitOnResourceSignals: true,
-      }),
-      notifications: [{ topic: this.notificationsTopic }],
-      // Instances in service and desired, for the dashboard.
-      groupMetrics: [new autoscaling.GroupMetrics(autoscaling.GroupMetric.IN_SERVICE_INSTANCES, autoscaling.GroupMetric.DESIRED_CAPACITY)],
-    });
+    this.autoScalingGroup = this.createAutoScalingGroup(props, resolved);
     this.connections = this.autoScalingGroup.connections;
+    if (application.asset) {
+      // Exactly the one object, not the asset bucket.
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [application.asset.bucket.arnForObjects(application.asset.s3ObjectKey)],
+      }));
+    }
+    this.targetGroup = this.createTargetGroup(props, resolved, application.healthCheckPath);
+    this.trackRequestsPerTarget(props.targetRequestsPerMinute ?? 1000);
 
-    const asset = sampleAppAsset(this, 'AppBundle');
-    // Exactly the one object, not the asset bucket: s3:GetObject on the bundle's key.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
-      resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)],
-    }));
-    this.cookieSecret = this.strategy.name === 'cookie'
-      ? props.cookieSecret ?? createCookieSecret(this, 'CookieSecret')
+    this.writeAppEnvironment(props);
+    this.strategy = resolved.strategy;
+    this.cookieSecret = this.strategy.bind(this).cookieSecret;
+    this.logGroup = application.publishesMetrics
+      ? this.shipMetrics(props.metricsInterval ?? Duration.minutes(1), props.logRetention ?? logs.RetentionDays.ONE_MONTH)
       : undefined;
-    this.addEnvironment(APP_ENV.COLOR, this.color);
-    this.addEnvironment(APP_ENV.VERSION, props.version ?? '1.0.0');
-    this.addEnvironment(APP_ENV.STRATEGY, this.strategy.name);
-    this.addEnvironment(APP_ENV.HOST, '0.0.0.0');
-    this.addEnvironment(APP_ENV.PORT, String(this.appPort));
-    this.addEnvironment(APP_ENV.COOKIE_NAME, this.cookieName);
-    this.addEnvironment(APP_ENV.SECURE_COOKIE, String(props.secureCookies ?? false));
-    this.addEnvironment(APP_ENV.INSTANCE_METADATA, 'imds');
-    if (this.cookieSecret) {
-      this.addSecretEnvironment(APP_ENV.COOKIE_SECRETS, this.cookieSecret);
-    }
-    this.logGroup = this.shipMetrics(props.metricsInterval ?? Duration.minutes(1), props.logRetention ?? logs.RetentionDays.ONE_MONTH);
-    addAppUserData(userData, {
-      bundle: { bucket: asset.bucket, key: asset.s3ObjectKey, fileName: SAMPLE_APP_BUNDLE },
-      environment: () => this.environment,
-      secrets: () => this.secretEnvironment,
-      bootCommands: () => this.bootCommands,
-      serviceSettings: () => this.serviceSettings,
-      port: this.appPort,
-      healthWaitSeconds: Math.max(60, signalTimeout.toSeconds() - 120),
-      signal: {
-        stackName: Stack.of(this).stackName,
-        region: Stack.of(this).region,
-        resource: Stack.of(this).getLogicalId(this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup),
-      },
-    });
-
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-      vpc: props.vpc,
-      port: this.appPort,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.INSTANCE,
-      targets: [this.autoScalingGroup],
-      deregistrationDelay,
-      slowStart: props.slowStart,
-      loadBalancingAlgorithmType: props.loadBalancingAlgorithm,
-      healthCheck: {
-        path: HEALTH_CHECK_PATH,
-        healthyHttpCodes: '200',
-        interval: Duration.seconds(15),
-        timeout: Duration.seconds(5),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 3,
-      },
-    });
-    for (const [key, value] of Object.entries(this.stickiness.targetGroupAttributes())) {
-      this.targetGroup.setAttribute(key, value);
-    }
-
-    // The resource label names the load balancer, known once a listener forwards to the group.
-    const targetGroup = this.targetGroup;
-    new autoscaling.TargetTrackingScalingPolicy(this, 'RequestsPerTarget', {
-      autoScalingGroup: this.autoScalingGroup,
-      predefinedMetric: autoscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
-      targetValue: props.targetRequestsPerMinute ?? 1000,
-      resourceLabel: Lazy.string({
-        produce: () => {
-          let loadBalancer: string;
-          try {
-            loadBalancer = targetGroup.firstLoadBalancerFullName;
-          } catch {
-            throw new SessionTierValidationError(
-              'targetGroup: not attached to a load balancer, so requests per target cannot be tracked; forward a listener to it (SessionTier and BlueGreenRouting do)',
-              this,
-            );
-          }
-          return `${loadBalancer}/${targetGroup.targetGroupFullName}`;
-        },
-      }),
-    });
-  }
-
-  /**
-   * Installs the CloudWatch agent with its Embedded Metric Format listener
-   * (TCP and UDP 127.0.0.1:25888) and points the app at it; the agent writes
-   * to the fleet's log group, a stream per instance, and CloudWatch extracts
-   * the metrics.
-   */
-  private shipMetrics(interval: Duration, retention: logs.RetentionDays): logs.LogGroup {
-    const logGroup = new logs.LogGroup(this, 'AppMetrics', { retention });
-    logGroup.grantWrite(this.role);
-    this.addEnvironment(APP_ENV.METRICS_INTERVAL, String(interval.toSeconds()));
-    this.addEnvironment('AWS_EMF_ENVIRONMENT', 'Agent');
-    this.addEnvironment('AWS_EMF_AGENT_ENDPOINT', 'tcp://127.0.0.1:25888');
-    this.addEnvironment('AWS_EMF_SERVICE_NAME', 'session-app');
-    this.addEnvironment('AWS_EMF_LOG_GROUP_NAME', logGroup.logGroupName);
-    const config = JSON.stringify({ agent: { run_as_user: 'cwagent' }, logs: { metrics_collected: { emf: {} }, force_flush_interval: 15 } });
-    const configFile = '/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json';
-    this.addBootCommands(
-      'dnf install -y amazon-cloudwatch-agent',
-      `echo '${config}' > ${configFile}`,
-      `/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${configFile}`,
-      // A stream per instance.
-      `echo "AWS_EMF_LOG_STREAM_NAME=\"$(ec2-metadata -i | cut -d' ' -f2)\"" >> ${INSTANCE_PATHS.envFile}`,
-    );
-    return logGroup;
+    this.addBootScript(application, resolved.signalTimeout);
   }
 
   /**
@@ -417,7 +316,9 @@ export class AppFleet extends Construct implements ec2.IConnectable, iam.IGranta
   /**
    * Makes a secret's value available to the app as an environment variable.
    * The value is fetched at boot into a file only root reads; it never enters
-   * the template. Grants the instances read access to the secret.
+   * the template. A fetch that fails, or a value that is empty or spans
+   * lines, fails the instance's boot. Grants the instances read access to
+   * the secret.
    * @param field of a JSON secret (an RDS secret's `password`, say), the field
    * whose value to use; without it, the whole secret string
    */
@@ -430,6 +331,16 @@ export class AppFleet extends Construct implements ec2.IConnectable, iam.IGranta
     secret.grantRead(this.role);
   }
 
+  /** Adds Amazon Linux 2023 packages that user data installs (one dnf transaction, retried). */
+  public addPackages(...packages: string[]): void {
+    for (const pkg of packages) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(pkg)) {
+        throw new SessionTierValidationError(`packages: must be an Amazon Linux 2023 package name like nodejs22, got ${JSON.stringify(pkg)}`, this);
+      }
+    }
+    this.packages.push(...packages);
+  }
+
   /**
    * Adds shell commands that user data runs after writing the app's
    * environment and before starting the app (mounting a file system, say).
@@ -439,22 +350,248 @@ export class AppFleet extends Construct implements ec2.IConnectable, iam.IGranta
     this.bootCommands.push(...commands);
   }
 
+  /** Adds `[Unit]` settings to the app's systemd unit, e.g. `RequiresMountsFor=/mnt/sessions`. */
+  public addUnitSetting(...settings: string[]): void {
+    this.unitSettings.push(...checkUnitSettings(settings, this));
+  }
+
   /**
    * Adds `[Service]` settings to the app's systemd unit, e.g.
    * `ReadWritePaths=/mnt/sessions` (the unit's file system is read-only otherwise).
    */
   public addServiceSetting(...settings: string[]): void {
-    for (const setting of settings) {
-      if (!/^[A-Za-z]+=[^\n]*$/.test(setting)) {
-        throw new SessionTierValidationError(`serviceSetting: must be one Key=value line, got ${JSON.stringify(setting)}`, this);
-      }
-    }
-    this.serviceSettings.push(...settings);
+    this.serviceSettings.push(...checkUnitSettings(settings, this));
+  }
+
+  /** Makes the Auto Scaling group (and so every instance's boot) wait for these at deploy time. */
+  public addBootDependency(...dependables: IDependable[]): void {
+    this.autoScalingGroup.node.addDependency(...dependables);
   }
 
   /** Adds a statement to the instances' role. */
   public addToRolePolicy(statement: iam.PolicyStatement): void {
     this.role.addToPrincipalPolicy(statement);
+  }
+
+  private createRole(): iam.Role {
+    const role = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `Instances of the ${this.color} fleet: Session Manager access and what the session app needs`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      reason: 'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager, which replaces SSH (no key pair, no port 22); AWS keeps it current as the agent changes.',
+    });
+    return role;
+  }
+
+  /** HTTPS out (AWS APIs, packages, S3); the store's port is added when the strategy binds. */
+  private createSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: `${this.color} fleet: app port from the load balancer only; out: HTTPS and its session store`,
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: AWS APIs, packages and S3');
+    return securityGroup;
+  }
+
+  private createLaunchTemplate(props: AppFleetProps, application: FleetApplicationConfig, securityGroup: ec2.ISecurityGroup): ec2.LaunchTemplate {
+    const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL);
+    return new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      machineImage: application.machineImage ?? ec2.MachineImage.latestAmazonLinux2023({
+        kernel: ec2.AmazonLinux2023Kernel.DEFAULT,
+        cpuType: instanceType.architecture === ec2.InstanceArchitecture.ARM_64
+          ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
+      }),
+      instanceType,
+      role: this.role,
+      securityGroup,
+      userData: ec2.UserData.forLinux(),
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      detailedMonitoring: true,
+      blockDevices: [{
+        deviceName: '/dev/xvda',
+        volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeSize ?? 8, {
+          encrypted: true,
+          volumeType: ec2.EbsDeviceVolumeType.GP3,
+          deleteOnTermination: true,
+        }),
+      }],
+    });
+  }
+
+  private createAutoScalingGroup(props: AppFleetProps, r: ResolvedFleetProps): autoscaling.AutoScalingGroup {
+    const group = new autoscaling.AutoScalingGroup(this, 'Resource', {
+      vpc: props.vpc,
+      vpcSubnets: r.vpcSubnets,
+      launchTemplate: this.launchTemplate,
+      minCapacity: r.minCapacity,
+      maxCapacity: r.maxCapacity,
+      healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
+        additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
+        gracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
+      }),
+      cooldown: Duration.minutes(5),
+      defaultInstanceWarmup: Duration.minutes(2),
+      signals: autoscaling.Signals.waitForMinCapacity({ timeout: r.signalTimeout }),
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+        maxBatchSize: 1,
+        // Keep serving at full strength while an instance is replaced.
+        minInstancesInService: Math.max(0, Math.min(r.minCapacity, r.maxCapacity - 1)),
+        pauseTime: r.signalTimeout,
+        waitOnResourceSignals: true,
+      }),
+      notifications: [{ topic: this.notificationsTopic }],
+      // Instances in service and desired, for the dashboard.
+      groupMetrics: [new autoscaling.GroupMetrics(autoscaling.GroupMetric.IN_SERVICE_INSTANCES, autoscaling.GroupMetric.DESIRED_CAPACITY)],
+    });
+    // Instances install packages and fetch their app at boot: they start once the subnets' routes out (NAT) exist.
+    group.node.addDependency(props.vpc.selectSubnets(r.vpcSubnets).internetConnectivityEstablished);
+    return group;
+  }
+
+  private createTargetGroup(props: AppFleetProps, r: ResolvedFleetProps, healthCheckPath: string): elbv2.ApplicationTargetGroup {
+    const targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: props.vpc,
+      port: this.appPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.INSTANCE,
+      targets: [this.autoScalingGroup],
+      deregistrationDelay: r.deregistrationDelay,
+      slowStart: props.slowStart,
+      loadBalancingAlgorithmType: props.loadBalancingAlgorithm,
+      healthCheck: {
+        path: healthCheckPath,
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+    });
+    for (const [key, value] of Object.entries(this.stickiness.targetGroupAttributes())) {
+      targetGroup.setAttribute(key, value);
+    }
+    return targetGroup;
+  }
+
+  /**
+   * Target tracking on requests per target. Its resource label names the load
+   * balancer, known once a listener (or the traffic shifter's rule) forwards to
+   * the group; Auto Scaling refuses the policy until then, so it waits for that.
+   */
+  private trackRequestsPerTarget(targetValue: number): void {
+    const targetGroup = this.targetGroup;
+    const policy = new autoscaling.TargetTrackingScalingPolicy(this, 'RequestsPerTarget', {
+      autoScalingGroup: this.autoScalingGroup,
+      predefinedMetric: autoscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
+      targetValue,
+      resourceLabel: Lazy.string({
+        produce: () => {
+          let loadBalancer: string;
+          try {
+            loadBalancer = targetGroup.firstLoadBalancerFullName;
+          } catch {
+            throw new SessionTierValidationError(
+              'targetGroup: not attached to a load balancer, so requests per target cannot be tracked; forward a listener to it (SessionTier and BlueGreenRouting do)',
+              this,
+            );
+          }
+          return `${loadBalancer}/${targetGroup.targetGroupFullName}`;
+        },
+      }),
+    });
+    policy.node.addDependency(targetGroup.loadBalancerAttached);
+  }
+
+  /** What every application reads: who it is, where it listens, how it names and secures its cookie. */
+  private writeAppEnvironment(props: AppFleetProps): void {
+    this.addEnvironment(APP_ENV.COLOR, this.color);
+    this.addEnvironment(APP_ENV.VERSION, props.version ?? '1.0.0');
+    this.addEnvironment(APP_ENV.HOST, '0.0.0.0');
+    this.addEnvironment(APP_ENV.PORT, String(this.appPort));
+    this.addEnvironment(APP_ENV.COOKIE_NAME, this.cookieName);
+    this.addEnvironment(APP_ENV.SECURE_COOKIE, String(props.secureCookies ?? false));
+    this.addEnvironment(APP_ENV.INSTANCE_METADATA, 'imds');
+  }
+
+  /**
+   * Installs the CloudWatch agent with its Embedded Metric Format listener
+   * (TCP and UDP 127.0.0.1:25888) and points the app at it; the agent writes
+   * to the fleet's log group, a stream per instance, and CloudWatch extracts
+   * the metrics.
+   */
+  private shipMetrics(interval: Duration, retention: logs.RetentionDays): logs.LogGroup {
+    const logGroup = new logs.LogGroup(this, 'AppMetrics', { retention });
+    logGroup.grantWrite(this.role);
+    this.addEnvironment(APP_ENV.METRICS_INTERVAL, String(interval.toSeconds()));
+    this.addEnvironment('AWS_EMF_ENVIRONMENT', 'Agent');
+    this.addEnvironment('AWS_EMF_AGENT_ENDPOINT', 'tcp://127.0.0.1:25888');
+    this.addEnvironment('AWS_EMF_SERVICE_NAME', 'session-app');
+    this.addEnvironment('AWS_EMF_LOG_GROUP_NAME', logGroup.logGroupName);
+    // A stream per instance.
+    this.instanceIdVariable = 'AWS_EMF_LOG_STREAM_NAME';
+    const config = JSON.stringify({ agent: { run_as_user: 'cwagent' }, logs: { metrics_collected: { emf: {} }, force_flush_interval: 15 } });
+    const configFile = '/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json';
+    this.addPackages('amazon-cloudwatch-agent');
+    this.addBootCommands(
+      `cat > ${configFile} <<'CLOUDWATCH_AGENT_CONFIG'`,
+      config,
+      'CLOUDWATCH_AGENT_CONFIG',
+      `/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${configFile}`,
+    );
+    return logGroup;
+  }
+
+  /** The boot script, rendered at synth from everything added to the fleet. */
+  private addBootScript(application: FleetApplicationConfig, signalTimeout: Duration): void {
+    const stack = Stack.of(this);
+    const asset = application.asset;
+    // The boot reports to its Auto Scaling group through the CloudFormation API (cfn-signal is not on AL2023);
+    // the group's signals already grant the instances cloudformation:SignalResource on this stack.
+    const archive = asset?.isZipArchive ?? false;
+    this.launchTemplate.userData!.addCommands(Lazy.string({
+      produce: () => renderBootScript({
+        packages: [...application.packages, ...archive ? ['unzip'] : [], ...this.packages],
+        download: asset && { bucket: asset.bucket, key: asset.s3ObjectKey, archive, fileName: application.fileName ?? 'app' },
+        environment: this.environment,
+        instanceIdVariable: this.instanceIdVariable,
+        secrets: this.secretEnvironment,
+        bootCommands: this.bootCommands,
+        unit: { unitSettings: this.unitSettings, serviceSettings: this.serviceSettings, command: application.command },
+        health: { port: application.port, path: application.healthCheckPath, waitSeconds: Math.max(60, signalTimeout.toSeconds() - 120) },
+        signal: {
+          stackName: stack.stackName,
+          region: stack.region,
+          resource: stack.getLogicalId(this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup),
+        },
+      }),
+    }));
+  }
+}
+
+/** A group and target group of a user's own, seen as a fleet. */
+class ImportedAppFleet extends Construct implements IAppFleet {
+  public readonly targetGroup: elbv2.IApplicationTargetGroup;
+  public readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
+  public readonly minCapacity: number;
+  public readonly stickiness: Stickiness;
+  public readonly publishesAppMetrics: boolean;
+
+  constructor(scope: Construct, id: string, attrs: AppFleetAttributes) {
+    super(scope, id);
+    this.targetGroup = attrs.targetGroup;
+    this.autoScalingGroup = attrs.autoScalingGroup;
+    this.minCapacity = attrs.minCapacity;
+    this.stickiness = attrs.stickiness ?? Stickiness.none();
+    this.publishesAppMetrics = attrs.publishesAppMetrics ?? false;
+    const problems = new ProblemList();
+    problems.check(!Token.isUnresolved(attrs.minCapacity) && (!Number.isInteger(attrs.minCapacity) || attrs.minCapacity < 0),
+      () => `minCapacity: must be a whole number of at least 0, got ${attrs.minCapacity}`);
+    problems.throwIfAny(this);
   }
 }
 
@@ -464,20 +601,57 @@ function checkEnvironmentName(name: string, scope: Construct): void {
   }
 }
 
+function checkUnitSettings(settings: string[], scope: Construct): string[] {
+  for (const setting of settings) {
+    if (!/^[A-Za-z]+=[^\n]*$/.test(setting)) {
+      throw new SessionTierValidationError(`serviceSetting: must be one Key=value line, got ${JSON.stringify(setting)}`, scope);
+    }
+  }
+  return settings;
+}
+
+/** The props with their defaults, checked. */
 interface ResolvedFleetProps {
   readonly minCapacity: number;
   readonly maxCapacity: number;
   readonly deregistrationDelay: Duration;
+  readonly signalTimeout: Duration;
   readonly vpcSubnets: ec2.SubnetSelection;
+  readonly stickiness: Stickiness;
+  readonly strategy: SessionStrategy;
+  readonly application: FleetApplication;
 }
 
-/** Every rule AWS or CloudFormation would reject later, checked at synth in one pass. */
-function validateFleetProps(scope: Construct, props: AppFleetProps, resolved: ResolvedFleetProps): void {
+/** Defaults, then every rule AWS or CloudFormation would reject later, checked at synth in one pass. */
+function resolveFleetProps(scope: Construct, props: AppFleetProps): ResolvedFleetProps {
   const problems = new ProblemList();
-  const { minCapacity, maxCapacity, deregistrationDelay } = resolved;
   const known = (...values: unknown[]) => values.every((v) => !Token.isUnresolved(v));
+  problems.check(props.application !== undefined && props.appPort !== undefined,
+    () => `appPort: only sets the sample app's port, got appPort ${props.appPort} with an application; use the application's port option`);
+  problems.check(props.cookieSecret !== undefined && props.strategy?.name !== 'cookie',
+    () => `cookieSecret: only the cookie strategy seals sessions, got strategy ${props.strategy?.name ?? 'memory'}; remove cookieSecret or use SessionStrategy.cookie()`);
+  problems.check(props.cookieSecret !== undefined && props.strategy?.stores.cookieSecret !== undefined,
+    () => 'cookieSecret: the strategy already has a secret (SessionStrategy.cookie({ secret })); give it in one place');
+  const strategy = props.cookieSecret
+    ? SessionStrategy.cookie({ secret: props.cookieSecret })
+    : props.strategy ?? SessionStrategy.memory();
+  const appPortValid = props.appPort === undefined || !known(props.appPort) || (Number.isInteger(props.appPort) && props.appPort >= 1024 && props.appPort <= 65535);
+  const application = props.application ?? FleetApplication.sampleApp({ port: appPortValid ? props.appPort : undefined });
+  const r: ResolvedFleetProps = {
+    minCapacity: props.minCapacity ?? 2,
+    maxCapacity: props.maxCapacity ?? 4,
+    deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(30),
+    signalTimeout: props.signalTimeout ?? Duration.minutes(15),
+    vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    stickiness: props.stickiness ?? Stickiness.loadBalancerCookie(Duration.days(1)),
+    strategy,
+    application,
+  };
+  problems.check(!appPortValid,
+    () => `appPort: must be a whole number from 1024 to 65535 (the app runs unprivileged), got ${props.appPort}`);
+  const { minCapacity, maxCapacity, deregistrationDelay } = r;
 
-  problems.check(!['blue', 'green'].includes(props.color), () => `color: must be blue or green, got ${JSON.stringify(props.color)}`);
+  problems.check(!(FLEET_COLORS as readonly string[]).includes(props.color), () => `color: must be blue or green, got ${JSON.stringify(props.color)}`);
   problems.check(known(minCapacity) && (!Number.isInteger(minCapacity) || minCapacity < 1),
     () => `minCapacity: must be a whole number of at least 1, got ${minCapacity}; a fleet behind a load balancer needs an instance to serve`);
   problems.check(known(minCapacity, maxCapacity) && (!Number.isInteger(maxCapacity) || maxCapacity <= minCapacity),
@@ -494,7 +668,6 @@ function validateFleetProps(scope: Construct, props: AppFleetProps, resolved: Re
     problems.check(props.loadBalancingAlgorithm === elbv2.TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS,
       () => `slowStart: not supported with the least_outstanding_requests algorithm, got slowStart ${props.slowStart!.toHumanString()}; remove slowStart or use ROUND_ROBIN`);
   }
-
   if (props.metricsInterval !== undefined) {
     const every = props.metricsInterval.toSeconds({ integral: false });
     problems.check(known(every) && (!Number.isInteger(every) || every < 1 || every > 3600),
@@ -504,19 +677,17 @@ function validateFleetProps(scope: Construct, props: AppFleetProps, resolved: Re
     problems.check(known(props.targetRequestsPerMinute) && !(props.targetRequestsPerMinute > 0),
       () => `targetRequestsPerMinute: must be greater than 0, got ${props.targetRequestsPerMinute}`);
   }
-  if (props.appPort !== undefined) {
-    problems.check(known(props.appPort) && (!Number.isInteger(props.appPort) || props.appPort < 1024 || props.appPort > 65535),
-      () => `appPort: must be a whole number from 1024 to 65535 (the app runs unprivileged), got ${props.appPort}`);
+  if (r.strategy.name === 'memory' && !r.stickiness.enabled) {
+    Annotations.of(scope).addWarningV2('cdk-session-tier:memoryWithoutStickiness',
+      'strategy: memory sessions without stickiness are lost whenever a request reaches another instance; use Stickiness.loadBalancerCookie(...) or a shared strategy');
   }
-  problems.check(props.cookieSecret !== undefined && props.strategy?.name !== 'cookie',
-    () => `cookieSecret: only the cookie strategy seals sessions, got strategy ${props.strategy?.name ?? 'memory'}; remove cookieSecret or use SessionStrategy.cookie()`);
 
-  const azs = props.vpc.selectSubnets(resolved.vpcSubnets).availabilityZones;
-  problems.check(azs.length < 2,
-    () => `vpcSubnets: the fleet must span at least two Availability Zones, got ${azs.length} (${azs.join(', ') || 'none'}); select subnets in two or more zones`);
-  const selected = props.vpc.selectSubnets(resolved.vpcSubnets);
+  const selected = props.vpc.selectSubnets(r.vpcSubnets);
+  problems.check(selected.availabilityZones.length < 2,
+    () => `vpcSubnets: the fleet must span at least two Availability Zones, got ${selected.availabilityZones.length} (${selected.availabilityZones.join(', ') || 'none'}); select subnets in two or more zones`);
   problems.check(selected.hasPublic,
     () => 'vpcSubnets: the fleet must run in private subnets, got public ones; the load balancer is the only public entry');
 
   problems.throwIfAny(scope);
+  return r;
 }

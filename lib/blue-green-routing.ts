@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { AppFleet } from './app-fleet';
+import { IAppFleet } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { esbuildAssetOptions, trafficShifterBundle } from './private/esbuild-bundle';
 import { ProblemList } from './private/problems';
@@ -23,15 +23,15 @@ export interface BlueGreenRoutingProps {
   /** The listener users reach. */
   readonly listener: elbv2.IApplicationListener;
 
-  /** The blue fleet. */
-  readonly blue: AppFleet;
+  /** The blue fleet: an `AppFleet`, or a group of your own through `AppFleet.fromAutoScalingGroup`. */
+  readonly blue: IAppFleet;
 
   /**
    * The green fleet. Without it the listener forwards straight to blue, the
    * only layout where application-cookie stickiness works.
    * @default no green fleet
    */
-  readonly green?: AppFleet;
+  readonly green?: IAppFleet;
 
   /**
    * The color that should have all the traffic once the deploy is done.
@@ -120,9 +120,6 @@ export class BlueGreenRouting extends Construct {
     if (!green) {
       return;
     }
-    // Associates green with the load balancer (security group rules, metrics, scaling label) without an action.
-    green.targetGroup.registerListener(listener, this);
-
     const plan = props.shiftPlan ?? ShiftPlan.allAtOnce();
     const checkInterval = props.checkInterval ?? Duration.seconds(30);
     const onEvent = this.handler('OnEvent', 'onEvent', Duration.minutes(1));
@@ -163,6 +160,9 @@ export class BlueGreenRouting extends Construct {
     });
     // Shift only to instances that exist and have signalled that the app answers.
     this.trafficShift.node.addDependency(blue.autoScalingGroup, green.autoScalingGroup, listener);
+    // Associates green with the load balancer (security group rules, metrics, the scaling policy's label)
+    // through the rule the traffic shift creates: what depends on green being attached waits for it.
+    green.targetGroup.registerListener(listener, this.trafficShift);
   }
 
   /** Blue's live weight once the deploy is done (an attribute of the traffic shift). */

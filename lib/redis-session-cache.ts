@@ -96,6 +96,169 @@ export interface RedisSessionCacheProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** Options of the cache's metrics: which node, and the usual metric options. */
+export interface CacheMetricOptions extends cloudwatch.MetricOptions {
+  /**
+   * The node: 1 for the node created as primary, 2 and up for the replicas
+   * (ElastiCache reports per node, `<replication group id>-00<n>`).
+   * @default 1 (2 for the replication lag, which only replicas report)
+   */
+  readonly node?: number;
+}
+
+/**
+ * A Redis OSS or Valkey replication group the `redis` strategy (or the
+ * `database` strategy's write-through cache) keeps sessions in: a
+ * {@link RedisSessionCache}, or yours through `RedisSessionCache.fromAttributes`.
+ */
+export interface ISessionCache extends ec2.IConnectable {
+  /** Address of the primary, for writes. */
+  readonly primaryEndpoint: string;
+  /** The port the nodes listen on. */
+  readonly port: number;
+  /** Whether clients must use TLS. */
+  readonly transitEncryption: boolean;
+  /** The AUTH token, when one is required. */
+  readonly authTokenSecret?: secretsmanager.ISecret;
+  /** The replication group's id (its node ids are `<id>-001`, `<id>-002`, ...). */
+  readonly replicationGroupId: string;
+  /** How many nodes the group has. */
+  readonly nodes: number;
+  /** Lets `grantee` read the AUTH token (`secretsmanager:GetSecretValue` and `DescribeSecret`); a no-op grant when there is none. */
+  grantReadAuthToken(grantee: iam.IGrantable): iam.Grant;
+  /** A metric of one node. @default period 1 minute, node 1 */
+  metric(metricName: string, options?: CacheMetricOptions): cloudwatch.Metric;
+  /** CPU of the engine thread, in percent. @default Average over 1 minute, node 1 */
+  metricEngineCpu(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** Memory in use, as a percentage of what the engine may use. @default Maximum over 1 minute, node 1 */
+  metricMemory(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** Keys evicted for lack of memory (sessions lost). @default Sum over 1 minute, node 1 */
+  metricEvictions(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** Client connections. @default Maximum over 1 minute, node 1 */
+  metricConnections(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** How far a replica is behind the primary, in seconds. @default Maximum over 1 minute, node 2 */
+  metricReplicationLag(options?: CacheMetricOptions): cloudwatch.Metric;
+}
+
+/** An existing replication group, as `RedisSessionCache.fromAttributes` takes it. */
+export interface SessionCacheAttributes {
+  /** The replication group's id. */
+  readonly replicationGroupId: string;
+  /** Address of the primary endpoint. */
+  readonly primaryEndpoint: string;
+  /**
+   * The port.
+   * @default 6379
+   */
+  readonly port?: number;
+  /** The security groups of the replication group; fleets are let in on `port`. */
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * Whether the group has encryption in transit (clients use TLS).
+   * @default true
+   */
+  readonly transitEncryption?: boolean;
+  /**
+   * The AUTH token, as a secret whose string is the token.
+   * @default no AUTH token
+   */
+  readonly authTokenSecret?: secretsmanager.ISecret;
+  /**
+   * Nodes in all (for the replicas' metrics).
+   * @default 2
+   */
+  readonly nodes?: number;
+}
+
+/** What both our cache and an imported one do the same way: grants and metrics. */
+abstract class SessionCacheBase extends Construct implements ISessionCache {
+  public abstract readonly connections: ec2.Connections;
+  public abstract readonly primaryEndpoint: string;
+  public abstract readonly port: number;
+  public abstract readonly transitEncryption: boolean;
+  public abstract readonly authTokenSecret?: secretsmanager.ISecret;
+  public abstract readonly replicationGroupId: string;
+  public abstract readonly nodes: number;
+
+  public grantReadAuthToken(grantee: iam.IGrantable): iam.Grant {
+    return this.authTokenSecret
+      ? this.authTokenSecret.grantRead(grantee)
+      : iam.Grant.drop(grantee, 'read the AUTH token of a cache without one');
+  }
+
+  public metric(metricName: string, options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const { node = 1, ...rest } = metricOptions(options, props);
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ElastiCache',
+      metricName,
+      dimensionsMap: { CacheClusterId: `${this.replicationGroupId}-${String(node).padStart(3, '0')}` },
+      period: Duration.minutes(1),
+      ...rest,
+    });
+  }
+
+  /** @param options the node as a number is deprecated: use `{ node }` */
+  public metricEngineCpu(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('EngineCPUUtilization', { statistic: 'Average', ...metricOptions(options, props) });
+  }
+
+  /** @param options the node as a number is deprecated: use `{ node }` */
+  public metricMemory(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DatabaseMemoryUsagePercentage', { statistic: 'Maximum', ...metricOptions(options, props) });
+  }
+
+  /** @param options the node as a number is deprecated: use `{ node }` */
+  public metricEvictions(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('Evictions', { statistic: 'Sum', ...metricOptions(options, props) });
+  }
+
+  /** @param options the node as a number is deprecated: use `{ node }` */
+  public metricConnections(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('CurrConnections', { statistic: 'Maximum', ...metricOptions(options, props) });
+  }
+
+  /** @param options the node as a number is deprecated: use `{ node }` */
+  public metricReplicationLag(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ReplicationLag', { statistic: 'Maximum', node: 2, ...metricOptions(options, props) });
+  }
+}
+
+/** The options object, from either the options or the deprecated positional node and props. */
+function metricOptions(options: CacheMetricOptions | number | undefined, props: cloudwatch.MetricOptions | undefined): CacheMetricOptions {
+  return typeof options === 'number' ? { ...props, node: options } : { ...options, ...props };
+}
+
+/** An imported replication group. */
+class ImportedSessionCache extends SessionCacheBase {
+  public readonly connections: ec2.Connections;
+  public readonly primaryEndpoint: string;
+  public readonly port: number;
+  public readonly transitEncryption: boolean;
+  public readonly authTokenSecret?: secretsmanager.ISecret;
+  public readonly replicationGroupId: string;
+  public readonly nodes: number;
+
+  constructor(scope: Construct, id: string, attrs: SessionCacheAttributes) {
+    super(scope, id);
+    this.replicationGroupId = attrs.replicationGroupId;
+    this.primaryEndpoint = attrs.primaryEndpoint;
+    this.port = attrs.port ?? 6379;
+    this.transitEncryption = attrs.transitEncryption ?? true;
+    this.authTokenSecret = attrs.authTokenSecret;
+    this.nodes = attrs.nodes ?? 2;
+    const problems = new ProblemList();
+    checkPort(problems, this.port);
+    problems.check(!Token.isUnresolved(this.nodes) && (!Number.isInteger(this.nodes) || this.nodes < 1 || this.nodes > 6),
+      () => `nodes: must be a whole number from 1 to 6, got ${this.nodes}`);
+    problems.check(attrs.securityGroups.length === 0,
+      () => 'securityGroups: needs the replication group\'s security groups, got none; fleets are let in through them');
+    problems.check(attrs.authTokenSecret !== undefined && !this.transitEncryption,
+      () => 'authTokenSecret: ElastiCache accepts an AUTH token only with transit encryption, got transitEncryption false; pass transitEncryption true or no token');
+    problems.throwIfAny(this);
+    this.connections = new ec2.Connections({ securityGroups: attrs.securityGroups, defaultPort: ec2.Port.tcp(this.port) });
+  }
+}
+
 /**
  * A Multi-AZ ElastiCache replication group (Valkey or Redis OSS) for sessions.
  *
@@ -105,9 +268,10 @@ export interface RedisSessionCacheProps {
  * failover, encryption in transit and at rest, an AUTH token generated in
  * Secrets Manager (only a dynamic reference reaches the template), a
  * non-default port, daily snapshots, its own subnet group and security group.
- * Nothing may connect until you allow it (`cache.connections.allowDefaultPortFrom(fleet)`).
+ * Nothing may connect until you allow it: a fleet given
+ * `SessionStrategy.redis(cache)` lets itself in, on this port only.
  */
-export class RedisSessionCache extends Construct implements ec2.IConnectable {
+export class RedisSessionCache extends SessionCacheBase {
   /** The replication group. */
   public readonly replicationGroup: elasticache.CfnReplicationGroup;
   /** The cache's security group rules; the default port is the cache's. */
@@ -128,6 +292,14 @@ export class RedisSessionCache extends Construct implements ec2.IConnectable {
   public readonly replicationGroupId: string;
   /** How many nodes the group has. */
   public readonly nodes: number;
+
+  /**
+   * An existing replication group (cluster mode disabled), wired to fleets
+   * the same way as one this library creates: `SessionStrategy.redis(cache)`.
+   */
+  public static fromAttributes(scope: Construct, id: string, attrs: SessionCacheAttributes): ISessionCache {
+    return new ImportedSessionCache(scope, id, attrs);
+  }
 
   constructor(scope: Construct, id: string, props: RedisSessionCacheProps) {
     super(scope, id);
@@ -192,52 +364,6 @@ export class RedisSessionCache extends Construct implements ec2.IConnectable {
     this.primaryEndpoint = this.replicationGroup.attrPrimaryEndPointAddress;
     this.readerEndpoint = this.replicationGroup.attrReaderEndPointAddress;
   }
-
-  /** Lets `grantee` read the AUTH token; no-op grant when there is none. */
-  public grantReadAuthToken(grantee: iam.IGrantable): iam.Grant {
-    return this.authTokenSecret
-      ? this.authTokenSecret.grantRead(grantee)
-      : iam.Grant.drop(grantee, 'read the AUTH token of a cache without one');
-  }
-
-  /**
-   * A metric of one node (ElastiCache reports per node).
-   * @param node 1 for the node created as primary, 2 and up for the replicas
-   */
-  public metric(metricName: string, node = 1, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/ElastiCache',
-      metricName,
-      dimensionsMap: { CacheClusterId: `${this.replicationGroupId}-${String(node).padStart(3, '0')}` },
-      period: Duration.minutes(1),
-      ...props,
-    });
-  }
-
-  /** CPU of the engine thread, in percent. */
-  public metricEngineCpu(node = 1, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('EngineCPUUtilization', node, { statistic: 'Average', ...props });
-  }
-
-  /** Memory in use, as a percentage of what the engine may use. */
-  public metricMemory(node = 1, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('DatabaseMemoryUsagePercentage', node, { statistic: 'Maximum', ...props });
-  }
-
-  /** Keys evicted for lack of memory (sessions lost). */
-  public metricEvictions(node = 1, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('Evictions', node, { statistic: 'Sum', ...props });
-  }
-
-  /** Client connections. */
-  public metricConnections(node = 1, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('CurrConnections', node, { statistic: 'Maximum', ...props });
-  }
-
-  /** How far a replica is behind the primary, in seconds. */
-  public metricReplicationLag(node = 2, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('ReplicationLag', node, { statistic: 'Maximum', ...props });
-  }
 }
 
 interface ResolvedCacheProps {
@@ -256,8 +382,7 @@ function validateCacheProps(scope: Construct, props: RedisSessionCacheProps, r: 
     () => `multiAz: needs a replica to fail over to, got nodes ${r.nodes}; use nodes 2 or more`);
   problems.check(r.useAuth && !r.transitEncryption,
     () => 'authToken: ElastiCache accepts an AUTH token only with transit encryption, got transitEncryption false; turn transitEncryption on or authToken off');
-  problems.check(!Number.isInteger(r.port) || r.port < 1024 || r.port > 65535,
-    () => `port: must be a whole number from 1024 to 65535, got ${r.port}`);
+  checkPort(problems, r.port);
   if (props.snapshotRetentionDays !== undefined) {
     problems.check(!Number.isInteger(props.snapshotRetentionDays) || props.snapshotRetentionDays < 0 || props.snapshotRetentionDays > 35,
       () => `snapshotRetentionDays: must be a whole number from 0 to 35, got ${props.snapshotRetentionDays}`);
@@ -266,4 +391,9 @@ function validateCacheProps(scope: Construct, props: RedisSessionCacheProps, r: 
   problems.check(r.multiAz && azs.length < 2,
     () => `vpcSubnets: Multi-AZ needs subnets in two or more Availability Zones, got ${azs.length}`);
   problems.throwIfAny(scope);
+}
+
+function checkPort(problems: ProblemList, port: number): void {
+  problems.check(!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1024 || port > 65535),
+    () => `port: must be a whole number from 1024 to 65535, got ${port}`);
 }

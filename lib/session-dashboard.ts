@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib/core';
+import { Duration, Fn } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -6,12 +6,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AppFleet } from './app-fleet';
+import { AppFleet, IAppFleet } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { ProblemList } from './private/problems';
-import { RedisSessionCache } from './redis-session-cache';
-import { SessionDatabase } from './session-database';
-import { SessionFileSystem } from './session-file-system';
+import { ISessionCache } from './redis-session-cache';
+import { ISessionDatabase } from './session-database';
+import { ISessionFileSystem } from './session-file-system';
 import { APP_METRICS_NAMESPACE } from './contract/app-env';
 
 /** Thresholds of the alarms a {@link SessionDashboard} creates. */
@@ -67,23 +67,37 @@ export interface SessionAlarmThresholds {
 export interface SessionDashboardProps {
   /** The load balancer in front of the fleets. */
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
-  /** The fleets, one per color. */
-  readonly fleets: AppFleet[];
+  /**
+   * The blue fleet: an `AppFleet`, or a group of your own through `AppFleet.fromAutoScalingGroup`.
+   * @default the blue one of `fleets`; one of the two is required
+   */
+  readonly blue?: IAppFleet;
+  /**
+   * The green fleet.
+   * @default no green fleet (or the green one of `fleets`)
+   */
+  readonly green?: IAppFleet;
+  /**
+   * The fleets, one per color.
+   * @deprecated use `blue` and `green`, which take any `IAppFleet`
+   * @default none
+   */
+  readonly fleets?: AppFleet[];
   /**
    * The Redis cache the fleets use, if any.
    * @default no cache widgets or alarms
    */
-  readonly sessionCache?: RedisSessionCache;
+  readonly sessionCache?: ISessionCache;
   /**
    * The file system the fleets use, if any.
    * @default no file-system widgets or alarms
    */
-  readonly sessionFileSystem?: SessionFileSystem;
+  readonly sessionFileSystem?: ISessionFileSystem;
   /**
    * The database the fleets use, if any.
    * @default no database widgets or alarms
    */
-  readonly sessionDatabase?: SessionDatabase;
+  readonly sessionDatabase?: ISessionDatabase;
   /** Alarm thresholds. @default the defaults of each {@link SessionAlarmThresholds} field */
   readonly thresholds?: SessionAlarmThresholds;
   /**
@@ -121,38 +135,40 @@ export class SessionDashboard extends Construct {
     const t = resolveThresholds(this, props.thresholds);
     this.loadBalancer = props.loadBalancer;
     this.alarmTopic = props.alarmTopic ?? this.createTopic();
-    const fleets = props.fleets;
+    const fleets = fleetsByColor(this, props);
 
-    for (const fleet of fleets) {
-      const name = capitalize(fleet.color);
-      this.colorAlarms.set(fleet.color, [
-        this.alarm(`${name}UnhealthyHosts`, `${fleet.color}: ${t.unhealthyHosts} or more unhealthy targets for 3 minutes`,
+    for (const { color, fleet } of fleets) {
+      const name = capitalize(color);
+      this.colorAlarms.set(color, [
+        this.alarm(`${name}UnhealthyHosts`, `${color}: ${t.unhealthyHosts} or more unhealthy targets for 3 minutes`,
           this.tgMetric(fleet, 'UnHealthyHostCount', 'Maximum', Duration.minutes(1)), t.unhealthyHosts, 3,
           cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD),
-        this.alarm(`${name}Http5xxRate`, `${fleet.color}: more than ${t.http5xxPercent} % of requests answered 5xx by the targets over 5 minutes`,
-          this.http5xxRate(fleet), t.http5xxPercent, 1, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD),
-        this.alarm(`${name}LatencyP99`, `${fleet.color}: target response time p99 above ${t.latencyP99.toHumanString()} over 5 minutes`,
+        this.alarm(`${name}Http5xxRate`, `${color}: more than ${t.http5xxPercent} % of requests answered 5xx by the targets over 5 minutes`,
+          this.http5xxRate(color, fleet), t.http5xxPercent, 1, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD),
+        this.alarm(`${name}LatencyP99`, `${color}: target response time p99 above ${t.latencyP99.toHumanString()} over 5 minutes`,
           this.tgMetric(fleet, 'TargetResponseTime', 'p99', Duration.minutes(5)), t.latencyP99.toMilliseconds() / 1000, 1,
           cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD),
-        this.alarm(`${name}StoreErrors`, `${fleet.color}: ${t.storeErrors} or more failed session-store calls in 5 minutes`,
-          appMetric('StoreErrors', fleet.color, 'Sum', Duration.minutes(5)), t.storeErrors, 1,
-          cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD),
+        // Only an application that publishes the session metrics can breach this.
+        ...fleet.publishesAppMetrics ? [this.alarm(`${name}StoreErrors`, `${color}: ${t.storeErrors} or more failed session-store calls in 5 minutes`,
+          appMetric('StoreErrors', color, 'Sum', Duration.minutes(5)), t.storeErrors, 1,
+          cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)] : [],
       ]);
     }
     const cache = props.sessionCache;
     if (cache) {
       this.alarm('CacheMemory', `session cache: primary memory above ${t.cacheMemoryPercent} %`,
-        cache.metricMemory(1, { period: Duration.minutes(5) }), t.cacheMemoryPercent, 1, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
+        cache.metricMemory({ node: 1, period: Duration.minutes(5) }), t.cacheMemoryPercent, 1, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
       this.alarm('CacheEvictions', `session cache: ${t.cacheEvictions} or more keys evicted in 5 minutes (sessions lost)`,
-        cache.metricEvictions(1, { period: Duration.minutes(5) }), t.cacheEvictions, 1, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD);
+        cache.metricEvictions({ node: 1, period: Duration.minutes(5) }), t.cacheEvictions, 1, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD);
       this.alarm('CacheReplicationLag', `session cache: replica more than ${t.cacheReplicationLag.toHumanString()} behind for 3 minutes`,
-        cache.metricReplicationLag(2, { period: Duration.minutes(1) }), t.cacheReplicationLag.toMilliseconds() / 1000, 3,
+        cache.metricReplicationLag({ node: 2, period: Duration.minutes(1) }), t.cacheReplicationLag.toMilliseconds() / 1000, 3,
         cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
     }
     const db = props.sessionDatabase;
-    db?.replicas.forEach((_, i) => {
+    const replicas = Array.from({ length: db?.replicaCount ?? 0 }, (_, i) => i + 1);
+    replicas.forEach((_, i) => {
       this.alarm(`DatabaseReplica${i + 1}Lag`, `session database: replica ${i + 1} more than ${t.databaseReplicaLag.toHumanString()} behind for 3 minutes (the app reads from the primary meanwhile)`,
-        db.metricReplicaLag(i + 1, { period: Duration.minutes(1) }), t.databaseReplicaLag.toMilliseconds() / 1000, 3,
+        db!.metricReplicaLag({ replica: i + 1, period: Duration.minutes(1) }), t.databaseReplicaLag.toMilliseconds() / 1000, 3,
         cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
     });
     const files = props.sessionFileSystem;
@@ -167,43 +183,45 @@ export class SessionDashboard extends Construct {
       defaultInterval: Duration.hours(3),
     });
     this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));
-    const perColor = (title: string, metric: (fleet: AppFleet) => cloudwatch.Metric, unit = '') =>
+    const perColor = (title: string, metric: (color: FleetColor, fleet: IAppFleet) => cloudwatch.Metric, unit = '', of = fleets) =>
       new cloudwatch.GraphWidget({
         title: unit ? `${title} (${unit})` : title,
-        left: fleets.map((f) => metric(f).with({ label: f.color, color: f.color === 'blue' ? cloudwatch.Color.BLUE : cloudwatch.Color.GREEN })),
+        left: of.map(({ color, fleet }) => metric(color, fleet).with({ label: color, color: color === 'blue' ? cloudwatch.Color.BLUE : cloudwatch.Color.GREEN })),
         width: 8,
         height: 6,
       });
+    const app = fleets.filter(({ fleet }) => fleet.publishesAppMetrics);
+    const perColorApp = (title: string, metric: (color: FleetColor) => cloudwatch.Metric, unit = '') => perColor(title, metric, unit, app);
     this.dashboard.addWidgets(
-      perColor('Requests', (f) => this.tgMetric(f, 'RequestCount', 'Sum', Duration.minutes(1))),
-      perColor('Target 5xx', (f) => this.tgMetric(f, 'HTTPCode_Target_5XX_Count', 'Sum', Duration.minutes(1))),
-      perColor('Target response time p99', (f) => this.tgMetric(f, 'TargetResponseTime', 'p99', Duration.minutes(1)), 'seconds'),
+      perColor('Requests', (_, f) => this.tgMetric(f, 'RequestCount', 'Sum', Duration.minutes(1))),
+      perColor('Target 5xx', (_, f) => this.tgMetric(f, 'HTTPCode_Target_5XX_Count', 'Sum', Duration.minutes(1))),
+      perColor('Target response time p99', (_, f) => this.tgMetric(f, 'TargetResponseTime', 'p99', Duration.minutes(1)), 'seconds'),
     );
     this.dashboard.addWidgets(
-      perColor('Healthy targets', (f) => this.tgMetric(f, 'HealthyHostCount', 'Minimum', Duration.minutes(1))),
-      perColor('Requests per target (the spread stickiness causes)', (f) => new cloudwatch.Metric({
+      perColor('Healthy targets', (_, f) => this.tgMetric(f, 'HealthyHostCount', 'Minimum', Duration.minutes(1))),
+      perColor('Requests per target (the spread stickiness causes)', (_, f) => new cloudwatch.Metric({
         namespace: 'AWS/ApplicationELB', metricName: 'RequestCountPerTarget', statistic: 'Sum', period: Duration.minutes(1),
-        dimensionsMap: { TargetGroup: f.targetGroup.targetGroupFullName },
+        dimensionsMap: { TargetGroup: targetGroupFullName(f.targetGroup) },
       })),
-      perColor('Instances in service', (f) => new cloudwatch.Metric({
+      perColor('Instances in service', (_, f) => new cloudwatch.Metric({
         namespace: 'AWS/AutoScaling', metricName: 'GroupInServiceInstances', statistic: 'Minimum', period: Duration.minutes(1),
         dimensionsMap: { AutoScalingGroupName: f.autoScalingGroup.autoScalingGroupName },
       })),
     );
     this.dashboard.addWidgets(
-      perColor('Sessions created', (f) => appMetric('SessionsCreated', f.color, 'Sum', Duration.minutes(1))),
-      perColor('Sessions saved', (f) => appMetric('SessionsSaved', f.color, 'Sum', Duration.minutes(1))),
-      perColor('Sessions rejected (tampered, malformed)', (f) => appMetric('SessionsRejected', f.color, 'Sum', Duration.minutes(1))),
+      perColorApp('Sessions created', (c) => appMetric('SessionsCreated', c, 'Sum', Duration.minutes(1))),
+      perColorApp('Sessions saved', (c) => appMetric('SessionsSaved', c, 'Sum', Duration.minutes(1))),
+      perColorApp('Sessions rejected (tampered, malformed)', (c) => appMetric('SessionsRejected', c, 'Sum', Duration.minutes(1))),
     );
     this.dashboard.addWidgets(
-      perColor('Session age p50', (f) => appMetric('SessionAge', f.color, 'p50', Duration.minutes(5)), 'seconds'),
-      perColor('Session size p99', (f) => appMetric('SessionSize', f.color, 'p99', Duration.minutes(5)), 'bytes'),
-      perColor('Store latency p99', (f) => appMetric('StoreLatency', f.color, 'p99', Duration.minutes(1)), 'ms'),
+      perColorApp('Session age p50', (c) => appMetric('SessionAge', c, 'p50', Duration.minutes(5)), 'seconds'),
+      perColorApp('Session size p99', (c) => appMetric('SessionSize', c, 'p99', Duration.minutes(5)), 'bytes'),
+      perColorApp('Store latency p99', (c) => appMetric('StoreLatency', c, 'p99', Duration.minutes(1)), 'ms'),
     );
     this.dashboard.addWidgets(
-      perColor('Store latency p50', (f) => appMetric('StoreLatency', f.color, 'p50', Duration.minutes(1)), 'ms'),
-      perColor('Store errors', (f) => appMetric('StoreErrors', f.color, 'Sum', Duration.minutes(1))),
-      perColor('Write conflicts', (f) => appMetric('WriteConflicts', f.color, 'Sum', Duration.minutes(1))),
+      perColorApp('Store latency p50', (c) => appMetric('StoreLatency', c, 'p50', Duration.minutes(1)), 'ms'),
+      perColorApp('Store errors', (c) => appMetric('StoreErrors', c, 'Sum', Duration.minutes(1))),
+      perColorApp('Write conflicts', (c) => appMetric('WriteConflicts', c, 'Sum', Duration.minutes(1))),
     );
     if (cache) {
       const graph = (title: string, metric: cloudwatch.IMetric) => new cloudwatch.GraphWidget({ title, left: [metric], width: 8, height: 6 });
@@ -219,12 +237,12 @@ export class SessionDashboard extends Construct {
     }
     if (db) {
       const graph = (title: string, metrics: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left: metrics, width: 8, height: 6 });
-      const all = [0, ...db.replicas.map((_, i) => i + 1)];
+      const all = [0, ...replicas];
       const label = (i: number) => (i === 0 ? 'primary' : `replica ${i}`);
       this.dashboard.addWidgets(
-        graph('Database CPU (%)', all.map((i) => db.metricCpu(i, { label: label(i) }))),
-        graph('Database connections', all.map((i) => db.metricConnections(i, { label: label(i) }))),
-        graph('Database replica lag (seconds)', db.replicas.map((_, i) => db.metricReplicaLag(i + 1, { label: label(i + 1) }))),
+        graph('Database CPU (%)', all.map((i) => db.metricCpu({ replica: i, label: label(i) }))),
+        graph('Database connections', all.map((i) => db.metricConnections({ replica: i, label: label(i) }))),
+        graph('Database replica lag (seconds)', replicas.map((i) => db.metricReplicaLag({ replica: i, label: label(i) }))),
       );
     }
     if (files) {
@@ -265,24 +283,24 @@ export class SessionDashboard extends Construct {
   }
 
   /** A metric of the load balancer for one fleet's target group (built by hand: the green group reaches the listener through the shifter's rule, which CDK does not see). */
-  private tgMetric(fleet: AppFleet, metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
+  private tgMetric(fleet: IAppFleet, metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'AWS/ApplicationELB',
       metricName,
       statistic,
       period,
-      dimensionsMap: { LoadBalancer: this.loadBalancer.loadBalancerFullName, TargetGroup: fleet.targetGroup.targetGroupFullName },
+      dimensionsMap: { LoadBalancer: this.loadBalancer.loadBalancerFullName, TargetGroup: targetGroupFullName(fleet.targetGroup) },
     });
   }
 
-  private http5xxRate(fleet: AppFleet): cloudwatch.MathExpression {
+  private http5xxRate(color: FleetColor, fleet: IAppFleet): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
       expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)',
       usingMetrics: {
         requests: this.tgMetric(fleet, 'RequestCount', 'Sum', Duration.minutes(5)),
         errors: this.tgMetric(fleet, 'HTTPCode_Target_5XX_Count', 'Sum', Duration.minutes(5)),
       },
-      label: `${fleet.color} 5xx %`,
+      label: `${color} 5xx %`,
       period: Duration.minutes(5),
     });
   }
@@ -301,6 +319,25 @@ export class SessionDashboard extends Construct {
 /** A metric the sample app publishes, by color. */
 function appMetric(metricName: string, color: FleetColor, statistic: string, period: Duration): cloudwatch.Metric {
   return new cloudwatch.Metric({ namespace: APP_METRICS_NAMESPACE, metricName, statistic, period, dimensionsMap: { Color: color } });
+}
+
+/** The fleets by color, from `blue` and `green` or the deprecated `fleets`. */
+function fleetsByColor(scope: Construct, props: SessionDashboardProps): Array<{ color: FleetColor; fleet: IAppFleet }> {
+  const problems = new ProblemList();
+  problems.check(props.fleets !== undefined && (props.blue !== undefined || props.green !== undefined),
+    () => 'fleets: deprecated, and given together with blue or green; pass blue and green only');
+  const blue = props.blue ?? props.fleets?.find((f) => f.color === 'blue');
+  const green = props.green ?? props.fleets?.find((f) => f.color === 'green');
+  problems.check(blue === undefined, () => 'blue: the dashboard needs a blue fleet, got none; pass blue (an AppFleet or AppFleet.fromAutoScalingGroup(...))');
+  problems.throwIfAny(scope);
+  return [{ color: 'blue' as const, fleet: blue! }, ...green ? [{ color: 'green' as const, fleet: green }] : []];
+}
+
+/** `targetgroup/<name>/<id>`, as CloudWatch names a target group: from the ARN, so a group of your own works too. */
+function targetGroupFullName(targetGroup: elbv2.IApplicationTargetGroup): string {
+  return targetGroup instanceof elbv2.ApplicationTargetGroup
+    ? targetGroup.targetGroupFullName
+    : Fn.select(5, Fn.split(':', targetGroup.targetGroupArn));
 }
 
 function capitalize(text: string): string {

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { SessionTierValidationError } from './errors';
 import { ProblemList } from './private/problems';
 
 /** The engines the `database` strategy runs on. */
@@ -140,6 +141,207 @@ export interface SessionDatabaseProps {
   readonly databaseInsightsMode?: rds.DatabaseInsightsMode;
 }
 
+/** Options of the database's metrics: which instance, and the usual metric options. */
+export interface DatabaseMetricOptions extends cloudwatch.MetricOptions {
+  /**
+   * The instance: 0 for the primary, 1 to n for the read replicas in order.
+   * @default 0 (1 for the replica lag, which only replicas report)
+   */
+  readonly replica?: number;
+}
+
+/**
+ * A database the `database` strategy keeps sessions in: a
+ * {@link SessionDatabase}, or yours through `SessionDatabase.fromAttributes`.
+ */
+export interface ISessionDatabase {
+  /** The engine. */
+  readonly engine: DatabaseEngine;
+  /** The database (schema) that holds the sessions table. */
+  readonly databaseName: string;
+  /** Where every write goes: the proxy when there is one, else the primary. */
+  readonly writerEndpoint: DatabaseEndpoint;
+  /** The read replicas, in order. */
+  readonly replicaEndpoints: DatabaseEndpoint[];
+  /** The credentials the app signs in with: a JSON secret with `username` and `password`. */
+  readonly credentials: secretsmanager.ISecret;
+  /** How many read replicas there are. */
+  readonly replicaCount: number;
+  /** Opens the writer (proxy or primary) and every replica to `peer`, each on its own port, and nothing else. */
+  allowFrom(peer: ec2.IConnectable, description?: string): void;
+  /** Lets `grantee` read the credentials the app signs in with (`secretsmanager:GetSecretValue` and `DescribeSecret`). */
+  grantReadCredentials(grantee: iam.IGrantable): iam.Grant;
+  /** CPU, in percent. @default Average over 5 minutes, of the primary */
+  metricCpu(options?: DatabaseMetricOptions): cloudwatch.Metric;
+  /** Open connections. @default Average over 5 minutes, of the primary */
+  metricConnections(options?: DatabaseMetricOptions): cloudwatch.Metric;
+  /** How far a replica is behind the primary, in seconds. @default Maximum over 5 minutes, of replica 1 */
+  metricReplicaLag(options?: DatabaseMetricOptions): cloudwatch.Metric;
+}
+
+/** An existing database, as `SessionDatabase.fromAttributes` takes it. */
+export interface SessionDatabaseAttributes {
+  /** The engine. */
+  readonly engine: DatabaseEngine;
+  /** The primary, e.g. `rds.DatabaseInstance.fromDatabaseInstanceAttributes(...)` with its security groups. */
+  readonly instance: rds.IDatabaseInstance;
+  /** What the app signs in with: a JSON secret with `username` and `password` (an RDS-style secret). */
+  readonly credentials: secretsmanager.ISecret;
+  /**
+   * The database (schema) that holds, or will hold, the sessions table.
+   * @default 'sessions'
+   */
+  readonly databaseName?: string;
+  /**
+   * Read replicas the app reads from, in order.
+   * @default none: every read goes to the primary
+   */
+  readonly readReplicas?: rds.IDatabaseInstance[];
+  /**
+   * An RDS Proxy in front of the primary that takes the writes.
+   * @default no proxy: writes go to the primary
+   */
+  readonly proxy?: rds.IDatabaseProxy;
+  /**
+   * The proxy's security groups; fleets are let in through them.
+   * @default none; required with `proxy`
+   */
+  readonly proxySecurityGroups?: ec2.ISecurityGroup[];
+}
+
+/** What our database and an imported one do the same way: access, grants and metrics. */
+abstract class SessionDatabaseBase extends Construct implements ISessionDatabase {
+  public abstract readonly engine: DatabaseEngine;
+  public abstract readonly databaseName: string;
+  public abstract readonly writerEndpoint: DatabaseEndpoint;
+  public abstract readonly replicaEndpoints: DatabaseEndpoint[];
+  public abstract readonly credentials: secretsmanager.ISecret;
+  protected abstract readonly primary: rds.IDatabaseInstance;
+  protected abstract readonly readers: readonly rds.IDatabaseInstance[];
+  /** The proxy's security group rules, when a proxy takes the writes. */
+  protected abstract readonly proxyConnections?: ec2.Connections;
+
+  public get replicaCount(): number {
+    return this.readers.length;
+  }
+
+  public allowFrom(peer: ec2.IConnectable, description = 'session database clients'): void {
+    if (this.proxyConnections) {
+      this.proxyConnections.allowFrom(peer, ec2.Port.tcp(this.writerEndpoint.port), description);
+    } else {
+      this.primary.connections.allowDefaultPortFrom(peer, description);
+    }
+    // Replicas that share a security group need one rule.
+    const opened = new Set<ec2.ISecurityGroup>();
+    for (const replica of this.readers) {
+      const groups = replica.connections.securityGroups;
+      if (groups.length > 0 && groups.every((g) => opened.has(g))) {
+        continue;
+      }
+      groups.forEach((g) => opened.add(g));
+      replica.connections.allowDefaultPortFrom(peer, description);
+    }
+  }
+
+  public grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
+    return this.credentials.grantRead(grantee);
+  }
+
+  /**
+   * @deprecated aws-cdk-lib's `grantConnect` grants `rds-db:connect`; this
+   * reads the credentials: use {@link grantReadCredentials}
+   */
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadCredentials(grantee);
+  }
+
+  /** @param options the instance as a number (0 the primary, 1 to n a replica) is deprecated: use `{ replica }` */
+  public metricCpu(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const { replica = 0, ...rest } = dbMetricOptions(options, props);
+    return this.instanceAt(replica).metricCPUUtilization(rest);
+  }
+
+  /** @param options the instance as a number (0 the primary, 1 to n a replica) is deprecated: use `{ replica }` */
+  public metricConnections(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const { replica = 0, ...rest } = dbMetricOptions(options, props);
+    return this.instanceAt(replica).metricDatabaseConnections(rest);
+  }
+
+  /** Free storage of the primary, in bytes. @default Average over 5 minutes */
+  public metricFreeStorage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.primary.metricFreeStorageSpace(props);
+  }
+
+  /** @param options the replica as a number (1 to n) is deprecated: use `{ replica }` */
+  public metricReplicaLag(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const { replica = 1, ...rest } = dbMetricOptions(options, props);
+    if (replica < 1) {
+      throw new SessionTierValidationError(`replica: the primary has no replica lag, got ${replica}; use 1 to ${this.readers.length}`, this);
+    }
+    return this.instanceAt(replica).metric('ReplicaLag', { statistic: 'Maximum', ...rest });
+  }
+
+  private instanceAt(replica: number): rds.IDatabaseInstance {
+    const found = replica === 0 ? this.primary : this.readers[replica - 1];
+    if (!Number.isInteger(replica) || !found) {
+      throw new SessionTierValidationError(`replica: must be 0 (the primary) to ${this.readers.length}, got ${replica}`, this);
+    }
+    return found;
+  }
+}
+
+/** The options object, from either the options or the deprecated positional instance and props. */
+function dbMetricOptions(options: DatabaseMetricOptions | number | undefined, props: cloudwatch.MetricOptions | undefined): DatabaseMetricOptions {
+  return typeof options === 'number' ? { ...props, replica: options } : { ...options, ...props };
+}
+
+class ImportedSessionDatabase extends SessionDatabaseBase {
+  public readonly engine: DatabaseEngine;
+  public readonly databaseName: string;
+  public readonly writerEndpoint: DatabaseEndpoint;
+  public readonly replicaEndpoints: DatabaseEndpoint[];
+  public readonly credentials: secretsmanager.ISecret;
+  protected readonly primary: rds.IDatabaseInstance;
+  protected readonly readers: readonly rds.IDatabaseInstance[];
+  protected readonly proxyConnections?: ec2.Connections;
+
+  constructor(scope: Construct, id: string, attrs: SessionDatabaseAttributes) {
+    super(scope, id);
+    this.engine = attrs.engine;
+    this.databaseName = attrs.databaseName ?? 'sessions';
+    this.credentials = attrs.credentials;
+    this.primary = attrs.instance;
+    this.readers = attrs.readReplicas ?? [];
+    const problems = new ProblemList();
+    problems.check(attrs.proxy !== undefined && !attrs.proxySecurityGroups?.length,
+      () => 'proxySecurityGroups: a proxy needs its security groups, so that fleets can be let in; got none');
+    problems.check(attrs.proxy === undefined && attrs.proxySecurityGroups !== undefined,
+      () => 'proxySecurityGroups: only apply with a proxy; pass proxy or remove proxySecurityGroups');
+    checkDatabaseName(problems, this.databaseName);
+    problems.check(this.readers.length > MAX_READ_REPLICAS,
+      () => `readReplicas: RDS allows at most ${MAX_READ_REPLICAS} read replicas per instance, got ${this.readers.length}`);
+    problems.check(!Object.values(DatabaseEngine).includes(attrs.engine),
+      () => `engine: must be DatabaseEngine.POSTGRES or DatabaseEngine.MYSQL, got ${JSON.stringify(attrs.engine)}`);
+    problems.throwIfAny(this);
+    this.proxyConnections = attrs.proxy ? new ec2.Connections({ securityGroups: attrs.proxySecurityGroups }) : undefined;
+    const endpoint = (i: rds.IDatabaseInstance): DatabaseEndpoint => ({ hostname: i.instanceEndpoint.hostname, port: i.instanceEndpoint.port });
+    this.writerEndpoint = attrs.proxy
+      ? { hostname: attrs.proxy.endpoint, port: proxyPort(attrs.engine) }
+      : endpoint(attrs.instance);
+    this.replicaEndpoints = this.readers.map(endpoint);
+  }
+}
+
+/** RDS Proxy listens on the engine's default port; it cannot be changed. */
+function proxyPort(engine: DatabaseEngine): number {
+  return engine === DatabaseEngine.POSTGRES ? 5432 : 3306;
+}
+
+function checkDatabaseName(problems: ProblemList, name: string): void {
+  problems.check(!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name),
+    () => `databaseName: must start with a letter and hold only letters, digits and underscores, 1 to 63 characters, got ${JSON.stringify(name)}`);
+}
+
 /**
  * The database of the `database` session strategy: an RDS instance
  * (PostgreSQL or MySQL), Multi-AZ, on encrypted gp3 storage that grows by
@@ -148,10 +350,20 @@ export interface SessionDatabaseProps {
  * the server, 0 to 15 read replicas with their own endpoints, and optionally
  * an RDS Proxy for the primary.
  *
- * Nothing may connect until you allow it: `db.allowFrom(fleet)` opens the
- * writer (proxy or primary) and every replica, each on its own port.
+ * Nothing may connect until you allow it: a fleet given
+ * `SessionStrategy.database(db)` lets itself in to the writer (proxy or
+ * primary) and every replica, each on its own port.
  */
-export class SessionDatabase extends Construct {
+export class SessionDatabase extends SessionDatabaseBase {
+  /**
+   * An existing RDS instance (PostgreSQL or MySQL), its replicas and proxy,
+   * wired to fleets the same way as one this library creates:
+   * `SessionStrategy.database(db)`.
+   */
+  public static fromAttributes(scope: Construct, id: string, attrs: SessionDatabaseAttributes): ISessionDatabase {
+    return new ImportedSessionDatabase(scope, id, attrs);
+  }
+
   /** The primary. */
   public readonly instance: rds.DatabaseInstance;
   /** The read replicas, in order. */
@@ -162,8 +374,10 @@ export class SessionDatabase extends Construct {
   public readonly connections: ec2.Connections;
   /** The engine. */
   public readonly engine: DatabaseEngine;
-  /** The credentials: a JSON secret with `username` and `password` (and the host, port and engine). */
+  /** The master credentials: a JSON secret with `username` and `password` (and the host, port and engine). */
   public readonly secret: secretsmanager.ISecret;
+  /** The credentials the app signs in with. */
+  public readonly credentials: secretsmanager.ISecret;
   /** The database (schema) that holds the sessions table. */
   public readonly databaseName: string;
   /** Where every write goes: the proxy when there is one, else the primary. */
@@ -238,6 +452,7 @@ export class SessionDatabase extends Construct {
     });
     this.connections = this.instance.connections;
     this.secret = this.instance.secret!;
+    this.credentials = this.secret;
     Validations.of(this.instance).acknowledge(
       {
         id: 'AwsSolutions-RDS6',
@@ -292,7 +507,7 @@ export class SessionDatabase extends Construct {
 
     this.primaryEndpoint = { hostname: this.instance.dbInstanceEndpointAddress, port: r.port };
     this.writerEndpoint = this.proxy
-      ? { hostname: this.proxy.endpoint, port: postgres ? 5432 : 3306 }
+      ? { hostname: this.proxy.endpoint, port: proxyPort(r.engine) }
       : this.primaryEndpoint;
     this.replicaEndpoints = this.replicas.map((replica) => ({ hostname: replica.dbInstanceEndpointAddress, port: r.port }));
     this.replicaEndpoints.forEach((endpoint, i) => new CfnOutput(this, `Replica${i + 1}Endpoint`, {
@@ -305,60 +520,16 @@ export class SessionDatabase extends Construct {
     });
   }
 
-  /**
-   * Opens the writer (the proxy when there is one, else the primary) and every
-   * replica to `peer`, each on its own port, and nothing else.
-   */
-  public allowFrom(peer: ec2.IConnectable, description: string): void {
-    if (this.proxy) {
-      this.proxy.connections.allowFrom(peer, ec2.Port.tcp(this.writerEndpoint.port), description);
-    } else {
-      this.instance.connections.allowDefaultPortFrom(peer, description);
-    }
-    // The replicas share one security group: one rule opens them all.
-    this.replicas[0]?.connections.allowDefaultPortFrom(peer, description);
+  protected get primary(): rds.IDatabaseInstance {
+    return this.instance;
   }
 
-  /**
-   * Lets `grantee` read the credentials, which is what connecting takes: the
-   * app signs in with the password (TLS required), not with IAM tokens.
-   */
-  public grantConnect(grantee: iam.IGrantable): iam.Grant {
-    return this.secret.grantRead(grantee);
+  protected get readers(): readonly rds.IDatabaseInstance[] {
+    return this.replicas;
   }
 
-  /** CPU of the primary (`replica` 1 to n: of that replica), in percent. */
-  public metricCpu(replica = 0, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.target(replica).metricCPUUtilization(props);
-  }
-
-  /** Open connections of the primary (`replica` 1 to n: of that replica). */
-  public metricConnections(replica = 0, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.target(replica).metricDatabaseConnections(props);
-  }
-
-  /** Free storage of the primary, in bytes. */
-  public metricFreeStorage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.instance.metricFreeStorageSpace(props);
-  }
-
-  /** How far replica `replica` (1 to n) is behind the primary, in seconds (maximum per period). */
-  public metricReplicaLag(replica: number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    if (replica < 1) {
-      throw new RangeError(`replica: the primary has no replica lag; use 1 to ${this.replicas.length}, got ${replica}`);
-    }
-    return this.target(replica).metric('ReplicaLag', { statistic: 'Maximum', ...props });
-  }
-
-  private target(replica: number): rds.DatabaseInstanceBase {
-    if (replica === 0) {
-      return this.instance;
-    }
-    const found = this.replicas[replica - 1];
-    if (!Number.isInteger(replica) || !found) {
-      throw new RangeError(`replica: must be 0 (the primary) to ${this.replicas.length}, got ${replica}`);
-    }
-    return found;
+  protected get proxyConnections(): ec2.Connections | undefined {
+    return this.proxy?.connections;
   }
 }
 
@@ -418,8 +589,7 @@ function resolveDatabaseProps(scope: Construct, props: SessionDatabaseProps): Re
     () => `allocatedStorage: must be a whole number of GiB from 20 (the gp3 minimum) to 65536, got ${r.allocatedStorage}`);
   problems.check(!Number.isInteger(r.maxAllocatedStorage) || r.maxAllocatedStorage <= r.allocatedStorage || r.maxAllocatedStorage > 65536,
     () => `maxAllocatedStorage: must be a whole number of GiB above allocatedStorage (${r.allocatedStorage}) and at most 65536, got ${r.maxAllocatedStorage}`);
-  problems.check(!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(r.databaseName),
-    () => `databaseName: must start with a letter and hold only letters, digits and underscores, 1 to 63 characters, got ${JSON.stringify(r.databaseName)}`);
+  checkDatabaseName(problems, r.databaseName);
   problems.check(!Number.isInteger(r.port) || r.port < 1150 || r.port > 65535,
     () => `port: must be a whole number from 1150 to 65535 (the RDS range), got ${r.port}`);
   problems.check(r.multiAz && !Token.isUnresolved(r.azs) && r.azs.length < 2,

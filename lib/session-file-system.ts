@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib/core';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
@@ -40,13 +40,113 @@ export interface SessionFileSystemProps {
 }
 
 /**
+ * A file system the `file` strategy keeps sessions on, mounted through an
+ * access point: a {@link SessionFileSystem}, or yours through
+ * `SessionFileSystem.fromFileSystem`.
+ */
+export interface ISessionFileSystem extends ec2.IConnectable {
+  /** The file system. */
+  readonly fileSystem: efs.IFileSystem;
+  /** The access point the fleets mount, whose POSIX user owns the session files. */
+  readonly accessPoint: efs.IAccessPoint;
+  /**
+   * Lets `grantee` mount the file system through the access point and write
+   * (`elasticfilesystem:ClientMount` and `ClientWrite`, on this file system,
+   * only through this access point).
+   */
+  grantReadWrite(grantee: iam.IGrantable): iam.Grant;
+  /** A metric of the file system. @default no statistic or period of its own (CloudWatch's: Average, 5 minutes) */
+  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** How close the file system is to its I/O limit, in percent (General Purpose mode). @default Maximum over 5 minutes */
+  metricPercentIoLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Bytes read and written. @default Sum over 5 minutes */
+  metricThroughput(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Burst credits left (bursting throughput mode only). @default Minimum over 5 minutes */
+  metricBurstCreditBalance(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/** An existing file system, as `SessionFileSystem.fromFileSystem` takes it. */
+export interface SessionFileSystemAttributes {
+  /** The file system, e.g. `efs.FileSystem.fromFileSystemAttributes(...)`; its security group lets fleets in on NFS (2049). */
+  readonly fileSystem: efs.IFileSystem;
+  /**
+   * The access point the fleets mount, e.g. `efs.AccessPoint.fromAccessPointAttributes(...)`.
+   * Its POSIX user must own the directory it exposes.
+   */
+  readonly accessPoint: efs.IAccessPoint;
+}
+
+/** Grants and metrics, the same for our file system and an imported one. */
+abstract class SessionFileSystemBase extends Construct implements ISessionFileSystem {
+  public abstract readonly fileSystem: efs.IFileSystem;
+  public abstract readonly accessPoint: efs.IAccessPoint;
+  public abstract readonly connections: ec2.Connections;
+
+  public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      resourceArns: [this.fileSystem.fileSystemArn],
+      conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn } },
+    });
+  }
+
+  /** @deprecated use {@link grantReadWrite}: it grants the same (mount and write), and says so */
+  public grantMount(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadWrite(grantee);
+  }
+
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/EFS',
+      metricName,
+      dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId },
+      ...props,
+    });
+  }
+
+  public metricPercentIoLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('PercentIOLimit', { statistic: 'Maximum', period: Duration.minutes(5), ...props });
+  }
+
+  public metricThroughput(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('MeteredIOBytes', { statistic: 'Sum', period: Duration.minutes(5), ...props });
+  }
+
+  public metricBurstCreditBalance(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('BurstCreditBalance', { statistic: 'Minimum', period: Duration.minutes(5), ...props });
+  }
+}
+
+class ImportedSessionFileSystem extends SessionFileSystemBase {
+  public readonly fileSystem: efs.IFileSystem;
+  public readonly accessPoint: efs.IAccessPoint;
+  public readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, attrs: SessionFileSystemAttributes) {
+    super(scope, id);
+    this.fileSystem = attrs.fileSystem;
+    this.accessPoint = attrs.accessPoint;
+    this.connections = attrs.fileSystem.connections;
+  }
+}
+
+/**
  * EFS for the `file` session strategy: encrypted, elastic throughput,
  * automatic backups, a lifecycle policy, a file-system policy that refuses
  * clients without TLS or without IAM authorization, and an access point for
  * the session directory that makes every client act as one POSIX user.
  * Fleets mount it with amazon-efs-utils (`tls,iam,accesspoint`).
  */
-export class SessionFileSystem extends Construct implements ec2.IConnectable {
+export class SessionFileSystem extends SessionFileSystemBase {
+  /**
+   * An existing file system and access point, wired to fleets the same way as
+   * one this library creates: `SessionStrategy.file(files)`.
+   */
+  public static fromFileSystem(scope: Construct, id: string, attrs: SessionFileSystemAttributes): ISessionFileSystem {
+    return new ImportedSessionFileSystem(scope, id, attrs);
+  }
+
   /** The file system. */
   public readonly fileSystem: efs.FileSystem;
   /** The access point of the session directory. */
@@ -83,40 +183,5 @@ export class SessionFileSystem extends Construct implements ec2.IConnectable {
       posixUser: { uid: SESSION_FILES_UID, gid: SESSION_FILES_UID },
     });
     this.connections = this.fileSystem.connections;
-  }
-
-  /** Lets `grantee` mount the session directory through the access point, read and write. */
-  public grantMount(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-      resourceArns: [this.fileSystem.fileSystemArn],
-      conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn } },
-    });
-  }
-
-  /** A metric of the file system. */
-  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/EFS',
-      metricName,
-      dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId },
-      ...props,
-    });
-  }
-
-  /** How close the file system is to its I/O limit, in percent (General Purpose mode). */
-  public metricPercentIoLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('PercentIOLimit', { statistic: 'Maximum', ...props });
-  }
-
-  /** Bytes read and written. */
-  public metricThroughput(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('MeteredIOBytes', { statistic: 'Sum', ...props });
-  }
-
-  /** Burst credits left (bursting throughput mode only). */
-  public metricBurstCreditBalance(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('BurstCreditBalance', { statistic: 'Minimum', ...props });
   }
 }

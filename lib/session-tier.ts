@@ -12,11 +12,11 @@ import { BlueGreenRouting } from './blue-green-routing';
 import { ProblemList } from './private/problems';
 import { createCookieSecret } from './private/cookie-secret';
 import { encryptedTopic } from './private/notification-topic';
-import { RedisSessionCache, RedisSessionCacheProps } from './redis-session-cache';
+import { ISessionCache, RedisSessionCache, RedisSessionCacheProps } from './redis-session-cache';
 import { SessionAlarmThresholds, SessionDashboard } from './session-dashboard';
-import { SessionDatabase, SessionDatabaseProps } from './session-database';
-import { SessionFileSystem, SessionFileSystemProps } from './session-file-system';
-import { APP_ENV } from './contract/app-env';
+import { ISessionDatabase, SessionDatabase, SessionDatabaseProps } from './session-database';
+import { ISessionFileSystem, SessionFileSystem, SessionFileSystemProps } from './session-file-system';
+import { SessionStores, SessionStrategy } from './session-strategy';
 import { ShiftPlan } from './shift-plan';
 import { Stickiness } from './stickiness';
 
@@ -92,7 +92,7 @@ export interface SessionTierProps {
    * cache of fleets with the `database` strategy.
    * @default a new RedisSessionCache (with `cacheProps`) when a fleet uses `redis` or `database`; none otherwise
    */
-  readonly sessionCache?: RedisSessionCache;
+  readonly sessionCache?: ISessionCache;
 
   /**
    * Overrides for the cache the tier creates.
@@ -104,7 +104,7 @@ export interface SessionTierProps {
    * The file system for fleets with the `file` strategy.
    * @default a new SessionFileSystem (with `fileSystemProps`) when a fleet uses `file`; none otherwise
    */
-  readonly sessionFileSystem?: SessionFileSystem;
+  readonly sessionFileSystem?: ISessionFileSystem;
 
   /**
    * Overrides for the file system the tier creates.
@@ -116,7 +116,7 @@ export interface SessionTierProps {
    * The database for fleets with the `database` strategy.
    * @default a new SessionDatabase (with `databaseProps`) when a fleet uses `database`; none otherwise
    */
-  readonly sessionDatabase?: SessionDatabase;
+  readonly sessionDatabase?: ISessionDatabase;
 
   /**
    * Overrides for the database the tier creates.
@@ -185,16 +185,16 @@ export class SessionTier extends Construct {
   public readonly notificationsTopic: sns.ITopic;
   /** The key both colors seal cookie sessions with, when a fleet uses `cookie`. */
   public readonly cookieSecret?: secretsmanager.ISecret;
-  /** The session cache, when a fleet uses `redis`. */
-  public readonly sessionCache?: RedisSessionCache;
+  /** The session cache, when a fleet uses `redis`, or `database` with its write-through cache. */
+  public readonly sessionCache?: ISessionCache;
   /** The session file system, when a fleet uses `file`. */
-  public readonly sessionFileSystem?: SessionFileSystem;
+  public readonly sessionFileSystem?: ISessionFileSystem;
   /** The URL users open. */
   public readonly url: string;
   /** Session health: the dashboard and its alarms (unless `dashboard` is false). */
   public readonly dashboard?: SessionDashboard;
   /** The database, when a fleet uses the `database` strategy. */
-  public readonly sessionDatabase?: SessionDatabase;
+  public readonly sessionDatabase?: ISessionDatabase;
 
   constructor(scope: Construct, id: string, props: SessionTierProps = {}) {
     super(scope, id);
@@ -203,6 +203,11 @@ export class SessionTier extends Construct {
       () => `natGateways: only applies to the VPC the tier creates, got ${props.natGateways} with a given vpc; remove natGateways`);
     problems.check(props.natGateways !== undefined && (!Number.isInteger(props.natGateways) || props.natGateways < 1),
       () => `natGateways: must be a whole number of at least 1 (the fleets install packages through it), got ${props.natGateways}`);
+    // Existing or new, never both silently.
+    for (const [existing, overrides] of [['sessionCache', 'cacheProps'], ['sessionFileSystem', 'fileSystemProps'], ['sessionDatabase', 'databaseProps']] as const) {
+      problems.check(props[existing] !== undefined && props[overrides] !== undefined,
+        () => `${overrides}: only apply to the store the tier creates, got both ${existing} and ${overrides}; pass either your ${existing} or ${overrides} for a new one`);
+    }
     problems.throwIfAny(this);
 
     this.vpc = props.vpc ?? this.createVpc(props.natGateways ?? 2);
@@ -237,38 +242,49 @@ export class SessionTier extends Construct {
     this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
 
     this.notificationsTopic = encryptedTopic(this, 'Notifications', 'Session tier scaling events');
-    const uses = (name: string) => [props.blue ?? {}, props.green].some((fleet) => (fleet?.strategy?.name ?? (fleet ? 'memory' : '')) === name);
-    this.cookieSecret = uses('cookie') ? createCookieSecret(this, 'CookieSecret') : undefined;
-    // Only the stores some fleet uses; a store handed in is used as it is.
-    this.sessionCache = uses('redis') || uses('database')
-      ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...props.cacheProps, vpc: this.vpc })
-      : undefined;
-    this.sessionFileSystem = uses('file')
-      ? props.sessionFileSystem ?? new SessionFileSystem(this, 'SessionFiles', { ...props.fileSystemProps, vpc: this.vpc })
-      : undefined;
-    this.sessionDatabase = uses('database')
-      ? props.sessionDatabase ?? new SessionDatabase(this, 'SessionDatabase', { ...props.databaseProps, vpc: this.vpc })
-      : undefined;
+    const strategies = {
+      blue: (props.blue ?? {}).strategy ?? SessionStrategy.memory(),
+      green: props.green ? props.green.strategy ?? SessionStrategy.memory() : undefined,
+    };
+    const needed = new Set([strategies.blue, strategies.green].flatMap((st) => st?.missingStores ?? []));
+    const unkeyedCookie = [strategies.blue, strategies.green].some((st) => st?.name === 'cookie' && !st.stores.cookieSecret);
+    // Both colors seal with one key, so a user moving between them keeps the session.
+    this.cookieSecret = unkeyedCookie ? createCookieSecret(this, 'CookieSecret') : undefined;
+    // Only the stores some fleet needs and was not given; a store handed in is used as it is.
+    const created: SessionStores = {
+      cache: needed.has('cache') ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...props.cacheProps, vpc: this.vpc }) : undefined,
+      fileSystem: needed.has('fileSystem')
+        ? props.sessionFileSystem ?? new SessionFileSystem(this, 'SessionFiles', { ...props.fileSystemProps, vpc: this.vpc })
+        : undefined,
+      database: needed.has('database')
+        ? props.sessionDatabase ?? new SessionDatabase(this, 'SessionDatabase', { ...props.databaseProps, vpc: this.vpc })
+        : undefined,
+      cookieSecret: this.cookieSecret,
+    };
+    const bound = {
+      blue: strategies.blue.withStores(created),
+      green: strategies.green?.withStores(created),
+    };
+    const inUse = <K extends 'cache' | 'fileSystem' | 'database'>(key: K) => bound.blue.stores[key] ?? bound.green?.stores[key];
+    this.sessionCache = inUse('cache');
+    this.sessionFileSystem = inUse('fileSystem');
+    this.sessionDatabase = inUse('database');
 
-    const fleet = (color: 'blue' | 'green', options: FleetOptions) => new AppFleet(this, color === 'blue' ? 'Blue' : 'Green', {
+    const fleet = (color: FleetColor, options: FleetOptions, strategy: SessionStrategy) => new AppFleet(this, color === 'blue' ? 'Blue' : 'Green', {
       ...options,
+      strategy,
       vpc: this.vpc,
       color,
       secureCookies: https,
       notificationsTopic: this.notificationsTopic,
-      cookieSecret: options.strategy?.name === 'cookie' ? this.cookieSecret : undefined,
     });
-    this.blue = fleet('blue', props.blue ?? {});
-    this.green = props.green ? fleet('green', props.green) : undefined;
-    for (const f of [this.blue, this.green]) {
-      if (f) {
-        this.connectStore(f);
-      }
-    }
+    this.blue = fleet('blue', props.blue ?? {}, bound.blue);
+    this.green = props.green && bound.green ? fleet('green', props.green, bound.green) : undefined;
 
     this.dashboard = props.dashboard === false ? undefined : new SessionDashboard(this, 'Dashboard', {
       loadBalancer: this.loadBalancer,
-      fleets: this.green ? [this.blue, this.green] : [this.blue],
+      blue: this.blue,
+      green: this.green,
       sessionCache: this.sessionCache,
       sessionFileSystem: this.sessionFileSystem,
       sessionDatabase: this.sessionDatabase,
@@ -286,57 +302,6 @@ export class SessionTier extends Construct {
       gateAlarms: gates,
       groupStickiness: props.groupStickiness,
     });
-  }
-
-  /** Gives a fleet exactly the store its strategy uses: network access, permission, and where to find it. */
-  private connectStore(fleet: AppFleet): void {
-    const strategy = fleet.strategy.name;
-    if (strategy === 'redis' || strategy === 'database') {
-      const cache = this.sessionCache!;
-      cache.connections.allowDefaultPortFrom(fleet, `${fleet.color} fleet sessions`);
-      fleet.addEnvironment(APP_ENV.REDIS_HOST, cache.primaryEndpoint);
-      fleet.addEnvironment(APP_ENV.REDIS_PORT, String(cache.port));
-      fleet.addEnvironment(APP_ENV.REDIS_TLS, String(cache.transitEncryption));
-      if (cache.authTokenSecret) {
-        fleet.addSecretEnvironment(APP_ENV.REDIS_AUTH_TOKEN, cache.authTokenSecret);
-      }
-    }
-    if (strategy === 'database') {
-      const db = this.sessionDatabase!;
-      db.allowFrom(fleet, `${fleet.color} fleet sessions`);
-      db.grantConnect(fleet);
-      const ca = '/etc/session-app/rds-ca.pem';
-      // The app verifies the server against the RDS certificate authorities (the global bundle covers every region).
-      fleet.addBootCommands(`curl -fsS --retry 5 -o ${ca} https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem`, `chmod 0644 ${ca}`);
-      fleet.addEnvironment(APP_ENV.DB_ENGINE, db.engine);
-      fleet.addEnvironment(APP_ENV.DB_HOST, db.writerEndpoint.hostname);
-      fleet.addEnvironment(APP_ENV.DB_PORT, String(db.writerEndpoint.port));
-      fleet.addEnvironment(APP_ENV.DB_NAME, db.databaseName);
-      fleet.addEnvironment(APP_ENV.DB_TLS, 'true');
-      fleet.addEnvironment(APP_ENV.DB_CA_FILE, ca);
-      fleet.addEnvironment(APP_ENV.DB_REPLICAS, db.replicaEndpoints.map((e) => `${e.hostname}:${e.port}`).join(','));
-      fleet.addEnvironment(APP_ENV.DB_CACHE, 'true');
-      fleet.addSecretEnvironment(APP_ENV.DB_USER, db.secret, 'username');
-      fleet.addSecretEnvironment(APP_ENV.DB_PASSWORD, db.secret, 'password');
-    }
-    if (strategy === 'file') {
-      const files = this.sessionFileSystem!;
-      files.connections.allowDefaultPortFrom(fleet, `${fleet.color} fleet sessions`);
-      files.grantMount(fleet);
-      const dir = '/mnt/sessions';
-      fleet.addBootCommands(
-        'dnf install -y amazon-efs-utils',
-        `mkdir -p ${dir}`,
-        // _netdev: mount after the network on every boot; tls and iam: what the file-system policy demands.
-        `echo "${files.fileSystem.fileSystemId}:/ ${dir} efs _netdev,noresvport,tls,iam,accesspoint=${files.accessPoint.accessPointId} 0 0" >> /etc/fstab`,
-        `mount ${dir}`,
-      );
-      // The unit's file system is read-only but for this; on a reboot systemd's restarts wait out the mount.
-      fleet.addServiceSetting(`ReadWritePaths=${dir}`);
-      fleet.addEnvironment(APP_ENV.FILE_DIR, dir);
-      // Instances mount at boot: the group waits for the mount targets.
-      fleet.autoScalingGroup.node.addDependency(files.fileSystem.mountTargetsAvailable);
-    }
   }
 
   private createVpc(natGateways: number): ec2.Vpc {

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AppFleet, AppFleetProps, SessionStrategy, Stickiness } from '../lib';
 import { testStack, testVpc } from './helpers/app';
+import { bootConfig, bootScriptOf } from './helpers/boot-harness';
 
 /** A fleet behind a listener, as SessionTier builds it. */
 function fleetStack(props: Partial<AppFleetProps> = {}, build?: (fleet: AppFleet, stack: Stack) => void) {
@@ -18,12 +19,9 @@ function fleetStack(props: Partial<AppFleetProps> = {}, build?: (fleet: AppFleet
   return { stack, fleet, template: Template.fromStack(stack) };
 }
 
-/** The user data script of the fleet's launch template, tokens rendered as `${...}`. */
+/** The user data script of the fleet's launch template, intrinsics rendered by the boot harness's stand-ins. */
 function userDataOf(template: Template): string {
-  const lt = Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0];
-  const userData = lt.Properties.LaunchTemplateData.UserData['Fn::Base64'];
-  const parts: unknown[] = typeof userData === 'string' ? [userData] : userData['Fn::Join'][1];
-  return parts.map((p) => (typeof p === 'string' ? p : `\${${JSON.stringify(p)}}`)).join('');
+  return bootScriptOf(template);
 }
 
 describe('AppFleet defaults', () => {
@@ -172,15 +170,15 @@ describe('AppFleet defaults', () => {
   test('user data installs Node.js, writes the app environment, starts it under systemd, and signals only after the health check', () => {
     const script = userDataOf(template);
     const order = [
-      'dnf install -y nodejs22 aws-cfn-bootstrap',
-      "trap '/opt/aws/bin/cfn-signal --exit-code 1",
+      "trap 'fail ",
+      'install_packages nodejs22',
       'aws s3 cp',
       'SESSION_APP_COLOR="blue"',
       'SESSION_STRATEGY="memory"',
       'ExecStart=/usr/bin/node-22 /opt/session-app/server.js',
       'systemctl enable --now session-app',
-      'curl -fsS http://127.0.0.1:8080/health',
-      '/opt/aws/bin/cfn-signal --exit-code 0',
+      'curl -fsS --max-time 5 -o /dev/null http://127.0.0.1:8080/health',
+      'signal SUCCESS',
     ].map((needle) => {
       const at = script.indexOf(needle);
       expect({ needle, found: at >= 0 }).toEqual({ needle, found: true });
@@ -190,7 +188,7 @@ describe('AppFleet defaults', () => {
     expect(script).toContain('SESSION_INSTANCE_METADATA="imds"');
     expect(script).toContain('SESSION_COOKIE_NAME="sid"');
     expect(script).toContain('SESSION_SECURE_COOKIE="false"');
-    expect(script).toContain('--resource BlueASG');
+    expect(script).toMatch(/^readonly STACK='Test' RESOURCE='BlueASG[0-9A-F]{8}' REGION='eu-west-1'$/m);
     expect(fleet.cookieSecret).toBeUndefined();
   });
 });
@@ -199,11 +197,12 @@ describe('AppFleet metrics', () => {
   test('the CloudWatch agent listens for Embedded Metric Format before the app starts, and ships it to the fleet\'s log group', () => {
     const { template, fleet } = fleetStack();
     const script = userDataOf(template);
+    expect(bootConfig(script).packages).toContain('amazon-cloudwatch-agent');
     const order = [
-      'dnf install -y amazon-cloudwatch-agent',
+      'install_packages ',
+      'AWS_EMF_LOG_STREAM_NAME "$INSTANCE_ID"',
       '"logs":{"metrics_collected":{"emf":{}}',
       'amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s',
-      'AWS_EMF_LOG_STREAM_NAME=',
       'systemctl enable --now session-app',
     ].map((needle) => script.indexOf(needle));
     expect(order.every((at) => at >= 0)).toBe(true);
@@ -211,7 +210,9 @@ describe('AppFleet metrics', () => {
     expect(script).toContain('SESSION_METRICS_INTERVAL_SECONDS="60"');
     expect(script).toContain('AWS_EMF_ENVIRONMENT="Agent"');
     expect(script).toContain('AWS_EMF_AGENT_ENDPOINT="tcp://127.0.0.1:25888"');
-    expect(script).toMatch(/AWS_EMF_LOG_GROUP_NAME="\$\{\{"Ref":"BlueAppMetrics[0-9A-F]{8}"\}\}"/);
+    expect(bootConfig(script).env.AWS_EMF_LOG_GROUP_NAME).toMatch(/^ref-BlueAppMetrics[0-9A-F]{8}$/);
+    // A stream per instance, named by the instance id read at boot.
+    expect(script).toContain(`printf '%s="%s"\\n' AWS_EMF_LOG_STREAM_NAME "$INSTANCE_ID" >> /etc/session-app/app.env`);
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     // The instances may write to that log group and no other.
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -282,8 +283,9 @@ describe('AppFleet options', () => {
     });
     const script = userDataOf(template);
     expect(script).toContain('install -m 0600 /dev/null /etc/session-app/secrets.env');
-    expect(script).toMatch(/printf '%s="%s"\\n' SESSION_COOKIE_SECRETS "\$\(aws secretsmanager get-secret-value --region eu-west-1 --secret-id \$\{\{"Ref":"BlueCookieSecret[0-9A-F]+"\}\} --query SecretString --output text\)" >> \/etc\/session-app\/secrets.env/);
-    expect(script).toContain('SESSION_STRATEGY="cookie"');
+    expect(bootConfig(script).secrets).toEqual({ SESSION_COOKIE_SECRETS: { arn: expect.stringMatching(/secret:BlueCookieSecret[0-9A-F]{8}$/), field: undefined } });
+    expect(bootConfig(script).env.SESSION_STRATEGY).toBe('cookie');
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/resolve:secretsmanager/);
   });
 
   test('addEnvironment, addSecretEnvironment and addToRolePolicy reach the app', () => {
@@ -294,7 +296,7 @@ describe('AppFleet options', () => {
     });
     const script = userDataOf(template);
     expect(script).toContain('FEATURE_FLAG="say \\"hi\\" \\\\o/"');
-    expect(script).toMatch(/printf '%s="%s"\\n' API_KEY/);
+    expect(bootConfig(script).secrets.API_KEY).toEqual({ arn: expect.stringMatching(/secret:ApiKey/), field: undefined });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: Match.objectLike({
         Statement: Match.arrayWith([Match.objectLike({ Action: 'cloudwatch:PutMetricData' })]),
@@ -369,7 +371,7 @@ describe('AppFleet validation', () => {
 
   test('reports every problem at once', () => {
     expect(build({ minCapacity: 0, deregistrationDelay: Duration.hours(2), appPort: 80 })).toThrow(
-      /^3 problems \(at Test\/Blue\):\n {2}- minCapacity: .*\n {2}- deregistrationDelay: .*\n {2}- appPort: must be a whole number from 1024 to 65535/,
+      /^3 problems \(at Test\/Blue\):\n {2}- appPort: must be a whole number from 1024 to 65535.*\n {2}- minCapacity: .*\n {2}- deregistrationDelay: .*$/,
     );
   });
 });

@@ -199,7 +199,10 @@ describe('SessionDatabase options', () => {
     expect(lag.metricName).toBe('ReplicaLag');
     expect(lag.statistic).toBe('Maximum');
     expect(lag.dimensions).toEqual({ DBInstanceIdentifier: db.replicas[1].instanceIdentifier });
-    expect(() => db.metricReplicaLag(0)).toThrow('replica: the primary has no replica lag; use 1 to 2, got 0');
+    expect(() => db.metricReplicaLag(0)).toThrow('replica: the primary has no replica lag, got 0; use 1 to 2');
+    // The options object, as aws-cdk-lib's metrics take it.
+    expect(db.metricReplicaLag({ replica: 2, period: Duration.minutes(1) }).dimensions).toEqual({ DBInstanceIdentifier: db.replicas[1].instanceIdentifier });
+    expect(db.metricConnections({ replica: 1 }).dimensions).toEqual({ DBInstanceIdentifier: db.replicas[0].instanceIdentifier });
     expect(() => db.metricCpu(3)).toThrow('replica: must be 0 (the primary) to 2, got 3');
   });
 });

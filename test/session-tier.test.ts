@@ -3,6 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { RedisSessionCache, SessionStrategy, SessionTier, SessionTierProps, ShiftPlan } from '../lib';
 import { testStack } from './helpers/app';
+import { bootConfig, bootScriptOf } from './helpers/boot-harness';
 
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 
@@ -140,12 +141,14 @@ describe('SessionTier session stores', () => {
       .filter((r) => JSON.stringify(r.Properties.GroupId).includes('SessionCache'));
     expect(toCache).toHaveLength(1);
     expect(toCache[0].Properties).toMatchObject({ FromPort: 6380, ToPort: 6380, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^TierGreenSecurityGroup/), 'GroupId'] } });
-    const green = JSON.stringify(Object.entries(template.findResources('AWS::EC2::LaunchTemplate')).find(([id]) => id.startsWith('TierGreen'))![1]);
-    expect(green).toContain('SESSION_REDIS_HOST=\\"');
-    expect(green).toContain('PrimaryEndPoint.Address');
-    expect(green).toContain('SESSION_REDIS_PORT=\\"6380\\"');
-    expect(green).toContain('SESSION_REDIS_TLS=\\"true\\"');
-    expect(green).toMatch(/SESSION_REDIS_AUTH_TOKEN .*get-secret-value/);
+    const green = bootConfig(bootScriptOf(template, 'TierGreen'));
+    expect(green.env).toMatchObject({
+      SESSION_STRATEGY: 'redis',
+      SESSION_REDIS_HOST: expect.stringMatching(/^TierSessionCache[0-9A-F]{8}\.PrimaryEndPoint\.Address$/),
+      SESSION_REDIS_PORT: '6380',
+      SESSION_REDIS_TLS: 'true',
+    });
+    expect(green.secrets.SESSION_REDIS_AUTH_TOKEN).toEqual({ arn: expect.stringMatching(/secret:TierSessionCacheAuthToken/), field: undefined });
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^TierGreenInstanceRole') }],
       PolicyDocument: Match.objectLike({ Statement: Match.arrayWith([Match.objectLike({ Resource: { Ref: Match.stringLikeRegexp('^TierSessionCacheAuthToken') } })]) }),
@@ -156,12 +159,14 @@ describe('SessionTier session stores', () => {
 
   test('a file fleet mounts the file system through its access point with TLS and IAM before the app starts, and waits for the mount targets', () => {
     const { template } = tier({ blue: { strategy: SessionStrategy.file() } });
-    const lt = JSON.stringify(Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0]);
-    expect(lt).toContain('dnf install -y amazon-efs-utils');
-    expect(lt).toMatch(/efs _netdev,noresvport,tls,iam,accesspoint=/);
-    expect(lt.indexOf('mount /mnt/sessions')).toBeLessThan(lt.indexOf('systemctl enable --now session-app'));
-    expect(lt).toContain('ReadWritePaths=/mnt/sessions');
-    expect(lt).toContain('SESSION_FILE_DIR=\\"/mnt/sessions\\"');
+    const script = bootScriptOf(template);
+    const config = bootConfig(script);
+    expect(config.packages).toContain('amazon-efs-utils');
+    expect(script).toMatch(/^echo "ref-TierSessionFiles[0-9A-F]{8}:\/ \/mnt\/sessions efs _netdev,noresvport,tls,iam,accesspoint=ref-TierSessionFilesSessions[0-9A-F]{8} 0 0" >> \/etc\/fstab$/m);
+    expect(script.indexOf('mount /mnt/sessions')).toBeLessThan(script.indexOf('systemctl enable --now session-app'));
+    expect(config.unit).toContain('RequiresMountsFor=/mnt/sessions');
+    expect(config.unit).toContain('ReadWritePaths=/mnt/sessions');
+    expect(config.env.SESSION_FILE_DIR).toBe('/mnt/sessions');
     const asg = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
     expect(asg.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^TierSessionFilesEfsMountTargetPrivateSubnet1/), expect.stringMatching(/^TierSessionFilesEfsMountTargetPrivateSubnet2/)]));
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
@@ -186,21 +191,28 @@ describe('SessionTier session stores', () => {
     expect(from(/"TierSessionDatabaseSecurityGroup/, 'TierGreenSecurityGroup')).toHaveLength(0);
     expect(ingress.filter((i) => i.includes('TierBlueSecurityGroup') && /Session(Database|Cache)/.test(i))).toHaveLength(0);
 
-    const green = JSON.stringify(Object.entries(template.findResources('AWS::EC2::LaunchTemplate')).find(([id]) => id.startsWith('TierGreen'))![1]);
-    expect(green).toContain('SESSION_DB_ENGINE=\\"postgres\\"');
-    expect(green).toContain('SESSION_DB_PORT=\\"5432\\"');
-    expect(green).toContain('SESSION_DB_NAME=\\"sessions\\"');
-    expect(green).toContain('SESSION_DB_TLS=\\"true\\"');
-    expect(green).toContain('SESSION_DB_CACHE=\\"true\\"');
-    expect(green).toContain('SESSION_DB_CA_FILE=\\"/etc/session-app/rds-ca.pem\\"');
-    expect(green).toContain('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem');
-    // Writes go to the proxy (on the engine's port), reads to each replica on the instances' port.
-    expect(green).toMatch(/SESSION_DB_HOST=\W+\{\W+Fn::GetAtt\W+TierSessionDatabaseProxy[A-F0-9]+\W+Endpoint\W/);
-    expect(green).toMatch(/SESSION_DB_REPLICAS=\W+\{\W+Fn::GetAtt\W+TierSessionDatabaseReplica1[A-F0-9]+\W+Endpoint.Address\W+:5433,\W+\{\W+Fn::GetAtt\W+TierSessionDatabaseReplica2[A-F0-9]+\W+Endpoint.Address\W+:5433\W/);
-    expect(green).toMatch(/SESSION_DB_PASSWORD \W+\$\(aws secretsmanager get-secret-value [^)]*python3 -c 'import json,sys; print\(json.load\(sys.stdin\)\[\W+password\W+\]/);
-    expect(green).toMatch(/SESSION_DB_USER \W+\$\(aws secretsmanager get-secret-value [^)]*python3 -c 'import json,sys; print\(json.load\(sys.stdin\)\[\W+username\W+\]/);
-    expect(green).toContain('SESSION_REDIS_HOST=');
-    expect(green).not.toContain('SESSION_DB_PASSWORD=');
+    const script = bootScriptOf(template, 'TierGreen');
+    const green = bootConfig(script);
+    expect(green.env).toMatchObject({
+      SESSION_STRATEGY: 'database',
+      SESSION_DB_ENGINE: 'postgres',
+      // Writes go to the proxy (on the engine's port), reads to each replica on the instances' port.
+      SESSION_DB_HOST: expect.stringMatching(/^TierSessionDatabaseProxy[0-9A-F]{8}\.Endpoint$/),
+      SESSION_DB_PORT: '5432',
+      SESSION_DB_REPLICAS: expect.stringMatching(/^TierSessionDatabaseReplica1[0-9A-F]{8}\.Endpoint\.Address:5433,TierSessionDatabaseReplica2[0-9A-F]{8}\.Endpoint\.Address:5433$/),
+      SESSION_DB_NAME: 'sessions',
+      SESSION_DB_TLS: 'true',
+      SESSION_DB_CACHE: 'true',
+      SESSION_DB_CA_FILE: '/etc/session-app/db-ca.pem',
+      SESSION_REDIS_HOST: expect.stringMatching(/^TierSessionCache/),
+    });
+    expect(script).toContain('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem');
+    expect(green.secrets).toEqual({
+      SESSION_DB_USER: { arn: expect.stringMatching(/secret:TierSessionDatabaseSecretAttachment/), field: 'username' },
+      SESSION_DB_PASSWORD: { arn: expect.stringMatching(/secret:TierSessionDatabaseSecretAttachment/), field: 'password' },
+      SESSION_REDIS_AUTH_TOKEN: { arn: expect.stringMatching(/secret:TierSessionCacheAuthToken/), field: undefined },
+    });
+    expect(green.env.SESSION_DB_PASSWORD).toBeUndefined();
     const policy = (color: string) => JSON.stringify(Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(`Tier${color}InstanceRole`))![1]);
     expect(policy('Green')).toMatch(/secretsmanager:GetSecretValue.*TierSessionDatabaseSecretAttachment/);
     expect(policy('Blue')).not.toContain('SessionDatabase');

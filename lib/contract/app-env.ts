@@ -104,3 +104,81 @@ export const DEFAULT_COOKIE_NAME = 'sid';
 
 /** The CloudWatch namespace of the sample app's own metrics (Embedded Metric Format). */
 export const APP_METRICS_NAMESPACE = 'SessionTier/App';
+
+/** Where a Redis-backed store reaches its cache: ElastiCache on AWS, a local server in the lab. */
+export interface RedisSettings {
+  /** Host of the primary. */
+  readonly host: string;
+  /** Port, as text (CDK passes tokens). */
+  readonly port: string;
+  /** Whether to connect with TLS. */
+  readonly tls: boolean;
+}
+
+/** Where the `database` strategy reaches its database. */
+export interface DatabaseSettings {
+  /** `postgres`, or `mysql` for MySQL and MariaDB. */
+  readonly engine: 'postgres' | 'mysql';
+  /** Every write goes here: the primary, or the proxy in front of it. */
+  readonly host: string;
+  /** Port of the writer, as text. */
+  readonly port: string;
+  /** The database that holds the sessions table. */
+  readonly name: string;
+  /** The read replicas, `host:port` each. */
+  readonly replicas: readonly string[];
+  /** Whether to connect with TLS. */
+  readonly tls: boolean;
+  /** PEM file of the certificate authorities to trust, with `tls`. */
+  readonly caFile?: string;
+}
+
+/** What a session store needs written into the app's environment, per strategy. */
+export type StoreSettings =
+  | { readonly strategy: 'memory' | 'cookie' }
+  | { readonly strategy: 'redis'; readonly redis: RedisSettings }
+  | { readonly strategy: 'file'; readonly directory: string }
+  | { readonly strategy: 'database'; readonly database: DatabaseSettings; readonly cache?: RedisSettings };
+
+/**
+ * The app's environment for a session store, except the secrets (AUTH token,
+ * cookie keys, database user and password), whose names are in {@link APP_ENV}.
+ * The constructs write it into the environment file on every instance; the
+ * lab and the benchmarks start local app processes with it.
+ */
+export function storeEnvironment(store: StoreSettings): Record<string, string> {
+  const env: Record<string, string> = { [APP_ENV.STRATEGY]: store.strategy };
+  const redis = (r: RedisSettings) => Object.assign(env, {
+    [APP_ENV.REDIS_HOST]: r.host,
+    [APP_ENV.REDIS_PORT]: r.port,
+    [APP_ENV.REDIS_TLS]: String(r.tls),
+  });
+  switch (store.strategy) {
+    case 'redis':
+      redis(store.redis);
+      break;
+    case 'file':
+      env[APP_ENV.FILE_DIR] = store.directory;
+      break;
+    case 'database': {
+      const db = store.database;
+      Object.assign(env, {
+        [APP_ENV.DB_ENGINE]: db.engine,
+        [APP_ENV.DB_HOST]: db.host,
+        [APP_ENV.DB_PORT]: db.port,
+        [APP_ENV.DB_NAME]: db.name,
+        [APP_ENV.DB_REPLICAS]: db.replicas.join(','),
+        [APP_ENV.DB_TLS]: String(db.tls),
+        [APP_ENV.DB_CACHE]: String(store.cache !== undefined),
+      });
+      if (db.caFile !== undefined) {
+        env[APP_ENV.DB_CA_FILE] = db.caFile;
+      }
+      if (store.cache) {
+        redis(store.cache);
+      }
+      break;
+    }
+  }
+  return env;
+}
