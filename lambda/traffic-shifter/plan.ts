@@ -89,13 +89,16 @@ export function gateVerdict(r: GateReadings): GateVerdict {
   return { verdict: 'fail', reason: `health gate failed: ${what}` };
 }
 
-/** `blue=90,green=10`: how weights appear in tags and messages. */
+/**
+ * `blue=90/green=10`: how weights appear in tags and messages. ELBv2 tag
+ * values allow only letters, digits, spaces and `_.:/=+-@`, so no comma.
+ */
 export function formatWeights(w: Weights): string {
-  return `blue=${w.blue},green=${w.green}`;
+  return `blue=${w.blue}/green=${w.green}`;
 }
 
-/** Parses {@link formatWeights}; undefined when malformed. */
+/** Parses {@link formatWeights}; undefined for anything else, the comma form of earlier versions included. */
 export function parseWeights(text: string | undefined): Weights | undefined {
-  const match = /^blue=(\d{1,3}),green=(\d{1,3})$/.exec(text ?? '');
+  const match = /^blue=(\d{1,3})\/green=(\d{1,3})$/.exec(text ?? '');
   return match ? { blue: Number(match[1]), green: Number(match[2]) } : undefined;
 }

@@ -2,7 +2,9 @@
  * The handlers against the real SDK clients, with only their transport
  * stubbed (aws-sdk-client-mock). A small in-memory listener answers the
  * Describe calls from what earlier calls set, and every test asserts the exact
- * requests, in order.
+ * requests, in order. Every request the handlers send is also checked against
+ * AWS's service model of its operation, so a request AWS would refuse fails
+ * the test that sent it.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -11,10 +13,25 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ShiftEvent, isComplete, onEvent } from '../../../lambda/traffic-shifter';
+import { ShiftEvent, isComplete as isCompleteHandler, onEvent as onEventHandler } from '../../../lambda/traffic-shifter';
+import { RequestLog } from '../../contracts/sent-requests';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const cloudwatch = mockClient(CloudWatchClient);
+const requests = new RequestLog([{ service: 'elbv2', mock: elb }, { service: 'cloudwatch', mock: cloudwatch }]);
+
+/** The entry point, with every request it sent checked when it returns or throws. */
+function checked<R>(handler: (event: ShiftEvent) => Promise<R>): (event: ShiftEvent) => Promise<R> {
+  return async (event) => {
+    try {
+      return await handler(event);
+    } finally {
+      requests.takeNew();
+    }
+  };
+}
+const onEvent = checked(onEventHandler);
+const isComplete = checked(isCompleteHandler);
 
 const LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2';
 const RULE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
@@ -44,7 +61,7 @@ const action = (blue: number, green: number, stickiness = 86400): Action => ({
   },
 });
 const tags = (blue: number, green: number, at: number) => [
-  { Key: 'cdk-session-tier:weights', Value: `blue=${blue},green=${green}` },
+  { Key: 'cdk-session-tier:weights', Value: `blue=${blue}/green=${green}` },
   { Key: 'cdk-session-tier:shifted-at', Value: new Date(at).toISOString() },
 ];
 
@@ -256,8 +273,8 @@ describe('update', () => {
     elb.resetHistory();
     cloudwatch.resetHistory();
     await expect(isComplete(event)).rejects.toThrow(
-      'alarm gate failed: green-5xx in ALARM; before the step to blue=0,green=100. ' +
-      'Weights restored to blue=100,green=0 (from before this deploy); CloudFormation rolls the stack back',
+      'alarm gate failed: green-5xx in ALARM; before the step to blue=0/green=100. ' +
+      'Weights restored to blue=100/green=0 (from before this deploy); CloudFormation rolls the stack back',
     );
     expect(sent()).toEqual([
       ...describeCalls,
@@ -281,7 +298,7 @@ describe('update', () => {
     const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
     elb.resetHistory();
     await expect(isComplete(event)).rejects.toThrow(
-      'health gate failed: green has 1 healthy target, needs at least 2 (healthy 1, unhealthy 2); before the step to blue=0,green=100',
+      'health gate failed: green has 1 healthy target, needs at least 2 (healthy 1, unhealthy 2); before the step to blue=0/green=100',
     );
     expect(sent()).toEqual([...describeCalls, ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }]]);
   });
@@ -361,9 +378,17 @@ describe('bad input fails with a clear message and changes nothing', () => {
   test('a rule changed by someone else meanwhile', async () => {
     setWorld(50, 50, T0, { blue: 100, green: 0 });
     await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(
-      `rule ${RULE} was changed by someone else: it has blue=50,green=50, but this stack last set blue=100,green=0; nothing was changed.`,
+      `rule ${RULE} was changed by someone else: it has blue=50/green=50, but this stack last set blue=100/green=0; nothing was changed.`,
     );
     expect(sent().filter(([name]) => /Modify|AddTags|Create|Delete/.test(name))).toEqual([]);
+  });
+
+  test('a weights tag it cannot read, such as the comma form ELBv2 never accepted', async () => {
+    setWorld(100, 0);
+    world.tags = [{ Key: 'cdk-session-tier:weights', Value: 'blue=100,green=0' }];
+    await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(
+      `rule ${RULE} was changed by someone else: it has blue=100/green=0, but this stack last set nothing it can read; nothing was changed.`,
+    );
   });
 
   test('a rule deleted outside CloudFormation', async () => {

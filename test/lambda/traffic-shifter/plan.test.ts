@@ -1,5 +1,6 @@
 import { formatPlan, parsePlan, planSeconds, plannedShares } from '../../../lib/contract/traffic-shift';
 import { formatWeights, gateVerdict, nextStep, parseWeights } from '../../../lambda/traffic-shifter/plan';
+import { loadModel } from '../../contracts/aws-model';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 
@@ -86,8 +87,21 @@ describe('gateVerdict', () => {
   });
 });
 
-test('weights round-trip through their tag form, and malformed tags read as nothing', () => {
-  expect(parseWeights(formatWeights({ blue: 90, green: 10 }))).toEqual({ blue: 90, green: 10 });
-  expect(parseWeights('blue=90')).toBeUndefined();
-  expect(parseWeights(undefined)).toBeUndefined();
+describe('the weights tag', () => {
+  const tagValue = loadModel('elbv2').shapes.TagValue;
+
+  test.each([0, 1, 10, 50, 99, 100])('with green at %i round-trips and is a value ELBv2 accepts', (green) => {
+    const text = formatWeights({ blue: 100 - green, green });
+    expect(parseWeights(text)).toEqual({ blue: 100 - green, green });
+    expect(text).toMatch(new RegExp(tagValue.pattern!, 'u'));
+    expect(text.length).toBeLessThanOrEqual(tagValue.max!);
+  });
+
+  test.each(['blue=90,green=10', 'blue=90', 'green=10/blue=90', 'blue=90/green=10 ', 'blue=1000/green=0', ''])('reads %j as nothing', (text) => {
+    expect(parseWeights(text)).toBeUndefined();
+  });
+
+  test('reads a missing tag as nothing', () => {
+    expect(parseWeights(undefined)).toBeUndefined();
+  });
 });
