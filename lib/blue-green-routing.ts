@@ -11,7 +11,10 @@ import { AppFleet } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { esbuildAssetOptions, trafficShifterBundle } from './private/esbuild-bundle';
 import { ProblemList } from './private/problems';
-import { SHIFT_ATTRIBUTES, SHIFT_PROPS } from './contract/traffic-shift';
+import {
+  CUSTOM_RESOURCE_TIMEOUT_SECONDS, MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, SHIFT_ATTRIBUTES, SHIFT_PROPS, parsePlan, waiterSeconds,
+} from './contract/traffic-shift';
+import { SessionTierValidationError } from './errors';
 import { ShiftPlan } from './shift-plan';
 import { Stickiness, StickinessType } from './stickiness';
 
@@ -133,8 +136,7 @@ export class BlueGreenRouting extends Construct {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
       queryInterval: checkInterval,
-      // The plan, plus time for instances to pass their first health checks.
-      totalTimeout: Duration.seconds(Math.min(7200, plan.duration.toSeconds() + 1800)),
+      totalTimeout: waiterTimeout(this, plan, checkInterval),
       logGroup: new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.ONE_MONTH }),
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
@@ -149,6 +151,8 @@ export class BlueGreenRouting extends Construct {
     this.trafficShift = new CustomResource(this, 'TrafficShift', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::BlueGreenTrafficShift',
+      // Explicit: the provider's waiter and margins are sized to fit inside it.
+      serviceTimeout: Duration.seconds(CUSTOM_RESOURCE_TIMEOUT_SECONDS),
       properties: {
         [SHIFT_PROPS.LISTENER_ARN]: listener.listenerArn,
         [SHIFT_PROPS.BLUE_TARGET_GROUP_ARN]: blue.targetGroup.targetGroupArn,
@@ -259,6 +263,23 @@ export class BlueGreenRouting extends Construct {
       }
     }
   }
+}
+
+/**
+ * The provider's `totalTimeout` for `plan` checked every `checkInterval`: the
+ * plan as the waiter polls it (each step a whole number of checks) plus the
+ * pending allowance, at most 50 minutes (`MAX_WAIT_SECONDS`), so the waiter stops
+ * before CloudFormation does. Fails when the polled plan cannot fit.
+ */
+function waiterTimeout(scope: Construct, plan: ShiftPlan, checkInterval: Duration): Duration {
+  const interval = checkInterval.toSeconds();
+  const wait = waiterSeconds(parsePlan(plan.toString()), interval);
+  if (wait.plan > MAX_PLAN_SECONDS) {
+    throw new SessionTierValidationError(`shiftPlan: must take at most ${MAX_PLAN_SECONDS / 60} minutes from first to last step as the shifter checks it, ` +
+      `got ${Duration.seconds(wait.plan).toHumanString()} for ${plan} checked every ${checkInterval.toHumanString()} (each step waits a whole number of checks); ` +
+      `use a checkInterval that divides the step wait, or fewer or shorter steps. ${PLAN_LIMIT_REASON}`, scope);
+  }
+  return Duration.seconds(wait.total);
 }
 
 /** The provider framework's own functions: acknowledged where its design leaves no choice. */

@@ -69,14 +69,14 @@ describe('BlueGreenRouting with two fleets', () => {
     });
   });
 
-  test('handlers: the newest Node.js runtime on arm64, bundled locally, with their own log groups; the provider polls every 30 s for the plan plus 30 minutes', () => {
+  test('handlers: the newest Node.js runtime on arm64, bundled locally, with their own log groups; the provider polls every 30 s for the plan plus 10 minutes', () => {
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: Match.stringLikeRegexp('^index\\.(onEvent|isComplete)$') }, 2);
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.onEvent', Timeout: 60, MemorySize: 256, LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('RoutingOnEventLogs') } } });
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.isComplete', Timeout: 60 });
     const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0].Properties;
     expect(machine.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
-    // all at once: 30 minutes for health checks / 30 s = 60 polls
-    expect(JSON.stringify(machine.DefinitionString)).toMatch(/\\"IntervalSeconds\\":30,\\"MaxAttempts\\":60,\\"BackoffRate\\":1/);
+    // all at once: 10 minutes for first health checks / 30 s = 20 polls
+    expect(JSON.stringify(machine.DefinitionString)).toMatch(/\\"IntervalSeconds\\":30,\\"MaxAttempts\\":20,\\"BackoffRate\\":1/);
   });
 
   test('the handlers may change only rules of this listener, and read with Describe calls', () => {

@@ -21,9 +21,9 @@ describe('plans', () => {
     ['blue-green', /must be all-at-once, canary:<percent>:<seconds> or linear:<percent>:<seconds>, got "blue-green"/],
     ['canary:0:60', /the step must be a whole percentage from 1 to 99, got 0/],
     ['canary:100:60', /from 1 to 99, got 100/],
-    ['linear:10:0', /must wait at least 1 s per step and at most 5400 s in all, got 0 s/],
-    ['linear:1:60', /at most 5400 s in all, got 5940 s/],
-    ['canary:5:5401', /got 5401 s/],
+    ['linear:10:0', /must wait at least 1 s per step and at most 2400 s in all, got 0 s/],
+    ['linear:1:60', /at most 2400 s in all, got 5940 s/],
+    ['canary:5:2401', /got 2401 s in "canary:5:2401"; use fewer or shorter steps. CloudFormation waits at most 60 minutes/],
   ])('fails on %s', (text, message) => {
     expect(() => parsePlan(text)).toThrow(message);
   });
