@@ -130,7 +130,7 @@ export class BlueGreenRouting extends Construct {
     const checkInterval = props.checkInterval ?? Duration.seconds(30);
     const onEvent = this.handler('OnEvent', 'onEvent', Duration.minutes(1));
     const isComplete = this.handler('IsComplete', 'isComplete', Duration.minutes(1));
-    this.grantShift(listener, props.gateAlarms ?? [], [onEvent, isComplete]);
+    this.grantShift(listener, props.gateAlarms ?? [], onEvent, isComplete);
 
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
@@ -216,46 +216,61 @@ export class BlueGreenRouting extends Construct {
     });
   }
 
-  private grantShift(listener: elbv2.IApplicationListener, alarms: cloudwatch.IAlarm[], grantees: iam.IGrantable[]): void {
+  /**
+   * Each handler's own least privilege: onEvent creates, carries over and
+   * deletes the rule; isComplete moves its weights and reads the gates. Both
+   * change only rules of this listener.
+   */
+  private grantShift(listener: elbv2.IApplicationListener, alarms: cloudwatch.IAlarm[], onEvent: iam.IGrantable, isComplete: iam.IGrantable): void {
     // listener ARN: arn:...:listener/app/<lb>/<lb-id>/<listener-id>; its rules: arn:...:listener-rule/app/<lb>/<lb-id>/<listener-id>/<rule-id>
     const parts = Fn.split(':listener/', listener.listenerArn, 2);
     const rulesOfListener = Fn.join('', [Fn.select(0, parts), ':listener-rule/', Fn.select(1, parts), '/*']);
-    const statements = [
-      new iam.PolicyStatement({
-        sid: 'CreateTheRuleOnThisListener',
-        actions: ['elasticloadbalancing:CreateRule'],
-        resources: [listener.listenerArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ChangeOnlyRulesOfThisListener',
-        actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:AddTags'],
-        resources: [rulesOfListener],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeCallsTakeNoResource',
-        actions: [
-          'elasticloadbalancing:DescribeRules',
-          'elasticloadbalancing:DescribeTags',
-          'elasticloadbalancing:DescribeTargetGroups',
-          'elasticloadbalancing:DescribeTargetHealth',
-          ...alarms.length > 0 ? ['cloudwatch:DescribeAlarms'] : [],
+    // CreateRule with tags is also authorized as AddTags on the new rule (tag on create), which this statement covers.
+    const changeRules = (...actions: string[]) => new iam.PolicyStatement({
+      sid: 'ChangeOnlyRulesOfThisListener', actions: actions.map((a) => `elasticloadbalancing:${a}`), resources: [rulesOfListener],
+    });
+    const describe = (actions: string[]) => new iam.PolicyStatement({ sid: 'DescribeCallsTakeNoResource', actions, resources: ['*'] });
+    // DescribeAlarms takes alarm ARNs, but returns composite alarms only to a role allowed it on "*".
+    const composite = alarms.some((alarm) => alarm instanceof cloudwatch.CompositeAlarm);
+    const alarmsOnStar = composite ? ['cloudwatch:DescribeAlarms'] : [];
+    const readTheGateAlarms = alarms.length > 0 && !composite
+      ? [new iam.PolicyStatement({ sid: 'ReadOnlyTheGateAlarms', actions: ['cloudwatch:DescribeAlarms'], resources: alarms.map((a) => a.alarmArn) })]
+      : [];
+    const onStar = (names: string[]) => `${names.join(', ')} support no resource-level permissions: AWS requires "*". They only read.`;
+    const grants = [
+      {
+        grantee: onEvent,
+        statements: [
+          new iam.PolicyStatement({ sid: 'CreateTheRuleOnThisListener', actions: ['elasticloadbalancing:CreateRule'], resources: [listener.listenerArn] }),
+          changeRules('ModifyRule', 'DeleteRule', 'AddTags'),
+          describe(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups']),
         ],
-        resources: ['*'],
-      }),
+        starReason: onStar(['DescribeRules', 'DescribeTags', 'DescribeTargetGroups']),
+      },
+      {
+        grantee: isComplete,
+        statements: [
+          changeRules('ModifyRule', 'AddTags'),
+          describe([
+            'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth', ...alarmsOnStar,
+          ]),
+          ...readTheGateAlarms,
+        ],
+        starReason: onStar(['DescribeRules', 'DescribeTags', 'DescribeTargetHealth']) + (composite
+          ? ' DescribeAlarms is allowed on "*" too: a gate alarm is a composite alarm, and DescribeAlarms returns composite alarms only to a role allowed it on "*".'
+          : ''),
+      },
     ];
     // cdk-nag names a finding by the resource as it renders the template: the parts of the Fn::Join, objects as JSON.
     const renderedRules = (Stack.of(this).resolve(rulesOfListener)['Fn::Join'][1] as unknown[])
       .map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
-    for (const grantee of grantees) {
+    for (const { grantee, statements, starReason } of grants) {
       for (const statement of statements) {
         grantee.grantPrincipal.addToPrincipalPolicy(statement);
       }
       const role = grantee.grantPrincipal;
       if (role instanceof Construct) {
-        Validations.of(role).acknowledge({
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason: 'DescribeRules, DescribeTags, DescribeTargetGroups, DescribeTargetHealth and DescribeAlarms support no resource-level permissions: AWS requires "*". They only read.',
-        });
+        Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: starReason });
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${renderedRules}]`,
           reason: 'The rules of this one listener only: the rule the shifter owns gets its ARN at deploy time, so the policy names the listener\'s rule prefix, never another listener\'s.',

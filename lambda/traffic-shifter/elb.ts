@@ -163,20 +163,27 @@ export async function targetStates(targetGroupArn: string): Promise<Record<strin
   return states;
 }
 
-/** The names among `alarmNames` whose alarm is in ALARM. */
-export async function alarmsInAlarm(alarmNames: readonly string[]): Promise<string[]> {
-  if (alarmNames.length === 0) {
-    return [];
-  }
-  const found: string[] = [];
-  // DescribeAlarms takes at most 100 names per call.
+/**
+ * The state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) of each named alarm, metric
+ * or composite, by name; a name AWS did not return is missing.
+ */
+export async function alarmStates(alarmNames: readonly string[]): Promise<Record<string, string>> {
+  const states: Record<string, string> = {};
+  // DescribeAlarms takes at most 100 names per call and answers in pages of at most 100.
   for (let i = 0; i < alarmNames.length; i += 100) {
-    const page = await cloudwatch.send(new DescribeAlarmsCommand({
-      AlarmNames: alarmNames.slice(i, i + 100),
-      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-      StateValue: 'ALARM',
-    }));
-    found.push(...[...page.MetricAlarms ?? [], ...page.CompositeAlarms ?? []].map((a) => a.AlarmName!));
+    let token: string | undefined;
+    do {
+      const page = await cloudwatch.send(new DescribeAlarmsCommand({
+        AlarmNames: alarmNames.slice(i, i + 100),
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: 100,
+        NextToken: token,
+      }));
+      for (const alarm of [...page.MetricAlarms ?? [], ...page.CompositeAlarms ?? []]) {
+        states[alarm.AlarmName!] = alarm.StateValue!;
+      }
+      token = page.NextToken;
+    } while (token);
   }
-  return found.sort();
+  return states;
 }

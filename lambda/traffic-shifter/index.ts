@@ -5,7 +5,7 @@
  */
 import { SHIFT_ATTRIBUTES, Weights, sameWeights } from '../../lib/contract/traffic-shift';
 import {
-  LiveRule, alarmsInAlarm, assertTargetGroupsExist, createRule, deleteRule, describeRule, findRuleAt, setWeights, targetStates,
+  LiveRule, alarmStates, assertTargetGroupsExist, createRule, deleteRule, describeRule, findRuleAt, setWeights, targetStates,
 } from './elb';
 import { formatWeights, gateVerdict, nextStep } from './plan';
 import { ShiftProperties, parseProperties } from './properties';
@@ -95,7 +95,8 @@ export async function isComplete(event: ShiftEvent): Promise<IsCompleteResponse>
     color: props.target,
     targetStates: await targetStates(props.groups[props.target]),
     minHealthy: props.minHealthyTargets,
-    alarmsInAlarm: await alarmsInAlarm(props.alarmNames),
+    alarmNames: props.alarmNames,
+    alarmStates: await alarmStates(props.alarmNames),
   });
   if (gate.verdict === 'pending') {
     console.log(JSON.stringify({ msg: gate.reason, live: formatWeights(rule.weights) }));

@@ -58,8 +58,10 @@ export interface GateReadings {
   readonly targetStates: Readonly<Record<string, number>>;
   /** How many healthy targets the step needs. */
   readonly minHealthy: number;
-  /** The gate alarms now in ALARM. */
-  readonly alarmsInAlarm: readonly string[];
+  /** The gate alarms' names. */
+  readonly alarmNames: readonly string[];
+  /** The gate alarms' states by name, as DescribeAlarms returned them; a name without a state was not found. */
+  readonly alarmStates: Readonly<Record<string, string>>;
 }
 
 /** Whether a step may go ahead. */
@@ -69,13 +71,23 @@ export type GateVerdict =
   | { readonly verdict: 'fail'; readonly reason: string };
 
 /**
- * Pass when no gate alarm is in ALARM and the color has enough healthy
- * targets; pending while targets are still in their initial health checks;
- * fail otherwise, with what was seen.
+ * Pass when every gate alarm was found and none is in ALARM, and the color has
+ * enough healthy targets; pending while targets are still in their initial
+ * health checks; fail otherwise, with what was seen. An alarm that cannot be
+ * read fails the gate rather than pass it unseen.
  */
 export function gateVerdict(r: GateReadings): GateVerdict {
-  if (r.alarmsInAlarm.length > 0) {
-    return { verdict: 'fail', reason: `alarm gate failed: ${r.alarmsInAlarm.join(', ')} in ALARM` };
+  const inAlarm = r.alarmNames.filter((name) => r.alarmStates[name] === 'ALARM');
+  if (inAlarm.length > 0) {
+    return { verdict: 'fail', reason: `alarm gate failed: ${inAlarm.join(', ')} in ALARM` };
+  }
+  const missing = r.alarmNames.filter((name) => r.alarmStates[name] === undefined);
+  if (missing.length > 0) {
+    return {
+      verdict: 'fail',
+      reason: `alarm gate failed: ${missing.join(', ')} not found, so not checked; a deleted alarm, or a composite alarm the shifter may not read ` +
+        '(DescribeAlarms returns composite alarms only with cloudwatch:DescribeAlarms on "*", which BlueGreenRouting grants when a gate alarm is a CompositeAlarm construct)',
+    };
   }
   const healthy = r.targetStates.healthy ?? 0;
   if (healthy >= r.minHealthy) {

@@ -2,9 +2,10 @@
  * The handlers against the real SDK clients, with only their transport
  * stubbed (aws-sdk-client-mock). A small in-memory listener answers the
  * Describe calls from what earlier calls set, and every test asserts the exact
- * requests, in order. Every request the handlers send is also checked against
- * AWS's service model of its operation, so a request AWS would refuse fails
- * the test that sent it.
+ * requests, in order. Every request a handler sends is also checked against
+ * AWS's service model of its operation and against the policy of that
+ * handler's role in a synthesized BlueGreenRouting, so a request AWS would
+ * refuse or deny fails the test that sent it.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -13,31 +14,57 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ShiftEvent, isComplete as isCompleteHandler, onEvent as onEventHandler } from '../../../lambda/traffic-shifter';
-import { RequestLog } from '../../contracts/sent-requests';
+import { Statement, unauthorized, unusedActions } from '../../contracts/iam-policy';
+import { TEST_AWS, rolePolicy, routingStack } from '../../contracts/routing-stack';
+import { RequestLog, SentRequest } from '../../contracts/sent-requests';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const cloudwatch = mockClient(CloudWatchClient);
 const requests = new RequestLog([{ service: 'elbv2', mock: elb }, { service: 'cloudwatch', mock: cloudwatch }]);
 
-/** The entry point, with every request it sent checked when it returns or throws. */
-function checked<R>(handler: (event: ShiftEvent) => Promise<R>): (event: ShiftEvent) => Promise<R> {
+type EntryPoint = 'onEvent' | 'isComplete';
+/** Each handler role's policy, from a synthesized BlueGreenRouting whose gate alarms are the ones these tests name. */
+let policies: Record<EntryPoint, Statement[]>;
+/** What each entry point sent in the current test. */
+let sentBy: Record<EntryPoint, SentRequest[]>;
+
+/** The entry point, with every request it sent checked against the models and its role's policy when it returns or throws. */
+function checked<R>(entry: EntryPoint, handler: (event: ShiftEvent) => Promise<R>): (event: ShiftEvent) => Promise<R> {
   return async (event) => {
     try {
       return await handler(event);
     } finally {
-      requests.takeNew();
+      const fresh = requests.takeNew();
+      sentBy[entry].push(...fresh);
+      const denied = unauthorized(fresh, policies[entry], TEST_AWS);
+      if (denied.length > 0) {
+        throw new Error(`the ${entry} role's policy denies: ${denied.join('; ')}`);
+      }
     }
   };
 }
-const onEvent = checked(onEventHandler);
-const isComplete = checked(isCompleteHandler);
+/** Runs `body` with `statements` as the entry point's role policy. */
+async function withPolicy(entry: EntryPoint, statements: Statement[], body: () => Promise<void>): Promise<void> {
+  const saved = policies[entry];
+  policies[entry] = statements;
+  try {
+    await body();
+  } finally {
+    policies[entry] = saved;
+  }
+}
+const onEvent = checked('onEvent', onEventHandler);
+const isComplete = checked('isComplete', isCompleteHandler);
 
 const LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2';
 const RULE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
 const BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/blue/73e2d6bc24d8a067';
 const GREEN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/green/2453ed029918f21f';
 const T0 = Date.parse('2026-11-24T12:00:00.000Z');
+const HANDLER_DIR = join(__dirname, '../../../lambda/traffic-shifter');
 
 const props = (over: Record<string, unknown> = {}) => ({
   ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider',
@@ -66,7 +93,7 @@ const tags = (blue: number, green: number, at: number) => [
 ];
 
 /** The listener as AWS would keep it: one optional rule, its tags, and the green targets' health. */
-let world: { rule?: Rule; tags: Tag[]; health: Record<string, string[]>; alarms: string[] };
+let world: { rule?: Rule; tags: Tag[]; health: Record<string, string[]>; alarms: Record<string, string> };
 
 function setWorld(blue: number, green: number, at = T0 - 3_600_000, tagged = { blue, green }) {
   world.rule = { RuleArn: RULE, Priority: '50000', Actions: [action(blue, green)] };
@@ -85,10 +112,16 @@ function at(time: number) {
   jest.spyOn(Date, 'now').mockReturnValue(time);
 }
 
+beforeAll(() => {
+  const { template } = routingStack({}, ['green-5xx', 'green-latency']);
+  policies = { onEvent: rolePolicy(template, 'RoutingOnEventRole', LISTENER), isComplete: rolePolicy(template, 'RoutingIsCompleteRole', LISTENER) };
+});
+
 beforeEach(() => {
+  sentBy = { onEvent: [], isComplete: [] };
   elb.reset();
   cloudwatch.reset();
-  world = { tags: [], health: { [BLUE]: ['healthy', 'healthy'], [GREEN]: ['healthy', 'healthy'] }, alarms: [] };
+  world = { tags: [], health: { [BLUE]: ['healthy', 'healthy'], [GREEN]: ['healthy', 'healthy'] }, alarms: { 'green-5xx': 'OK', 'green-latency': 'OK' } };
   at(T0);
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   elb.on(DescribeTargetGroupsCommand).callsFake((input) => {
@@ -131,7 +164,7 @@ beforeEach(() => {
     TargetHealthDescriptions: world.health[input.TargetGroupArn].map((State, i) => ({ Target: { Id: `i-${i}` }, TargetHealth: { State } })),
   }));
   cloudwatch.on(DescribeAlarmsCommand).callsFake((input) => ({
-    MetricAlarms: input.AlarmNames.filter((n: string) => world.alarms.includes(n)).map((AlarmName: string) => ({ AlarmName, StateValue: 'ALARM' })),
+    MetricAlarms: input.AlarmNames.filter((n: string) => n in world.alarms).map((AlarmName: string) => ({ AlarmName, StateValue: world.alarms[AlarmName] })),
   }));
 });
 
@@ -248,7 +281,7 @@ describe('update', () => {
     expect(sent()).toEqual([
       ...describeCalls,
       ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
-      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], StateValue: 'ALARM' }],
+      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 }],
       ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(0, 100)] }],
       ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(0, 100, T0 + 120_000) }],
     ]);
@@ -268,7 +301,7 @@ describe('update', () => {
     setWorld(100, 0);
     const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx', 'green-latency'] });
     await isComplete(event);
-    world.alarms = ['green-5xx'];
+    world.alarms['green-5xx'] = 'ALARM';
     at(T0 + 300_000);
     elb.resetHistory();
     cloudwatch.resetHistory();
@@ -279,10 +312,42 @@ describe('update', () => {
     expect(sent()).toEqual([
       ...describeCalls,
       ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
-      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx', 'green-latency'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], StateValue: 'ALARM' }],
+      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx', 'green-latency'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 }],
       ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(100, 0)] }],
       ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(100, 0, T0 + 300_000) }],
     ]);
+  });
+
+  test('a gate alarm DescribeAlarms does not return fails the gate instead of passing unseen', async () => {
+    setWorld(100, 0);
+    delete world.alarms['green-latency'];
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once', AlarmNames: ['green-5xx', 'green-latency'] });
+    await expect(isComplete(event)).rejects.toThrow(/^alarm gate failed: green-latency not found, so not checked; /);
+  });
+
+  test('more than 100 gate alarms are read 100 names a call, page by page', async () => {
+    setWorld(100, 0);
+    const names = Array.from({ length: 150 }, (_, i) => `gate-${i}`);
+    for (const name of names) {
+      world.alarms[name] = 'OK';
+    }
+    cloudwatch.on(DescribeAlarmsCommand).callsFake((input) => {
+      // AWS answers at most MaxRecords alarms a page; this one answers 60 and points to the rest.
+      const start = Number(input.NextToken ?? 0);
+      const page = (input.AlarmNames as string[]).slice(start, start + 60);
+      const next = start + 60 < input.AlarmNames.length ? String(start + 60) : undefined;
+      return { MetricAlarms: page.map((AlarmName) => ({ AlarmName, StateValue: world.alarms[AlarmName] })), NextToken: next };
+    });
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once', AlarmNames: names });
+    // BlueGreenRouting grants DescribeAlarms on each gate alarm's ARN; the synthesized stack has two.
+    const arns = names.map((name) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`);
+    await withPolicy('isComplete', [...policies.isComplete, { Effect: 'Allow', Action: 'cloudwatch:DescribeAlarms', Resource: arns }], async () => {
+      expect(await isComplete(event)).toMatchObject({ IsComplete: true });
+    });
+    expect(sent().filter(([name]) => name === 'DescribeAlarmsCommand').map(([, input]) => {
+      const { AlarmNames, NextToken } = input as { AlarmNames: string[]; NextToken?: string };
+      return `${AlarmNames[0]}..${AlarmNames[AlarmNames.length - 1]}@${NextToken ?? 0}`;
+    })).toEqual(['gate-0..gate-99@0', 'gate-0..gate-99@60', 'gate-100..gate-149@0']);
   });
 
   test('then CloudFormation\'s rollback update finds blue already at full weight and completes without a change', async () => {
@@ -393,5 +458,33 @@ describe('bad input fails with a clear message and changes nothing', () => {
 
   test('a rule deleted outside CloudFormation', async () => {
     await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(`rule ${RULE} not found: it was deleted outside CloudFormation; nothing was changed.`);
+  });
+});
+
+describe('the role policies', () => {
+  test('allow no action the handlers do not send: a create, a carry-over, a gated step and a delete use every one', async () => {
+    const created = await onEvent({ RequestType: 'Create', ResourceProperties: props() });
+    await isComplete({ RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props(), Data: created.Data });
+    await update({}, { GroupStickinessSeconds: '3600' });
+    const { event } = await update({ GroupStickinessSeconds: '3600' }, { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx'] });
+    await isComplete(event);
+    await onEvent({ RequestType: 'Delete', PhysicalResourceId: RULE, ResourceProperties: props() });
+    expect(unusedActions(sentBy.onEvent, policies.onEvent, TEST_AWS)).toEqual([]);
+    expect(unusedActions(sentBy.isComplete, policies.isComplete, TEST_AWS)).toEqual([]);
+
+    // Every command the handlers' code can send was among them, so each one was checked against the policy.
+    const sources = readdirSync(HANDLER_DIR).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(HANDLER_DIR, f), 'utf8')).join('\n');
+    const sendable = new Set([...sources.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]));
+    expect(new Set([...sentBy.onEvent, ...sentBy.isComplete].map((r) => r.operation))).toEqual(sendable);
+  });
+
+  test('deny what a handler sends outside them, failing the test that sent it', async () => {
+    setWorld(100, 0);
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once', AlarmNames: ['green-5xx'] });
+    await withPolicy('isComplete', policies.isComplete.filter((statement) => statement.Sid !== 'ReadOnlyTheGateAlarms'), async () => {
+      await expect(isComplete(event)).rejects.toThrow(
+        'the isComplete role\'s policy denies: DescribeAlarms needs cloudwatch:DescribeAlarms on arn:aws:cloudwatch:eu-west-1:123456789012:alarm:green-5xx',
+      );
+    });
   });
 });

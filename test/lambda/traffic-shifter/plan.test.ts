@@ -63,15 +63,28 @@ describe('nextStep', () => {
 });
 
 describe('gateVerdict', () => {
-  const base = { color: 'green' as const, minHealthy: 2, alarmsInAlarm: [] };
+  const base = { color: 'green' as const, minHealthy: 2, alarmNames: [], alarmStates: {} };
+  const gates = { alarmNames: ['green-5xx', 'green-latency'] };
 
   test('passes with enough healthy targets and no alarm', () => {
     expect(gateVerdict({ ...base, targetStates: { healthy: 2, draining: 1 } })).toEqual({ verdict: 'pass' });
   });
 
   test('fails on any alarm in ALARM and names it', () => {
-    expect(gateVerdict({ ...base, targetStates: { healthy: 5 }, alarmsInAlarm: ['green-5xx', 'green-latency'] }))
+    expect(gateVerdict({ ...base, ...gates, targetStates: { healthy: 5 }, alarmStates: { 'green-5xx': 'ALARM', 'green-latency': 'ALARM' } }))
       .toEqual({ verdict: 'fail', reason: 'alarm gate failed: green-5xx, green-latency in ALARM' });
+  });
+
+  test('passes alarms that are OK or lack data', () => {
+    expect(gateVerdict({ ...base, ...gates, targetStates: { healthy: 2 }, alarmStates: { 'green-5xx': 'OK', 'green-latency': 'INSUFFICIENT_DATA' } }))
+      .toEqual({ verdict: 'pass' });
+  });
+
+  test('fails on an alarm it could not read instead of passing it unseen', () => {
+    expect(gateVerdict({ ...base, ...gates, targetStates: { healthy: 2 }, alarmStates: { 'green-5xx': 'OK' } })).toEqual({
+      verdict: 'fail',
+      reason: expect.stringMatching(/^alarm gate failed: green-latency not found, so not checked; a deleted alarm, or a composite alarm the shifter may not read/),
+    });
   });
 
   test('waits while targets are still in their initial health checks', () => {
