@@ -187,6 +187,16 @@ export class BlueGreenRouting extends Construct {
     return this.attribute(SHIFT_ATTRIBUTES.DRAINED_AT);
   }
 
+  /**
+   * What the last change of the rule was: `shifted` (both colors in the rule,
+   * with target-group stickiness) or `rolled-back` (a gate failed and the
+   * rule forwards to the surviving color alone, so nobody reaches the failed
+   * one, pinned or not, until a deploy shifts to it again).
+   */
+  public get outcome(): string {
+    return this.attribute(SHIFT_ATTRIBUTES.OUTCOME);
+  }
+
   private attribute(name: string): string {
     if (!this.trafficShift) {
       throw new Error(`${name}: only a routing between two fleets has a traffic shift; add a green fleet`);

@@ -124,6 +124,7 @@ describe('BlueGreenRouting with two fleets', () => {
     expect(stack.resolve(r.blueWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'BlueWeight'] });
     expect(stack.resolve(r.greenWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'GreenWeight'] });
     expect(stack.resolve(r.drainedAt)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'DrainedAt'] });
+    expect(stack.resolve(r.outcome)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'Outcome'] });
   });
 });
 

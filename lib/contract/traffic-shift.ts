@@ -38,7 +38,28 @@ export const SHIFT_ATTRIBUTES = {
   LAST_SHIFT_AT: 'LastShiftAt',
   DRAINED_AT: 'DrainedAt',
   RULE_ARN: 'RuleArn',
+  /** One of {@link SHIFT_OUTCOMES}. */
+  OUTCOME: 'Outcome',
 } as const;
+
+/** What the last change of the rule was, as the `Outcome` attribute reports it. */
+export const SHIFT_OUTCOMES = {
+  /**
+   * A shift (or nothing to shift): the rule forwards to both colors with
+   * target-group stickiness, so users pinned to the color that lost traffic
+   * stay on it until `DrainedAt`.
+   */
+  SHIFTED: 'shifted',
+  /**
+   * A gate failed: the rule forwards to the surviving color alone, so no
+   * user, pinned or not, reaches the failed color (`DrainedAt` is when it was
+   * cut off) until a later deploy shifts to it again.
+   */
+  ROLLED_BACK: 'rolled-back',
+} as const;
+
+/** A value of the `Outcome` attribute. */
+export type ShiftOutcome = typeof SHIFT_OUTCOMES[keyof typeof SHIFT_OUTCOMES];
 
 /**
  * How long CloudFormation waits for the traffic shift: the most a custom

@@ -87,6 +87,15 @@ const action = (blue: number, green: number, stickiness = 86400): Action => ({
     TargetGroupStickinessConfig: stickiness > 0 ? { Enabled: true, DurationSeconds: stickiness } : { Enabled: false },
   },
 });
+/** The action a failed gate leaves: the surviving color's group alone, without group stickiness. */
+const aloneAction = (color: 'blue' | 'green'): Action => ({
+  Type: 'forward',
+  ForwardConfig: { TargetGroups: [{ TargetGroupArn: color === 'blue' ? BLUE : GREEN, Weight: 100 }], TargetGroupStickinessConfig: { Enabled: false } },
+});
+const aloneTags = (color: 'blue' | 'green', at: number) => [
+  { Key: 'cdk-session-tier:weights', Value: `${color}=100` },
+  { Key: 'cdk-session-tier:shifted-at', Value: new Date(at).toISOString() },
+];
 const tags = (blue: number, green: number, at: number) => [
   { Key: 'cdk-session-tier:weights', Value: `blue=${blue}/green=${green}` },
   { Key: 'cdk-session-tier:shifted-at', Value: new Date(at).toISOString() },
@@ -94,6 +103,12 @@ const tags = (blue: number, green: number, at: number) => [
 
 /** The listener as AWS would keep it: one optional rule, its tags, and the green targets' health. */
 let world: { rule?: Rule; tags: Tag[]; health: Record<string, string[]>; alarms: Record<string, string> };
+
+/** The rule as a failed gate left it: forwarding to `color` alone. */
+function setCutOff(color: 'blue' | 'green', at: number) {
+  world.rule = { RuleArn: RULE, Priority: '50000', Actions: [aloneAction(color)] };
+  world.tags = aloneTags(color, at);
+}
 
 function setWorld(blue: number, green: number, at = T0 - 3_600_000, tagged = { blue, green }) {
   world.rule = { RuleArn: RULE, Priority: '50000', Actions: [action(blue, green)] };
@@ -174,6 +189,22 @@ const describeCalls = [
   ['DescribeRulesCommand', { RuleArns: [RULE] }],
   ['DescribeTagsCommand', { ResourceArns: [RULE] }],
 ];
+/** The requests of a step whose health gate (and no alarm gate) passes. */
+const stepCalls = (color: 'blue' | 'green', blue: number, green: number, time: number) => [
+  ...describeCalls,
+  ['DescribeTargetHealthCommand', { TargetGroupArn: color === 'blue' ? BLUE : GREEN }],
+  ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(blue, green)] }],
+  ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(blue, green, time) }],
+];
+/** What isComplete answers when the deploy is done. */
+const done = (blue: number, green: number, lastShiftAt: number, drainedAt: number, outcome = 'shifted') => ({
+  IsComplete: true,
+  Data: {
+    BlueWeight: String(blue), GreenWeight: String(green), LastShiftAt: new Date(lastShiftAt).toISOString(),
+    DrainedAt: new Date(drainedAt).toISOString(), RuleArn: RULE, Outcome: outcome,
+  },
+});
+const DAY = 86_400_000;
 const checkGroups = [
   ['DescribeTargetGroupsCommand', { TargetGroupArns: [BLUE] }],
   ['DescribeTargetGroupsCommand', { TargetGroupArns: [GREEN] }],
@@ -189,11 +220,8 @@ describe('create', () => {
   test('creates the catch-all rule with the target color at full weight, records it, and completes at once', async () => {
     const response = await onEvent({ RequestType: 'Create', ResourceProperties: props() });
     expect(response).toEqual({ PhysicalResourceId: RULE, Data: { StartBlue: 100, StartGreen: 0 } });
-    const done = await isComplete({ RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props(), Data: response.Data });
-    expect(done).toEqual({
-      IsComplete: true,
-      Data: { BlueWeight: '100', GreenWeight: '0', LastShiftAt: '2026-11-24T12:00:00.000Z', DrainedAt: '2026-11-25T12:00:00.000Z', RuleArn: RULE },
-    });
+    const completed = await isComplete({ RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props(), Data: response.Data });
+    expect(completed).toEqual(done(100, 0, T0, T0 + DAY));
     expect(sent()).toEqual([
       ...checkGroups,
       ['DescribeRulesCommand', { ListenerArn: LISTENER }],
@@ -240,12 +268,7 @@ describe('update', () => {
 
     elb.resetHistory();
     expect(await isComplete(event)).toEqual({ IsComplete: false });
-    expect(sent()).toEqual([
-      ...describeCalls,
-      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
-      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(90, 10)] }],
-      ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(90, 10, T0) }],
-    ]);
+    expect(sent()).toEqual(stepCalls('green', 90, 10, T0));
 
     elb.resetHistory();
     at(T0 + 299_000);
@@ -254,16 +277,8 @@ describe('update', () => {
 
     elb.resetHistory();
     at(T0 + 300_000);
-    expect(await isComplete(event)).toEqual({
-      IsComplete: true,
-      Data: { BlueWeight: '0', GreenWeight: '100', LastShiftAt: '2026-11-24T12:05:00.000Z', DrainedAt: '2026-11-25T12:05:00.000Z', RuleArn: RULE },
-    });
-    expect(sent()).toEqual([
-      ...describeCalls,
-      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
-      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(0, 100)] }],
-      ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(0, 100, T0 + 300_000) }],
-    ]);
+    expect(await isComplete(event)).toEqual(done(0, 100, T0 + 300_000, T0 + 300_000 + DAY));
+    expect(sent()).toEqual(stepCalls('green', 0, 100, T0 + 300_000));
   });
 
   test('linear: one step per interval, each gated by health and alarms', async () => {
@@ -295,27 +310,6 @@ describe('update', () => {
     expect(await isComplete(event)).toEqual({ IsComplete: false });
     expect(await isComplete(event)).toEqual({ IsComplete: false });
     expect(sent()).toEqual([...describeCalls, ...describeCalls]);
-  });
-
-  test('an alarm in ALARM before a step restores the weights from before the deploy and fails with what it saw', async () => {
-    setWorld(100, 0);
-    const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx', 'green-latency'] });
-    await isComplete(event);
-    world.alarms['green-5xx'] = 'ALARM';
-    at(T0 + 300_000);
-    elb.resetHistory();
-    cloudwatch.resetHistory();
-    await expect(isComplete(event)).rejects.toThrow(
-      'alarm gate failed: green-5xx in ALARM; before the step to blue=0/green=100. ' +
-      'Weights restored to blue=100/green=0 (from before this deploy); CloudFormation rolls the stack back',
-    );
-    expect(sent()).toEqual([
-      ...describeCalls,
-      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
-      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx', 'green-latency'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 }],
-      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(100, 0)] }],
-      ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(100, 0, T0 + 300_000) }],
-    ]);
   });
 
   test('a gate alarm DescribeAlarms does not return fails the gate instead of passing unseen', async () => {
@@ -350,24 +344,6 @@ describe('update', () => {
     })).toEqual(['gate-0..gate-99@0', 'gate-0..gate-99@60', 'gate-100..gate-149@0']);
   });
 
-  test('then CloudFormation\'s rollback update finds blue already at full weight and completes without a change', async () => {
-    setWorld(100, 0, T0);
-    const { event } = await update({ TargetColor: 'green', Plan: 'canary:10:300' }, { TargetColor: 'blue', Plan: 'canary:10:300' });
-    expect(await isComplete(event)).toMatchObject({ IsComplete: true, Data: { BlueWeight: '100', GreenWeight: '0' } });
-    expect(sent().filter(([name]) => /Modify|AddTags/.test(name))).toEqual([]);
-  });
-
-  test('too few healthy green targets fails the first step with what the health check saw; nothing to restore', async () => {
-    setWorld(100, 0);
-    world.health[GREEN] = ['healthy', 'unhealthy', 'unhealthy'];
-    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
-    elb.resetHistory();
-    await expect(isComplete(event)).rejects.toThrow(
-      'health gate failed: green has 1 healthy target, needs at least 2 (healthy 1, unhealthy 2); before the step to blue=0/green=100',
-    );
-    expect(sent()).toEqual([...describeCalls, ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }]]);
-  });
-
   test('targets still in their initial health checks make the step wait, then go', async () => {
     setWorld(100, 0);
     world.health[GREEN] = ['healthy', 'initial'];
@@ -394,6 +370,115 @@ describe('update', () => {
         },
       }],
     }]]);
+  });
+});
+
+describe('a failed gate, the rollback, and the next shift', () => {
+  test('an alarm in ALARM during a canary cuts green off the rule, so users the canary pinned to green go to blue too, and fails with what it saw', async () => {
+    setWorld(100, 0);
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx', 'green-latency'] });
+    await isComplete(event);
+    expect(world.rule!.Actions).toEqual([action(90, 10)]);
+    world.alarms['green-5xx'] = 'ALARM';
+    at(T0 + 300_000);
+    elb.resetHistory();
+    cloudwatch.resetHistory();
+    await expect(isComplete(event)).rejects.toThrow(
+      'alarm gate failed: green-5xx in ALARM; before the step to blue=0/green=100. ' +
+      'The rule now forwards to blue alone: every user goes to blue, those pinned to green too, until a deploy shifts to green again; ' +
+      'CloudFormation rolls the stack back',
+    );
+    expect(sent()).toEqual([
+      ...describeCalls,
+      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
+      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx', 'green-latency'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 }],
+      // One target group and no group stickiness: no AWSALBTG cookie can name green any more.
+      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [aloneAction('blue')] }],
+      ['AddTagsCommand', { ResourceArns: [RULE], Tags: aloneTags('blue', T0 + 300_000) }],
+    ]);
+  });
+
+  test('a failed health gate at the first step cuts green off as well: users an earlier release left pinned to green leave it', async () => {
+    setWorld(100, 0);
+    world.health[GREEN] = ['healthy', 'unhealthy', 'unhealthy'];
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
+    elb.resetHistory();
+    await expect(isComplete(event)).rejects.toThrow(
+      'health gate failed: green has 1 healthy target, needs at least 2 (healthy 1, unhealthy 2); before the step to blue=0/green=100. The rule now forwards to blue alone',
+    );
+    expect(sent()).toEqual([
+      ...describeCalls,
+      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
+      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [aloneAction('blue')] }],
+      ['AddTagsCommand', { ResourceArns: [RULE], Tags: aloneTags('blue', T0) }],
+    ]);
+  });
+
+  test('a repeated poll after the cut fails again without changing the rule again', async () => {
+    setCutOff('blue', T0);
+    world.health[GREEN] = ['unhealthy', 'unhealthy'];
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
+    await expect(isComplete(event)).rejects.toThrow(/^health gate failed: green has 0 healthy targets/);
+    expect(sent().filter(([name]) => /Modify|AddTags/.test(name))).toEqual([]);
+  });
+
+  test('then CloudFormation\'s rollback update succeeds, leaving the rule forwarding to blue alone, and reports it', async () => {
+    setCutOff('blue', T0 + 300_000);
+    at(T0 + 360_000);
+    const { event, response } = await update({ TargetColor: 'green', Plan: 'canary:10:300' }, { TargetColor: 'blue', Plan: 'canary:10:300' });
+    expect(response.Data).toEqual({ StartBlue: 100, StartGreen: 0 });
+    // DrainedAt is the cut itself: from then on nobody reaches green.
+    expect(await isComplete(event)).toEqual(done(100, 0, T0 + 300_000, T0 + 300_000, 'rolled-back'));
+    expect(sent().filter(([name]) => /Modify|AddTags|Create|Delete/.test(name))).toEqual([]);
+    expect(world.rule!.Actions).toEqual([aloneAction('blue')]);
+  });
+
+  test('a later deploy that still targets blue keeps green cut off, so old green cookies cannot come back to it at weight 0', async () => {
+    setCutOff('blue', T0);
+    const { event } = await update({ MinHealthyTargets: '2' }, { MinHealthyTargets: '3' });
+    expect(await isComplete(event)).toMatchObject({ IsComplete: true, Data: { Outcome: 'rolled-back' } });
+    expect(sent().filter(([name]) => /Modify|AddTags/.test(name))).toEqual([]);
+  });
+
+  test('the next shift to green puts the two-group, sticky action back with its first step', async () => {
+    setCutOff('blue', T0 - 3_600_000);
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300' });
+    elb.resetHistory();
+    expect(await isComplete(event)).toEqual({ IsComplete: false });
+    expect(sent()).toEqual(stepCalls('green', 90, 10, T0));
+    at(T0 + 300_000);
+    expect(await isComplete(event)).toMatchObject({ IsComplete: true, Data: { BlueWeight: '0', GreenWeight: '100', Outcome: 'shifted' } });
+    expect(world.rule!.Actions).toEqual([action(0, 100)]);
+  });
+
+  test('replaced target groups while cut off carry the cut over to the new group', async () => {
+    setCutOff('blue', T0);
+    const NEW_BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/blue2/bbbbbbbbbbbbbbbb';
+    world.health[NEW_BLUE] = ['healthy', 'healthy'];
+    await update({}, { BlueTargetGroupArn: NEW_BLUE });
+    expect(sent().filter(([name]) => name === 'ModifyRuleCommand')).toEqual([['ModifyRuleCommand', {
+      RuleArn: RULE,
+      Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: NEW_BLUE, Weight: 100 }], TargetGroupStickinessConfig: { Enabled: false } } }],
+    }]]);
+  });
+
+  test('a cut-off rule someone put green back into is refused as changed by someone else', async () => {
+    setCutOff('blue', T0);
+    world.rule = { ...world.rule!, Actions: [action(100, 0)] };
+    await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(
+      `rule ${RULE} was changed by someone else: it has blue=100/green=0, but this stack last set blue=100; nothing was changed.`,
+    );
+  });
+});
+
+describe('a deliberate move back', () => {
+  test('targeting blue again after a finished shift to green is a shift like any other: sticky, both groups, green drained a stickiness later', async () => {
+    setWorld(0, 100);
+    world.health[BLUE] = ['healthy', 'healthy'];
+    const { event } = await update({ TargetColor: 'green' }, { TargetColor: 'blue', Plan: 'all-at-once' });
+    elb.resetHistory();
+    expect(await isComplete(event)).toEqual(done(100, 0, T0, T0 + DAY));
+    expect(sent()).toEqual(stepCalls('blue', 100, 0, T0));
   });
 });
 

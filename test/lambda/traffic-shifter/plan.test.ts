@@ -1,5 +1,5 @@
 import { formatPlan, parsePlan, planSeconds, plannedShares } from '../../../lib/contract/traffic-shift';
-import { formatWeights, gateVerdict, nextStep, parseWeights } from '../../../lambda/traffic-shifter/plan';
+import { cutOff, formatState, gateVerdict, nextStep, outcomeOf, parseState, sameState } from '../../../lambda/traffic-shifter/plan';
 import { loadModel } from '../../contracts/aws-model';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
@@ -100,21 +100,45 @@ describe('gateVerdict', () => {
   });
 });
 
-describe('the weights tag', () => {
+describe('the rule\'s tag', () => {
   const tagValue = loadModel('elbv2').shapes.TagValue;
 
-  test.each([0, 1, 10, 50, 99, 100])('with green at %i round-trips and is a value ELBv2 accepts', (green) => {
-    const text = formatWeights({ blue: 100 - green, green });
-    expect(parseWeights(text)).toEqual({ blue: 100 - green, green });
+  test.each([
+    [{ weights: { blue: 100, green: 0 } }, 'blue=100/green=0'],
+    [{ weights: { blue: 90, green: 10 } }, 'blue=90/green=10'],
+    [{ weights: { blue: 1, green: 99 } }, 'blue=1/green=99'],
+    [{ weights: { blue: 0, green: 100 } }, 'blue=0/green=100'],
+    [{ weights: { blue: 100, green: 0 }, only: 'blue' as const }, 'blue=100'],
+    [{ weights: { blue: 0, green: 100 }, only: 'green' as const }, 'green=100'],
+  ])('%j is written %s, round-trips, and is a value ELBv2 accepts', (state, text) => {
+    expect(formatState(state)).toBe(text);
+    expect(parseState(text)).toEqual(state);
     expect(text).toMatch(new RegExp(tagValue.pattern!, 'u'));
     expect(text.length).toBeLessThanOrEqual(tagValue.max!);
   });
 
-  test.each(['blue=90,green=10', 'blue=90', 'green=10/blue=90', 'blue=90/green=10 ', 'blue=1000/green=0', ''])('reads %j as nothing', (text) => {
-    expect(parseWeights(text)).toBeUndefined();
+  test.each(['blue=90,green=10', 'green=10/blue=90', 'blue=90/green=10 ', 'blue=1000/green=0', 'blue=90/', 'red=100', ''])('reads %j as nothing', (text) => {
+    expect(parseState(text)).toBeUndefined();
   });
 
   test('reads a missing tag as nothing', () => {
-    expect(parseWeights(undefined)).toBeUndefined();
+    expect(parseState(undefined)).toBeUndefined();
+  });
+});
+
+describe('a failed gate', () => {
+  test('cuts the failed color off, leaving the other alone at full weight', () => {
+    expect(cutOff('green')).toEqual({ weights: { blue: 100, green: 0 }, only: 'blue' });
+    expect(cutOff('blue')).toEqual({ weights: { blue: 0, green: 100 }, only: 'green' });
+  });
+
+  test('is reported as rolled back; both colors in the rule, as shifted', () => {
+    expect(outcomeOf(cutOff('green'))).toBe('rolled-back');
+    expect(outcomeOf({ weights: { blue: 100, green: 0 } })).toBe('shifted');
+  });
+
+  test('leaves a state that differs from the same weights with both colors, so the tag tells them apart', () => {
+    expect(sameState(cutOff('green'), { weights: { blue: 100, green: 0 } })).toBe(false);
+    expect(sameState(cutOff('green'), cutOff('green'))).toBe(true);
   });
 });
