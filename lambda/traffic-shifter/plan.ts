@@ -13,7 +13,7 @@ export interface ShiftState {
   /** The color that should end up with all the traffic. */
   readonly target: FleetColor;
   readonly plan: PlanSpec;
-  /** The weights before this deploy began (restored on a failed gate). */
+  /** The weights before this deploy began: while the live weights equal them, the first step goes at once. */
   readonly start: Weights;
   /** The weights the rule has now. */
   readonly live: Weights;
