@@ -11,7 +11,10 @@ import { IAppFleet } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { esbuildAssetOptions, trafficShifterBundle } from './private/esbuild-bundle';
 import { ProblemList } from './private/problems';
-import { SHIFT_ATTRIBUTES, SHIFT_PROPS } from './contract/traffic-shift';
+import {
+  CUSTOM_RESOURCE_TIMEOUT_SECONDS, MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, SHIFT_ATTRIBUTES, SHIFT_PROPS, parsePlan, waiterSeconds,
+} from './contract/traffic-shift';
+import { SessionTierValidationError } from './errors';
 import { ShiftPlan } from './shift-plan';
 import { Stickiness, StickinessType } from './stickiness';
 
@@ -124,14 +127,13 @@ export class BlueGreenRouting extends Construct {
     const checkInterval = props.checkInterval ?? Duration.seconds(30);
     const onEvent = this.handler('OnEvent', 'onEvent', Duration.minutes(1));
     const isComplete = this.handler('IsComplete', 'isComplete', Duration.minutes(1));
-    this.grantShift(listener, props.gateAlarms ?? [], [onEvent, isComplete]);
+    this.grantShift(listener, props.gateAlarms ?? [], onEvent, isComplete);
 
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
       queryInterval: checkInterval,
-      // The plan, plus time for instances to pass their first health checks.
-      totalTimeout: Duration.seconds(Math.min(7200, plan.duration.toSeconds() + 1800)),
+      totalTimeout: waiterTimeout(this, plan, checkInterval),
       logGroup: new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.ONE_MONTH }),
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
@@ -146,6 +148,8 @@ export class BlueGreenRouting extends Construct {
     this.trafficShift = new CustomResource(this, 'TrafficShift', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::BlueGreenTrafficShift',
+      // Explicit: the provider's waiter and margins are sized to fit inside it.
+      serviceTimeout: Duration.seconds(CUSTOM_RESOURCE_TIMEOUT_SECONDS),
       properties: {
         [SHIFT_PROPS.LISTENER_ARN]: listener.listenerArn,
         [SHIFT_PROPS.BLUE_TARGET_GROUP_ARN]: blue.targetGroup.targetGroupArn,
@@ -183,6 +187,16 @@ export class BlueGreenRouting extends Construct {
     return this.attribute(SHIFT_ATTRIBUTES.DRAINED_AT);
   }
 
+  /**
+   * What the last change of the rule was: `shifted` (both colors in the rule,
+   * with target-group stickiness) or `rolled-back` (a gate failed and the
+   * rule forwards to the surviving color alone, so nobody reaches the failed
+   * one, pinned or not, until a deploy shifts to it again).
+   */
+  public get outcome(): string {
+    return this.attribute(SHIFT_ATTRIBUTES.OUTCOME);
+  }
+
   private attribute(name: string): string {
     if (!this.trafficShift) {
       throw new Error(`${name}: only a routing between two fleets has a traffic shift; add a green fleet`);
@@ -212,46 +226,61 @@ export class BlueGreenRouting extends Construct {
     });
   }
 
-  private grantShift(listener: elbv2.IApplicationListener, alarms: cloudwatch.IAlarm[], grantees: iam.IGrantable[]): void {
+  /**
+   * Each handler's own least privilege: onEvent creates, carries over and
+   * deletes the rule; isComplete moves its weights and reads the gates. Both
+   * change only rules of this listener.
+   */
+  private grantShift(listener: elbv2.IApplicationListener, alarms: cloudwatch.IAlarm[], onEvent: iam.IGrantable, isComplete: iam.IGrantable): void {
     // listener ARN: arn:...:listener/app/<lb>/<lb-id>/<listener-id>; its rules: arn:...:listener-rule/app/<lb>/<lb-id>/<listener-id>/<rule-id>
     const parts = Fn.split(':listener/', listener.listenerArn, 2);
     const rulesOfListener = Fn.join('', [Fn.select(0, parts), ':listener-rule/', Fn.select(1, parts), '/*']);
-    const statements = [
-      new iam.PolicyStatement({
-        sid: 'CreateTheRuleOnThisListener',
-        actions: ['elasticloadbalancing:CreateRule'],
-        resources: [listener.listenerArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ChangeOnlyRulesOfThisListener',
-        actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:AddTags'],
-        resources: [rulesOfListener],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeCallsTakeNoResource',
-        actions: [
-          'elasticloadbalancing:DescribeRules',
-          'elasticloadbalancing:DescribeTags',
-          'elasticloadbalancing:DescribeTargetGroups',
-          'elasticloadbalancing:DescribeTargetHealth',
-          ...alarms.length > 0 ? ['cloudwatch:DescribeAlarms'] : [],
+    // CreateRule with tags is also authorized as AddTags on the new rule (tag on create), which this statement covers.
+    const changeRules = (...actions: string[]) => new iam.PolicyStatement({
+      sid: 'ChangeOnlyRulesOfThisListener', actions: actions.map((a) => `elasticloadbalancing:${a}`), resources: [rulesOfListener],
+    });
+    const describe = (actions: string[]) => new iam.PolicyStatement({ sid: 'DescribeCallsTakeNoResource', actions, resources: ['*'] });
+    // DescribeAlarms takes alarm ARNs, but returns composite alarms only to a role allowed it on "*".
+    const composite = alarms.some((alarm) => alarm instanceof cloudwatch.CompositeAlarm);
+    const alarmsOnStar = composite ? ['cloudwatch:DescribeAlarms'] : [];
+    const readTheGateAlarms = alarms.length > 0 && !composite
+      ? [new iam.PolicyStatement({ sid: 'ReadOnlyTheGateAlarms', actions: ['cloudwatch:DescribeAlarms'], resources: alarms.map((a) => a.alarmArn) })]
+      : [];
+    const onStar = (names: string[]) => `${names.join(', ')} support no resource-level permissions: AWS requires "*". They only read.`;
+    const grants = [
+      {
+        grantee: onEvent,
+        statements: [
+          new iam.PolicyStatement({ sid: 'CreateTheRuleOnThisListener', actions: ['elasticloadbalancing:CreateRule'], resources: [listener.listenerArn] }),
+          changeRules('ModifyRule', 'DeleteRule', 'AddTags'),
+          describe(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups']),
         ],
-        resources: ['*'],
-      }),
+        starReason: onStar(['DescribeRules', 'DescribeTags', 'DescribeTargetGroups']),
+      },
+      {
+        grantee: isComplete,
+        statements: [
+          changeRules('ModifyRule', 'AddTags'),
+          describe([
+            'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth', ...alarmsOnStar,
+          ]),
+          ...readTheGateAlarms,
+        ],
+        starReason: onStar(['DescribeRules', 'DescribeTags', 'DescribeTargetHealth']) + (composite
+          ? ' DescribeAlarms is allowed on "*" too: a gate alarm is a composite alarm, and DescribeAlarms returns composite alarms only to a role allowed it on "*".'
+          : ''),
+      },
     ];
     // cdk-nag names a finding by the resource as it renders the template: the parts of the Fn::Join, objects as JSON.
     const renderedRules = (Stack.of(this).resolve(rulesOfListener)['Fn::Join'][1] as unknown[])
       .map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
-    for (const grantee of grantees) {
+    for (const { grantee, statements, starReason } of grants) {
       for (const statement of statements) {
         grantee.grantPrincipal.addToPrincipalPolicy(statement);
       }
       const role = grantee.grantPrincipal;
       if (role instanceof Construct) {
-        Validations.of(role).acknowledge({
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason: 'DescribeRules, DescribeTags, DescribeTargetGroups, DescribeTargetHealth and DescribeAlarms support no resource-level permissions: AWS requires "*". They only read.',
-        });
+        Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: starReason });
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${renderedRules}]`,
           reason: 'The rules of this one listener only: the rule the shifter owns gets its ARN at deploy time, so the policy names the listener\'s rule prefix, never another listener\'s.',
@@ -259,6 +288,23 @@ export class BlueGreenRouting extends Construct {
       }
     }
   }
+}
+
+/**
+ * The provider's `totalTimeout` for `plan` checked every `checkInterval`: the
+ * plan as the waiter polls it (each step a whole number of checks) plus the
+ * pending allowance, at most 50 minutes (`MAX_WAIT_SECONDS`), so the waiter stops
+ * before CloudFormation does. Fails when the polled plan cannot fit.
+ */
+function waiterTimeout(scope: Construct, plan: ShiftPlan, checkInterval: Duration): Duration {
+  const interval = checkInterval.toSeconds();
+  const wait = waiterSeconds(parsePlan(plan.toString()), interval);
+  if (wait.plan > MAX_PLAN_SECONDS) {
+    throw new SessionTierValidationError(`shiftPlan: must take at most ${MAX_PLAN_SECONDS / 60} minutes from first to last step as the shifter checks it, ` +
+      `got ${Duration.seconds(wait.plan).toHumanString()} for ${plan} checked every ${checkInterval.toHumanString()} (each step waits a whole number of checks); ` +
+      `use a checkInterval that divides the step wait, or fewer or shorter steps. ${PLAN_LIMIT_REASON}`, scope);
+  }
+  return Duration.seconds(wait.total);
 }
 
 /** The provider framework's own functions: acknowledged where its design leaves no choice. */

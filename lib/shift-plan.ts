@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib/core';
 import { SessionTierValidationError } from './errors';
-import { MAX_PLAN_SECONDS, PlanSpec, formatPlan, planSeconds } from './contract/traffic-shift';
+import { MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, PlanSpec, formatPlan, planSeconds } from './contract/traffic-shift';
 
 /**
  * How a deploy moves traffic to the target color, in steps that each wait for
@@ -18,7 +18,9 @@ export class ShiftPlan {
   /**
    * `percent` of new users to the target color, then, after `bake`, the rest.
    * @param percent 1 to 99
-   * @param bake how long the canary runs before the rest follows; whole seconds, at most 90 minutes
+   * @param bake how long the canary runs before the rest follows; whole seconds, at most 40 minutes
+   *   (CloudFormation waits an hour at most for the shift, which also needs time for the provider
+   *   and for targets' first health checks)
    */
   public static canary(percent: number, bake: Duration): ShiftPlan {
     return ShiftPlan.checked('canary', percent, bake);
@@ -27,7 +29,7 @@ export class ShiftPlan {
   /**
    * `percent` more of new users to the target color every `interval`, until all.
    * @param percent 1 to 99
-   * @param interval the wait between steps; whole seconds, at most 90 minutes in all
+   * @param interval the wait between steps; whole seconds, at most 40 minutes in all (see `canary`)
    */
   public static linear(percent: number, interval: Duration): ShiftPlan {
     return ShiftPlan.checked('linear', percent, interval);
@@ -70,8 +72,8 @@ export class ShiftPlan {
         ? { kind, percent, bakeSeconds: seconds }
         : { kind, percent, intervalSeconds: seconds };
       if (planSeconds(spec) > MAX_PLAN_SECONDS) {
-        problems.push(`shiftPlan: must take at most ${MAX_PLAN_SECONDS / 60} minutes from first to last step (the provider waits 2 hours at most), ` +
-          `got ${Duration.seconds(planSeconds(spec)).toHumanString()}; use fewer or shorter steps`);
+        problems.push(`shiftPlan: must take at most ${MAX_PLAN_SECONDS / 60} minutes from first to last step, ` +
+          `got ${Duration.seconds(planSeconds(spec)).toHumanString()}; use fewer or shorter steps. ${PLAN_LIMIT_REASON}`);
       } else {
         return new ShiftPlan(spec);
       }

@@ -69,19 +69,20 @@ describe('BlueGreenRouting with two fleets', () => {
     });
   });
 
-  test('handlers: the newest Node.js runtime on arm64, bundled locally, with their own log groups; the provider polls every 30 s for the plan plus 30 minutes', () => {
+  test('handlers: the newest Node.js runtime on arm64, bundled locally, with their own log groups; the provider polls every 30 s for the plan plus 10 minutes', () => {
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: Match.stringLikeRegexp('^index\\.(onEvent|isComplete)$') }, 2);
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.onEvent', Timeout: 60, MemorySize: 256, LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('RoutingOnEventLogs') } } });
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.isComplete', Timeout: 60 });
     const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0].Properties;
     expect(machine.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
-    // all at once: 30 minutes for health checks / 30 s = 60 polls
-    expect(JSON.stringify(machine.DefinitionString)).toMatch(/\\"IntervalSeconds\\":30,\\"MaxAttempts\\":60,\\"BackoffRate\\":1/);
+    // all at once: 10 minutes for first health checks / 30 s = 20 polls
+    expect(JSON.stringify(machine.DefinitionString)).toMatch(/\\"IntervalSeconds\\":30,\\"MaxAttempts\\":20,\\"BackoffRate\\":1/);
   });
 
-  test('the handlers may change only rules of this listener, and read with Describe calls', () => {
-    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('RoutingOnEventRole') }] } });
-    const statements = Object.values(policies)[0].Properties.PolicyDocument.Statement;
+  test('each handler may change only rules of this listener, and reads with the Describe calls it sends', () => {
+    const statementsOf = (role: string) => Object.values(template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp(role) }] },
+    }))[0].Properties.PolicyDocument.Statement;
     const rulesOfListener = {
       'Fn::Join': ['', [
         { 'Fn::Select': [0, [{ 'Fn::Select': [0, { 'Fn::Split': [':listener/', { Ref: Match.stringLikeRegexp('^AlbHttp') }] }] }, Match.anyValue()]] },
@@ -90,24 +91,40 @@ describe('BlueGreenRouting with two fleets', () => {
         '/*',
       ]],
     };
-    expect(statements).toEqual([
+    const onEvent = statementsOf('RoutingOnEventRole');
+    expect(onEvent).toEqual([
       expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
       { Sid: 'CreateTheRuleOnThisListener', Action: 'elasticloadbalancing:CreateRule', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^AlbHttp/) } },
       { Sid: 'ChangeOnlyRulesOfThisListener', Action: ['elasticloadbalancing:AddTags', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:ModifyRule'], Effect: 'Allow', Resource: expect.anything() },
       {
         Sid: 'DescribeCallsTakeNoResource',
-        Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'],
+        Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups'],
         Effect: 'Allow',
         Resource: '*',
       },
     ]);
-    Template.fromJSON({ Resources: { P: { Type: 'X', Properties: { R: statements[2].Resource } } } }).hasResourceProperties('X', { R: rulesOfListener });
+    const isComplete = statementsOf('RoutingIsCompleteRole');
+    expect(isComplete).toEqual([
+      expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
+      { Sid: 'ChangeOnlyRulesOfThisListener', Action: ['elasticloadbalancing:AddTags', 'elasticloadbalancing:ModifyRule'], Effect: 'Allow', Resource: expect.anything() },
+      {
+        Sid: 'DescribeCallsTakeNoResource',
+        Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth'],
+        Effect: 'Allow',
+        Resource: '*',
+      },
+    ]);
+    for (const statements of [onEvent, isComplete]) {
+      const rules = statements.find((st: { Sid?: string }) => st.Sid === 'ChangeOnlyRulesOfThisListener');
+      Template.fromJSON({ Resources: { P: { Type: 'X', Properties: { R: rules.Resource } } } }).hasResourceProperties('X', { R: rulesOfListener });
+    }
   });
 
   test('reports the live weights and when the drained color is empty as attributes of the shift', () => {
     expect(stack.resolve(r.blueWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'BlueWeight'] });
     expect(stack.resolve(r.greenWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'GreenWeight'] });
     expect(stack.resolve(r.drainedAt)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'DrainedAt'] });
+    expect(stack.resolve(r.outcome)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'Outcome'] });
   });
 });
 
@@ -130,8 +147,34 @@ describe('BlueGreenRouting options', () => {
     template.hasResourceProperties('Custom::BlueGreenTrafficShift', {
       TargetColor: 'green', Plan: 'canary:10:300', MinHealthyTargets: '3', AlarmNames: [{ Ref: Match.stringLikeRegexp('^Errors') }], RulePriority: '10',
     });
+    // DescribeAlarms supports resource-level permissions: only the gate alarms, by ARN.
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: Match.objectLike({ Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['cloudwatch:DescribeAlarms']) })]) }),
+      PolicyDocument: Match.objectLike({ Statement: Match.arrayWith([{
+        Sid: 'ReadOnlyTheGateAlarms', Action: 'cloudwatch:DescribeAlarms', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Errors'), 'Arn'] },
+      }]) }),
+    });
+  });
+
+  test('a composite gate alarm gets DescribeAlarms on "*", the only scope under which AWS returns composite alarms', () => {
+    const other = routing({});
+    const metric = new cloudwatch.Alarm(other.stack, 'Errors', {
+      metric: new cloudwatch.Metric({ namespace: 'App', metricName: 'Errors' }), threshold: 1, evaluationPeriods: 1,
+    });
+    const composite = new cloudwatch.CompositeAlarm(other.stack, 'Health', { alarmRule: cloudwatch.AlarmRule.fromAlarm(metric, cloudwatch.AlarmState.ALARM) });
+    new BlueGreenRouting(other.stack, 'Routing2', {
+      listener: (other.stack.node.findChild('Alb') as elbv2.ApplicationLoadBalancer).listeners[0],
+      blue: other.stack.node.findChild('Blue') as AppFleet,
+      green: other.stack.node.findChild('Green') as AppFleet,
+      gateAlarms: [metric, composite],
+    });
+    const policies = Template.fromStack(other.stack).findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('Routing2IsCompleteRole') }] },
+    });
+    expect(Object.values(policies)[0].Properties.PolicyDocument.Statement).toContainEqual({
+      Sid: 'DescribeCallsTakeNoResource',
+      Action: ['cloudwatch:DescribeAlarms', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth'],
+      Effect: 'Allow',
+      Resource: '*',
     });
   });
 

@@ -2,7 +2,8 @@
  * Every AWS call the traffic shifter makes, in one module: the listener rule
  * it owns, the target groups' health, and the gate alarms. Each change sends
  * the whole forward action: both target groups with their weights and the
- * target-group stickiness, never a single-group shortcut.
+ * target-group stickiness, or, after a failed gate, the surviving color's
+ * group alone without it.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -10,8 +11,7 @@ import {
   DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { FleetColor } from '../../lib/contract/app-env';
-import { Weights } from '../../lib/contract/traffic-shift';
-import { formatWeights, parseWeights } from './plan';
+import { RuleState, formatState, parseState } from './plan';
 
 const elb = new ElasticLoadBalancingV2Client({});
 const cloudwatch = new CloudWatchClient({});
@@ -29,24 +29,35 @@ export interface TargetGroups {
 /** The rule as the shifter sees it. */
 export interface LiveRule {
   readonly ruleArn: string;
-  /** The weights of the two expected target groups (0 for a group the rule does not name). */
-  readonly weights: Weights;
-  /** Whether the action forwards to exactly the two expected target groups. */
-  readonly forwardsToGroups: boolean;
+  /** Its forward action by color; undefined when the rule forwards anywhere but to one or both of the expected groups. */
+  readonly state?: RuleState;
   /** What this resource recorded at its last change. */
-  readonly recordedWeights?: Weights;
-  /** When this resource last changed the weights, in ms since the epoch. */
+  readonly recorded?: RuleState;
+  /** When this resource last changed the rule, in ms since the epoch. */
   readonly shiftedAt?: number;
 }
 
-/** The one forward action the rule carries. */
-export function forwardAction(groups: TargetGroups, weights: Weights, groupStickinessSeconds: number): Action {
+/**
+ * The one forward action the rule carries. With both colors, their weights and
+ * the target-group stickiness; with one color alone, only its group: a request
+ * can go only to a group the action names, whatever AWSALBTG cookie it carries.
+ */
+export function forwardAction(groups: TargetGroups, state: RuleState, groupStickinessSeconds: number): Action {
+  if (state.only) {
+    return {
+      Type: 'forward',
+      ForwardConfig: {
+        TargetGroups: [{ TargetGroupArn: groups[state.only], Weight: state.weights[state.only] }],
+        TargetGroupStickinessConfig: { Enabled: false },
+      },
+    };
+  }
   return {
     Type: 'forward',
     ForwardConfig: {
       TargetGroups: [
-        { TargetGroupArn: groups.blue, Weight: weights.blue },
-        { TargetGroupArn: groups.green, Weight: weights.green },
+        { TargetGroupArn: groups.blue, Weight: state.weights.blue },
+        { TargetGroupArn: groups.green, Weight: state.weights.green },
       ],
       TargetGroupStickinessConfig: groupStickinessSeconds > 0
         ? { Enabled: true, DurationSeconds: groupStickinessSeconds }
@@ -55,11 +66,25 @@ export function forwardAction(groups: TargetGroups, weights: Weights, groupStick
   };
 }
 
-function tags(weights: Weights, now: number) {
+function tags(state: RuleState, now: number) {
   return [
-    { Key: TAG_WEIGHTS, Value: formatWeights(weights) },
+    { Key: TAG_WEIGHTS, Value: formatState(state) },
     { Key: TAG_SHIFTED_AT, Value: new Date(now).toISOString() },
   ];
+}
+
+/** The rule's forward targets as a state, when they are one or both of `groups` and nothing else. */
+function stateOf(rule: Rule, groups: TargetGroups): RuleState | undefined {
+  const forward = rule.Actions?.find((a) => a.Type === 'forward');
+  const targets = forward?.ForwardConfig?.TargetGroups
+    ?? (forward?.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
+  const colors = targets.map((t) => (t.TargetGroupArn === groups.blue ? 'blue' : t.TargetGroupArn === groups.green ? 'green' : undefined));
+  if (targets.length === 0 || colors.includes(undefined) || new Set(colors).size !== colors.length) {
+    return undefined;
+  }
+  const weightOf = (color: FleetColor) => targets[colors.indexOf(color)]?.Weight ?? 0;
+  const weights = { blue: weightOf('blue'), green: weightOf('green') };
+  return colors.length === 2 ? { weights } : { weights, only: colors[0] as FleetColor };
 }
 
 /** Fails with a clear message when a target group does not exist. */
@@ -88,21 +113,21 @@ export async function findRuleAt(listenerArn: string, priority: number): Promise
   return rules.find((r) => r.Priority === String(priority))?.RuleArn;
 }
 
-/** Creates the catch-all rule with the given weights and records them. */
+/** Creates the catch-all rule in the given state and records it. */
 export async function createRule(
-  listenerArn: string, priority: number, groups: TargetGroups, weights: Weights, groupStickinessSeconds: number, now: number,
+  listenerArn: string, priority: number, groups: TargetGroups, state: RuleState, groupStickinessSeconds: number, now: number,
 ): Promise<string> {
   const created = await elb.send(new CreateRuleCommand({
     ListenerArn: listenerArn,
     Priority: priority,
     Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
-    Actions: [forwardAction(groups, weights, groupStickinessSeconds)],
-    Tags: tags(weights, now),
+    Actions: [forwardAction(groups, state, groupStickinessSeconds)],
+    Tags: tags(state, now),
   }));
   return created.Rules![0].RuleArn!;
 }
 
-/** Reads the rule's weights for `groups` and what this resource recorded; undefined when the rule is gone. */
+/** Reads the rule's state for `groups` and what this resource recorded; undefined when the rule is gone. */
 export async function describeRule(ruleArn: string, groups: TargetGroups): Promise<LiveRule | undefined> {
   let rule: Rule | undefined;
   try {
@@ -116,29 +141,23 @@ export async function describeRule(ruleArn: string, groups: TargetGroups): Promi
   if (!rule) {
     return undefined;
   }
-  const forward = rule.Actions?.find((a) => a.Type === 'forward');
-  const targets = forward?.ForwardConfig?.TargetGroups
-    ?? (forward?.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
-  const weightOf = (arn: string) => targets.find((t) => t.TargetGroupArn === arn)?.Weight ?? 0;
   const tagList = (await elb.send(new DescribeTagsCommand({ ResourceArns: [ruleArn] }))).TagDescriptions?.[0]?.Tags ?? [];
   const tag = (key: string) => tagList.find((t) => t.Key === key)?.Value;
   const shiftedAt = Date.parse(tag(TAG_SHIFTED_AT) ?? '');
   return {
     ruleArn,
-    weights: { blue: weightOf(groups.blue), green: weightOf(groups.green) },
-    forwardsToGroups: targets.length === 2
-      && targets.some((t) => t.TargetGroupArn === groups.blue) && targets.some((t) => t.TargetGroupArn === groups.green),
-    recordedWeights: parseWeights(tag(TAG_WEIGHTS)),
+    state: stateOf(rule, groups),
+    recorded: parseState(tag(TAG_WEIGHTS)),
     shiftedAt: Number.isNaN(shiftedAt) ? undefined : shiftedAt,
   };
 }
 
-/** Sets the weights (the whole action) and records them on the rule. */
-export async function setWeights(
-  ruleArn: string, groups: TargetGroups, weights: Weights, groupStickinessSeconds: number, now: number,
+/** Puts the rule in `state` (the whole action) and records it on the rule. */
+export async function setRule(
+  ruleArn: string, groups: TargetGroups, state: RuleState, groupStickinessSeconds: number, now: number,
 ): Promise<void> {
-  await elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: [forwardAction(groups, weights, groupStickinessSeconds)] }));
-  await elb.send(new AddTagsCommand({ ResourceArns: [ruleArn], Tags: tags(weights, now) }));
+  await elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: [forwardAction(groups, state, groupStickinessSeconds)] }));
+  await elb.send(new AddTagsCommand({ ResourceArns: [ruleArn], Tags: tags(state, now) }));
 }
 
 /** Deletes the rule; a rule already gone is fine. */
@@ -163,20 +182,27 @@ export async function targetStates(targetGroupArn: string): Promise<Record<strin
   return states;
 }
 
-/** The names among `alarmNames` whose alarm is in ALARM. */
-export async function alarmsInAlarm(alarmNames: readonly string[]): Promise<string[]> {
-  if (alarmNames.length === 0) {
-    return [];
-  }
-  const found: string[] = [];
-  // DescribeAlarms takes at most 100 names per call.
+/**
+ * The state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) of each named alarm, metric
+ * or composite, by name; a name AWS did not return is missing.
+ */
+export async function alarmStates(alarmNames: readonly string[]): Promise<Record<string, string>> {
+  const states: Record<string, string> = {};
+  // DescribeAlarms takes at most 100 names per call and answers in pages of at most 100.
   for (let i = 0; i < alarmNames.length; i += 100) {
-    const page = await cloudwatch.send(new DescribeAlarmsCommand({
-      AlarmNames: alarmNames.slice(i, i + 100),
-      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-      StateValue: 'ALARM',
-    }));
-    found.push(...[...page.MetricAlarms ?? [], ...page.CompositeAlarms ?? []].map((a) => a.AlarmName!));
+    let token: string | undefined;
+    do {
+      const page = await cloudwatch.send(new DescribeAlarmsCommand({
+        AlarmNames: alarmNames.slice(i, i + 100),
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: 100,
+        NextToken: token,
+      }));
+      for (const alarm of [...page.MetricAlarms ?? [], ...page.CompositeAlarms ?? []]) {
+        states[alarm.AlarmName!] = alarm.StateValue!;
+      }
+      token = page.NextToken;
+    } while (token);
   }
-  return found.sort();
+  return states;
 }

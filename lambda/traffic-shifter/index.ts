@@ -3,11 +3,11 @@
  * framework: `onEvent` validates and prepares, `isComplete` (polled) moves the
  * traffic one gated step at a time. Decisions live in plan.ts, AWS calls in elb.ts.
  */
-import { SHIFT_ATTRIBUTES, Weights, sameWeights } from '../../lib/contract/traffic-shift';
+import { SHIFT_ATTRIBUTES, Weights, otherColor } from '../../lib/contract/traffic-shift';
 import {
-  LiveRule, alarmsInAlarm, assertTargetGroupsExist, createRule, deleteRule, describeRule, findRuleAt, setWeights, targetStates,
+  LiveRule, alarmStates, assertTargetGroupsExist, createRule, deleteRule, describeRule, findRuleAt, setRule, targetStates,
 } from './elb';
-import { formatWeights, gateVerdict, nextStep } from './plan';
+import { RuleState, cutOff, formatState, formatWeights, gateVerdict, nextStep, outcomeOf, sameState } from './plan';
 import { ShiftProperties, parseProperties } from './properties';
 
 /** The provider framework's request (the fields the shifter reads). */
@@ -50,15 +50,15 @@ export async function onEvent(event: ShiftEvent): Promise<OnEventResponse> {
     const full = props.target === 'blue' ? { blue: 100, green: 0 } : { blue: 0, green: 100 };
     const existingArn = await findRuleAt(props.listenerArn, props.rulePriority);
     const existing = existingArn ? await describeRule(existingArn, props.groups) : undefined;
-    if (existing?.forwardsToGroups) {
+    if (existing?.state) {
       // A retried create: adopt the rule the first attempt made.
-      return { PhysicalResourceId: existing.ruleArn, Data: { StartBlue: existing.weights.blue, StartGreen: existing.weights.green } };
+      return { PhysicalResourceId: existing.ruleArn, Data: { StartBlue: existing.state.weights.blue, StartGreen: existing.state.weights.green } };
     }
     if (existingArn) {
       throw new Error(`RulePriority: priority ${props.rulePriority} is taken on the listener by ${existingArn}, which forwards elsewhere; ` +
         'choose a free rulePriority; nothing was changed');
     }
-    const ruleArn = await createRule(props.listenerArn, props.rulePriority, props.groups, full, props.groupStickinessSeconds, now);
+    const ruleArn = await createRule(props.listenerArn, props.rulePriority, props.groups, { weights: full }, props.groupStickinessSeconds, now);
     return { PhysicalResourceId: ruleArn, Data: { StartBlue: full.blue, StartGreen: full.green } };
   }
 
@@ -66,13 +66,17 @@ export async function onEvent(event: ShiftEvent): Promise<OnEventResponse> {
   const rule = await ownedRule(ruleArn, old);
   if (old.groups.blue !== props.groups.blue || old.groups.green !== props.groups.green
     || old.groupStickinessSeconds !== props.groupStickinessSeconds) {
-    // Replaced target groups or new stickiness: carry the weights over by color at once.
-    await setWeights(ruleArn, props.groups, rule.weights, props.groupStickinessSeconds, now);
+    // Replaced target groups or new stickiness: carry the rule's state over by color at once.
+    await setRule(ruleArn, props.groups, rule.state, props.groupStickinessSeconds, now);
   }
-  return { PhysicalResourceId: ruleArn, Data: { StartBlue: rule.weights.blue, StartGreen: rule.weights.green } };
+  return { PhysicalResourceId: ruleArn, Data: { StartBlue: rule.state.weights.blue, StartGreen: rule.state.weights.green } };
 }
 
-/** Takes the next step of the plan when it is due and its gates pass; restores the start and fails when a gate fails. */
+/**
+ * Takes the next step of the plan when it is due and its gates pass, with the
+ * two-group sticky action (which also ends a cut-off left by an earlier failed
+ * gate). When a gate fails, cuts the target color off the rule and fails.
+ */
 export async function isComplete(event: ShiftEvent): Promise<IsCompleteResponse> {
   const now = Date.now();
   if (event.RequestType === 'Delete') {
@@ -83,10 +87,11 @@ export async function isComplete(event: ShiftEvent): Promise<IsCompleteResponse>
   const rule = await ownedRule(ruleArn, props);
   const start: Weights = { blue: Number(event.Data?.StartBlue), green: Number(event.Data?.StartGreen) };
   const decision = nextStep({
-    target: props.target, plan: props.plan, start, live: rule.weights, lastShiftAt: rule.shiftedAt, now,
+    target: props.target, plan: props.plan, start, live: rule.state.weights, lastShiftAt: rule.shiftedAt, now,
   });
   if (decision.action === 'done') {
-    return { IsComplete: true, Data: outputs(ruleArn, rule.weights, rule.shiftedAt ?? now, props) };
+    // A cut-off rule stays cut off: putting the failed color back at weight 0 would let its old AWSALBTG cookies reach it again.
+    return { IsComplete: true, Data: outputs(ruleArn, rule.state, rule.shiftedAt ?? now, props) };
   }
   if (decision.action === 'wait') {
     return { IsComplete: false };
@@ -95,47 +100,56 @@ export async function isComplete(event: ShiftEvent): Promise<IsCompleteResponse>
     color: props.target,
     targetStates: await targetStates(props.groups[props.target]),
     minHealthy: props.minHealthyTargets,
-    alarmsInAlarm: await alarmsInAlarm(props.alarmNames),
+    alarmNames: props.alarmNames,
+    alarmStates: await alarmStates(props.alarmNames),
   });
   if (gate.verdict === 'pending') {
-    console.log(JSON.stringify({ msg: gate.reason, live: formatWeights(rule.weights) }));
+    console.log(JSON.stringify({ msg: gate.reason, live: formatState(rule.state) }));
     return { IsComplete: false };
   }
   if (gate.verdict === 'fail') {
-    if (!sameWeights(rule.weights, start)) {
-      await setWeights(ruleArn, props.groups, start, props.groupStickinessSeconds, now);
+    const cut = cutOff(props.target);
+    if (!sameState(rule.state, cut)) {
+      await setRule(ruleArn, props.groups, cut, props.groupStickinessSeconds, now);
     }
+    const survivor = otherColor(props.target);
     throw new Error(`${gate.reason}; before the step to ${formatWeights(decision.to)}. ` +
-      `Weights restored to ${formatWeights(start)} (from before this deploy); CloudFormation rolls the stack back`);
+      `The rule now forwards to ${survivor} alone: every user goes to ${survivor}, those pinned to ${props.target} too, ` +
+      `until a deploy shifts to ${props.target} again; CloudFormation rolls the stack back`);
   }
-  await setWeights(ruleArn, props.groups, decision.to, props.groupStickinessSeconds, now);
-  console.log(JSON.stringify({ msg: 'shifted', from: formatWeights(rule.weights), to: formatWeights(decision.to) }));
+  const to: RuleState = { weights: decision.to };
+  await setRule(ruleArn, props.groups, to, props.groupStickinessSeconds, now);
+  console.log(JSON.stringify({ msg: 'shifted', from: formatState(rule.state), to: formatState(to) }));
   return decision.final
-    ? { IsComplete: true, Data: outputs(ruleArn, decision.to, now, props) }
+    ? { IsComplete: true, Data: outputs(ruleArn, to, now, props) }
     : { IsComplete: false };
 }
 
-/** The rule, when it is still ours: it exists, forwards to our groups, and has the weights we last set. */
-async function ownedRule(ruleArn: string, props: ShiftProperties): Promise<LiveRule> {
+/** The rule, when it is still ours: it exists, forwards to our groups, and is as we last set it. */
+async function ownedRule(ruleArn: string, props: ShiftProperties): Promise<LiveRule & { readonly state: RuleState }> {
   const rule = await describeRule(ruleArn, props.groups);
   if (!rule) {
     throw new Error(`rule ${ruleArn} not found: it was deleted outside CloudFormation; nothing was changed. ` +
       'Remove the traffic shift from the stack and deploy, then add it back, to recreate it');
   }
-  if (!rule.forwardsToGroups || !rule.recordedWeights || !sameWeights(rule.weights, rule.recordedWeights)) {
-    throw new Error(`rule ${ruleArn} was changed by someone else: it has ${rule.forwardsToGroups ? formatWeights(rule.weights) : 'other target groups'}, ` +
-      `but this stack last set ${rule.recordedWeights ? formatWeights(rule.recordedWeights) : 'nothing it can read'}; nothing was changed. ` +
-      'Put the rule back as this stack left it (or set its cdk-session-tier:weights tag to the live weights to accept them), then deploy again');
+  const { state, recorded } = rule;
+  if (!state || !recorded || !sameState(state, recorded)) {
+    throw new Error(`rule ${ruleArn} was changed by someone else: it has ${state ? formatState(state) : 'other target groups'}, ` +
+      `but this stack last set ${recorded ? formatState(recorded) : 'nothing it can read'}; nothing was changed. ` +
+      'Put the rule back as this stack left it (or set its cdk-session-tier:weights tag to what the rule has, to accept it), then deploy again');
   }
-  return rule;
+  return { ...rule, state };
 }
 
-function outputs(ruleArn: string, weights: Weights, lastShiftAt: number, props: ShiftProperties): Record<string, string> {
+function outputs(ruleArn: string, state: RuleState, lastShiftAt: number, props: ShiftProperties): Record<string, string> {
+  // Cut off, the color left out holds nobody from the moment of the cut; otherwise its sticky users stay up to the stickiness duration.
+  const drainSeconds = state.only ? 0 : props.groupStickinessSeconds;
   return {
-    [SHIFT_ATTRIBUTES.BLUE_WEIGHT]: String(weights.blue),
-    [SHIFT_ATTRIBUTES.GREEN_WEIGHT]: String(weights.green),
+    [SHIFT_ATTRIBUTES.BLUE_WEIGHT]: String(state.weights.blue),
+    [SHIFT_ATTRIBUTES.GREEN_WEIGHT]: String(state.weights.green),
     [SHIFT_ATTRIBUTES.LAST_SHIFT_AT]: new Date(lastShiftAt).toISOString(),
-    [SHIFT_ATTRIBUTES.DRAINED_AT]: new Date(lastShiftAt + props.groupStickinessSeconds * 1000).toISOString(),
+    [SHIFT_ATTRIBUTES.DRAINED_AT]: new Date(lastShiftAt + drainSeconds * 1000).toISOString(),
     [SHIFT_ATTRIBUTES.RULE_ARN]: ruleArn,
+    [SHIFT_ATTRIBUTES.OUTCOME]: outcomeOf(state),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { FleetColor } from '../../lib/contract/app-env';
 import {
-  PlanSpec, Weights, otherColor, plannedShares, sameWeights, shareOf, stepDelaySeconds, weightsFor,
+  PlanSpec, SHIFT_OUTCOMES, ShiftOutcome, Weights, otherColor, plannedShares, sameWeights, shareOf, stepDelaySeconds, weightsFor,
 } from '../../lib/contract/traffic-shift';
 
 /** What the shifter knows when it decides. */
@@ -13,7 +13,7 @@ export interface ShiftState {
   /** The color that should end up with all the traffic. */
   readonly target: FleetColor;
   readonly plan: PlanSpec;
-  /** The weights before this deploy began (restored on a failed gate). */
+  /** The weights before this deploy began: while the live weights equal them, the first step goes at once. */
   readonly start: Weights;
   /** The weights the rule has now. */
   readonly live: Weights;
@@ -58,8 +58,10 @@ export interface GateReadings {
   readonly targetStates: Readonly<Record<string, number>>;
   /** How many healthy targets the step needs. */
   readonly minHealthy: number;
-  /** The gate alarms now in ALARM. */
-  readonly alarmsInAlarm: readonly string[];
+  /** The gate alarms' names. */
+  readonly alarmNames: readonly string[];
+  /** The gate alarms' states by name, as DescribeAlarms returned them; a name without a state was not found. */
+  readonly alarmStates: Readonly<Record<string, string>>;
 }
 
 /** Whether a step may go ahead. */
@@ -69,13 +71,23 @@ export type GateVerdict =
   | { readonly verdict: 'fail'; readonly reason: string };
 
 /**
- * Pass when no gate alarm is in ALARM and the color has enough healthy
- * targets; pending while targets are still in their initial health checks;
- * fail otherwise, with what was seen.
+ * Pass when every gate alarm was found and none is in ALARM, and the color has
+ * enough healthy targets; pending while targets are still in their initial
+ * health checks; fail otherwise, with what was seen. An alarm that cannot be
+ * read fails the gate rather than pass it unseen.
  */
 export function gateVerdict(r: GateReadings): GateVerdict {
-  if (r.alarmsInAlarm.length > 0) {
-    return { verdict: 'fail', reason: `alarm gate failed: ${r.alarmsInAlarm.join(', ')} in ALARM` };
+  const inAlarm = r.alarmNames.filter((name) => r.alarmStates[name] === 'ALARM');
+  if (inAlarm.length > 0) {
+    return { verdict: 'fail', reason: `alarm gate failed: ${inAlarm.join(', ')} in ALARM` };
+  }
+  const missing = r.alarmNames.filter((name) => r.alarmStates[name] === undefined);
+  if (missing.length > 0) {
+    return {
+      verdict: 'fail',
+      reason: `alarm gate failed: ${missing.join(', ')} not found, so not checked; a deleted alarm, or a composite alarm the shifter may not read ` +
+        '(DescribeAlarms returns composite alarms only with cloudwatch:DescribeAlarms on "*", which BlueGreenRouting grants when a gate alarm is a CompositeAlarm construct)',
+    };
   }
   const healthy = r.targetStates.healthy ?? 0;
   if (healthy >= r.minHealthy) {
@@ -89,13 +101,59 @@ export function gateVerdict(r: GateReadings): GateVerdict {
   return { verdict: 'fail', reason: `health gate failed: ${what}` };
 }
 
-/** `blue=90,green=10`: how weights appear in tags and messages. */
+/** `blue=90/green=10`: how weights appear in messages and in the rule's tag. */
 export function formatWeights(w: Weights): string {
-  return `blue=${w.blue},green=${w.green}`;
+  return `blue=${w.blue}/green=${w.green}`;
 }
 
-/** Parses {@link formatWeights}; undefined when malformed. */
-export function parseWeights(text: string | undefined): Weights | undefined {
-  const match = /^blue=(\d{1,3}),green=(\d{1,3})$/.exec(text ?? '');
-  return match ? { blue: Number(match[1]), green: Number(match[2]) } : undefined;
+/**
+ * The forward action the shifter keeps on its rule: both colors' target
+ * groups with these weights and target-group stickiness, or, after a failed
+ * gate, the surviving color's group alone, so that no target-group cookie
+ * (AWSALBTG) can send anyone to the color that failed.
+ */
+export interface RuleState {
+  /** The weights; with `only`, that color's group weight and 0 for the color left out. */
+  readonly weights: Weights;
+  /** Set when the rule forwards to this color's group alone. */
+  readonly only?: FleetColor;
+}
+
+/** What a failed gate leaves on the rule: the color that was losing traffic, alone. */
+export function cutOff(failed: FleetColor): RuleState {
+  const survivor = otherColor(failed);
+  return { weights: weightsFor(survivor, 100), only: survivor };
+}
+
+/** Whether two rule states are the same. */
+export function sameState(a: RuleState, b: RuleState): boolean {
+  return a.only === b.only && sameWeights(a.weights, b.weights);
+}
+
+/** What the resource reports for the rule in `state`. */
+export function outcomeOf(state: RuleState): ShiftOutcome {
+  return state.only ? SHIFT_OUTCOMES.ROLLED_BACK : SHIFT_OUTCOMES.SHIFTED;
+}
+
+/**
+ * The rule's tag: the groups its action forwards to, with their weights,
+ * `blue=90/green=10`, or `blue=100` when it forwards to blue alone. ELBv2 tag
+ * values allow only letters, digits, spaces and `_.:/=+-@`, so no comma.
+ */
+export function formatState(state: RuleState): string {
+  return state.only ? `${state.only}=${state.weights[state.only]}` : formatWeights(state.weights);
+}
+
+/** Parses {@link formatState}; undefined for anything else, the comma form of earlier versions included. */
+export function parseState(text: string | undefined): RuleState | undefined {
+  const both = /^blue=(\d{1,3})\/green=(\d{1,3})$/.exec(text ?? '');
+  if (both) {
+    return { weights: { blue: Number(both[1]), green: Number(both[2]) } };
+  }
+  const alone = /^(blue|green)=(\d{1,3})$/.exec(text ?? '');
+  if (alone) {
+    const only = alone[1] as FleetColor;
+    return { weights: only === 'blue' ? { blue: Number(alone[2]), green: 0 } : { blue: 0, green: Number(alone[2]) }, only };
+  }
+  return undefined;
 }

@@ -38,10 +38,61 @@ export const SHIFT_ATTRIBUTES = {
   LAST_SHIFT_AT: 'LastShiftAt',
   DRAINED_AT: 'DrainedAt',
   RULE_ARN: 'RuleArn',
+  /** One of {@link SHIFT_OUTCOMES}. */
+  OUTCOME: 'Outcome',
 } as const;
 
-/** Longest step delay a plan may use: the provider framework waits at most 2 hours in all. */
-export const MAX_PLAN_SECONDS = 90 * 60;
+/** What the last change of the rule was, as the `Outcome` attribute reports it. */
+export const SHIFT_OUTCOMES = {
+  /**
+   * A shift (or nothing to shift): the rule forwards to both colors with
+   * target-group stickiness, so users pinned to the color that lost traffic
+   * stay on it until `DrainedAt`.
+   */
+  SHIFTED: 'shifted',
+  /**
+   * A gate failed: the rule forwards to the surviving color alone, so no
+   * user, pinned or not, reaches the failed color (`DrainedAt` is when it was
+   * cut off) until a later deploy shifts to it again.
+   */
+  ROLLED_BACK: 'rolled-back',
+} as const;
+
+/** A value of the `Outcome` attribute. */
+export type ShiftOutcome = typeof SHIFT_OUTCOMES[keyof typeof SHIFT_OUTCOMES];
+
+/**
+ * How long CloudFormation waits for the traffic shift: the most a custom
+ * resource's `ServiceTimeout` allows (1 hour, also its default). Past it the
+ * stack fails and rolls back while the provider would go on shifting, so
+ * everything below fits inside it.
+ */
+export const CUSTOM_RESOURCE_TIMEOUT_SECONDS = 3600;
+
+/**
+ * Kept outside the provider's waiter: the onEvent call (up to its 1-minute
+ * timeout), the last isComplete call (the same), the answer to CloudFormation,
+ * and each poll's own run time on top of the check interval (about a second,
+ * for up to 300 polls at the shortest interval).
+ */
+export const PROVIDER_MARGIN_SECONDS = 600;
+
+/** The longest the provider's waiter may poll (its `totalTimeout`): 50 minutes. */
+export const MAX_WAIT_SECONDS = CUSTOM_RESOURCE_TIMEOUT_SECONDS - PROVIDER_MARGIN_SECONDS;
+
+/**
+ * Waiting the gates may do, over a whole shift, while the target's targets are
+ * still in their first health checks (`initial`): a replaced instance boots,
+ * passes its 5-minute grace period and the load balancer's checks in less.
+ */
+export const PENDING_ALLOWANCE_SECONDS = 600;
+
+/** The longest a plan may take from its first step to its last: 40 minutes, what the waiter has left after the pending allowance. */
+export const MAX_PLAN_SECONDS = MAX_WAIT_SECONDS - PENDING_ALLOWANCE_SECONDS;
+
+/** Why plans are limited, for the messages that refuse one. */
+export const PLAN_LIMIT_REASON = `CloudFormation waits at most ${CUSTOM_RESOURCE_TIMEOUT_SECONDS / 60} minutes for a custom resource (its ServiceTimeout), ` +
+  `and the shifter keeps ${PROVIDER_MARGIN_SECONDS / 60} of them for the provider and ${PENDING_ALLOWANCE_SECONDS / 60} for targets still in their first health checks`;
 
 /**
  * Parses `all-at-once`, `canary:<percent>:<seconds>` or `linear:<percent>:<seconds>`.
@@ -65,9 +116,23 @@ export function parsePlan(text: string): PlanSpec {
     : { kind: 'linear', percent, intervalSeconds: seconds };
   const total = planSeconds(spec);
   if (seconds < 1 || total > MAX_PLAN_SECONDS) {
-    throw new Error(`plan: must wait at least 1 s per step and at most ${MAX_PLAN_SECONDS} s in all, got ${total} s in ${JSON.stringify(text)}`);
+    throw new Error(`plan: must wait at least 1 s per step and at most ${MAX_PLAN_SECONDS} s in all, got ${total} s in ${JSON.stringify(text)}; ` +
+      `use fewer or shorter steps. ${PLAN_LIMIT_REASON}`);
   }
   return spec;
+}
+
+/**
+ * How long the provider's waiter must poll for `plan` when it checks every
+ * `checkIntervalSeconds`: each step after the first goes at the first check
+ * on or after its wait, so it takes a whole number of checks; then the
+ * pending allowance, in whole checks (at least one).
+ */
+export function waiterSeconds(plan: PlanSpec, checkIntervalSeconds: number): { readonly plan: number; readonly total: number } {
+  const checksPerStep = Math.ceil(stepDelaySeconds(plan) / checkIntervalSeconds);
+  const polledPlan = (plannedShares(plan).length - 1) * checksPerStep * checkIntervalSeconds;
+  const pendingChecks = Math.max(1, Math.floor(PENDING_ALLOWANCE_SECONDS / checkIntervalSeconds));
+  return { plan: polledPlan, total: polledPlan + pendingChecks * checkIntervalSeconds };
 }
 
 /** The plan as its text form (the inverse of {@link parsePlan}). */

@@ -77,7 +77,7 @@ describe('demo context', () => {
     ['targetColor', 'red', /-c targetColor=red: targetColor: must be blue or green, got "red"/],
     ['shiftPlan', 'fast', /-c shiftPlan=fast: shiftPlan: must be all-at-once, canary:<percent>:<duration> or linear:<percent>:<duration>/],
     ['shiftPlan', 'canary:0:5m', /-c shiftPlan=canary:0:5m: shiftPlan: the step must be a whole percentage from 1 to 99, got 0/],
-    ['shiftPlan', 'linear:1:1m', /-c shiftPlan=linear:1:1m: shiftPlan: must take at most 90 minutes from first to last step/],
+    ['shiftPlan', 'linear:1:1m', /-c shiftPlan=linear:1:1m: shiftPlan: must take at most 40 minutes from first to last step/],
     ['blueWeight', '50', /-c blueWeight=50: the weights are no longer set by hand; use -c targetColor=blue\|green and -c shiftPlan=/],
     ['minInstances', '0', /-c minInstances=0: minInstances: must be a whole number from 1 to 100/],
     ['maxInstances', 'many', /-c maxInstances=many: maxInstances: must be a whole number from 2 to 100/],

@@ -2,7 +2,10 @@
  * The handlers against the real SDK clients, with only their transport
  * stubbed (aws-sdk-client-mock). A small in-memory listener answers the
  * Describe calls from what earlier calls set, and every test asserts the exact
- * requests, in order.
+ * requests, in order. Every request a handler sends is also checked against
+ * AWS's service model of its operation and against the policy of that
+ * handler's role in a synthesized BlueGreenRouting, so a request AWS would
+ * refuse or deny fails the test that sent it.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -11,16 +14,57 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ShiftEvent, isComplete, onEvent } from '../../../lambda/traffic-shifter';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ShiftEvent, isComplete as isCompleteHandler, onEvent as onEventHandler } from '../../../lambda/traffic-shifter';
+import { Statement, unauthorized, unusedActions } from '../../contracts/iam-policy';
+import { TEST_AWS, rolePolicy, routingStack } from '../../contracts/routing-stack';
+import { RequestLog, SentRequest } from '../../contracts/sent-requests';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const cloudwatch = mockClient(CloudWatchClient);
+const requests = new RequestLog([{ service: 'elbv2', mock: elb }, { service: 'cloudwatch', mock: cloudwatch }]);
+
+type EntryPoint = 'onEvent' | 'isComplete';
+/** Each handler role's policy, from a synthesized BlueGreenRouting whose gate alarms are the ones these tests name. */
+let policies: Record<EntryPoint, Statement[]>;
+/** What each entry point sent in the current test. */
+let sentBy: Record<EntryPoint, SentRequest[]>;
+
+/** The entry point, with every request it sent checked against the models and its role's policy when it returns or throws. */
+function checked<R>(entry: EntryPoint, handler: (event: ShiftEvent) => Promise<R>): (event: ShiftEvent) => Promise<R> {
+  return async (event) => {
+    try {
+      return await handler(event);
+    } finally {
+      const fresh = requests.takeNew();
+      sentBy[entry].push(...fresh);
+      const denied = unauthorized(fresh, policies[entry], TEST_AWS);
+      if (denied.length > 0) {
+        throw new Error(`the ${entry} role's policy denies: ${denied.join('; ')}`);
+      }
+    }
+  };
+}
+/** Runs `body` with `statements` as the entry point's role policy. */
+async function withPolicy(entry: EntryPoint, statements: Statement[], body: () => Promise<void>): Promise<void> {
+  const saved = policies[entry];
+  policies[entry] = statements;
+  try {
+    await body();
+  } finally {
+    policies[entry] = saved;
+  }
+}
+const onEvent = checked('onEvent', onEventHandler);
+const isComplete = checked('isComplete', isCompleteHandler);
 
 const LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2';
 const RULE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
 const BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/blue/73e2d6bc24d8a067';
 const GREEN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/green/2453ed029918f21f';
 const T0 = Date.parse('2026-11-24T12:00:00.000Z');
+const HANDLER_DIR = join(__dirname, '../../../lambda/traffic-shifter');
 
 const props = (over: Record<string, unknown> = {}) => ({
   ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider',
@@ -43,13 +87,28 @@ const action = (blue: number, green: number, stickiness = 86400): Action => ({
     TargetGroupStickinessConfig: stickiness > 0 ? { Enabled: true, DurationSeconds: stickiness } : { Enabled: false },
   },
 });
+/** The action a failed gate leaves: the surviving color's group alone, without group stickiness. */
+const aloneAction = (color: 'blue' | 'green'): Action => ({
+  Type: 'forward',
+  ForwardConfig: { TargetGroups: [{ TargetGroupArn: color === 'blue' ? BLUE : GREEN, Weight: 100 }], TargetGroupStickinessConfig: { Enabled: false } },
+});
+const aloneTags = (color: 'blue' | 'green', at: number) => [
+  { Key: 'cdk-session-tier:weights', Value: `${color}=100` },
+  { Key: 'cdk-session-tier:shifted-at', Value: new Date(at).toISOString() },
+];
 const tags = (blue: number, green: number, at: number) => [
-  { Key: 'cdk-session-tier:weights', Value: `blue=${blue},green=${green}` },
+  { Key: 'cdk-session-tier:weights', Value: `blue=${blue}/green=${green}` },
   { Key: 'cdk-session-tier:shifted-at', Value: new Date(at).toISOString() },
 ];
 
 /** The listener as AWS would keep it: one optional rule, its tags, and the green targets' health. */
-let world: { rule?: Rule; tags: Tag[]; health: Record<string, string[]>; alarms: string[] };
+let world: { rule?: Rule; tags: Tag[]; health: Record<string, string[]>; alarms: Record<string, string> };
+
+/** The rule as a failed gate left it: forwarding to `color` alone. */
+function setCutOff(color: 'blue' | 'green', at: number) {
+  world.rule = { RuleArn: RULE, Priority: '50000', Actions: [aloneAction(color)] };
+  world.tags = aloneTags(color, at);
+}
 
 function setWorld(blue: number, green: number, at = T0 - 3_600_000, tagged = { blue, green }) {
   world.rule = { RuleArn: RULE, Priority: '50000', Actions: [action(blue, green)] };
@@ -68,10 +127,16 @@ function at(time: number) {
   jest.spyOn(Date, 'now').mockReturnValue(time);
 }
 
+beforeAll(() => {
+  const { template } = routingStack({}, ['green-5xx', 'green-latency']);
+  policies = { onEvent: rolePolicy(template, 'RoutingOnEventRole', LISTENER), isComplete: rolePolicy(template, 'RoutingIsCompleteRole', LISTENER) };
+});
+
 beforeEach(() => {
+  sentBy = { onEvent: [], isComplete: [] };
   elb.reset();
   cloudwatch.reset();
-  world = { tags: [], health: { [BLUE]: ['healthy', 'healthy'], [GREEN]: ['healthy', 'healthy'] }, alarms: [] };
+  world = { tags: [], health: { [BLUE]: ['healthy', 'healthy'], [GREEN]: ['healthy', 'healthy'] }, alarms: { 'green-5xx': 'OK', 'green-latency': 'OK' } };
   at(T0);
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   elb.on(DescribeTargetGroupsCommand).callsFake((input) => {
@@ -114,7 +179,7 @@ beforeEach(() => {
     TargetHealthDescriptions: world.health[input.TargetGroupArn].map((State, i) => ({ Target: { Id: `i-${i}` }, TargetHealth: { State } })),
   }));
   cloudwatch.on(DescribeAlarmsCommand).callsFake((input) => ({
-    MetricAlarms: input.AlarmNames.filter((n: string) => world.alarms.includes(n)).map((AlarmName: string) => ({ AlarmName, StateValue: 'ALARM' })),
+    MetricAlarms: input.AlarmNames.filter((n: string) => n in world.alarms).map((AlarmName: string) => ({ AlarmName, StateValue: world.alarms[AlarmName] })),
   }));
 });
 
@@ -124,6 +189,22 @@ const describeCalls = [
   ['DescribeRulesCommand', { RuleArns: [RULE] }],
   ['DescribeTagsCommand', { ResourceArns: [RULE] }],
 ];
+/** The requests of a step whose health gate (and no alarm gate) passes. */
+const stepCalls = (color: 'blue' | 'green', blue: number, green: number, time: number) => [
+  ...describeCalls,
+  ['DescribeTargetHealthCommand', { TargetGroupArn: color === 'blue' ? BLUE : GREEN }],
+  ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(blue, green)] }],
+  ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(blue, green, time) }],
+];
+/** What isComplete answers when the deploy is done. */
+const done = (blue: number, green: number, lastShiftAt: number, drainedAt: number, outcome = 'shifted') => ({
+  IsComplete: true,
+  Data: {
+    BlueWeight: String(blue), GreenWeight: String(green), LastShiftAt: new Date(lastShiftAt).toISOString(),
+    DrainedAt: new Date(drainedAt).toISOString(), RuleArn: RULE, Outcome: outcome,
+  },
+});
+const DAY = 86_400_000;
 const checkGroups = [
   ['DescribeTargetGroupsCommand', { TargetGroupArns: [BLUE] }],
   ['DescribeTargetGroupsCommand', { TargetGroupArns: [GREEN] }],
@@ -139,11 +220,8 @@ describe('create', () => {
   test('creates the catch-all rule with the target color at full weight, records it, and completes at once', async () => {
     const response = await onEvent({ RequestType: 'Create', ResourceProperties: props() });
     expect(response).toEqual({ PhysicalResourceId: RULE, Data: { StartBlue: 100, StartGreen: 0 } });
-    const done = await isComplete({ RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props(), Data: response.Data });
-    expect(done).toEqual({
-      IsComplete: true,
-      Data: { BlueWeight: '100', GreenWeight: '0', LastShiftAt: '2026-11-24T12:00:00.000Z', DrainedAt: '2026-11-25T12:00:00.000Z', RuleArn: RULE },
-    });
+    const completed = await isComplete({ RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props(), Data: response.Data });
+    expect(completed).toEqual(done(100, 0, T0, T0 + DAY));
     expect(sent()).toEqual([
       ...checkGroups,
       ['DescribeRulesCommand', { ListenerArn: LISTENER }],
@@ -190,12 +268,7 @@ describe('update', () => {
 
     elb.resetHistory();
     expect(await isComplete(event)).toEqual({ IsComplete: false });
-    expect(sent()).toEqual([
-      ...describeCalls,
-      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
-      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(90, 10)] }],
-      ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(90, 10, T0) }],
-    ]);
+    expect(sent()).toEqual(stepCalls('green', 90, 10, T0));
 
     elb.resetHistory();
     at(T0 + 299_000);
@@ -204,16 +277,8 @@ describe('update', () => {
 
     elb.resetHistory();
     at(T0 + 300_000);
-    expect(await isComplete(event)).toEqual({
-      IsComplete: true,
-      Data: { BlueWeight: '0', GreenWeight: '100', LastShiftAt: '2026-11-24T12:05:00.000Z', DrainedAt: '2026-11-25T12:05:00.000Z', RuleArn: RULE },
-    });
-    expect(sent()).toEqual([
-      ...describeCalls,
-      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
-      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(0, 100)] }],
-      ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(0, 100, T0 + 300_000) }],
-    ]);
+    expect(await isComplete(event)).toEqual(done(0, 100, T0 + 300_000, T0 + 300_000 + DAY));
+    expect(sent()).toEqual(stepCalls('green', 0, 100, T0 + 300_000));
   });
 
   test('linear: one step per interval, each gated by health and alarms', async () => {
@@ -231,7 +296,7 @@ describe('update', () => {
     expect(sent()).toEqual([
       ...describeCalls,
       ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
-      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], StateValue: 'ALARM' }],
+      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 }],
       ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(0, 100)] }],
       ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(0, 100, T0 + 120_000) }],
     ]);
@@ -247,43 +312,36 @@ describe('update', () => {
     expect(sent()).toEqual([...describeCalls, ...describeCalls]);
   });
 
-  test('an alarm in ALARM before a step restores the weights from before the deploy and fails with what it saw', async () => {
+  test('a gate alarm DescribeAlarms does not return fails the gate instead of passing unseen', async () => {
     setWorld(100, 0);
-    const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx', 'green-latency'] });
-    await isComplete(event);
-    world.alarms = ['green-5xx'];
-    at(T0 + 300_000);
-    elb.resetHistory();
-    cloudwatch.resetHistory();
-    await expect(isComplete(event)).rejects.toThrow(
-      'alarm gate failed: green-5xx in ALARM; before the step to blue=0,green=100. ' +
-      'Weights restored to blue=100,green=0 (from before this deploy); CloudFormation rolls the stack back',
-    );
-    expect(sent()).toEqual([
-      ...describeCalls,
-      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
-      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx', 'green-latency'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], StateValue: 'ALARM' }],
-      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [action(100, 0)] }],
-      ['AddTagsCommand', { ResourceArns: [RULE], Tags: tags(100, 0, T0 + 300_000) }],
-    ]);
+    delete world.alarms['green-latency'];
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once', AlarmNames: ['green-5xx', 'green-latency'] });
+    await expect(isComplete(event)).rejects.toThrow(/^alarm gate failed: green-latency not found, so not checked; /);
   });
 
-  test('then CloudFormation\'s rollback update finds blue already at full weight and completes without a change', async () => {
-    setWorld(100, 0, T0);
-    const { event } = await update({ TargetColor: 'green', Plan: 'canary:10:300' }, { TargetColor: 'blue', Plan: 'canary:10:300' });
-    expect(await isComplete(event)).toMatchObject({ IsComplete: true, Data: { BlueWeight: '100', GreenWeight: '0' } });
-    expect(sent().filter(([name]) => /Modify|AddTags/.test(name))).toEqual([]);
-  });
-
-  test('too few healthy green targets fails the first step with what the health check saw; nothing to restore', async () => {
+  test('more than 100 gate alarms are read 100 names a call, page by page', async () => {
     setWorld(100, 0);
-    world.health[GREEN] = ['healthy', 'unhealthy', 'unhealthy'];
-    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
-    elb.resetHistory();
-    await expect(isComplete(event)).rejects.toThrow(
-      'health gate failed: green has 1 healthy target, needs at least 2 (healthy 1, unhealthy 2); before the step to blue=0,green=100',
-    );
-    expect(sent()).toEqual([...describeCalls, ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }]]);
+    const names = Array.from({ length: 150 }, (_, i) => `gate-${i}`);
+    for (const name of names) {
+      world.alarms[name] = 'OK';
+    }
+    cloudwatch.on(DescribeAlarmsCommand).callsFake((input) => {
+      // AWS answers at most MaxRecords alarms a page; this one answers 60 and points to the rest.
+      const start = Number(input.NextToken ?? 0);
+      const page = (input.AlarmNames as string[]).slice(start, start + 60);
+      const next = start + 60 < input.AlarmNames.length ? String(start + 60) : undefined;
+      return { MetricAlarms: page.map((AlarmName) => ({ AlarmName, StateValue: world.alarms[AlarmName] })), NextToken: next };
+    });
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once', AlarmNames: names });
+    // BlueGreenRouting grants DescribeAlarms on each gate alarm's ARN; the synthesized stack has two.
+    const arns = names.map((name) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`);
+    await withPolicy('isComplete', [...policies.isComplete, { Effect: 'Allow', Action: 'cloudwatch:DescribeAlarms', Resource: arns }], async () => {
+      expect(await isComplete(event)).toMatchObject({ IsComplete: true });
+    });
+    expect(sent().filter(([name]) => name === 'DescribeAlarmsCommand').map(([, input]) => {
+      const { AlarmNames, NextToken } = input as { AlarmNames: string[]; NextToken?: string };
+      return `${AlarmNames[0]}..${AlarmNames[AlarmNames.length - 1]}@${NextToken ?? 0}`;
+    })).toEqual(['gate-0..gate-99@0', 'gate-0..gate-99@60', 'gate-100..gate-149@0']);
   });
 
   test('targets still in their initial health checks make the step wait, then go', async () => {
@@ -312,6 +370,115 @@ describe('update', () => {
         },
       }],
     }]]);
+  });
+});
+
+describe('a failed gate, the rollback, and the next shift', () => {
+  test('an alarm in ALARM during a canary cuts green off the rule, so users the canary pinned to green go to blue too, and fails with what it saw', async () => {
+    setWorld(100, 0);
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx', 'green-latency'] });
+    await isComplete(event);
+    expect(world.rule!.Actions).toEqual([action(90, 10)]);
+    world.alarms['green-5xx'] = 'ALARM';
+    at(T0 + 300_000);
+    elb.resetHistory();
+    cloudwatch.resetHistory();
+    await expect(isComplete(event)).rejects.toThrow(
+      'alarm gate failed: green-5xx in ALARM; before the step to blue=0/green=100. ' +
+      'The rule now forwards to blue alone: every user goes to blue, those pinned to green too, until a deploy shifts to green again; ' +
+      'CloudFormation rolls the stack back',
+    );
+    expect(sent()).toEqual([
+      ...describeCalls,
+      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
+      ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx', 'green-latency'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 }],
+      // One target group and no group stickiness: no AWSALBTG cookie can name green any more.
+      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [aloneAction('blue')] }],
+      ['AddTagsCommand', { ResourceArns: [RULE], Tags: aloneTags('blue', T0 + 300_000) }],
+    ]);
+  });
+
+  test('a failed health gate at the first step cuts green off as well: users an earlier release left pinned to green leave it', async () => {
+    setWorld(100, 0);
+    world.health[GREEN] = ['healthy', 'unhealthy', 'unhealthy'];
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
+    elb.resetHistory();
+    await expect(isComplete(event)).rejects.toThrow(
+      'health gate failed: green has 1 healthy target, needs at least 2 (healthy 1, unhealthy 2); before the step to blue=0/green=100. The rule now forwards to blue alone',
+    );
+    expect(sent()).toEqual([
+      ...describeCalls,
+      ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
+      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [aloneAction('blue')] }],
+      ['AddTagsCommand', { ResourceArns: [RULE], Tags: aloneTags('blue', T0) }],
+    ]);
+  });
+
+  test('a repeated poll after the cut fails again without changing the rule again', async () => {
+    setCutOff('blue', T0);
+    world.health[GREEN] = ['unhealthy', 'unhealthy'];
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
+    await expect(isComplete(event)).rejects.toThrow(/^health gate failed: green has 0 healthy targets/);
+    expect(sent().filter(([name]) => /Modify|AddTags/.test(name))).toEqual([]);
+  });
+
+  test('then CloudFormation\'s rollback update succeeds, leaving the rule forwarding to blue alone, and reports it', async () => {
+    setCutOff('blue', T0 + 300_000);
+    at(T0 + 360_000);
+    const { event, response } = await update({ TargetColor: 'green', Plan: 'canary:10:300' }, { TargetColor: 'blue', Plan: 'canary:10:300' });
+    expect(response.Data).toEqual({ StartBlue: 100, StartGreen: 0 });
+    // DrainedAt is the cut itself: from then on nobody reaches green.
+    expect(await isComplete(event)).toEqual(done(100, 0, T0 + 300_000, T0 + 300_000, 'rolled-back'));
+    expect(sent().filter(([name]) => /Modify|AddTags|Create|Delete/.test(name))).toEqual([]);
+    expect(world.rule!.Actions).toEqual([aloneAction('blue')]);
+  });
+
+  test('a later deploy that still targets blue keeps green cut off, so old green cookies cannot come back to it at weight 0', async () => {
+    setCutOff('blue', T0);
+    const { event } = await update({ MinHealthyTargets: '2' }, { MinHealthyTargets: '3' });
+    expect(await isComplete(event)).toMatchObject({ IsComplete: true, Data: { Outcome: 'rolled-back' } });
+    expect(sent().filter(([name]) => /Modify|AddTags/.test(name))).toEqual([]);
+  });
+
+  test('the next shift to green puts the two-group, sticky action back with its first step', async () => {
+    setCutOff('blue', T0 - 3_600_000);
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300' });
+    elb.resetHistory();
+    expect(await isComplete(event)).toEqual({ IsComplete: false });
+    expect(sent()).toEqual(stepCalls('green', 90, 10, T0));
+    at(T0 + 300_000);
+    expect(await isComplete(event)).toMatchObject({ IsComplete: true, Data: { BlueWeight: '0', GreenWeight: '100', Outcome: 'shifted' } });
+    expect(world.rule!.Actions).toEqual([action(0, 100)]);
+  });
+
+  test('replaced target groups while cut off carry the cut over to the new group', async () => {
+    setCutOff('blue', T0);
+    const NEW_BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/blue2/bbbbbbbbbbbbbbbb';
+    world.health[NEW_BLUE] = ['healthy', 'healthy'];
+    await update({}, { BlueTargetGroupArn: NEW_BLUE });
+    expect(sent().filter(([name]) => name === 'ModifyRuleCommand')).toEqual([['ModifyRuleCommand', {
+      RuleArn: RULE,
+      Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: NEW_BLUE, Weight: 100 }], TargetGroupStickinessConfig: { Enabled: false } } }],
+    }]]);
+  });
+
+  test('a cut-off rule someone put green back into is refused as changed by someone else', async () => {
+    setCutOff('blue', T0);
+    world.rule = { ...world.rule!, Actions: [action(100, 0)] };
+    await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(
+      `rule ${RULE} was changed by someone else: it has blue=100/green=0, but this stack last set blue=100; nothing was changed.`,
+    );
+  });
+});
+
+describe('a deliberate move back', () => {
+  test('targeting blue again after a finished shift to green is a shift like any other: sticky, both groups, green drained a stickiness later', async () => {
+    setWorld(0, 100);
+    world.health[BLUE] = ['healthy', 'healthy'];
+    const { event } = await update({ TargetColor: 'green' }, { TargetColor: 'blue', Plan: 'all-at-once' });
+    elb.resetHistory();
+    expect(await isComplete(event)).toEqual(done(100, 0, T0, T0 + DAY));
+    expect(sent()).toEqual(stepCalls('blue', 100, 0, T0));
   });
 });
 
@@ -361,12 +528,48 @@ describe('bad input fails with a clear message and changes nothing', () => {
   test('a rule changed by someone else meanwhile', async () => {
     setWorld(50, 50, T0, { blue: 100, green: 0 });
     await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(
-      `rule ${RULE} was changed by someone else: it has blue=50,green=50, but this stack last set blue=100,green=0; nothing was changed.`,
+      `rule ${RULE} was changed by someone else: it has blue=50/green=50, but this stack last set blue=100/green=0; nothing was changed.`,
     );
     expect(sent().filter(([name]) => /Modify|AddTags|Create|Delete/.test(name))).toEqual([]);
   });
 
+  test('a weights tag it cannot read, such as the comma form ELBv2 never accepted', async () => {
+    setWorld(100, 0);
+    world.tags = [{ Key: 'cdk-session-tier:weights', Value: 'blue=100,green=0' }];
+    await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(
+      `rule ${RULE} was changed by someone else: it has blue=100/green=0, but this stack last set nothing it can read; nothing was changed.`,
+    );
+  });
+
   test('a rule deleted outside CloudFormation', async () => {
     await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(`rule ${RULE} not found: it was deleted outside CloudFormation; nothing was changed.`);
+  });
+});
+
+describe('the role policies', () => {
+  test('allow no action the handlers do not send: a create, a carry-over, a gated step and a delete use every one', async () => {
+    const created = await onEvent({ RequestType: 'Create', ResourceProperties: props() });
+    await isComplete({ RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props(), Data: created.Data });
+    await update({}, { GroupStickinessSeconds: '3600' });
+    const { event } = await update({ GroupStickinessSeconds: '3600' }, { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx'] });
+    await isComplete(event);
+    await onEvent({ RequestType: 'Delete', PhysicalResourceId: RULE, ResourceProperties: props() });
+    expect(unusedActions(sentBy.onEvent, policies.onEvent, TEST_AWS)).toEqual([]);
+    expect(unusedActions(sentBy.isComplete, policies.isComplete, TEST_AWS)).toEqual([]);
+
+    // Every command the handlers' code can send was among them, so each one was checked against the policy.
+    const sources = readdirSync(HANDLER_DIR).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(HANDLER_DIR, f), 'utf8')).join('\n');
+    const sendable = new Set([...sources.matchAll(/new (\w+)Command\(/g)].map((m) => m[1]));
+    expect(new Set([...sentBy.onEvent, ...sentBy.isComplete].map((r) => r.operation))).toEqual(sendable);
+  });
+
+  test('deny what a handler sends outside them, failing the test that sent it', async () => {
+    setWorld(100, 0);
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once', AlarmNames: ['green-5xx'] });
+    await withPolicy('isComplete', policies.isComplete.filter((statement) => statement.Sid !== 'ReadOnlyTheGateAlarms'), async () => {
+      await expect(isComplete(event)).rejects.toThrow(
+        'the isComplete role\'s policy denies: DescribeAlarms needs cloudwatch:DescribeAlarms on arn:aws:cloudwatch:eu-west-1:123456789012:alarm:green-5xx',
+      );
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { formatPlan, parsePlan, planSeconds, plannedShares } from '../../../lib/contract/traffic-shift';
-import { formatWeights, gateVerdict, nextStep, parseWeights } from '../../../lambda/traffic-shifter/plan';
+import { cutOff, formatState, gateVerdict, nextStep, outcomeOf, parseState, sameState } from '../../../lambda/traffic-shifter/plan';
+import { loadModel } from '../../contracts/aws-model';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 
@@ -20,9 +21,9 @@ describe('plans', () => {
     ['blue-green', /must be all-at-once, canary:<percent>:<seconds> or linear:<percent>:<seconds>, got "blue-green"/],
     ['canary:0:60', /the step must be a whole percentage from 1 to 99, got 0/],
     ['canary:100:60', /from 1 to 99, got 100/],
-    ['linear:10:0', /must wait at least 1 s per step and at most 5400 s in all, got 0 s/],
-    ['linear:1:60', /at most 5400 s in all, got 5940 s/],
-    ['canary:5:5401', /got 5401 s/],
+    ['linear:10:0', /must wait at least 1 s per step and at most 2400 s in all, got 0 s/],
+    ['linear:1:60', /at most 2400 s in all, got 5940 s/],
+    ['canary:5:2401', /got 2401 s in "canary:5:2401"; use fewer or shorter steps. CloudFormation waits at most 60 minutes/],
   ])('fails on %s', (text, message) => {
     expect(() => parsePlan(text)).toThrow(message);
   });
@@ -62,15 +63,28 @@ describe('nextStep', () => {
 });
 
 describe('gateVerdict', () => {
-  const base = { color: 'green' as const, minHealthy: 2, alarmsInAlarm: [] };
+  const base = { color: 'green' as const, minHealthy: 2, alarmNames: [], alarmStates: {} };
+  const gates = { alarmNames: ['green-5xx', 'green-latency'] };
 
   test('passes with enough healthy targets and no alarm', () => {
     expect(gateVerdict({ ...base, targetStates: { healthy: 2, draining: 1 } })).toEqual({ verdict: 'pass' });
   });
 
   test('fails on any alarm in ALARM and names it', () => {
-    expect(gateVerdict({ ...base, targetStates: { healthy: 5 }, alarmsInAlarm: ['green-5xx', 'green-latency'] }))
+    expect(gateVerdict({ ...base, ...gates, targetStates: { healthy: 5 }, alarmStates: { 'green-5xx': 'ALARM', 'green-latency': 'ALARM' } }))
       .toEqual({ verdict: 'fail', reason: 'alarm gate failed: green-5xx, green-latency in ALARM' });
+  });
+
+  test('passes alarms that are OK or lack data', () => {
+    expect(gateVerdict({ ...base, ...gates, targetStates: { healthy: 2 }, alarmStates: { 'green-5xx': 'OK', 'green-latency': 'INSUFFICIENT_DATA' } }))
+      .toEqual({ verdict: 'pass' });
+  });
+
+  test('fails on an alarm it could not read instead of passing it unseen', () => {
+    expect(gateVerdict({ ...base, ...gates, targetStates: { healthy: 2 }, alarmStates: { 'green-5xx': 'OK' } })).toEqual({
+      verdict: 'fail',
+      reason: expect.stringMatching(/^alarm gate failed: green-latency not found, so not checked; a deleted alarm, or a composite alarm the shifter may not read/),
+    });
   });
 
   test('waits while targets are still in their initial health checks', () => {
@@ -86,8 +100,45 @@ describe('gateVerdict', () => {
   });
 });
 
-test('weights round-trip through their tag form, and malformed tags read as nothing', () => {
-  expect(parseWeights(formatWeights({ blue: 90, green: 10 }))).toEqual({ blue: 90, green: 10 });
-  expect(parseWeights('blue=90')).toBeUndefined();
-  expect(parseWeights(undefined)).toBeUndefined();
+describe('the rule\'s tag', () => {
+  const tagValue = loadModel('elbv2').shapes.TagValue;
+
+  test.each([
+    [{ weights: { blue: 100, green: 0 } }, 'blue=100/green=0'],
+    [{ weights: { blue: 90, green: 10 } }, 'blue=90/green=10'],
+    [{ weights: { blue: 1, green: 99 } }, 'blue=1/green=99'],
+    [{ weights: { blue: 0, green: 100 } }, 'blue=0/green=100'],
+    [{ weights: { blue: 100, green: 0 }, only: 'blue' as const }, 'blue=100'],
+    [{ weights: { blue: 0, green: 100 }, only: 'green' as const }, 'green=100'],
+  ])('%j is written %s, round-trips, and is a value ELBv2 accepts', (state, text) => {
+    expect(formatState(state)).toBe(text);
+    expect(parseState(text)).toEqual(state);
+    expect(text).toMatch(new RegExp(tagValue.pattern!, 'u'));
+    expect(text.length).toBeLessThanOrEqual(tagValue.max!);
+  });
+
+  test.each(['blue=90,green=10', 'green=10/blue=90', 'blue=90/green=10 ', 'blue=1000/green=0', 'blue=90/', 'red=100', ''])('reads %j as nothing', (text) => {
+    expect(parseState(text)).toBeUndefined();
+  });
+
+  test('reads a missing tag as nothing', () => {
+    expect(parseState(undefined)).toBeUndefined();
+  });
+});
+
+describe('a failed gate', () => {
+  test('cuts the failed color off, leaving the other alone at full weight', () => {
+    expect(cutOff('green')).toEqual({ weights: { blue: 100, green: 0 }, only: 'blue' });
+    expect(cutOff('blue')).toEqual({ weights: { blue: 0, green: 100 }, only: 'green' });
+  });
+
+  test('is reported as rolled back; both colors in the rule, as shifted', () => {
+    expect(outcomeOf(cutOff('green'))).toBe('rolled-back');
+    expect(outcomeOf({ weights: { blue: 100, green: 0 } })).toBe('shifted');
+  });
+
+  test('leaves a state that differs from the same weights with both colors, so the tag tells them apart', () => {
+    expect(sameState(cutOff('green'), { weights: { blue: 100, green: 0 } })).toBe(false);
+    expect(sameState(cutOff('green'), cutOff('green'))).toBe(true);
+  });
 });

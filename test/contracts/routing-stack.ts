@@ -1,0 +1,63 @@
+/** A stack with a two-fleet `BlueGreenRouting`, synthesized the way users get it, for the contract checks. */
+import { Stack } from 'aws-cdk-lib/core';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps } from '../../lib';
+import { testStack, testVpc } from '../helpers/app';
+import { Statement, resolveIntrinsics } from './iam-policy';
+
+/** The routing, its stack and its template. */
+export interface RoutingStack {
+  readonly stack: Stack;
+  readonly routing: BlueGreenRouting;
+  readonly template: Template;
+}
+
+/**
+ * Builds blue and green fleets behind one listener and routes between them.
+ * @param gateAlarmNames metric alarms with these names become the routing's gate alarms
+ */
+export function routingStack(props: Partial<BlueGreenRoutingProps> = {}, gateAlarmNames: readonly string[] = []): RoutingStack {
+  const stack = testStack();
+  const vpc = testVpc(stack);
+  const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+  const listener = alb.addListener('Http', { port: 80 });
+  const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue' });
+  const green = new AppFleet(stack, 'Green', { vpc, color: 'green' });
+  const gateAlarms = gateAlarmNames.map((alarmName) => new cloudwatch.Alarm(stack, `Gate-${alarmName}`, {
+    alarmName, metric: new cloudwatch.Metric({ namespace: 'App', metricName: alarmName }), threshold: 1, evaluationPeriods: 1,
+  }));
+  const routing = new BlueGreenRouting(stack, 'Routing', {
+    listener, blue, green, ...gateAlarms.length > 0 ? { gateAlarms } : {}, ...props,
+  });
+  return { stack, routing, template: Template.fromStack(stack) };
+}
+
+/** Where the test stacks live (testStack's fixed environment). */
+export const TEST_AWS = { partition: 'aws', region: 'eu-west-1', account: '123456789012' } as const;
+
+/**
+ * The statements of one handler role's policy, with their intrinsics resolved
+ * to concrete ARNs: `listenerArn` for the listener, and each alarm's ARN from
+ * its name. CDK's statement that lets the function write its own log group is
+ * left out: no SDK command of the handlers needs it.
+ * @param role a prefix of the role's logical id, e.g. `RoutingOnEventRole`
+ */
+export function rolePolicy(template: Template, role: string, listenerArn: string): Statement[] {
+  const values: Record<string, string> = { 'AWS::Partition': TEST_AWS.partition, 'AWS::Region': TEST_AWS.region, 'AWS::AccountId': TEST_AWS.account };
+  for (const id of Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::Listener'))) {
+    values[id] = listenerArn;
+  }
+  for (const [id, alarm] of Object.entries(template.findResources('AWS::CloudWatch::Alarm'))) {
+    values[`${id}.Arn`] = `arn:${TEST_AWS.partition}:cloudwatch:${TEST_AWS.region}:${TEST_AWS.account}:alarm:${alarm.Properties.AlarmName}`;
+  }
+  const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${role}`) }] } }));
+  if (policies.length !== 1) {
+    throw new Error(`${role}: expected one policy for the role, found ${policies.length}`);
+  }
+  const statements = policies[0].Properties.PolicyDocument.Statement as { Action: string | string[] }[];
+  return statements
+    .filter((statement) => ![statement.Action].flat().every((action) => action.startsWith('logs:')))
+    .map((statement) => resolveIntrinsics(statement, values) as Statement);
+}
