@@ -97,8 +97,13 @@ export interface BootRunOptions {
   readonly app?: 'run' | 'stub';
   /** What the stub serves as the RDS certificate bundle, and what the system trust store holds. */
   readonly pem?: { readonly rdsBundle?: string; readonly systemStore?: string };
-  /** Extra environment of the application process (what the instance's OS would provide, e.g. extra CA files). */
-  readonly appEnvironment?: Record<string, string>;
+  /**
+   * Environment of the application process that stands in for what only an
+   * instance has: applied over the unit's environment files (e.g. the CA its
+   * trust store holds, or `SESSION_INSTANCE_METADATA=hostname` where the
+   * harness has no instance metadata service).
+   */
+  readonly appOverrides?: Record<string, string>;
   /** Give up after this long. @default 60_000 */
   readonly timeoutMs?: number;
 }
@@ -139,7 +144,8 @@ const STUBS: Record<string, string> = {
   dnf: `log "dnf $*"; [ "$FAIL" = dnf ] && { echo "Error: Failed to download metadata for repo" >&2; exit 1; }; exit 0`,
   useradd: 'log "useradd $*"',
   id: 'exit 1',
-  sleep: 'exit 0',
+  // The waits of the script (retries, the health loop) shortened; long enough for a real app to start.
+  sleep: 'exec /bin/sleep "$SLEEP"',
   unzip: `log "unzip $*"; args=("$@"); exec python3 -m zipfile -e "\${args[2]}" "\${args[4]}"`,
   mount: `log "mount $*"; grep -q " $1 efs " "$ROOT/etc/fstab" || { echo "mount: $1: not in fstab" >&2; exit 32; }
 [ "$FAIL" = mount ] && { echo "mount.efs: Failed to mount" >&2; exit 32; }; exit 0`,
@@ -189,13 +195,14 @@ const fs = require('fs');
 const { spawn } = require('child_process');
 const unit = fs.readFileSync(process.argv[2], 'utf8');
 const setting = (key) => unit.split('\\n').filter((l) => l.startsWith(key + '=')).map((l) => l.slice(key.length + 1));
-const env = { PATH: process.env.PATH, ...JSON.parse(process.env.APP_ENVIRONMENT || '{}') };
+const env = { PATH: process.env.PATH };
 for (const file of setting('EnvironmentFile')) {
   for (const line of fs.readFileSync(file, 'utf8').split('\\n')) {
     const m = /^([A-Z_][A-Z0-9_]*)="((?:[^"\\\\]|\\\\.)*)"$/.exec(line);
     if (m) env[m[1]] = m[2].replace(/\\\\(.)/g, '$1');
   }
 }
+Object.assign(env, JSON.parse(process.env.APP_OVERRIDES || '{}'));
 // systemd expands \${NAME} in ExecStart from the unit's environment.
 const command = setting('ExecStart')[0].replace(/\\$\\{([A-Z_][A-Z0-9_]*)\\}/g, (_, n) => env[n] ?? '');
 const [binary, ...args] = command.split(' ');
@@ -251,7 +258,8 @@ export async function runBoot(script: string, options: BootRunOptions = {}): Pro
       ROOT: root,
       FAIL: failText,
       APP: options.app ?? 'stub',
-      APP_ENVIRONMENT: JSON.stringify(options.appEnvironment ?? {}),
+      SLEEP: options.app === 'run' ? '0.2' : '0',
+      APP_OVERRIDES: JSON.stringify(options.appOverrides ?? {}),
       HOME: root,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
