@@ -1,6 +1,8 @@
 import { Duration, Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, ShiftPlan, Stickiness } from '../lib';
 import { testStack, testVpc } from './helpers/app';
@@ -240,4 +242,63 @@ describe('BlueGreenRouting validation', () => {
   ])('fails on %o', (props, message) => {
     expect(routing({}, props).build).toThrow(`${message} (at Test/Routing)`);
   });
+});
+
+describe('BlueGreenRouting with Auto Scaling groups of your own', () => {
+  /** A plain aws-cdk-lib group and target group, as a team that brings its own fleet has them. */
+  function ownFleet(stack: Stack, vpc: ec2.IVpc, id: string) {
+    const group = new autoscaling.AutoScalingGroup(stack, `${id}Group`, {
+      vpc,
+      instanceType: new ec2.InstanceType('t4g.small'),
+      machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+      minCapacity: 2,
+    });
+    const targetGroup = new elbv2.ApplicationTargetGroup(stack, `${id}Targets`, { vpc, port: 8080, targets: [group], stickinessCookieDuration: Duration.hours(1) });
+    return AppFleet.fromAutoScalingGroup(stack, id, { autoScalingGroup: group, targetGroup, minCapacity: 2, stickiness: Stickiness.loadBalancerCookie(Duration.hours(1)) });
+  }
+
+  test('the traffic shifter moves traffic between them, waits for both groups, and the listener falls back to blue', () => {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const listener = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80 });
+    const blue = ownFleet(stack, vpc, 'Blue');
+    const green = ownFleet(stack, vpc, 'Green');
+    new BlueGreenRouting(stack, 'Routing', { listener, blue, green, targetColor: 'green' });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::BlueGreenTrafficShift', {
+      BlueTargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargets') },
+      GreenTargetGroupArn: { Ref: Match.stringLikeRegexp('^GreenTargets') },
+      TargetColor: 'green',
+      MinHealthyTargets: '2',
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargets') } }],
+    });
+    const shift = Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0];
+    expect(shift.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^BlueGroupASG/), expect.stringMatching(/^GreenGroupASG/)]));
+    // Green's instances are let in from the load balancer, though only the shifter's rule forwards to them.
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 8080, GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GreenGroupInstanceSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  test('AWS\'s stickiness rules hold for them too: a sticky group of your own needs target-group stickiness', () => {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const listener = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80 });
+    expect(() => new BlueGreenRouting(stack, 'Routing', {
+      listener, blue: ownFleet(stack, vpc, 'Blue'), green: ownFleet(stack, vpc, 'Green'), groupStickiness: Stickiness.none(),
+    })).toThrow(/groupStickiness: must be on while the blue fleet is sticky/);
+  });
+});
+
+test('green\'s scaling policy waits for the rule the traffic shift creates: Auto Scaling refuses a label of a group no load balancer forwards to', () => {
+  const { stack, build } = routing({});
+  build();
+  const template = Template.fromStack(stack);
+  const policy = Object.entries(template.findResources('AWS::AutoScaling::ScalingPolicy')).find(([id]) => id.startsWith('GreenRequestsPerTarget'))![1];
+  const shift = Object.keys(template.findResources('Custom::BlueGreenTrafficShift'))[0];
+  expect(policy.DependsOn).toContain(shift);
+  const bluePolicy = Object.entries(template.findResources('AWS::AutoScaling::ScalingPolicy')).find(([id]) => id.startsWith('BlueRequestsPerTarget'))![1];
+  expect(bluePolicy.DependsOn).toEqual([expect.stringMatching(/^AlbHttp/)]);
 });

@@ -1,7 +1,8 @@
-import { RemovalPolicy } from 'aws-cdk-lib/core';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CacheEngine, RedisSessionCache, RedisSessionCacheProps } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 
@@ -122,5 +123,25 @@ describe('RedisSessionCache validation', () => {
     const stack = testStack();
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1 });
     expect(() => new RedisSessionCache(stack, 'Cache', { vpc })).toThrow(/vpcSubnets: Multi-AZ needs subnets in two or more Availability Zones, got 1/);
+  });
+});
+
+describe('RedisSessionCache.fromAttributes', () => {
+  const sg = (stack: Stack) => ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0123456789abcdef0');
+  test('an existing group gets the same grants and metrics', () => {
+    const stack = testStack();
+    const token = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf');
+    const cache = RedisSessionCache.fromAttributes(stack, 'Cache', { replicationGroupId: 'sessions', primaryEndpoint: 'p.example', securityGroups: [sg(stack)], authTokenSecret: token });
+    expect(cache).toMatchObject({ port: 6379, transitEncryption: true, nodes: 2 });
+    expect(cache.metricReplicationLag().dimensions).toEqual({ CacheClusterId: 'sessions-002' });
+    expect(cache.metricMemory({ node: 1 }).dimensions).toEqual({ CacheClusterId: 'sessions-001' });
+  });
+
+  test('fails without security groups, with a token but no TLS, and with a port out of range, all at once', () => {
+    const stack = testStack();
+    const token = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf');
+    expect(() => RedisSessionCache.fromAttributes(stack, 'Cache', {
+      replicationGroupId: 'sessions', primaryEndpoint: 'p.example', securityGroups: [], authTokenSecret: token, transitEncryption: false, port: 80,
+    })).toThrow(/^3 problems \(at Test\/Cache\):\n {2}- port: must be a whole number from 1024 to 65535, got 80\n {2}- securityGroups: needs the replication group's security groups, got none.*\n {2}- authTokenSecret: ElastiCache accepts an AUTH token only with transit encryption/);
   });
 });

@@ -1,5 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AppFleet, RedisSessionCache, SessionDashboard, SessionDashboardProps, SessionFileSystem, SessionStrategy, SessionTier } from '../lib';
@@ -10,14 +12,15 @@ function dashboardStack(props: Partial<SessionDashboardProps> & { stores?: boole
   const stack = testStack();
   const vpc = testVpc(stack);
   const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+  const cache = new RedisSessionCache(stack, 'Cache', { vpc });
   const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue' });
-  const green = new AppFleet(stack, 'Green', { vpc, color: 'green', strategy: SessionStrategy.redis() });
+  const green = new AppFleet(stack, 'Green', { vpc, color: 'green', strategy: SessionStrategy.redis(cache) });
   loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [blue.targetGroup, green.targetGroup] });
   const stores = props.stores ? {
-    sessionCache: new RedisSessionCache(stack, 'Cache', { vpc }),
+    sessionCache: cache,
     sessionFileSystem: new SessionFileSystem(stack, 'Files', { vpc }),
   } : {};
-  const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, fleets: [blue, green], ...stores, ...props });
+  const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, blue, green, ...stores, ...props });
   return { stack, dashboard, template: Template.fromStack(stack) };
 }
 
@@ -202,5 +205,67 @@ describe('SessionTier and its dashboard', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
     template.hasResourceProperties('Custom::BlueGreenTrafficShift', { AlarmNames: [] });
+  });
+});
+
+describe('SessionDashboard for groups of your own', () => {
+  function ownFleetDashboard(publishesAppMetrics: boolean) {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    const group = new autoscaling.AutoScalingGroup(stack, 'Group', {
+      vpc, instanceType: new ec2.InstanceType('t4g.small'), machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+    });
+    const targetGroup = new elbv2.ApplicationTargetGroup(stack, 'Targets', { vpc, port: 8080, targets: [group] });
+    loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [targetGroup] });
+    const blue = AppFleet.fromAutoScalingGroup(stack, 'Mine', { autoScalingGroup: group, targetGroup, minCapacity: 1, publishesAppMetrics });
+    const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, blue });
+    return { dashboard, template: Template.fromStack(stack) };
+  }
+
+  test('the load balancer\'s alarms and widgets for the group; no app metrics for an application that publishes none', () => {
+    const { dashboard, template } = ownFleetDashboard(false);
+    expect(dashboard.alarmsFor('blue').map((a) => a.node.id)).toEqual(['BlueUnhealthyHosts', 'BlueHttp5xxRate', 'BlueLatencyP99']);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'UnHealthyHostCount',
+      Dimensions: Match.arrayWith([{ Name: 'TargetGroup', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Targets'), 'TargetGroupFullName'] } }]),
+    });
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    expect(body).toContain('GroupInServiceInstances');
+    expect(body).not.toContain('SessionTier/App');
+  });
+
+  test('with the app\'s metrics when the application publishes them', () => {
+    const { dashboard, template } = ownFleetDashboard(true);
+    expect(dashboard.alarmsFor('blue').map((a) => a.node.id)).toContain('BlueStoreErrors');
+    expect(JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody)).toContain('SessionTier/App');
+  });
+
+  test('an imported target group is named in the metrics by its ARN', () => {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    const targetGroup = elbv2.ApplicationTargetGroup.fromTargetGroupAttributes(stack, 'Tg', {
+      targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop/73e2d6bc24d8a067',
+    });
+    const group = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'shop');
+    new SessionDashboard(stack, 'Health', { loadBalancer, blue: AppFleet.fromAutoScalingGroup(stack, 'Shop', { autoScalingGroup: group, targetGroup, minCapacity: 2 }) });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'UnHealthyHostCount',
+      Dimensions: Match.arrayWith([{ Name: 'TargetGroup', Value: 'targetgroup/shop/73e2d6bc24d8a067' }]),
+    });
+  });
+
+  test('the deprecated fleets prop still works, and fails together with blue', () => {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue' });
+    loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [blue.targetGroup] });
+    expect(new SessionDashboard(stack, 'Old', { loadBalancer, fleets: [blue] }).alarmsFor('blue')).toHaveLength(4);
+    expect(() => new SessionDashboard(stack, 'Both', { loadBalancer, fleets: [blue], blue }))
+      .toThrow('fleets: deprecated, and given together with blue or green; pass blue and green only');
+    expect(() => new SessionDashboard(stack, 'None', { loadBalancer }))
+      .toThrow('blue: the dashboard needs a blue fleet, got none');
   });
 });

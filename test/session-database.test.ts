@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DatabaseEngine, SessionDatabase, SessionDatabaseProps } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 
@@ -233,5 +234,38 @@ describe('SessionDatabase validation', () => {
 
   test('reports every problem at once, with the construct path', () => {
     expect(() => database({ readReplicas: 20, port: 1 })).toThrow(/^2 problems \(at Test\/Db\):\n {2}- readReplicas: .*\n {2}- port: /);
+  });
+});
+
+describe('SessionDatabase.fromAttributes', () => {
+  test('fails for a proxy without its security groups, and for a bad database name', () => {
+    const stack = testStack();
+    const instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Primary', {
+      instanceIdentifier: 'primary', instanceEndpointAddress: 'p.example', port: 5432, securityGroups: [],
+    });
+    const proxy = rds.DatabaseProxy.fromDatabaseProxyAttributes(stack, 'Proxy', {
+      dbProxyName: 'proxy', dbProxyArn: 'arn:aws:rds:eu-west-1:123456789012:db-proxy:prx-0123456789abcdef0', endpoint: 'proxy.example', securityGroups: [],
+    });
+    const credentials = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Creds', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf');
+    expect(() => SessionDatabase.fromAttributes(stack, 'Db', { engine: DatabaseEngine.POSTGRES, instance, credentials, proxy, databaseName: '1x' }))
+      .toThrow(/proxySecurityGroups: a proxy needs its security groups[\s\S]*databaseName: must start with a letter/);
+  });
+
+  test('writes go to the proxy on the engine\'s port, reads to the replicas', () => {
+    const stack = testStack();
+    const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0123456789abcdef0');
+    const instance = (id: string, host: string) => rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, id, {
+      instanceIdentifier: id, instanceEndpointAddress: host, port: 3307, securityGroups: [sg],
+    });
+    const proxy = rds.DatabaseProxy.fromDatabaseProxyAttributes(stack, 'Proxy', {
+      dbProxyName: 'proxy', dbProxyArn: 'arn:aws:rds:eu-west-1:123456789012:db-proxy:prx-0123456789abcdef0', endpoint: 'proxy.example', securityGroups: [sg],
+    });
+    const db = SessionDatabase.fromAttributes(stack, 'Db', {
+      engine: DatabaseEngine.MYSQL, instance: instance('primary', 'p.example'), readReplicas: [instance('r1', 'r1.example')], proxy, proxySecurityGroups: [sg],
+      credentials: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Creds', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf'),
+    });
+    expect(db.writerEndpoint).toEqual({ hostname: 'proxy.example', port: 3306 });
+    expect(db.replicaEndpoints).toEqual([{ hostname: 'r1.example', port: 3307 }]);
+    expect(db.replicaCount).toBe(1);
   });
 });

@@ -1,9 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib/core';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RedisSessionCache, SessionStrategy, SessionTier, SessionTierProps, ShiftPlan } from '../lib';
 import { testStack } from './helpers/app';
 import { bootConfig, bootScriptOf } from './helpers/boot-harness';
+import { importedStores } from './helpers/stores';
 
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 
@@ -240,3 +242,47 @@ describe('SessionTier session stores', () => {
     template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 3 });
   });
 });
+
+describe('SessionTier with stores of your own', () => {
+  test.each([
+    ['sessionCache', 'cacheProps', (s: Stack) => ({ sessionCache: importedStores(s).cache, cacheProps: { nodes: 3 } })],
+    ['sessionFileSystem', 'fileSystemProps', (s: Stack) => ({ sessionFileSystem: importedStores(s).fileSystem, fileSystemProps: {} })],
+    ['sessionDatabase', 'databaseProps', (s: Stack) => ({ sessionDatabase: importedStores(s).database, databaseProps: { readReplicas: 2 } })],
+  ])('fails when %s and %s are both given', (existing, overrides, props) => {
+    expect(() => tier({}, props)).toThrow(`${overrides}: only apply to the store the tier creates, got both ${existing} and ${overrides}; pass either your ${existing} or ${overrides} for a new one`);
+  });
+
+  test('an imported cache handed to the tier is used, and none is created', () => {
+    const { tier: t, template } = tier({}, (stack) => ({ blue: { strategy: SessionStrategy.redis() }, sessionCache: importedStores(stack).cache }));
+    template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
+    expect(bootConfig(bootScriptOf(template)).env.SESSION_REDIS_HOST).toBe('sessions.abc123.ng.0001.euw1.cache.amazonaws.com');
+    expect(t.sessionCache).toBeDefined();
+  });
+
+  test('a strategy that carries its store keeps it; the tier creates only what another fleet misses', () => {
+    const { tier: t, template } = tier({}, (stack) => {
+      const { database } = importedStores(stack);
+      return { blue: { strategy: SessionStrategy.database(database) }, green: { strategy: SessionStrategy.redis() } };
+    });
+    template.resourceCountIs('AWS::RDS::DBInstance', 0);
+    template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 1);
+    expect(bootConfig(bootScriptOf(template, 'TierBlue')).env).toMatchObject({ SESSION_DB_HOST: 'primary.abc123.eu-west-1.rds.amazonaws.com', SESSION_DB_CACHE: 'false' });
+    expect(t.sessionDatabase).toBeDefined();
+  });
+
+  test('one sealing key for both cookie fleets, unless a strategy brings its own', () => {
+    const { template } = tier({ blue: { strategy: SessionStrategy.cookie() }, green: { strategy: SessionStrategy.cookie() } });
+    const blue = bootConfig(bootScriptOf(template, 'TierBlue')).secrets.SESSION_COOKIE_SECRETS;
+    const green = bootConfig(bootScriptOf(template, 'TierGreen')).secrets.SESSION_COOKIE_SECRETS;
+    expect(blue.arn).toMatch(/secret:TierCookieSecret/);
+    expect(green).toEqual(blue);
+    const own = tier({}, (stack) => ({ blue: { strategy: SessionStrategy.cookie({ secret: importedSecret(stack) }) } })).template;
+    expect(bootConfig(bootScriptOf(own)).secrets.SESSION_COOKIE_SECRETS.arn).toBe(OWN_SECRET);
+    own.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+});
+
+const OWN_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:my/cookie-key-AbCdEf';
+function importedSecret(stack: Stack) {
+  return secretsmanager.Secret.fromSecretCompleteArn(stack, 'MyKey', OWN_SECRET);
+}

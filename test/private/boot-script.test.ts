@@ -52,7 +52,7 @@ describe('the boot script', () => {
 
   test('of an application from an asset, and of SessionTier\'s fleets with a proxy and MySQL, has no shellcheck finding', () => {
     const own = bootScriptOf(fleetTemplate('redis', {
-      application: FleetApplication.fromAsset(`${__dirname}/../fixtures/node-app`, { command: '/usr/bin/node-22 server.js', packages: ['nodejs22'], port: 3000 }),
+      application: FleetApplication.fromAsset(`${__dirname}/../fixtures/node-app`, { command: '/usr/bin/node-22 server.js', packages: ['nodejs22'], port: 3000, healthCheckPath: '/healthz' }),
     }));
     const stack = testStack();
     new SessionTier(stack, 'Tier', {
