@@ -496,7 +496,8 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
             loadBalancer = targetGroup.firstLoadBalancerFullName;
           } catch {
             throw new SessionTierValidationError(
-              'targetGroup: not attached to a load balancer, so requests per target cannot be tracked; forward a listener to it (SessionTier and BlueGreenRouting do)',
+              'targetGroup: no load balancer forwards to it, so requests per target cannot be tracked; forward a listener to fleet.targetGroup ' +
+              '(listener.addAction(..., { action: ListenerAction.forward([fleet.targetGroup]) }), or BlueGreenRouting / SessionTier, which do)',
               this,
             );
           }

@@ -313,7 +313,7 @@ describe('AppFleet options', () => {
   test('fails at synth when the target group is not behind a load balancer', () => {
     const stack = testStack();
     new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: 'blue' });
-    expect(() => Template.fromStack(stack)).toThrow(/targetGroup: not attached to a load balancer, so requests per target cannot be tracked/);
+    expect(() => Template.fromStack(stack)).toThrow(/targetGroup: no load balancer forwards to it, so requests per target cannot be tracked; forward a listener to fleet.targetGroup/);
   });
 });
 
