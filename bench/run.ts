@@ -18,7 +18,7 @@ import { cpus, tmpdir } from 'os';
 import { join } from 'path';
 import { gzipSync } from 'zlib';
 import autocannon from 'autocannon';
-import { bundleWithEsbuild, trafficShifterBundle } from '../lib/private/esbuild-bundle';
+import { TRAFFIC_SHIFTER_BUNDLE, bundleWithEsbuild, sourceBundle } from '../lib/private/esbuild-bundle';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
 import { OUT, Server, bundleAnchor, startServer } from './common';
 import { DatabaseStore, DatabaseStoreOptions } from '../sample-app/src/sessions/database';
@@ -347,7 +347,7 @@ async function measureBundles(app: string): Promise<BundleFigures[]> {
   }
   // The bundle the construct stages, for the runtime it runs on.
   const shifter = join(OUT, 'traffic-shifter.js');
-  bundleWithEsbuild(trafficShifterBundle(), shifter);
+  bundleWithEsbuild(sourceBundle(TRAFFIC_SHIFTER_BUNDLE), shifter);
   const size = (f: string) => ({ kb: round(statSync(f).size / 1024), gzipKb: round(gzipSync(readFileSync(f)).length / 1024) });
   const figures = [
     { bundle: 'sample app (server.js)', ...size(app), loadMs: round(median(starts), 1), what: 'process start to first `/health` answer (`memory`)' },

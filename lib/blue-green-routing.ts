@@ -9,7 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { IAppFleet } from './app-fleet';
 import { FleetColor } from './contract/app-env';
-import { esbuildAssetOptions, trafficShifterBundle } from './private/esbuild-bundle';
+import { TRAFFIC_SHIFTER_BUNDLE, bundleAssetOptions } from './private/esbuild-bundle';
 import { ProblemList } from './private/problems';
 import {
   CUSTOM_RESOURCE_TIMEOUT_SECONDS, MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, SHIFT_ATTRIBUTES, SHIFT_PROPS, parsePlan, waiterSeconds,
@@ -212,7 +212,7 @@ export class BlueGreenRouting extends Construct {
       description: `Blue/green traffic shifter (${handler}): the listener rule it owns, target health, gate alarms`,
     });
     logGroup.grantWrite(role);
-    const { path: codeDir, ...code } = esbuildAssetOptions(trafficShifterBundle(), BundlingOutput.NOT_ARCHIVED);
+    const { path: codeDir, ...code } = bundleAssetOptions(TRAFFIC_SHIFTER_BUNDLE, BundlingOutput.NOT_ARCHIVED);
     return new lambda.Function(this, id, {
       code: lambda.Code.fromAsset(codeDir, code),
       handler: `index.${handler}`,

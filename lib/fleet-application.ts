@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_APP_PORT, HEALTH_CHECK_PATH } from './contract/app-env';
 import { SessionTierValidationError } from './errors';
 import { INSTANCE_PATHS } from './private/user-data';
-import { SAMPLE_APP_BUNDLE, sampleAppAsset } from './private/sample-app-asset';
+import { SAMPLE_APP_FILE, sampleAppAsset } from './private/sample-app-asset';
 
 /** AL2023 namespaces Node.js by major version; the sample app runs on this one. */
 const SAMPLE_APP_NODE = { package: 'nodejs22', binary: '/usr/bin/node-22' } as const;
@@ -148,8 +148,8 @@ class SampleApplication extends FleetApplication {
     return {
       packages: [SAMPLE_APP_NODE.package],
       asset: sampleAppAsset(scope, 'AppBundle'),
-      fileName: SAMPLE_APP_BUNDLE,
-      command: `${SAMPLE_APP_NODE.binary} ${INSTANCE_PATHS.appDir}/${SAMPLE_APP_BUNDLE}`,
+      fileName: SAMPLE_APP_FILE,
+      command: `${SAMPLE_APP_NODE.binary} ${INSTANCE_PATHS.appDir}/${SAMPLE_APP_FILE}`,
       port: this.port,
       healthCheckPath: HEALTH_CHECK_PATH,
       publishesMetrics: true,

@@ -1,10 +1,11 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { AssetHashType, BundlingOptions, BundlingOutput, DockerImage } from 'aws-cdk-lib/core';
-import * as esbuild from 'esbuild';
+import type * as esbuildTypes from 'esbuild';
 import { BundleSource, bundleCacheDir, cachedBuild } from './bundle-cache';
-import { packageFile, packageRoot } from './package-root';
+import { packageRoot } from './package-root';
 
-/** What to bundle: a TypeScript entry point of this package, for one Node.js version. */
+/** What to bundle: a TypeScript entry point, for one Node.js version. */
 export interface EsbuildBundle {
   /** The entry point, an absolute path. */
   readonly entry: string;
@@ -16,26 +17,74 @@ export interface EsbuildBundle {
   readonly keepNames?: boolean;
 }
 
-/** The traffic shifter's handlers as Lambda runs them on nodejs24.x: one bundle with our pinned SDK clients, not the runtime's, so the requests tested are the ones sent. */
-export function trafficShifterBundle(): EsbuildBundle {
-  return { entry: packageFile('lambda', 'traffic-shifter', 'index.ts'), fileName: 'index.js', target: 'node24' };
+/** A bundle this package ships: built into `dist/assets/<name>/` by `npm run build`, or, from a source checkout, at synth. */
+export interface PackageBundle {
+  /** Its directory under `dist/assets`. */
+  readonly name: string;
+  /** The entry point, relative to the package root. */
+  readonly entry: string;
+  /** The bundle's file name. */
+  readonly fileName: string;
+  /** The oldest Node.js it runs on. */
+  readonly target: string;
+  /** Keep function and class names. @default false */
+  readonly keepNames?: boolean;
+}
+
+/** The sample app as the fleets run it: one file for Node.js 20 and later (AL2023 installs 22). */
+export const SAMPLE_APP_BUNDLE: PackageBundle = { name: 'sample-app', entry: 'sample-app/src/main.ts', fileName: 'server.js', target: 'node20', keepNames: true };
+
+/** The traffic shifter's handlers as Lambda runs them on nodejs24.x: our pinned SDK clients, not the runtime's, so the requests tested are the ones sent. */
+export const TRAFFIC_SHIFTER_BUNDLE: PackageBundle = { name: 'traffic-shifter', entry: 'lambda/traffic-shifter/index.ts', fileName: 'index.js', target: 'node24' };
+
+/** Every bundle the package ships; `npm run build` makes each. */
+export const PACKAGE_BUNDLES: readonly PackageBundle[] = [SAMPLE_APP_BUNDLE, TRAFFIC_SHIFTER_BUNDLE];
+
+/** The esbuild this package depends on for development, loaded only when bundling: an installed package never needs it. */
+function esbuild(): typeof esbuildTypes {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('esbuild') as typeof esbuildTypes;
 }
 
 /**
- * Bundles into one minified CommonJS file with this package's own esbuild,
- * in the synth process: no Docker, no network, no esbuild on the user's
- * PATH and no lock file in the user's project (NodejsFunction needs both
- * and falls back to Docker without them), and no child process per asset
- * (NodejsFunction's `npx esbuild` cost 0.65 s of every synth, measured).
+ * Whether this code runs from the published package (compiled into
+ * `dist/lib/private`), whose build made the bundles, rather than from a
+ * source checkout, whose synth must bundle what it has.
+ */
+function runsFromPackage(): boolean {
+  return path.basename(__filename).endsWith('.js') && __dirname.split(path.sep).slice(-3).join('/') === 'dist/lib/private';
+}
+
+/** The directory of a prebuilt bundle in the installed package; undefined from a source checkout. */
+function prebuiltDir(bundle: PackageBundle): string | undefined {
+  if (!runsFromPackage()) {
+    return undefined;
+  }
+  const dir = path.join(packageRoot(), 'dist', 'assets', bundle.name);
+  if (!fs.existsSync(path.join(dir, bundle.fileName))) {
+    throw new Error(`cdk-session-tier: the prebuilt ${bundle.name} bundle is missing from ${dir}; reinstall cdk-session-tier`);
+  }
+  return dir;
+}
+
+/** The bundle of a package entry, as {@link bundleWithEsbuild} takes it. */
+export function sourceBundle(bundle: PackageBundle): EsbuildBundle {
+  return { entry: path.join(packageRoot(), bundle.entry), fileName: bundle.fileName, target: bundle.target, keepNames: bundle.keepNames };
+}
+
+/**
+ * Bundles into one minified CommonJS file with esbuild, in this process: no
+ * Docker, no network, no child process. Returns the absolute paths of the
+ * files esbuild read.
  */
 export function bundleWithEsbuild(bundle: EsbuildBundle, outfile: string): string[] {
-  const result = esbuild.buildSync({ ...buildOptions(bundle), outfile, metafile: true });
+  const result = esbuild().buildSync({ ...buildOptions(bundle), outfile, metafile: true });
   // The metafile names what was read relative to the working directory.
   return Object.keys(result.metafile.inputs).map((input) => path.resolve(input));
 }
 
 /** esbuild's options for `bundle`, but where to write it. */
-function buildOptions(bundle: EsbuildBundle): esbuild.BuildOptions {
+function buildOptions(bundle: EsbuildBundle): esbuildTypes.BuildOptions {
   return {
     entryPoints: [bundle.entry],
     bundle: true,
@@ -51,24 +100,37 @@ function buildOptions(bundle: EsbuildBundle): esbuild.BuildOptions {
 
 /**
  * {@link bundleWithEsbuild}, or the same bundle from the previous synth when
- * nothing it was made from has changed (see bundle-cache.ts): a repeated synth
- * skips 0.9-1.3 s of bundling, measured. Returns where the bundle came from.
- * `cacheDir` undefined: no cache.
+ * nothing it was made from has changed (see bundle-cache.ts). Returns where
+ * the bundle came from. `cacheDir` undefined: no cache.
  */
 export function cachedBundleWithEsbuild(bundle: EsbuildBundle, outfile: string, cacheDir: string | undefined): BundleSource {
-  const key = JSON.stringify({ esbuild: esbuild.version, options: buildOptions(bundle) });
+  const key = JSON.stringify({ esbuild: esbuild().version, options: buildOptions(bundle) });
   return cachedBuild(cacheDir, key, outfile, () => bundleWithEsbuild(bundle, outfile));
 }
 
+/** What an S3 asset or a Lambda code asset is made from: a path, and how to bundle it from a source checkout. */
+export interface BundleAssetOptions {
+  readonly path: string;
+  readonly assetHashType?: AssetHashType;
+  readonly bundling?: BundlingOptions;
+}
+
 /**
- * Asset options that stage the bundle of `bundle.entry` (and only it) from
- * the entry's directory. The asset hash is the bundle's own hash: a change to
- * the code or to any library it bundles makes a new asset, an unchanged
- * bundle keeps its key.
+ * Asset options for one of the package's bundles. From the installed package:
+ * the bundle its build made, as it is (a consumer's synth copies a file and
+ * installs nothing). From a source checkout: the bundle made at synth by the
+ * esbuild of the checkout, through the bundle cache, hashed by its output so
+ * an unchanged bundle keeps its key. `output` says whether the asset is the
+ * single file or the directory that holds it.
  */
-export function esbuildAssetOptions(bundle: EsbuildBundle, output: BundlingOutput): { path: string; assetHashType: AssetHashType; bundling: BundlingOptions } {
+export function bundleAssetOptions(bundle: PackageBundle, output: BundlingOutput.SINGLE_FILE | BundlingOutput.NOT_ARCHIVED): BundleAssetOptions {
+  const prebuilt = prebuiltDir(bundle);
+  if (prebuilt) {
+    return { path: output === BundlingOutput.SINGLE_FILE ? path.join(prebuilt, bundle.fileName) : prebuilt };
+  }
+  const source = sourceBundle(bundle);
   return {
-    path: path.dirname(bundle.entry),
+    path: path.dirname(source.entry),
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       // Required by the type, never run: local bundling always succeeds or throws.
@@ -76,7 +138,7 @@ export function esbuildAssetOptions(bundle: EsbuildBundle, output: BundlingOutpu
       outputType: output,
       local: {
         tryBundle(outputDir: string): boolean {
-          cachedBundleWithEsbuild(bundle, path.join(outputDir, bundle.fileName), bundleCacheDir(packageRoot()));
+          cachedBundleWithEsbuild(source, path.join(outputDir, bundle.fileName), bundleCacheDir(packageRoot()));
           return true;
         },
       },
