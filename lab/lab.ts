@@ -9,8 +9,10 @@ import { join } from 'path';
 import { DEFAULT_GROUP_STICKINESS } from '../lib/blue-green-routing';
 import { Stickiness } from '../lib/stickiness';
 import { SessionStrategyName } from '../lib/contract/app-env';
-import { PostgresCluster } from '../test/sample-app/postgres';
-import { AppProcess, RedisServer, freePort, spawnApp } from '../test/sample-app/processes';
+import { AppProcess, spawnApp } from '../local/app-process';
+import { freePort } from '../local/ports';
+import { PostgresCluster } from '../local/postgres';
+import { RedisServer } from '../local/redis-server';
 import { Haproxy, LabServer, checkStickiness, checkWeights } from './haproxy';
 
 /** One color of the lab. */

@@ -9,7 +9,7 @@ import { SessionStrategyName } from '../lib/contract/app-env';
 import { parsePlan, plannedShares, weightsFor } from '../lib/contract/traffic-shift';
 import { ShiftPlan } from '../lib/shift-plan';
 import { Stickiness, StickinessType } from '../lib/stickiness';
-import { Client } from '../test/sample-app/helpers';
+import { Client } from '../local/http-client';
 import { Lab } from './lab';
 
 /** Pause between two rounds of clicks, so that a scenario has a request rate, not just a request count. */

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../../sample-app/src/config';
-import { SECRET_A } from './helpers';
+import { SECRET_A } from '../../local/secrets';
 
 describe('loadConfig', () => {
   test('the defaults: memory sessions on 127.0.0.1:8080 as blue, a day of TTL, the sid cookie', () => {

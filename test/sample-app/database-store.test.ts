@@ -9,12 +9,14 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import mysql from 'mysql2/promise';
+import { AppProcess, spawnApp } from '../../local/app-process';
+import { Client } from '../../local/http-client';
+import { waitFor } from '../../local/ports';
+import { PostgresCluster } from '../../local/postgres';
+import { RedisServer } from '../../local/redis-server';
 import { DatabaseStore, DatabaseStoreOptions } from '../../sample-app/src/sessions/database';
 import { newSessionData, newSessionId } from '../../sample-app/src/sessions/session';
 import { SessionConflictError } from '../../sample-app/src/sessions/store';
-import { Client } from './helpers';
-import { PostgresCluster } from './postgres';
-import { AppProcess, RedisServer, spawnApp, waitFor } from './processes';
 import { sharedStoreScenarios } from './shared-scenarios';
 import { describeStoreContract } from './store-contract';
 

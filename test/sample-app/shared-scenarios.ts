@@ -3,8 +3,8 @@
  * one user served by each in turn sees one session, and concurrent writes to
  * one session from both never lose an update.
  */
-import { Client } from './helpers';
-import { AppProcess } from './processes';
+import { AppProcess } from '../../local/app-process';
+import { Client } from '../../local/http-client';
 
 export function sharedStoreScenarios(strategy: string, apps: () => AppProcess[]): void {
   test('two processes serve one user in turn and show one session', async () => {

@@ -14,7 +14,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { promisify } from 'util';
 import pg from 'pg';
-import { freePort, waitFor } from './processes';
+import { freePort, waitFor } from './ports';
 
 const run = promisify(execFile);
 

@@ -1,0 +1,64 @@
+/** A Redis server of its own on a free loopback port, one that a test or the lab can kill, stop and restart. */
+import { ChildProcess, spawn } from 'child_process';
+import { once } from 'events';
+import { createClient } from '@redis/client';
+import { freePort, waitFor } from './ports';
+
+/**
+ * A Redis server of the tests' own: nothing kept on disk, or, with a data
+ * directory, every write in an append-only file, so a restart after a kill
+ * comes back with the data (as a cache node that fails over does).
+ */
+export class RedisServer {
+  /** Starts one on a free port and waits until it answers PING. */
+  public static async start(options: { dataDir?: string } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.dataDir);
+    await server.restart();
+    return server;
+  }
+
+  private child: ChildProcess | undefined;
+
+  private constructor(public readonly port: number, private readonly dataDir?: string) {}
+
+  /** Starts it again on the same port; a no-op while it runs. */
+  public async restart(): Promise<void> {
+    if (this.child) {
+      return;
+    }
+    const persistence = this.dataDir ? ['--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
+    await waitFor(`redis-server on port ${this.port}`, async () => {
+      const probe = createClient({ socket: { port: this.port, host: '127.0.0.1', reconnectStrategy: false } });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } finally {
+        if (probe.isOpen) {
+          probe.destroy();
+        }
+      }
+    });
+  }
+
+  /** Stops it (SIGSTOP): connections stay open and nothing answers, as a hung node or a black-holed network looks. */
+  public pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server go on (SIGCONT). */
+  public resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** Kills it at once (SIGKILL), as a failed node would go. */
+  public async kill(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    this.child = undefined;
+  }
+}
