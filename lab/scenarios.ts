@@ -6,8 +6,7 @@
  */
 import { Duration } from 'aws-cdk-lib/core';
 import { SessionStrategyName } from '../lib/contract/app-env';
-import { parsePlan, plannedShares, weightsFor } from '../lib/contract/traffic-shift';
-import { ShiftPlan } from '../lib/shift-plan';
+import { PlanSpec, plannedShares, weightsFor } from '../lib/contract/traffic-shift';
 import { Stickiness, StickinessType } from '../lib/stickiness';
 import { Client } from '../local/http-client';
 import { Lab } from './lab';
@@ -130,8 +129,11 @@ export interface ScenarioSize {
 export const LB_DAY = Stickiness.loadBalancerCookie(Duration.days(1));
 /** Application-cookie stickiness on the app's `sid` for a day. */
 export const APP_DAY = Stickiness.applicationCookie('sid', Duration.days(1));
-/** The shift the scenarios make: a quarter of new users more to green at each step. */
-const LAB_SHIFT = ShiftPlan.linear(25, Duration.seconds(1));
+/**
+ * The shift the scenarios make: a quarter of new users more to green at each
+ * step, as `ShiftPlan.linear(25, Duration.seconds(1))` plans it.
+ */
+const LAB_SHIFT: PlanSpec = { kind: 'linear', percent: 25, intervalSeconds: 1 };
 
 /**
  * Runs `n` rounds. With `uneven`, user i clicks only every (1 + i % 4)th
@@ -231,7 +233,7 @@ export async function shift(blue: SessionStrategyName, green: SessionStrategyNam
   try {
     const tally = new Map<string, number>();
     const users: VirtualUser[] = [];
-    const steps = [weightsFor('green', 0), ...plannedShares(parsePlan(LAB_SHIFT.toString())).map((share) => weightsFor('green', share))];
+    const steps = [weightsFor('green', 0), ...plannedShares(LAB_SHIFT).map((share) => weightsFor('green', share))];
     const joinPerStep = Math.max(1, Math.floor(size.users / steps.length));
     for (const weights of steps) {
       await lab.setWeights(weights.blue, weights.green);
