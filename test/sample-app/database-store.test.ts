@@ -14,7 +14,7 @@ import { Client } from '../../local/http-client';
 import { waitFor } from '../../local/ports';
 import { PostgresCluster } from '../../local/postgres';
 import { RedisServer } from '../../local/redis-server';
-import { DatabaseStore, DatabaseStoreOptions } from '../../sample-app/src/sessions/database';
+import { DatabaseStore, DatabaseStoreOptions } from '../../sample-app/src/sessions/database/store';
 import { newSessionData, newSessionId } from '../../sample-app/src/sessions/session';
 import { SessionConflictError } from '../../sample-app/src/sessions/store';
 import { sharedStoreScenarios } from './shared-scenarios';

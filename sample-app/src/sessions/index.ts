@@ -19,7 +19,7 @@ export async function createStore(config: AppConfig): Promise<SessionStore> {
       return FileStore.open(config.fileDir!);
     case 'database': {
       // Loaded only here: its two database drivers are most of the bundle, and start-up of the other strategies skips them.
-      const { DatabaseStore } = await import('./database.js');
+      const { DatabaseStore } = await import('./database/store.js');
       return DatabaseStore.open(config.database!);
     }
     default:
