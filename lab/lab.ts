@@ -13,6 +13,7 @@ import { AppProcess, spawnApp } from '../local/app-process';
 import { freePort } from '../local/ports';
 import { PostgresCluster } from '../local/postgres';
 import { RedisServer } from '../local/redis-server';
+import { ID_KEY } from '../local/secrets';
 import { Haproxy, LabServer, checkStickiness, checkWeights } from './haproxy';
 
 /** One color of the lab. */
@@ -137,6 +138,8 @@ export class Lab {
           SESSION_APP_COLOR: color,
           SESSION_APP_VERSION: spec.version ?? (color === 'blue' ? 'v1' : 'v2'),
           SESSION_INSTANCE_NAME: name,
+          // As the fleets have it: one key for every instance of both colors.
+          SESSION_ID_KEYS: ID_KEY,
           ...this.storeEnvironment(spec.strategy, fileDir),
         }).then((app) => {
           this.apps.set(name, app);

@@ -83,6 +83,18 @@ export class PostgresCluster {
     this.replica = new PostgresServer(replicaPort, join(dir, 'replica'));
   }
 
+  /** How the database store reaches this cluster: writes to the primary, reads from the replica. */
+  public get storeOptions() {
+    return {
+      engine: 'postgres' as const,
+      primary: { host: '127.0.0.1', port: this.primary.port },
+      replicas: [{ host: '127.0.0.1', port: this.replica.port }],
+      database: this.database,
+      user: 'postgres',
+      tls: false,
+    };
+  }
+
   /**
    * Runs `body` while the replica lags: its replay paused (it keeps receiving
    * WAL but shows older data), then resumed and caught up, whatever `body` did.

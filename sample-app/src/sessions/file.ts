@@ -127,7 +127,7 @@ export class FileStore implements SessionStore {
       if (++seen % 100 === 0) {
         await yieldToRequests();
       }
-      const match = /^([A-Za-z0-9_-]{22})(\.json|\.[0-9a-f]{12}\.tmp)$/.exec(entry.name);
+      const match = /^([A-Za-z0-9_-]{22}(?:[A-Za-z0-9_-]{21})?)(\.json|\.[0-9a-f]{12}\.tmp)$/.exec(entry.name);
       if (!match) {
         continue;
       }

@@ -6,6 +6,7 @@ import { MeasuredStore } from './measured';
 import { MemoryStore } from './memory';
 import { Sealer } from './seal';
 import { RedisStore } from './redis';
+import { SessionIds } from './session-id';
 import { SessionStore } from './store';
 
 /** Builds the store of a server-side strategy. */
@@ -34,5 +35,8 @@ export async function createSessions(config: AppConfig, metrics: Metrics): Promi
     return new CookieSessions(await Sealer.create(config.cookieSecrets), cookie, metrics);
   }
   // A memory store is this process's own: remembering its saves again would gain nothing.
-  return new ServerSideSessions(new MeasuredStore(await createStore(config), metrics), cookie, metrics, { recentSaves: config.strategy === 'memory' ? 0 : undefined });
+  return new ServerSideSessions(new MeasuredStore(await createStore(config), metrics), cookie, metrics, {
+    recentSaves: config.strategy === 'memory' ? 0 : undefined,
+    ids: new SessionIds(config.idKeys),
+  });
 }

@@ -36,6 +36,9 @@ export interface Dialect {
 /** The sessions table, in both engines. */
 export const TABLE = 'sessions';
 
+/** Width of the id column: the 43 characters of a signed id, with room to spare. Tables of 22 are widened at start. */
+export const ID_WIDTH = 64;
+
 /** The replica index that names the primary in {@link Dialect.select}. */
 export const PRIMARY = -1;
 

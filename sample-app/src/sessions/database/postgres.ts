@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { ConnectionSettings, DatabaseEndpoint, Dialect, PRIMARY, Row, TABLE, serverOptions } from './dialect';
+import { ConnectionSettings, DatabaseEndpoint, Dialect, ID_WIDTH, PRIMARY, Row, TABLE, serverOptions } from './dialect';
 
 /** The PostgreSQL dialect: a pool for the primary and one per replica (node-postgres). */
 export class Postgres implements Dialect {
@@ -30,12 +30,19 @@ export class Postgres implements Dialect {
       // Instances that start together would race on CREATE TABLE IF NOT EXISTS; one at a time.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${TABLE} migration`]);
       await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (
-        id varchar(22) PRIMARY KEY,
+        id varchar(${ID_WIDTH}) PRIMARY KEY,
         version bigint NOT NULL,
         data text NOT NULL,
         expires_at bigint NOT NULL
       )`);
       await client.query(`CREATE INDEX IF NOT EXISTS ${TABLE}_expires_at ON ${TABLE} (expires_at)`);
+      // A table of a release before signed ids: widening a varchar changes only the catalog (no rewrite, no reindex).
+      const width = await client.query<{ width: number }>(
+        `SELECT character_maximum_length AS width FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name = $1 AND column_name = 'id'`, [TABLE]);
+      if (Number(width.rows[0]?.width) < ID_WIDTH) {
+        await client.query(`ALTER TABLE ${TABLE} ALTER COLUMN id TYPE varchar(${ID_WIDTH})`);
+      }
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);

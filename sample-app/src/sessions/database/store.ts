@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import { SessionData, asSessionData } from '../session';
-import { SessionConflictError, SessionStore, StoreUnavailableError, StoredSession } from '../store';
+import { LoadOptions, SessionConflictError, SessionStore, StoreUnavailableError, StoredSession } from '../store';
 import { CacheClient, CacheOptions } from './cache';
 import { DatabaseEndpoint, Dialect, PRIMARY, Row, isConnectionError } from './dialect';
 import { MySql } from './mysql';
@@ -41,6 +41,8 @@ export interface DatabaseReadCounts {
   primary: number;
   /** Replica answers older than this process's last write of the session, read again elsewhere. */
   staleReplica: number;
+  /** Issued ids (their MAC verified) that a replica did not know, read again from the primary. */
+  absentOnReplica: number;
   /** Replica or cache failures that fell back to the primary. */
   fallbacks: number;
 }
@@ -63,7 +65,9 @@ export interface DatabaseReadCounts {
  *   on another instance finds the latest version in the cache, which every
  *   write fills; if it still reads a stale row, its save conflicts, and the
  *   conflict itself raises the version this process expects, so the retry
- *   reads the primary.
+ *   reads the primary. A replica that does not know an id another instance
+ *   issued (its MAC verified) may not have replayed its creation yet: that
+ *   read goes to the primary too, before the session counts as absent.
  * - A replica or cache that fails is skipped (a replica for a few seconds);
  *   the primary failing is a {@link StoreUnavailableError} (503), and the
  *   pools reconnect by themselves. The sessions whose cache write failed are
@@ -84,7 +88,7 @@ export class DatabaseStore implements SessionStore {
     return store;
   }
 
-  public readonly reads: DatabaseReadCounts = { cache: 0, replica: 0, primary: 0, staleReplica: 0, fallbacks: 0 };
+  public readonly reads: DatabaseReadCounts = { cache: 0, replica: 0, primary: 0, staleReplica: 0, absentOnReplica: 0, fallbacks: 0 };
 
   private readonly dialect: Dialect;
   /** Per replica, until when it is left alone after a failure. */
@@ -110,10 +114,10 @@ export class DatabaseStore implements SessionStore {
     }
   }
 
-  public async load(id: string): Promise<StoredSession | undefined> {
+  public async load(id: string, options: LoadOptions = {}): Promise<StoredSession | undefined> {
     const known = this.knownVersion(id);
     // A session this process destroyed is read from the primary only: the cache or a replica may still hold it.
-    if (known !== DELETED) {
+    if (known !== DELETED && !options.latest) {
       const cached = await this.cache?.get(id).catch(() => {
         this.reads.fallbacks++;
         return undefined;
@@ -123,7 +127,7 @@ export class DatabaseStore implements SessionStore {
         this.reads.cache++;
         return stored;
       }
-      const fromReplica = await this.readReplica(id, known);
+      const fromReplica = await this.readReplica(id, known, options.issued === true);
       if (fromReplica !== STALE) {
         return toStored(fromReplica);
       }
@@ -200,8 +204,11 @@ export class DatabaseStore implements SessionStore {
     return total;
   }
 
-  /** A replica's answer, or STALE when there is none to ask or its answer may be older than what this process wrote. */
-  private async readReplica(id: string, known: number): Promise<Row | undefined | typeof STALE> {
+  /**
+   * A replica's answer, or STALE when there is none to ask, its answer may be
+   * older than what this process wrote, or it does not know an `issued` id.
+   */
+  private async readReplica(id: string, known: number, issued: boolean): Promise<Row | undefined | typeof STALE> {
     const count = this.replicaDownUntil.length;
     for (let tried = 0; tried < count; tried++) {
       const replica = this.nextReplica;
@@ -220,6 +227,11 @@ export class DatabaseStore implements SessionStore {
       }
       if (known > 0 && (row === undefined || row.version < known)) {
         this.reads.staleReplica++;
+        return STALE;
+      }
+      if (row === undefined && issued) {
+        // A session another instance created a moment ago that this replica has not replayed yet.
+        this.reads.absentOnReplica++;
         return STALE;
       }
       this.reads.replica++;
