@@ -27,19 +27,36 @@ export class RedisServer {
       return;
     }
     const persistence = this.dataDir ? ['--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
-    await waitFor(`redis-server on port ${this.port}`, async () => {
-      const probe = createClient({ socket: { port: this.port, host: '127.0.0.1', reconnectStrategy: false } });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        if (probe.isOpen) {
-          probe.destroy();
-        }
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--repl-diskless-sync-delay', '0', ...persistence], { stdio: 'ignore' });
+    await waitFor(`redis-server on port ${this.port}`, async () => (await this.command('PING')) === 'PONG');
+  }
+
+  /** Sends one command on a connection of its own. */
+  public async command(...args: string[]): Promise<unknown> {
+    const client = createClient({ socket: { port: this.port, host: '127.0.0.1', reconnectStrategy: false } });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await client.sendCommand(args);
+    } finally {
+      if (client.isOpen) {
+        client.destroy();
       }
-    });
+    }
+  }
+
+  /**
+   * Makes it a replica of the server on `port` (`REPLICAOF`), or with none
+   * a primary again (`REPLICAOF NO ONE`), as a failover promotes one node and
+   * demotes the other; a replica answers writes with `READONLY`.
+   */
+  public async replicaOf(port?: number): Promise<void> {
+    await this.command('REPLICAOF', ...(port === undefined ? ['NO', 'ONE'] : ['127.0.0.1', String(port)]));
+  }
+
+  /** Waits until this replica has loaded its primary's data and follows it. */
+  public async inSync(timeoutMs = 10_000): Promise<void> {
+    await waitFor(`the replica on ${this.port} to sync`, async () => /master_link_status:up/.test(String(await this.command('INFO', 'replication'))), timeoutMs);
   }
 
   /** Stops it (SIGSTOP): connections stay open and nothing answers, as a hung node or a black-holed network looks. */

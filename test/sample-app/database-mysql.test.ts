@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'crypto';
 import mysql from 'mysql2/promise';
+import { ScratchDatabase } from '../../local/mariadb';
 import { ID_KEY } from '../../local/secrets';
 import { DatabaseStore, DatabaseStoreOptions } from '../../sample-app/src/sessions/database/store';
 import { newSessionData, newSessionId } from '../../sample-app/src/sessions/session';
@@ -16,16 +17,14 @@ const prefix = () => `test-db-${randomBytes(4).toString('hex')}:`;
 const LOCAL_CACHE = { host: '127.0.0.1', port: 6379, tls: false };
 
 describe('MySQL dialect against MariaDB', () => {
-  const database = `session_test_${randomBytes(4).toString('hex')}`;
+  let scratch: ScratchDatabase;
+  let database: string;
   let admin: mysql.Connection;
   beforeAll(async () => {
-    admin = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' });
-    await admin.query(`CREATE DATABASE ${database}`);
+    scratch = await ScratchDatabase.create('session_test');
+    ({ name: database, admin } = scratch);
   });
-  afterAll(async () => {
-    await admin?.query(`DROP DATABASE IF EXISTS ${database}`);
-    await admin?.end();
-  });
+  afterAll(() => scratch?.drop());
 
   const options = (over: Partial<DatabaseStoreOptions> = {}): DatabaseStoreOptions => ({
     engine: 'mysql',
