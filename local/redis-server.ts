@@ -54,6 +54,13 @@ export class RedisServer {
     await this.command('REPLICAOF', ...(port === undefined ? ['NO', 'ONE'] : ['127.0.0.1', String(port)]));
   }
 
+  /** Waits until `replica` has received everything written here so far (replication is asynchronous). */
+  public async replicatedTo(replica: RedisServer, timeoutMs = 10_000): Promise<void> {
+    const offset = async (server: RedisServer) => Number(/master_repl_offset:(\d+)/.exec(String(await server.command('INFO', 'replication')))?.[1] ?? -1);
+    const target = await offset(this);
+    await waitFor(`the replica on ${replica.port} to receive offset ${target}`, async () => (await offset(replica)) >= target, timeoutMs);
+  }
+
   /** Waits until this replica has loaded its primary's data and follows it. */
   public async inSync(timeoutMs = 10_000): Promise<void> {
     await waitFor(`the replica on ${this.port} to sync`, async () => /master_link_status:up/.test(String(await this.command('INFO', 'replication'))), timeoutMs);

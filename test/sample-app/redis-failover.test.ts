@@ -44,7 +44,7 @@ test('the redis store: a READONLY answer fails that request with a 503, and the 
   try {
     const id = newSessionId();
     expect(await store.save(id, newSessionData(1), 0, 60)).toBe(1);
-    await first.command('WAIT', '1', '1000');
+    await first.replicatedTo(second);
     await failover();
     const refused = await store.save(id, newSessionData(1), 1, 60).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(StoreUnavailableError);
@@ -61,7 +61,7 @@ test('the app on the redis strategy: one 503, then the user goes on with the sam
   try {
     const user = new Client(app.url);
     expect((await user.post('/api/counter')).json.counter).toBe(1);
-    await first.command('WAIT', '1', '1000');
+    await first.replicatedTo(second);
     await failover();
     const statuses: number[] = [];
     let last: { counter: number } | undefined;
