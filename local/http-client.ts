@@ -10,7 +10,11 @@ export class Client {
     return new Client(base, this.jar);
   }
 
-  public async request(method: string, path: string, options: { json?: unknown; body?: string; headers?: Record<string, string> } = {}) {
+  /**
+   * One request; with `timeoutMs`, a request without an answer by then fails
+   * (a server that hangs is told from one that is slow).
+   */
+  public async request(method: string, path: string, options: { json?: unknown; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {}) {
     const headers: Record<string, string> = { ...options.headers };
     if (this.jar.size > 0 && headers.cookie === undefined) {
       headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -20,7 +24,8 @@ export class Client {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
     }
-    const res = await fetch(`${this.base}${path}`, { method, headers, body });
+    const signal = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+    const res = await fetch(`${this.base}${path}`, { method, headers, body, signal });
     this.lastSetCookie = res.headers.getSetCookie();
     for (const line of this.lastSetCookie) {
       const [pair] = line.split(';');

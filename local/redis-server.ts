@@ -1,8 +1,8 @@
 /** A Redis server of its own on a free loopback port, one that a test or the lab can kill, stop and restart. */
 import { ChildProcess, spawn } from 'child_process';
-import { once } from 'events';
 import { createClient } from '@redis/client';
 import { freePort, waitFor } from './ports';
+import { killChild } from './signals';
 
 /**
  * A Redis server of the tests' own: nothing kept on disk, or, with a data
@@ -78,11 +78,7 @@ export class RedisServer {
 
   /** Kills it at once (SIGKILL), as a failed node would go. */
   public async kill(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
+    await killChild(this.child);
     this.child = undefined;
   }
 }

@@ -13,6 +13,8 @@ export class Postgres implements Dialect {
         max: settings.poolSize,
         connectionTimeoutMillis: settings.timeoutMs,
         query_timeout: settings.timeoutMs,
+        // The server gives up too: a statement whose client has given up (waiting on a lock, say) must not run later.
+        statement_timeout: settings.timeoutMs,
         idleTimeoutMillis: 30_000,
       });
       // An idle client whose server went away emits here; without a listener the process would exit.
