@@ -40,7 +40,7 @@ export class MariadbServer {
 
   constructor(public readonly port: number, private readonly dataDir: string, private readonly serverId: number) {}
 
-  /** Creates the data directory (mariadb-install-db: root without a password, on 127.0.0.1 only). */
+  /** Creates the data directory (mariadb-install-db: root without a password). */
   public async install(): Promise<void> {
     await run('mariadb-install-db', ['--no-defaults', `--datadir=${this.dataDir}`, '--user=mysql', '--auth-root-authentication-method=normal', '--skip-test-db'], { timeout: 60_000 });
   }
@@ -89,7 +89,9 @@ export class MariadbCluster {
     chownSync(dir, Number(execFileSync('id', ['-u', 'mysql']).toString()), Number(execFileSync('id', ['-g', 'mysql']).toString()));
     const cluster = new MariadbCluster(dir, database, await freePort(), await freePort());
     try {
-      await Promise.all([cluster.primary.install(), cluster.replica.install()]);
+      // One installation, copied: two bootstraps at once can trip over each other's temporary tables.
+      await cluster.primary.install();
+      await run('cp', ['-a', join(dir, 'primary'), join(dir, 'replica')]);
       await Promise.all([cluster.primary.start(), cluster.replica.start()]);
       await cluster.replica.query(`SET GLOBAL read_only = ON; CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${cluster.primary.port}, `
         + "MASTER_USER = 'root', MASTER_PASSWORD = '', MASTER_USE_GTID = slave_pos; START SLAVE");
