@@ -1,5 +1,8 @@
 /** A Redis server of its own on a free loopback port, one that a test or the lab can kill, stop and restart. */
 import { ChildProcess, spawn } from 'child_process';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { createClient } from '@redis/client';
 import { freePort, waitFor } from './ports';
 import { killChild } from './signals';
@@ -18,6 +21,8 @@ export class RedisServer {
   }
 
   private child: ChildProcess | undefined;
+  /** Where it writes without a data directory: a replica saves the copy it receives from its primary. */
+  private scratch: string | undefined;
 
   private constructor(public readonly port: number, private readonly dataDir?: string) {}
 
@@ -26,7 +31,8 @@ export class RedisServer {
     if (this.child) {
       return;
     }
-    const persistence = this.dataDir ? ['--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    this.scratch ??= this.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'redis-'));
+    const persistence = this.dataDir ? ['--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--dir', this.scratch!, '--appendonly', 'no'];
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--repl-diskless-sync-delay', '0', ...persistence], { stdio: 'ignore' });
     await waitFor(`redis-server on port ${this.port}`, async () => (await this.command('PING')) === 'PONG');
   }
@@ -80,5 +86,9 @@ export class RedisServer {
   public async kill(): Promise<void> {
     await killChild(this.child);
     this.child = undefined;
+    if (this.scratch) {
+      rmSync(this.scratch, { recursive: true, force: true });
+      this.scratch = undefined;
+    }
   }
 }
