@@ -17,6 +17,7 @@ import { DatabaseStore } from '../../sample-app/src/sessions/database/store';
 import { ServerSideSessions } from '../../sample-app/src/sessions/manager';
 import { newSessionData, newSessionId } from '../../sample-app/src/sessions/session';
 import { SessionIds } from '../../sample-app/src/sessions/session-id';
+import { StoreUnavailableError } from '../../sample-app/src/sessions/store';
 
 jest.setTimeout(90_000);
 
@@ -63,6 +64,15 @@ test('a refusal decided on a lagging replica\'s copy is decided again on the pri
     expect((await reader.load(id))!.data.cart).toHaveLength(2);
     expect((await reader.load(id, { latest: true }))!.data.cart).toHaveLength(3);
   });
+});
+
+test('a writer endpoint that reaches a read-only replica (a failover under way) is a 503, not a failed statement', async () => {
+  await open();
+  await cluster.caughtUp();
+  const onReplica = await DatabaseStore.open({ ...cluster.storeOptions, primary: cluster.storeOptions.replicas[0], sweepIntervalSeconds: 0 }).catch((e: unknown) => e);
+  // Its start-up migration, the first write it sends, fails as "unavailable", with the server's reason.
+  expect(onReplica).toBeInstanceOf(StoreUnavailableError);
+  expect((onReplica as Error).message).toMatch(/read-only transaction/);
 });
 
 describe('two instances without the cache, signing ids with one key', () => {

@@ -68,8 +68,10 @@ export function isConnectionError(e: unknown): boolean {
   }
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string') {
-    // Node's socket errors, PostgreSQL's class 08 (connection) and 57P (shutdown), MySQL's lost-connection family.
-    if (/^(E[A-Z]+|08...|57P0\d|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|ER_SERVER_SHUTDOWN|ETIMEDOUT)$/.test(code)) {
+    // Node's socket errors, PostgreSQL's class 08 (connection) and 57P (shutdown), MySQL's lost-connection family;
+    // and a server that is read-only (PostgreSQL's 25006, MySQL's --read-only): the writer endpoint reached a
+    // replica, as while a failover is under way.
+    if (/^(E[A-Z]+|08...|57P0\d|25006|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|ER_SERVER_SHUTDOWN|ER_OPTION_PREVENTS_STATEMENT|ER_READ_ONLY_MODE|ETIMEDOUT)$/.test(code)) {
       return true;
     }
   }
