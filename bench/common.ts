@@ -1,21 +1,12 @@
-/** What the two benchmark scripts share: where they build, a free port, the anchors' bundles, starting a server. */
+/** What the two benchmark scripts share: where they build, the anchors' bundles, starting a server. */
 import { spawn } from 'child_process';
 import { mkdirSync } from 'fs';
-import { createServer } from 'net';
 import { join } from 'path';
 import { bundleWithEsbuild } from '../lib/private/esbuild-bundle';
+import { freePort } from '../local/ports';
 
 /** Where the benchmarks put their bundles and scratch files (ignored by git). */
 export const OUT = join(__dirname, '.out');
-
-/** A TCP port free on 127.0.0.1 just now. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** An anchor server (bench/anchors/<name>.ts) bundled as the sample app is, so both load the same way. */
 export function bundleAnchor(name: string): string {

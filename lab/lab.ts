@@ -3,14 +3,19 @@
  * HAProxy configured like the ALB, with the stores the strategies need, all on
  * loopback. Everything it starts it stops.
  */
-import { mkdtempSync, rmSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { DEFAULT_GROUP_STICKINESS } from '../lib/blue-green-routing';
 import { Stickiness } from '../lib/stickiness';
 import { SessionStrategyName } from '../lib/contract/app-env';
-import { PostgresCluster } from '../test/sample-app/postgres';
-import { AppProcess, RedisServer, freePort, spawnApp } from '../test/sample-app/processes';
+import { AppProcess, spawnApp } from '../local/app-process';
+import { freePort } from '../local/ports';
+import { MariadbCluster } from '../local/mariadb';
+import { PostgresCluster } from '../local/postgres';
+import { RedisServer } from '../local/redis-server';
+import { TcpProxy } from '../local/tcp-proxy';
+import { ID_KEY } from '../local/secrets';
 import { Haproxy, LabServer, checkStickiness, checkWeights } from './haproxy';
 
 /** One color of the lab. */
@@ -37,6 +42,13 @@ export interface LabOptions {
   readonly weights?: { readonly blue: number; readonly green: number };
   /** Where users connect. @default a free port */
   readonly port?: number;
+  /**
+   * The Redis a replica of its own, which a failover promotes (as
+   * ElastiCache Multi-AZ has one in another zone). @default false
+   */
+  readonly redisReplica?: boolean;
+  /** For `database`: the engine, and whether the write-through cache is on. @default postgres, with the cache */
+  readonly database?: { readonly engine?: 'postgres' | 'mysql'; readonly cache?: boolean };
 }
 
 /** A running lab. */
@@ -55,8 +67,16 @@ export class Lab {
 
   /** The app processes by name (`blue-1`, `green-2`, ...). */
   public readonly apps = new Map<string, AppProcess>();
+  /** The Redis primary (after a failover, the promoted replica). */
   public redis?: RedisServer;
+  /** Its replica, with `redisReplica` (after a failover, the demoted old primary). */
+  public redisReplica?: RedisServer;
+  /** The cache's primary endpoint, as the apps reach it: it moves on a failover, as ElastiCache's DNS name does. */
+  public redisEndpoint?: TcpProxy;
   public postgres?: PostgresCluster;
+  public mariadb?: MariadbCluster;
+  /** The database's writer endpoint, as the apps reach it: it moves on a failover, as the RDS instance's DNS name does. */
+  public databaseEndpoint?: TcpProxy;
   public haproxy?: Haproxy;
 
   private constructor(
@@ -64,6 +84,11 @@ export class Lab {
     public readonly dir: string,
     private readonly options: LabOptions,
   ) {}
+
+  /** The `file` sessions' directory. */
+  public get fileDir(): string {
+    return join(this.dir, 'sessions');
+  }
 
   /** Where users go. */
   public get url(): string {
@@ -104,8 +129,11 @@ export class Lab {
     await this.haproxy?.stop().catch(() => undefined);
     await Promise.all([...this.apps.values()].map((a) => a.stop().catch(() => undefined)));
     this.apps.clear();
-    await this.redis?.kill().catch(() => undefined);
+    await this.redisEndpoint?.close().catch(() => undefined);
+    await this.databaseEndpoint?.close().catch(() => undefined);
+    await Promise.all([this.redis, this.redisReplica].map((r) => r?.kill().catch(() => undefined)));
     await this.postgres?.destroy().catch(() => undefined);
+    await this.mariadb?.destroy().catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -118,13 +146,8 @@ export class Lab {
     checkStickiness(blue.stickiness, green?.stickiness, groupStickiness);
     const colors = green ? { blue, green } : { blue };
     const strategies = Object.values(colors).map((c) => c.strategy);
-    if (strategies.some((s) => s === 'redis' || s === 'database')) {
-      this.redis = await RedisServer.start({ dataDir: this.dir });
-    }
-    if (strategies.includes('database')) {
-      this.postgres = await PostgresCluster.start();
-    }
-    const fileDir = join(this.dir, 'sessions');
+    await this.startStores(strategies);
+    const fileDir = this.fileDir;
     const servers: Record<string, LabServer[]> = {};
     for (const [color, spec] of Object.entries(colors)) {
       // allSettled: every process that did start is in `apps` before a failure stops the lab.
@@ -135,6 +158,8 @@ export class Lab {
           SESSION_APP_COLOR: color,
           SESSION_APP_VERSION: spec.version ?? (color === 'blue' ? 'v1' : 'v2'),
           SESSION_INSTANCE_NAME: name,
+          // As the fleets have it: one key for every instance of both colors.
+          SESSION_ID_KEYS: ID_KEY,
           ...this.storeEnvironment(spec.strategy, fileDir),
         }).then((app) => {
           this.apps.set(name, app);
@@ -157,24 +182,81 @@ export class Lab {
     });
   }
 
+  /** The stores the strategies need, each behind an endpoint of its own where AWS has a DNS name that moves. */
+  private async startStores(strategies: readonly SessionStrategyName[]): Promise<void> {
+    const database = strategies.includes('database') ? { engine: 'postgres', cache: true, ...this.options.database } : undefined;
+    if (strategies.includes('redis') || database?.cache) {
+      // Each its own data directory: their append-only files must not mix.
+      const dataDir = (name: string) => {
+        const path = join(this.dir, name);
+        mkdirSync(path);
+        return path;
+      };
+      this.redis = await RedisServer.start({ dataDir: dataDir('redis-a') });
+      if (this.options.redisReplica) {
+        this.redisReplica = await RedisServer.start({ dataDir: dataDir('redis-b') });
+        await this.redisReplica.replicaOf(this.redis.port);
+        await this.redisReplica.inSync();
+      }
+      this.redisEndpoint = await TcpProxy.start(this.redis.port);
+    }
+    if (database?.engine === 'mysql') {
+      this.mariadb = await MariadbCluster.start();
+      this.databaseEndpoint = await TcpProxy.start(this.mariadb.primary.port);
+    } else if (database) {
+      this.postgres = await PostgresCluster.start();
+      this.databaseEndpoint = await TcpProxy.start(this.postgres.primary.port);
+    }
+  }
+
+  /**
+   * A cache failover as ElastiCache Multi-AZ makes it: the replica promoted,
+   * the old primary made a replica of it (it answers READONLY to writes on
+   * the connections still open to it), and the endpoint moved.
+   */
+  public async failOverCache(): Promise<void> {
+    const [primary, replica] = [this.redis!, this.redisReplica!];
+    await replica.replicaOf();
+    await primary.replicaOf(replica.port);
+    this.redisEndpoint!.moveTo(replica.port);
+    [this.redis, this.redisReplica] = [replica, primary];
+  }
+
+  /**
+   * A database failover as RDS Multi-AZ makes it: the primary stops, the
+   * replica is promoted, and the writer endpoint moves to it. The replica
+   * also served the reads, and goes on doing so.
+   */
+  public async failOverDatabase(): Promise<void> {
+    const cluster = this.postgres ?? this.mariadb!;
+    if (this.postgres) {
+      await this.postgres.primary.stop('immediate');
+    } else {
+      await this.mariadb!.primary.kill();
+    }
+    await cluster.replica.promote();
+    this.databaseEndpoint!.moveTo(cluster.replica.port);
+  }
+
   private storeEnvironment(strategy: SessionStrategyName, fileDir: string): Record<string, string> {
-    const redis = { SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: String(this.redis?.port) };
+    const redis = { SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: String(this.redisEndpoint?.port) };
     switch (strategy) {
       case 'redis':
         return redis;
       case 'file':
         return { SESSION_FILE_DIR: fileDir };
-      case 'database':
+      case 'database': {
+        const cluster = this.postgres ?? this.mariadb!;
         return {
-          ...redis,
-          SESSION_DB_ENGINE: 'postgres',
+          ...(this.redisEndpoint && this.options.database?.cache !== false ? { ...redis, SESSION_DB_CACHE: 'true' } : {}),
+          SESSION_DB_ENGINE: this.postgres ? 'postgres' : 'mysql',
           SESSION_DB_HOST: '127.0.0.1',
-          SESSION_DB_PORT: String(this.postgres!.primary.port),
-          SESSION_DB_REPLICAS: `127.0.0.1:${this.postgres!.replica.port}`,
-          SESSION_DB_NAME: this.postgres!.database,
-          SESSION_DB_USER: 'postgres',
-          SESSION_DB_CACHE: 'true',
+          SESSION_DB_PORT: String(this.databaseEndpoint!.port),
+          SESSION_DB_REPLICAS: `127.0.0.1:${cluster.replica.port}`,
+          SESSION_DB_NAME: cluster.database,
+          SESSION_DB_USER: this.postgres ? 'postgres' : 'root',
         };
+      }
       default:
         return {};
     }

@@ -9,18 +9,38 @@ import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
 import { Stickiness } from '../lib/stickiness';
+import { Hang, cacheFailover, databaseFailover, storeHangs, zoneLost } from './drills';
 import { APP_DAY, LB_DAY, ScenarioResult, ScenarioSize, outage, shift, steadyAndKill } from './scenarios';
 
 /** The stickiness settings every strategy runs under in scenarios 1 and 2. */
 const STICKINESS_SETTINGS = [LB_DAY, APP_DAY, Stickiness.none()];
 
-/** The whole matrix, in order: the strategies given, each under every stickiness setting, then the shifts and outages that involve them. */
-async function runAll(size: ScenarioSize, strategies: readonly SessionStrategyName[], log: (r: ScenarioResult) => void = () => undefined): Promise<ScenarioResult[]> {
+/** The parts of a run: the scenarios (1 to 4) and the store drills. */
+const PARTS = ['scenarios', 'drills'] as const;
+
+/**
+ * The whole matrix, in order: the strategies given, each under every
+ * stickiness setting, then the shifts and outages that involve them, then
+ * the drills (failovers, a zone lost, stores that hang).
+ */
+async function runAll(size: ScenarioSize, strategies: readonly SessionStrategyName[], parts: ReadonlyArray<(typeof PARTS)[number]>,
+  log: (r: ScenarioResult) => void = () => undefined): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const add = (r: ScenarioResult[]) => {
     r.forEach(log);
     results.push(...r);
   };
+  if (parts.includes('scenarios')) {
+    await runScenarios(size, strategies, add);
+  }
+  if (parts.includes('drills')) {
+    await runDrills(size, strategies, add);
+  }
+  return results;
+}
+
+/** Scenarios 1 to 4. */
+async function runScenarios(size: ScenarioSize, strategies: readonly SessionStrategyName[], add: (r: ScenarioResult[]) => void): Promise<void> {
   for (const strategy of strategies) {
     for (const stickiness of STICKINESS_SETTINGS) {
       add(await steadyAndKill(strategy, stickiness, size));
@@ -38,7 +58,25 @@ async function runAll(size: ScenarioSize, strategies: readonly SessionStrategyNa
   for (const strategy of (['redis', 'database'] as const).filter((s) => strategies.includes(s))) {
     add([await outage(strategy, size)]);
   }
-  return results;
+}
+
+/** The store drills of the strategies given. */
+async function runDrills(size: ScenarioSize, strategies: readonly SessionStrategyName[], add: (r: ScenarioResult[]) => void): Promise<void> {
+  for (const strategy of (['redis', 'database'] as const).filter((s) => strategies.includes(s))) {
+    add([await cacheFailover(strategy, size)]);
+  }
+  if (strategies.includes('database')) {
+    for (const engine of ['postgres', 'mysql'] as const) {
+      add([await databaseFailover(engine, size)]);
+    }
+  }
+  for (const strategy of strategies) {
+    add([await zoneLost(strategy, size)]);
+  }
+  const hangs: Array<[Hang, SessionStrategyName]> = [['redis', 'redis'], ['database', 'database'], ['database lock', 'database'], ['file', 'file']];
+  for (const [hang] of hangs.filter(([, s]) => strategies.includes(s))) {
+    add([await storeHangs(hang, size)]);
+  }
 }
 
 function perInstance(r: ScenarioResult): string {
@@ -130,6 +168,15 @@ function strategiesFromEnv(): SessionStrategyName[] {
   return names as SessionStrategyName[];
 }
 
+function partsFromEnv(): Array<(typeof PARTS)[number]> {
+  const text = process.env.LAB_PARTS ?? PARTS.join(',');
+  const names = text.split(',').map((s) => s.trim());
+  if (names.some((n) => !(PARTS as readonly string[]).includes(n))) {
+    throw new Error(`LAB_PARTS: must be a comma-separated list of ${PARTS.join(', ')}, got ${JSON.stringify(text)}`);
+  }
+  return names as Array<(typeof PARTS)[number]>;
+}
+
 function wholeNumberFromEnv(name: string, fallback: number, max: number): number {
   const value = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(value) || value < 1 || value > max) {
@@ -142,7 +189,7 @@ async function main(): Promise<void> {
   const size = { users: wholeNumberFromEnv('LAB_USERS', 30, 500), rounds: wholeNumberFromEnv('LAB_ROUNDS', 20, 500) };
   const strategies = strategiesFromEnv();
   const started = Date.now();
-  const results = await runAll(size, strategies, (r) =>
+  const results = await runAll(size, strategies, partsFromEnv(), (r) =>
     console.error(`[lab] ${r.scenario} | ${r.setup}: lost ${r.sessionsLost}/${r.users}, bounced ${r.bounced}, errors ${r.errors}, skew ${r.skew}; ${r.note}`));
   const table = markdownTable(results);
   const dir = join(__dirname, 'results');
@@ -151,7 +198,8 @@ async function main(): Promise<void> {
     '',
     `Written by \`npm run lab:scenarios\` on ${new Date().toISOString().slice(0, 10)}: ${size.users} virtual users, ${size.rounds} rounds each,`,
     'the real sample app behind HAProxy on loopback (3 instances of one color in steady load and instance kill, 2 per color',
-    `in shifts and outages), ${Math.round((Date.now() - started) / 1000)} s in all. See [../README.md](../README.md) for what each scenario does.`,
+    'in shifts and outages, 3 of one color in the failover and hang drills, 4 per color when a zone is lost),',
+    `${Math.round((Date.now() - started) / 1000)} s in all. See [../README.md](../README.md) for what each scenario does.`,
     '',
     table,
     '',

@@ -6,14 +6,13 @@
  */
 import { Duration } from 'aws-cdk-lib/core';
 import { SessionStrategyName } from '../lib/contract/app-env';
-import { parsePlan, plannedShares, weightsFor } from '../lib/contract/traffic-shift';
-import { ShiftPlan } from '../lib/shift-plan';
+import { PlanSpec, plannedShares, weightsFor } from '../lib/contract/traffic-shift';
 import { Stickiness, StickinessType } from '../lib/stickiness';
-import { Client } from '../test/sample-app/helpers';
+import { Client } from '../local/http-client';
 import { Lab } from './lab';
 
 /** Pause between two rounds of clicks, so that a scenario has a request rate, not just a request count. */
-const THINK_MS = 50;
+export const THINK_MS = 50;
 
 /** The part of the app's session view a virtual user checks. */
 interface SessionView {
@@ -22,10 +21,23 @@ interface SessionView {
   readonly instance: string;
 }
 
+/** A request without an answer after this long is taken for hung: every store's deadline is well below it. */
+export const HUNG_MS = 10_000;
+
 /** One user: a browser with its cookies, and the counter its session should hold. */
-class VirtualUser {
+export class VirtualUser {
   private readonly client: Client;
   private expected = 0;
+  /** When each counter value was acknowledged (a 200 that showed it), by value. */
+  private readonly acks: number[] = [];
+  /** Saves acknowledged and then missing: a later answer showed a counter at or below theirs. */
+  public lostSaves = 0;
+  /** When the earliest of those was acknowledged. */
+  public earliestLostAck = Infinity;
+  /** Requests without an answer within {@link HUNG_MS}. */
+  public hung = 0;
+  /** The slowest answer, in ms (errors included). */
+  public slowestMs = 0;
   public color?: string;
   public instance?: string;
   /** Answers that showed a session reset. */
@@ -44,11 +56,17 @@ class VirtualUser {
   /** One click on `POST /api/counter`; checks the answer against the session this user should have. */
   public async step(tally: Map<string, number>): Promise<void> {
     let res: Awaited<ReturnType<Client['post']>>;
+    const started = Date.now();
     try {
-      res = await this.client.post('/api/counter');
-    } catch {
+      res = await this.client.request('POST', '/api/counter', { timeoutMs: HUNG_MS });
+    } catch (e) {
       this.errors++;
+      if ((e as Error).name === 'TimeoutError') {
+        this.hung++;
+      }
       return;
+    } finally {
+      this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
     }
     if (res.status !== 200) {
       this.errors++;
@@ -56,14 +74,18 @@ class VirtualUser {
     }
     const view = res.json as SessionView;
     const changedColor = this.color !== undefined && view.color !== this.color;
-    // A counter at or below the last one this user saw is a session that started over. (One more
-    // than expected plus one would mean a failed request was applied after all; that is no loss.)
+    // A counter at or below the last one this user saw is a session that started over, or saves that
+    // went missing (those from this counter to the last one seen). (One more than expected plus one
+    // would mean a failed request was applied after all; that is no loss.)
     if (view.counter <= this.expected) {
       this.lost++;
+      this.lostSaves += this.expected - view.counter + 1;
+      this.earliestLostAck = Math.min(this.earliestLostAck, this.acks[Math.max(1, view.counter)] ?? Infinity);
       if (changedColor) {
         this.lostAtColorChange++;
       }
     }
+    this.acks[view.counter] = Date.now();
     if (changedColor) {
       this.bounced++;
     }
@@ -76,7 +98,7 @@ class VirtualUser {
 
 /** What one scenario run measured. */
 export interface ScenarioResult {
-  readonly scenario: 'steady load' | 'instance killed' | 'blue/green shift' | 'store outage';
+  readonly scenario: 'steady load' | 'instance killed' | 'blue/green shift' | 'store outage' | 'cache failover' | 'database failover' | 'zone lost' | 'store hangs';
   /** Strategy and stickiness, e.g. `memory, LB cookie 1 day`. */
   readonly setup: string;
   readonly users: number;
@@ -130,15 +152,18 @@ export interface ScenarioSize {
 export const LB_DAY = Stickiness.loadBalancerCookie(Duration.days(1));
 /** Application-cookie stickiness on the app's `sid` for a day. */
 export const APP_DAY = Stickiness.applicationCookie('sid', Duration.days(1));
-/** The shift the scenarios make: a quarter of new users more to green at each step. */
-const LAB_SHIFT = ShiftPlan.linear(25, Duration.seconds(1));
+/**
+ * The shift the scenarios make: a quarter of new users more to green at each
+ * step, as `ShiftPlan.linear(25, Duration.seconds(1))` plans it.
+ */
+const LAB_SHIFT: PlanSpec = { kind: 'linear', percent: 25, intervalSeconds: 1 };
 
 /**
  * Runs `n` rounds. With `uneven`, user i clicks only every (1 + i % 4)th
  * round: heavy and light users, as real traffic has, so that stickiness
  * (which pins each user to an instance) shows the load skew it causes.
  */
-async function rounds(users: VirtualUser[], n: number, tally: Map<string, number>, between?: (round: number) => Promise<void>, uneven = false): Promise<void> {
+export async function rounds(users: VirtualUser[], n: number, tally: Map<string, number>, between?: (round: number) => Promise<void>, uneven = false): Promise<void> {
   for (let round = 0; round < n; round++) {
     await between?.(round);
     await Promise.all(users.filter((_, i) => !uneven || round % (1 + (i % 4)) === 0).map((u) => u.step(tally)));
@@ -146,7 +171,7 @@ async function rounds(users: VirtualUser[], n: number, tally: Map<string, number
   }
 }
 
-function result(scenario: ScenarioResult['scenario'], setup: string, users: VirtualUser[], tally: Map<string, number>, note = ''): ScenarioResult {
+export function result(scenario: ScenarioResult['scenario'], setup: string, users: VirtualUser[], tally: Map<string, number>, note = ''): ScenarioResult {
   const counts = [...tally.values()];
   const requests = counts.reduce((a, b) => a + b, 0);
   const skew = counts.length === 0 ? 0 : Math.max(...counts) / (requests / counts.length);
@@ -165,7 +190,7 @@ function result(scenario: ScenarioResult['scenario'], setup: string, users: Virt
 }
 
 /** `LB cookie 1 day`, `app cookie 1 day`, `no stickiness`. */
-function describeStickiness(s: Stickiness): string {
+export function describeStickiness(s: Stickiness): string {
   return s.enabled ? `${s.type === StickinessType.APPLICATION_COOKIE ? 'app cookie' : 'LB cookie'} ${s.duration!.toHumanString()}` : 'no stickiness';
 }
 
@@ -231,7 +256,7 @@ export async function shift(blue: SessionStrategyName, green: SessionStrategyNam
   try {
     const tally = new Map<string, number>();
     const users: VirtualUser[] = [];
-    const steps = [weightsFor('green', 0), ...plannedShares(parsePlan(LAB_SHIFT.toString())).map((share) => weightsFor('green', share))];
+    const steps = [weightsFor('green', 0), ...plannedShares(LAB_SHIFT).map((share) => weightsFor('green', share))];
     const joinPerStep = Math.max(1, Math.floor(size.users / steps.length));
     for (const weights of steps) {
       await lab.setWeights(weights.blue, weights.green);

@@ -26,6 +26,15 @@ export const APP_ENV = {
    * least 32 characters; the first seals, all unseal (rotation).
    */
   COOKIE_SECRETS: 'SESSION_COOKIE_SECRETS',
+  /**
+   * Keys that sign session ids (HMAC-SHA256) for the server-side strategies:
+   * one or more, comma-separated, each at least 32 characters, the same on
+   * every instance of both colors; the first signs, all verify (rotation).
+   * A forged id is then refused without a store read, and an id a lagging
+   * read replica does not know is read from the primary before it counts as
+   * absent. Required by `database` with read replicas; optional otherwise.
+   */
+  ID_KEYS: 'SESSION_ID_KEYS',
   /** `imds` to read the instance id and AZ from EC2 instance metadata (IMDSv2); `hostname` elsewhere. */
   INSTANCE_METADATA: 'SESSION_INSTANCE_METADATA',
   /**

@@ -11,6 +11,8 @@ export interface AppConfig {
   readonly ttlSeconds: number;
   readonly secureCookie: boolean;
   readonly cookieSecrets: readonly string[];
+  /** Keys that sign session ids (the first signs, all verify); none: ids without a MAC. */
+  readonly idKeys: readonly string[];
   readonly instanceMetadata: 'imds' | 'hostname';
   /** With `hostname`: the name to show instead of the host name. */
   readonly instanceName?: string;
@@ -70,9 +72,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName) || /^AWSALB/i.test(cookieName)) {
     problems.push(`${APP_ENV.COOKIE_NAME}: must be an RFC 6265 token not starting with AWSALB, got ${JSON.stringify(cookieName)}`);
   }
-  const secrets = get(APP_ENV.COOKIE_SECRETS, '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = (name: string) => get(name, '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const lengths = (keys: string[]) => (keys.length === 0 ? 'none' : keys.map((s) => `${s.length} characters`).join(', '));
+  const secrets = list(APP_ENV.COOKIE_SECRETS);
   if (strategy === 'cookie' && (secrets.length === 0 || secrets.some((s) => s.length < 32))) {
-    problems.push(`${APP_ENV.COOKIE_SECRETS}: the cookie strategy needs one or more comma-separated secrets of at least 32 characters, got ${secrets.length === 0 ? 'none' : secrets.map((s) => `${s.length} characters`).join(', ')}`);
+    problems.push(`${APP_ENV.COOKIE_SECRETS}: the cookie strategy needs one or more comma-separated secrets of at least 32 characters, got ${lengths(secrets)}`);
   }
   const bool = (name: string): boolean => oneOf(name, 'false', ['true', 'false']) === 'true';
 
@@ -145,6 +149,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     };
   }
 
+  const idKeys = list(APP_ENV.ID_KEYS);
+  if (idKeys.some((k) => k.length < 32)) {
+    problems.push(`${APP_ENV.ID_KEYS}: must be comma-separated keys of at least 32 characters, got ${lengths(idKeys)}`);
+  } else if (idKeys.length === 0 && (database?.replicas.length ?? 0) > 0) {
+    problems.push(`${APP_ENV.ID_KEYS}: the database strategy with read replicas (${APP_ENV.DB_REPLICAS}) needs one or more comma-separated keys of at least 32 characters, `
+      + 'the same on every instance, so that a session a replica has not replayed yet is read from the primary instead of lost; got none');
+  }
+
   const config: AppConfig = {
     host: get(APP_ENV.HOST, '127.0.0.1'),
     port: int(APP_ENV.PORT, DEFAULT_APP_PORT, 0, 65535),
@@ -155,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     ttlSeconds: int(APP_ENV.TTL_SECONDS, 86_400, 60, 30 * 86_400),
     secureCookie: bool(APP_ENV.SECURE_COOKIE),
     cookieSecrets: secrets,
+    idKeys,
     instanceMetadata: oneOf(APP_ENV.INSTANCE_METADATA, 'hostname', ['imds', 'hostname'] as const),
     instanceName: instanceName(),
     redis,

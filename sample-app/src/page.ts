@@ -1,4 +1,4 @@
-import { SessionView } from './server';
+import { SessionView } from './view';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

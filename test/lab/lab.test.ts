@@ -5,6 +5,7 @@
 import { Duration } from 'aws-cdk-lib/core';
 import { checkWeights, renderHaproxyConfig } from '../../lab/haproxy';
 import { chartSvg, markdownTable, readmeWithTable } from '../../lab/run-scenarios';
+import { cacheFailover, databaseFailover, storeHangs } from '../../lab/drills';
 import { APP_DAY, LB_DAY, ScenarioResult, shift, steadyAndKill } from '../../lab/scenarios';
 import { Stickiness } from '../../lib/stickiness';
 
@@ -105,3 +106,28 @@ describe('lab scenarios (short run)', () => {
     expect(r.lostAtColorChange).toBeGreaterThan(0);
   });
 });
+
+describe('store drills (short run)', () => {
+  test('a cache failover as ElastiCache makes it loses no save the replica had, and every instance serves again by itself', async () => {
+    const r = await cacheFailover('redis', SIZE);
+    expect(r.lostBeyondReplication).toBe(0);
+    expect(r.hung).toBe(0);
+    expect(r.recoveredAfterMs).toBeLessThan(5000);
+  });
+
+  test('a database failover as RDS makes it loses no save the replica had, and every instance serves again by itself', async () => {
+    const r = await databaseFailover('postgres', SIZE);
+    expect(r.lostBeyondReplication).toBe(0);
+    expect(r.hung).toBe(0);
+    expect(r.recoveredAfterMs).toBeLessThan(10_000);
+  });
+
+  test('a file store whose files block on open answers every request within its deadlines, and comes back by itself', async () => {
+    const r = await storeHangs('file', SIZE, 1500);
+    expect(r.errors).toBeGreaterThan(0); // the hang was felt
+    expect({ hung: r.hung, lost: r.sessionsLost }).toEqual({ hung: 0, lost: 0 });
+    // The lock wait (3 s) and one filesystem call's deadline (2 s), with room for a busy machine.
+    expect(r.slowestMs).toBeLessThan(3000 + 2000 + 1000);
+  });
+});
+

@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { once } from 'events';
 import { existsSync } from 'fs';
 import { join } from 'path';
-import { Client } from '../sample-app/helpers';
+import { Client } from '../../local/http-client';
 
 jest.setTimeout(60_000);
 

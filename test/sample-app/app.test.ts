@@ -3,7 +3,9 @@
  * without a server of its own: sessions, the API, and what it does with
  * tampered, oversized and hostile input.
  */
-import { Client, RunningApp, SECRET_A, SECRET_B, startApp } from './helpers';
+import { Client } from '../../local/http-client';
+import { SECRET_A, SECRET_B } from '../../local/secrets';
+import { RunningApp, startApp } from './helpers';
 
 describe.each(['memory', 'cookie'])('the %s strategy', (strategy) => {
   let running: RunningApp;

@@ -1,11 +1,11 @@
 import { ConfigError, loadConfig } from '../../sample-app/src/config';
-import { SECRET_A } from './helpers';
+import { ID_KEY, SECRET_A } from '../../local/secrets';
 
 describe('loadConfig', () => {
   test('the defaults: memory sessions on 127.0.0.1:8080 as blue, a day of TTL, the sid cookie', () => {
     expect(loadConfig({})).toEqual({
       host: '127.0.0.1', port: 8080, color: 'blue', version: 'dev', strategy: 'memory', cookieName: 'sid',
-      ttlSeconds: 86_400, secureCookie: false, cookieSecrets: [], instanceMetadata: 'hostname', redis: undefined, fileDir: undefined,
+      ttlSeconds: 86_400, secureCookie: false, cookieSecrets: [], idKeys: [], instanceMetadata: 'hostname', redis: undefined, fileDir: undefined,
       metricsIntervalSeconds: 0,
     });
   });
@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       SESSION_STRATEGY: 'database', SESSION_DB_ENGINE: 'mysql', SESSION_DB_HOST: 'proxy.example', SESSION_DB_USER: 'admin', SESSION_DB_PASSWORD: 'pw',
       SESSION_DB_REPLICAS: 'r1.example:3307, r2.example', SESSION_DB_TLS: 'true', SESSION_DB_CA_FILE: '/etc/session-app/rds-ca.pem',
       SESSION_DB_CACHE: 'true', SESSION_REDIS_HOST: 'cache.example', SESSION_REDIS_PORT: '6380', SESSION_REDIS_TLS: 'true',
+      SESSION_ID_KEYS: ID_KEY,
     }).database).toEqual({
       engine: 'mysql', primary: { host: 'proxy.example', port: 3306 }, database: 'sessions', user: 'admin', password: 'pw',
       replicas: [{ host: 'r1.example', port: 3307 }, { host: 'r2.example', port: 3306 }], tls: true, caFile: '/etc/session-app/rds-ca.pem',
@@ -31,6 +32,12 @@ describe('loadConfig', () => {
     });
     expect(loadConfig({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: ` ${SECRET_A} , ${SECRET_A.toUpperCase()} ` }).cookieSecrets)
       .toEqual([SECRET_A, SECRET_A.toUpperCase()]);
+    expect(loadConfig({ SESSION_STRATEGY: 'redis', SESSION_REDIS_HOST: 'h', SESSION_ID_KEYS: ` ${ID_KEY} , ${SECRET_A} ` }).idKeys).toEqual([ID_KEY, SECRET_A]);
+  });
+
+  test('SESSION_ID_KEYS is optional for the database strategy without read replicas, as for the other strategies', () => {
+    expect(loadConfig({ SESSION_STRATEGY: 'database', SESSION_DB_HOST: 'h', SESSION_DB_USER: 'u' }).idKeys).toEqual([]);
+    expect(loadConfig({ SESSION_STRATEGY: 'file', SESSION_FILE_DIR: '/mnt/sessions' }).idKeys).toEqual([]);
   });
 
   test.each([
@@ -52,6 +59,10 @@ describe('loadConfig', () => {
     [{ SESSION_SECURE_COOKIE: 'yes' }, 'SESSION_SECURE_COOKIE: must be one of true, false, got "yes"'],
     [{ SESSION_STRATEGY: 'cookie' }, 'SESSION_COOKIE_SECRETS: the cookie strategy needs one or more comma-separated secrets of at least 32 characters, got none'],
     [{ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: `${SECRET_A},short` }, 'got 48 characters, 5 characters'],
+    [{ SESSION_STRATEGY: 'database', SESSION_DB_HOST: 'h', SESSION_DB_USER: 'u', SESSION_DB_REPLICAS: 'r1' },
+      'SESSION_ID_KEYS: the database strategy with read replicas (SESSION_DB_REPLICAS) needs one or more comma-separated keys of at least 32 characters, '
+      + 'the same on every instance, so that a session a replica has not replayed yet is read from the primary instead of lost; got none'],
+    [{ SESSION_ID_KEYS: `${ID_KEY},short` }, 'SESSION_ID_KEYS: must be comma-separated keys of at least 32 characters, got 48 characters, 5 characters'],
     [{ SESSION_STRATEGY: 'redis' }, 'SESSION_REDIS_HOST: the redis strategy needs the cache\'s host name or address, got ""'],
     [{ SESSION_STRATEGY: 'redis', SESSION_REDIS_HOST: 'h', SESSION_REDIS_PORT: '0' }, 'SESSION_REDIS_PORT: must be a whole number from 1 to 65535, got "0"'],
     [{ SESSION_STRATEGY: 'file', SESSION_FILE_DIR: 'sessions' }, 'SESSION_FILE_DIR: the file strategy needs an absolute directory, got "sessions"'],

@@ -2,9 +2,11 @@
  * The file store in a real directory: the contract, the files it leaves, and
  * what it does with hostile ids, garbage files, stale locks and expiry.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'fs';
+import { execFileSync } from 'child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { waitFor } from '../../local/ports';
 import { FileStore } from '../../sample-app/src/sessions/file';
 import { newSessionData, newSessionId } from '../../sample-app/src/sessions/session';
 import { StoreUnavailableError } from '../../sample-app/src/sessions/store';
@@ -118,6 +120,40 @@ describe('the file store', () => {
       expect(readdirSync(join(dir, 'sessions'))).toEqual([`${id}.json`]);
     } finally {
       await other.close();
+    }
+  });
+
+  test('a file that blocks (a FIFO where the session should be, as on a hung NFS mount) fails its request at the call deadline; '
+    + 'while two calls are stuck every call fails at once; service comes back by itself when they return', async () => {
+    const quick = await FileStore.open(join(dir, 'sessions'), { callTimeoutMs: 200 });
+    try {
+      const [hung, other] = [newSessionId(), newSessionId()];
+      await quick.save(hung, { ...newSessionData(1), counter: 7 }, 0, 60);
+      await quick.save(other, newSessionData(1), 0, 60);
+      const file = join(dir, 'sessions', `${hung}.json`);
+      renameSync(file, `${file}.saved`);
+      execFileSync('mkfifo', [file]);
+      let started = Date.now();
+      const [first, second] = await Promise.all([quick.load(hung), quick.save(hung, newSessionData(1), 1, 60)].map((p) => p.then(() => 'answered', (e: unknown) => e)));
+      expect(Date.now() - started).toBeLessThan(200 + 300);
+      expect(first).toBeInstanceOf(StoreUnavailableError);
+      expect((second as Error).message).toBe('file: a filesystem call took more than 200 ms; the directory is not answering');
+      started = Date.now();
+      await expect(quick.load(other)).rejects.toThrow('file: 2 filesystem calls have not returned after 200 ms; the directory is not answering');
+      expect(Date.now() - started).toBeLessThan(50);
+
+      // The mount answers again: the blocked opens return (a writer opens the FIFO), and the file is back.
+      renameSync(file, join(dir, 'fifo'));
+      renameSync(`${file}.saved`, file);
+      closeSync(openSync(join(dir, 'fifo'), constants.O_WRONLY | constants.O_NONBLOCK));
+      rmSync(join(dir, 'fifo'));
+      await waitFor('the stuck calls to return', async () => (await quick.load(other)) !== undefined, 5000);
+      expect(await quick.load(hung)).toMatchObject({ version: 1, data: { counter: 7 } });
+      // The save that was cut off left no lock behind.
+      expect(await quick.save(hung, newSessionData(1), 1, 60)).toBe(2);
+      expect(readdirSync(join(dir, 'sessions')).sort()).toEqual([`${hung}.json`, `${other}.json`].sort());
+    } finally {
+      await quick.close();
     }
   });
 

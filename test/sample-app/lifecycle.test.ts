@@ -4,7 +4,7 @@
  * instance leaves the group) lets in-flight requests finish before it exits.
  */
 import { request } from 'http';
-import { spawnApp } from './processes';
+import { spawnApp } from '../../local/app-process';
 
 test('a bad environment stops the start with exit code 1 and names the variable', async () => {
   await expect(spawnApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: '' })).rejects.toThrow(

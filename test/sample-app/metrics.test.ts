@@ -6,8 +6,9 @@
 import { once } from 'events';
 import { AddressInfo, Server, createServer } from 'net';
 import { Metrics } from '../../sample-app/src/metrics';
-import { Client } from './helpers';
-import { spawnApp, waitFor } from './processes';
+import { spawnApp } from '../../local/app-process';
+import { Client } from '../../local/http-client';
+import { waitFor } from '../../local/ports';
 
 describe('Metrics', () => {
   test('a window holds the counter deltas since the last one, and the sampled values', () => {

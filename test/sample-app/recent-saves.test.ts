@@ -48,6 +48,13 @@ async function instance(store: SessionStore, recentSaves = 10_000): Promise<{ ap
   const app = Fastify();
   app.register(fastifyCookie, { hook: false });
   app.post('/counter', async (req, reply) => sessions.use(req, reply, (s) => { s.counter++; }));
+  app.post('/add', async (req, reply) => sessions.use(req, reply, (s) => {
+    if (s.cart.length >= 2) {
+      throw Object.assign(new Error('the cart holds at most 2 items'), { statusCode: 400 });
+    }
+    s.cart.push('item');
+  }));
+  app.post('/remove', async (req, reply) => sessions.use(req, reply, (s) => { s.cart.pop(); }));
   app.post('/logout', async (req, reply) => sessions.use(req, reply, (s) => { s.user = null; }, { regenerate: true }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   servers.push(app);
@@ -55,11 +62,11 @@ async function instance(store: SessionStore, recentSaves = 10_000): Promise<{ ap
 }
 
 /** Posts with the session cookie `sid` (if any); the counter and the id the answer sets. */
-async function post(app: string, path: string, sid?: string): Promise<{ counter: number; sid: string }> {
+async function post(app: string, path: string, sid?: string, status = 200): Promise<{ counter: number; sid: string }> {
   const res = await fetch(`${app}${path}`, { method: 'POST', headers: sid ? { cookie: `sid=${sid}` } : {} });
-  expect(res.status).toBe(200);
+  expect(res.status).toBe(status);
   const { counter } = (await res.json()) as SessionData;
-  return { counter, sid: /^sid=([^;]+)/.exec(res.headers.get('set-cookie')!)![1] };
+  return { counter, sid: /^sid=([^;]+)/.exec(res.headers.get('set-cookie') ?? `sid=${sid}`)![1] };
 }
 
 let shared: MemoryStore;
@@ -140,4 +147,27 @@ test('recentSaves 0 remembers nothing: every request with a session loads it', a
     ({ sid } = await post(app, '/counter', sid));
   }
   expect(store.loads).toBe(3);
+});
+
+test('a change refused on this process\'s copy is decided again on the store\'s, which another instance changed', async () => {
+  const a = await instance(store);
+  const b = await instance(store);
+  const { sid } = await post(a.app, '/add');
+  await post(a.app, '/add', sid);
+  await post(b.app, '/remove', sid);
+  const loadsBefore = store.loads;
+  await post(a.app, '/add', sid);
+  expect(store.loads).toBe(loadsBefore + 1);
+  expect((await shared.load(sid))!.data.cart).toHaveLength(2);
+});
+
+test('a change the current session refuses is refused after one load, and nothing is saved', async () => {
+  const { app } = await instance(store);
+  const { sid } = await post(app, '/add');
+  await post(app, '/add', sid);
+  const before = (await shared.load(sid))!.version;
+  const loadsBefore = store.loads;
+  await post(app, '/add', sid, 400);
+  expect(store.loads).toBe(loadsBefore + 1);
+  expect((await shared.load(sid))!.version).toBe(before);
 });

@@ -5,11 +5,12 @@
  */
 import { randomBytes } from 'crypto';
 import { createClient } from '@redis/client';
+import { Client } from '../../local/http-client';
+import { RedisServer } from '../../local/redis-server';
 import { RedisStore } from '../../sample-app/src/sessions/redis';
 import { newSessionData, newSessionId } from '../../sample-app/src/sessions/session';
 import { StoreUnavailableError } from '../../sample-app/src/sessions/store';
-import { Client, startApp } from './helpers';
-import { RedisServer } from './processes';
+import { startApp } from './helpers';
 import { describeStoreContract } from './store-contract';
 
 /** Keys of this run only, so that runs never see each other's sessions. */

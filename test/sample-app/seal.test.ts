@@ -2,7 +2,7 @@ import { createHash, hkdfSync, randomBytes } from 'crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { Sealer } from '../../sample-app/src/sessions/seal';
 import { XChaCha20Poly1305 } from '../../sample-app/src/sessions/xchacha';
-import { SECRET_A, SECRET_B } from './helpers';
+import { SECRET_A, SECRET_B } from '../../local/secrets';
 
 const NOW = 1_800_000_000_000;
 const json = JSON.stringify({ counter: 3, cart: ['tea'] });

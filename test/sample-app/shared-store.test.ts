@@ -6,7 +6,7 @@ import { randomBytes } from 'crypto';
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { AppProcess, spawnApp } from './processes';
+import { AppProcess, spawnApp } from '../../local/app-process';
 import { sharedStoreScenarios } from './shared-scenarios';
 
 const dir = mkdtempSync(join(tmpdir(), 'shared-store-'));

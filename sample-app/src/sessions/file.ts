@@ -4,6 +4,7 @@ import { access, mkdir, open, opendir, rename, rm, stat, utimes, writeFile } fro
 import { join } from 'path';
 import { setImmediate as yieldToRequests } from 'timers/promises';
 import { SessionData, asSessionData, isValidSessionId } from './session';
+import { FsDeadline } from './fs-deadline';
 import { SessionConflictError, SessionStore, StoreUnavailableError, StoredSession } from './store';
 
 /** Tuning of the file store; the defaults suit EFS. */
@@ -14,6 +15,12 @@ export interface FileStoreOptions {
   readonly staleLockMs?: number;
   /** How long a writer waits for another's lock before the request gets a 503. @default 3_000 */
   readonly lockWaitMs?: number;
+  /**
+   * How long one filesystem call may take before its request gets a 503: a
+   * call that takes longer means the directory hangs (see FsDeadline).
+   * @default 2_000
+   */
+  readonly callTimeoutMs?: number;
 }
 
 /** What a session file holds; its expiry is the file's modification time. */
@@ -51,10 +58,12 @@ export class FileStore implements SessionStore {
   private readonly lockWaitMs: number;
   private readonly sweeper: NodeJS.Timeout;
   private sweeping: Promise<number> | undefined;
+  private readonly fs: FsDeadline;
 
   private constructor(private readonly dir: string, options: FileStoreOptions) {
     this.staleLockMs = options.staleLockMs ?? 10_000;
     this.lockWaitMs = options.lockWaitMs ?? 3_000;
+    this.fs = new FsDeadline('file', options.callTimeoutMs ?? 2_000);
     this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), options.sweepIntervalMs ?? 60_000);
     this.sweeper.unref();
   }
@@ -73,17 +82,17 @@ export class FileStore implements SessionStore {
       const version = found + 1;
       const temp = join(this.dir, `${id}.${randomBytes(6).toString('hex')}.tmp`);
       try {
-        const handle = await open(temp, 'wx', 0o600);
+        const handle = await this.fs.run(() => open(temp, 'wx', 0o600), { dispose: (late) => late.close().then(() => rm(temp, { force: true })) });
         try {
-          await handle.writeFile(JSON.stringify({ v: version, d: data } satisfies SessionFile));
-          await handle.sync();
+          await this.fs.run(() => handle.writeFile(JSON.stringify({ v: version, d: data } satisfies SessionFile)));
+          await this.fs.run(() => handle.sync());
         } finally {
-          await handle.close();
+          await this.fs.run(() => handle.close(), { cleanup: true });
         }
         await this.setExpiry(temp, ttlSeconds);
-        await rename(temp, this.path(id));
+        await this.fs.run(() => rename(temp, this.path(id)));
       } catch (e) {
-        await rm(temp, { force: true });
+        await this.fs.run(() => rm(temp, { force: true }), { cleanup: true }).catch(() => undefined);
         throw unavailable(e);
       }
       return version;
@@ -91,7 +100,7 @@ export class FileStore implements SessionStore {
   }
 
   public async destroy(id: string): Promise<void> {
-    await this.locked(id, () => rm(this.path(id), { force: true }).catch((e) => Promise.reject(unavailable(e))));
+    await this.locked(id, () => this.fs.run(() => rm(this.path(id), { force: true })).catch((e) => Promise.reject(unavailable(e))));
   }
 
   public async touch(id: string, ttlSeconds: number): Promise<void> {
@@ -123,36 +132,48 @@ export class FileStore implements SessionStore {
   private async sweepOnce(): Promise<number> {
     let removed = 0;
     let seen = 0;
-    for await (const entry of await opendir(this.dir)) {
-      if (++seen % 100 === 0) {
-        await yieldToRequests();
-      }
-      const match = /^([A-Za-z0-9_-]{22})(\.json|\.[0-9a-f]{12}\.tmp)$/.exec(entry.name);
-      if (!match) {
-        continue;
-      }
-      const path = join(this.dir, entry.name);
-      const stats = await stat(path).catch(() => undefined);
-      if (!stats) {
-        continue;
-      }
-      if (match[2] !== '.json') {
-        // A temporary file a minute old (by its change time: utimes moves the modification time) lost its writer.
-        if (stats.ctimeMs < Date.now() - 60_000) {
-          await rm(path, { force: true });
+    const dir = await this.fs.run(() => opendir(this.dir), { dispose: (late) => late.close() });
+    try {
+      for (let entry = await this.fs.run(() => dir.read()); entry !== null; entry = await this.fs.run(() => dir.read())) {
+        if (++seen % 100 === 0) {
+          await yieldToRequests();
         }
-        continue;
+        removed += await this.sweepEntry(entry.name);
       }
-      if (stats.mtimeMs <= Date.now()) {
-        // Under the lock, so that a save renaming a fresh file in is never swept away.
-        await this.locked(match[1], async () => {
-          const again = await stat(path).catch(() => undefined);
-          if (again && again.mtimeMs <= Date.now()) {
-            await rm(path, { force: true });
-            removed++;
-          }
-        }).catch(() => undefined);
+    } finally {
+      await this.fs.run(() => dir.close(), { cleanup: true }).catch(() => undefined);
+    }
+    return removed;
+  }
+
+  /** Removes one directory entry if it is an expired session or an abandoned temporary file; returns 1 for a session removed. */
+  private async sweepEntry(name: string): Promise<number> {
+    const match = /^([A-Za-z0-9_-]{22}(?:[A-Za-z0-9_-]{21})?)(\.json|\.[0-9a-f]{12}\.tmp)$/.exec(name);
+    if (!match) {
+      return 0;
+    }
+    const path = join(this.dir, name);
+    const stats = await this.fs.run(() => stat(path)).catch(() => undefined);
+    if (!stats) {
+      return 0;
+    }
+    if (match[2] !== '.json') {
+      // A temporary file a minute old (by its change time: utimes moves the modification time) lost its writer.
+      if (stats.ctimeMs < Date.now() - 60_000) {
+        await this.fs.run(() => rm(path, { force: true }));
       }
+      return 0;
+    }
+    let removed = 0;
+    if (stats.mtimeMs <= Date.now()) {
+      // Under the lock, so that a save renaming a fresh file in is never swept away.
+      await this.locked(match[1], async () => {
+        const again = await this.fs.run(() => stat(path)).catch(() => undefined);
+        if (again && again.mtimeMs <= Date.now()) {
+          await this.fs.run(() => rm(path, { force: true }));
+          removed = 1;
+        }
+      }).catch(() => undefined);
     }
     return removed;
   }
@@ -161,7 +182,7 @@ export class FileStore implements SessionStore {
   private async read(id: string): Promise<SessionFile | undefined> {
     let handle;
     try {
-      handle = await open(this.path(id), 'r');
+      handle = await this.fs.run(() => open(this.path(id), 'r'), { dispose: (late) => late.close() });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         return undefined;
@@ -170,11 +191,11 @@ export class FileStore implements SessionStore {
     }
     try {
       // One handle for both: the stat and the content belong to the same file even if a save renames another over it.
-      const stats = await handle.stat();
+      const stats = await this.fs.run(() => handle.stat());
       if (stats.mtimeMs <= Date.now()) {
         return undefined;
       }
-      const parsed = JSON.parse(await handle.readFile('utf8')) as Partial<SessionFile>;
+      const parsed = JSON.parse(await this.fs.run(() => handle.readFile('utf8'))) as Partial<SessionFile>;
       const data = asSessionData(parsed.d);
       return data && Number.isSafeInteger(parsed.v) && parsed.v! > 0 ? { v: parsed.v!, d: data } : undefined;
     } catch (e) {
@@ -183,7 +204,7 @@ export class FileStore implements SessionStore {
       }
       throw unavailable(e);
     } finally {
-      await handle.close();
+      await this.fs.run(() => handle.close(), { cleanup: true }).catch(() => undefined);
     }
   }
 
@@ -197,7 +218,7 @@ export class FileStore implements SessionStore {
 
   private setExpiry(path: string, ttlSeconds: number): Promise<void> {
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-    return utimes(path, expiresAt, expiresAt);
+    return this.fs.run(() => utimes(path, expiresAt, expiresAt));
   }
 
   /** Runs `fn` holding the session's lock file; breaks a lock older than `staleLockMs`. */
@@ -206,16 +227,22 @@ export class FileStore implements SessionStore {
     const deadline = Date.now() + this.lockWaitMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        await writeFile(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+        // A lock taken after its deadline is no one's: it goes at once.
+        await this.fs.run(() => writeFile(lock, String(process.pid), { flag: 'wx', mode: 0o600 }), { dispose: () => rm(lock, { force: true }) });
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
           throw unavailable(e);
         }
       }
-      const held = await stat(lock).catch(() => undefined);
+      const held = await this.fs.run(() => stat(lock)).catch((e: unknown) => {
+        if (e instanceof StoreUnavailableError) {
+          throw e;
+        }
+        return undefined; // released meanwhile
+      });
       if (held && held.mtimeMs < Date.now() - this.staleLockMs) {
-        await rm(lock, { force: true });
+        await this.fs.run(() => rm(lock, { force: true }));
         continue;
       }
       if (Date.now() > deadline) {
@@ -226,7 +253,7 @@ export class FileStore implements SessionStore {
     try {
       return await fn();
     } finally {
-      await rm(lock, { force: true });
+      await this.fs.run(() => rm(lock, { force: true }), { cleanup: true }).catch(() => undefined);
     }
   }
 }

@@ -6,6 +6,7 @@ import { MeasuredStore } from './measured';
 import { MemoryStore } from './memory';
 import { Sealer } from './seal';
 import { RedisStore } from './redis';
+import { SessionIds } from './session-id';
 import { SessionStore } from './store';
 
 /** Builds the store of a server-side strategy. */
@@ -19,7 +20,7 @@ export async function createStore(config: AppConfig): Promise<SessionStore> {
       return FileStore.open(config.fileDir!);
     case 'database': {
       // Loaded only here: its two database drivers are most of the bundle, and start-up of the other strategies skips them.
-      const { DatabaseStore } = await import('./database.js');
+      const { DatabaseStore } = await import('./database/store.js');
       return DatabaseStore.open(config.database!);
     }
     default:
@@ -34,5 +35,8 @@ export async function createSessions(config: AppConfig, metrics: Metrics): Promi
     return new CookieSessions(await Sealer.create(config.cookieSecrets), cookie, metrics);
   }
   // A memory store is this process's own: remembering its saves again would gain nothing.
-  return new ServerSideSessions(new MeasuredStore(await createStore(config), metrics), cookie, metrics, { recentSaves: config.strategy === 'memory' ? 0 : undefined });
+  return new ServerSideSessions(new MeasuredStore(await createStore(config), metrics), cookie, metrics, {
+    recentSaves: config.strategy === 'memory' ? 0 : undefined,
+    ids: new SessionIds(config.idKeys),
+  });
 }

@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Metrics } from '../metrics';
-import {
-  LIMITS, SessionData, SessionTooLargeError, asSessionData, isValidSessionId, newSessionData, newSessionId, serializeSession,
-} from './session';
 import { Sealer } from './seal';
+import { LIMITS, SessionData, SessionTooLargeError, asSessionData, newSessionData, serializeSession } from './session';
+import { SessionIds } from './session-id';
 import { SessionConflictError, SessionStore, StoredSession } from './store';
 
 /** Changes a session in place. May throw to refuse the change (nothing is saved then). */
@@ -34,10 +33,10 @@ const URL_SAFE = /^[A-Za-z0-9._-]+$/;
 /**
  * Reads and writes the session cookie with the cookie library that
  * @fastify/cookie decorates the server with, without the plugin's hooks on
- * every request (it is registered with `hook: false`: its parse-everything
- * hook, per-reply bookkeeping and per-call serialization cost about 12 us a
- * request, measured). The attributes never change, so Set-Cookie is the value
- * plus a suffix the library serialized once.
+ * every request (it is registered with `hook: false`): the app has one
+ * cookie, so parsing every cookie and serializing per reply is work for
+ * nothing. The attributes never change, so Set-Cookie is the value plus a
+ * suffix the library serialized once.
  */
 class SessionCookie {
   private suffix: string | undefined;
@@ -132,6 +131,8 @@ export interface ServerSideOptions {
   readonly recentSaves?: number;
   /** The clock. @default Date.now */
   readonly now?: () => number;
+  /** Issues and checks the ids. @default ids without a MAC (`new SessionIds([])`) */
+  readonly ids?: SessionIds;
 }
 
 /** Sessions in a server-side store; the cookie holds only the id. */
@@ -140,12 +141,14 @@ export class ServerSideSessions implements SessionManager {
   private readonly ttlSeconds: number;
   private readonly recent: RecentSaves;
   private readonly now: () => number;
+  private readonly ids: SessionIds;
 
   constructor(private readonly store: SessionStore, settings: CookieSettings, private readonly metrics: Metrics, options: ServerSideOptions = {}) {
     this.cookie = new SessionCookie(settings, metrics);
     this.ttlSeconds = settings.ttlSeconds;
     this.recent = new RecentSaves(options.recentSaves ?? 10_000);
     this.now = options.now ?? Date.now;
+    this.ids = options.ids ?? new SessionIds([]);
   }
 
   /** The tail of each session's queue of requests in this process. */
@@ -154,16 +157,17 @@ export class ServerSideSessions implements SessionManager {
   public async use(req: FastifyRequest, reply: FastifyReply, mutate: Mutation, options: { regenerate?: boolean } = {}): Promise<SessionData> {
     const id = this.cookie.read(req);
     if (id === undefined) {
-      return this.apply(undefined, reply, mutate, options);
+      return this.apply(undefined, false, reply, mutate, options);
     }
-    if (!isValidSessionId(id)) {
+    const check = this.ids.check(id);
+    if (check === 'rejected') {
       this.metrics.rejected++;
-      return this.apply(undefined, reply, mutate, options);
+      return this.apply(undefined, false, reply, mutate, options);
     }
     // One session's requests take turns within a process, so that only other
     // instances can race a save; the version check settles those.
     const previous = this.queues.get(id) ?? Promise.resolve();
-    const result = previous.then(() => this.apply(id, reply, mutate, options));
+    const result = previous.then(() => this.apply(id, check === 'issued', reply, mutate, options));
     const tail = result.catch(() => undefined);
     this.queues.set(id, tail);
     void tail.then(() => {
@@ -174,22 +178,36 @@ export class ServerSideSessions implements SessionManager {
     return result;
   }
 
-  private async apply(id: string | undefined, reply: FastifyReply, mutate: Mutation, options: { regenerate?: boolean }): Promise<SessionData> {
+  private async apply(id: string | undefined, issued: boolean, reply: FastifyReply, mutate: Mutation, options: { regenerate?: boolean }): Promise<SessionData> {
     // A log-in or log-out copies the session to a new id, which no version check guards: it always loads.
     let fromRecent = id !== undefined && !options.regenerate;
+    const load = { latest: false, issued };
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const recent = fromRecent ? this.recent.get(id!, this.now()) : undefined;
       fromRecent = recent !== undefined;
-      const loaded = recent ?? (id ? await this.store.load(id) : undefined);
+      const loaded = recent ?? (id ? await this.store.load(id, load) : undefined);
       if (loaded) {
         this.metrics.loaded++;
       }
       // Stores hand out a fresh copy on every load: the mutation cannot touch what they hold.
       const data = loaded?.data ?? newSessionData(this.now());
-      mutate(data);
-      const json = serializeSession(data); // throws when too large, before anything is saved
+      let json: string;
+      try {
+        mutate(data);
+        json = serializeSession(data); // throws when too large, before anything is saved
+      } catch (refusal) {
+        // A refusal never reaches the version check, so one decided on a copy that may be behind (this
+        // process's last save, a replica's or the cache's answer) is decided again on the latest version.
+        if (loaded && !load.latest) {
+          this.recent.delete(id!);
+          fromRecent = false;
+          load.latest = true;
+          continue;
+        }
+        throw refusal;
+      }
       // An unknown id is never adopted (no session fixation): a new session gets a new id.
-      const target = loaded && !options.regenerate ? id! : newSessionId();
+      const target = loaded && !options.regenerate ? id! : this.ids.issue();
       let version: number;
       try {
         version = await this.store.save(target, data, target === id ? loaded!.version : 0, this.ttlSeconds);

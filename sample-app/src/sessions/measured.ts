@@ -1,6 +1,6 @@
 import { Metrics } from '../metrics';
 import { SessionData } from './session';
-import { SessionConflictError, SessionStore, StoredSession } from './store';
+import { LoadOptions, SessionConflictError, SessionStore, StoredSession } from './store';
 
 /**
  * Wraps a store to time every call and count its failures (a conflict is an
@@ -10,8 +10,8 @@ import { SessionConflictError, SessionStore, StoredSession } from './store';
 export class MeasuredStore implements SessionStore {
   constructor(private readonly store: SessionStore, private readonly metrics: Metrics) {}
 
-  public load(id: string): Promise<StoredSession | undefined> {
-    return this.time(() => this.store.load(id));
+  public load(id: string, options?: LoadOptions): Promise<StoredSession | undefined> {
+    return this.time(() => this.store.load(id, options));
   }
 
   public save(id: string, data: SessionData, expectedVersion: number, ttlSeconds: number): Promise<number> {

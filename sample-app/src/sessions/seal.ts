@@ -62,10 +62,10 @@ export class Sealer {
 }
 
 /**
- * Random bytes for nonces, drawn from the CSPRNG 4 KB at a time: each
- * synchronous call to it costs several microseconds whatever the size, which
- * at one nonce per request was a fifth of a cookie session's crypto. Every
- * nonce is a fresh slice, never handed out twice (as Node's randomUUID does).
+ * Random bytes for nonces, drawn from the CSPRNG 4 KB at a time: a
+ * synchronous call to it costs about the same whatever the size, so one call
+ * per nonce would be paid on every request. Every nonce is a fresh slice,
+ * never handed out twice (as Node's randomUUID does).
  */
 const pool = Buffer.alloc(4096);
 let poolOffset = pool.length;

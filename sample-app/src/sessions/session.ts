@@ -30,15 +30,15 @@ export const LIMITS = {
   cookieBytes: 8 * 1024,
 } as const;
 
-/** A session id: 128 random bits, base64url (22 characters). */
-const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+/** A session id: 128 random bits, base64url (22 characters), and with keys their MAC (43 in all; see SessionIds). */
+const SESSION_ID = /^[A-Za-z0-9_-]{22}(?:[A-Za-z0-9_-]{21})?$/;
 
-/** A new session id of 128 random bits. */
+/** A new session id of 128 random bits, without a MAC (as {@link SessionIds} issues them without keys). */
 export function newSessionId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** Whether `id` has the exact shape of an id we issue; checked before any store or path sees it. */
+/** Whether `id` has the exact shape of an id we issue, signed or not; checked before any store or path sees it. */
 export function isValidSessionId(id: unknown): id is string {
   return typeof id === 'string' && SESSION_ID.test(id);
 }

@@ -7,6 +7,25 @@ export interface StoredSession {
   readonly version: number;
 }
 
+/** How current a load must be, and what the caller knows of the id. */
+export interface LoadOptions {
+  /**
+   * Read where the writes go (the database's primary), not a copy that may
+   * lag (a replica, the cache): for a decision that must not rest on an old
+   * version, such as refusing a change. Stores without copies ignore it.
+   * @default false
+   */
+  readonly latest?: boolean;
+  /**
+   * The id carries a MAC that verified: this fleet issued it, so a copy that
+   * does not know it may only be behind, and a store with lagging copies
+   * confirms the absence where the writes go. Forged ids never get here, so
+   * they cost no such read.
+   * @default false
+   */
+  readonly issued?: boolean;
+}
+
 /**
  * The one interface every server-side store implements (memory, redis, file,
  * database). Small on purpose: load, save with the version it read, destroy,
@@ -14,7 +33,7 @@ export interface StoredSession {
  */
 export interface SessionStore {
   /** The session, or undefined when absent or expired. The data is a fresh copy the caller may change. */
-  load(id: string): Promise<StoredSession | undefined>;
+  load(id: string, options?: LoadOptions): Promise<StoredSession | undefined>;
   /**
    * Saves if the stored version still equals `expectedVersion` (0: the
    * session must not exist yet) and returns the new version.

@@ -9,12 +9,13 @@
  * by {@link PostgresCluster.destroy}.
  */
 import { execFile, execFileSync } from 'child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { promisify } from 'util';
 import pg from 'pg';
-import { freePort, waitFor } from './processes';
+import { freePort, waitFor } from './ports';
+import { signalTree } from './signals';
 
 const run = promisify(execFile);
 
@@ -45,6 +46,27 @@ export class PostgresServer {
   /** Stops it at once (`immediate`: like a crash, no checkpoint). */
   public async stop(mode: 'fast' | 'immediate' = 'immediate'): Promise<void> {
     await asPostgres(binary('pg_ctl'), ['-D', this.dataDir, '-m', mode, '-w', '-t', '30', 'stop']).catch(() => undefined);
+  }
+
+  /** Promotes this replica to a primary (`pg_ctl promote`), as RDS does with the standby in a failover; waits until it takes writes. */
+  public async promote(): Promise<void> {
+    await asPostgres(binary('pg_ctl'), ['-D', this.dataDir, '-w', '-t', '30', 'promote']);
+    await waitFor(`PostgreSQL on ${this.port} to leave recovery`, async () => (await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r'))[0].r === false);
+  }
+
+  /** Stops every process of the server (SIGSTOP): connections stay open and nothing answers, as a hung host looks. */
+  public pause(): void {
+    signalTree(this.pid(), 'SIGSTOP');
+  }
+
+  /** Lets a paused server go on (SIGCONT). */
+  public resume(): void {
+    signalTree(this.pid(), 'SIGCONT');
+  }
+
+  /** The postmaster's process id. */
+  private pid(): number {
+    return Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   }
 
   /** Runs one statement with a connection of its own. */
@@ -81,6 +103,18 @@ export class PostgresCluster {
   private constructor(private readonly dir: string, public readonly database: string, primaryPort: number, replicaPort: number) {
     this.primary = new PostgresServer(primaryPort, join(dir, 'primary'));
     this.replica = new PostgresServer(replicaPort, join(dir, 'replica'));
+  }
+
+  /** How the database store reaches this cluster: writes to the primary, reads from the replica. */
+  public get storeOptions() {
+    return {
+      engine: 'postgres' as const,
+      primary: { host: '127.0.0.1', port: this.primary.port },
+      replicas: [{ host: '127.0.0.1', port: this.replica.port }],
+      database: this.database,
+      user: 'postgres',
+      tls: false,
+    };
   }
 
   /**
