@@ -2,6 +2,7 @@
 import { spawn } from 'child_process';
 import { mkdirSync } from 'fs';
 import { join } from 'path';
+import { RedisSettings } from '../lib/contract/app-env';
 import { bundleWithEsbuild } from '../lib/private/esbuild-bundle';
 import { freePort } from '../local/ports';
 
@@ -64,3 +65,6 @@ export async function startServer(script: string, env: Record<string, string>, o
     },
   };
 }
+
+/** The machine's own Redis, as the benchmarks' stores reach it (the contract's settings). */
+export const LOCAL_REDIS: RedisSettings = { host: '127.0.0.1', port: '6379', tls: false };

@@ -18,7 +18,8 @@ import http from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
-import { OUT, bundleAnchor, startServer } from './common';
+import { storeEnvironment } from '../lib/contract/app-env';
+import { LOCAL_REDIS, OUT, bundleAnchor, startServer } from './common';
 
 const FROM = Number(process.env.BENCH_IR_FROM ?? 2000);
 const TO = Number(process.env.BENCH_IR_TO ?? 8000);
@@ -91,9 +92,9 @@ async function main(): Promise<void> {
   const anchor = bundleAnchor('no-session');
   const cases: Array<[string, string, Record<string, string>]> = [
     ['no sessions (anchor)', anchor, {}],
-    ['memory', app, { SESSION_STRATEGY: 'memory' }],
-    ['cookie', app, { SESSION_STRATEGY: 'cookie' }],
-    ['redis', app, { SESSION_STRATEGY: 'redis', SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: '6379' }],
+    ['memory', app, storeEnvironment({ strategy: 'memory' })],
+    ['cookie', app, storeEnvironment({ strategy: 'cookie' })],
+    ['redis', app, storeEnvironment({ strategy: 'redis', redis: LOCAL_REDIS })],
   ];
   // Two at a time: the counts do not depend on what else runs.
   const counts: number[] = [];

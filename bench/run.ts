@@ -20,7 +20,8 @@ import { gzipSync } from 'zlib';
 import autocannon from 'autocannon';
 import { TRAFFIC_SHIFTER_BUNDLE, bundleWithEsbuild, sourceBundle } from '../lib/private/esbuild-bundle';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
-import { OUT, Server, bundleAnchor, startServer } from './common';
+import { APP_ENV, storeEnvironment } from '../lib/contract/app-env';
+import { LOCAL_REDIS, OUT, Server, bundleAnchor, startServer } from './common';
 import { DatabaseStore, DatabaseStoreOptions } from '../sample-app/src/sessions/database/store';
 import { FileStore } from '../sample-app/src/sessions/file';
 import { RedisStore } from '../sample-app/src/sessions/redis';
@@ -93,13 +94,18 @@ async function measureHttp(app: string): Promise<HttpFigures[]> {
   const cases: Array<[string, string, Record<string, string>, boolean]> = [
     ['no sessions (anchor)', noSession, {}, false],
     ['express-session + connect-redis (peer)', peer, {}, true],
-    ['memory', app, { ...common, SESSION_STRATEGY: 'memory' }, true],
-    ['cookie', app, { ...common, SESSION_STRATEGY: 'cookie' }, true],
-    ['redis', app, { ...common, SESSION_STRATEGY: 'redis', SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: '6379' }, true],
-    ['file', app, { ...common, SESSION_STRATEGY: 'file', SESSION_FILE_DIR: fileDir }, true],
+    ['memory', app, { ...common, ...storeEnvironment({ strategy: 'memory' }) }, true],
+    ['cookie', app, { ...common, ...storeEnvironment({ strategy: 'cookie' }) }, true],
+    ['redis', app, { ...common, ...storeEnvironment({ strategy: 'redis', redis: LOCAL_REDIS }) }, true],
+    ['file', app, { ...common, ...storeEnvironment({ strategy: 'file', directory: fileDir }) }, true],
     ['database (PostgreSQL, write-through cache)', app, {
-      ...common, SESSION_STRATEGY: 'database', SESSION_DB_HOST: PG.host, SESSION_DB_PORT: String(PG.port), SESSION_DB_USER: PG.user,
-      SESSION_DB_NAME: PG.database, SESSION_DB_CACHE: 'true', SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: '6379',
+      ...common,
+      ...storeEnvironment({
+        strategy: 'database',
+        database: { engine: 'postgres', host: PG.host, port: String(PG.port), name: PG.database, replicas: [], tls: false },
+        cache: LOCAL_REDIS,
+      }),
+      [APP_ENV.DB_USER]: PG.user,
     }, true],
   ];
   const servers: Server[] = [];

@@ -8,7 +8,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { DEFAULT_GROUP_STICKINESS } from '../lib/blue-green-routing';
 import { Stickiness } from '../lib/stickiness';
-import { SessionStrategyName } from '../lib/contract/app-env';
+import { APP_ENV, RedisSettings, SessionStrategyName, storeEnvironment } from '../lib/contract/app-env';
 import { AppProcess, spawnApp } from '../local/app-process';
 import { freePort } from '../local/ports';
 import { MariadbCluster } from '../local/mariadb';
@@ -154,12 +154,11 @@ export class Lab {
       const started = await Promise.allSettled(Array.from({ length: spec.instances }, (_, i) => {
         const name = `${color}-${i + 1}`;
         return spawnApp({
-          SESSION_STRATEGY: spec.strategy,
-          SESSION_APP_COLOR: color,
-          SESSION_APP_VERSION: spec.version ?? (color === 'blue' ? 'v1' : 'v2'),
-          SESSION_INSTANCE_NAME: name,
+          [APP_ENV.COLOR]: color,
+          [APP_ENV.VERSION]: spec.version ?? (color === 'blue' ? 'v1' : 'v2'),
+          [APP_ENV.INSTANCE_NAME]: name,
           // As the fleets have it: one key for every instance of both colors.
-          SESSION_ID_KEYS: ID_KEY,
+          [APP_ENV.ID_KEYS]: ID_KEY,
           ...this.storeEnvironment(spec.strategy, fileDir),
         }).then((app) => {
           this.apps.set(name, app);
@@ -238,27 +237,35 @@ export class Lab {
     this.databaseEndpoint!.moveTo(cluster.replica.port);
   }
 
+  /** The store's settings as the constructs write them on an instance (the contract's storeEnvironment), pointed at the lab's stores. */
   private storeEnvironment(strategy: SessionStrategyName, fileDir: string): Record<string, string> {
-    const redis = { SESSION_REDIS_HOST: '127.0.0.1', SESSION_REDIS_PORT: String(this.redisEndpoint?.port) };
+    const redis: RedisSettings | undefined = this.redisEndpoint ? { host: '127.0.0.1', port: String(this.redisEndpoint.port), tls: false } : undefined;
     switch (strategy) {
       case 'redis':
-        return redis;
+        return storeEnvironment({ strategy, redis: redis! });
       case 'file':
-        return { SESSION_FILE_DIR: fileDir };
+        return storeEnvironment({ strategy, directory: fileDir });
       case 'database': {
         const cluster = this.postgres ?? this.mariadb!;
         return {
-          ...(this.redisEndpoint && this.options.database?.cache !== false ? { ...redis, SESSION_DB_CACHE: 'true' } : {}),
-          SESSION_DB_ENGINE: this.postgres ? 'postgres' : 'mysql',
-          SESSION_DB_HOST: '127.0.0.1',
-          SESSION_DB_PORT: String(this.databaseEndpoint!.port),
-          SESSION_DB_REPLICAS: `127.0.0.1:${cluster.replica.port}`,
-          SESSION_DB_NAME: cluster.database,
-          SESSION_DB_USER: this.postgres ? 'postgres' : 'root',
+          ...storeEnvironment({
+            strategy,
+            database: {
+              engine: this.postgres ? 'postgres' : 'mysql',
+              host: '127.0.0.1',
+              port: String(this.databaseEndpoint!.port),
+              name: cluster.database,
+              replicas: [`127.0.0.1:${cluster.replica.port}`],
+              tls: false,
+            },
+            cache: this.options.database?.cache !== false ? redis : undefined,
+          }),
+          // What the instances read from the database's secret at boot.
+          [APP_ENV.DB_USER]: this.postgres ? 'postgres' : 'root',
         };
       }
       default:
-        return {};
+        return storeEnvironment({ strategy });
     }
   }
 }

@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SessionTierValidationError } from './errors';
 import { ProblemList } from './private/problems';
+import { createSessionIdKey } from './private/session-keys';
 
 /** The engines the `database` strategy runs on. */
 export enum DatabaseEngine {
@@ -167,6 +168,11 @@ export interface ISessionDatabase {
   readonly credentials: secretsmanager.ISecret;
   /** How many read replicas there are. */
   readonly replicaCount: number;
+  /**
+   * The key that signs session ids, shared by every fleet on this database (so
+   * a user keeps the session moving between them); created on first use.
+   */
+  readonly sessionIdKey: secretsmanager.ISecret;
   /** Opens the writer (proxy or primary) and every replica to `peer`, each on its own port, and nothing else. */
   allowFrom(peer: ec2.IConnectable, description?: string): void;
   /** Lets `grantee` read the credentials the app signs in with (`secretsmanager:GetSecretValue` and `DescribeSecret`). */
@@ -221,8 +227,15 @@ abstract class SessionDatabaseBase extends Construct implements ISessionDatabase
   /** The proxy's security group rules, when a proxy takes the writes. */
   protected abstract readonly proxyConnections?: ec2.Connections;
 
+  private idKey?: secretsmanager.ISecret;
+
   public get replicaCount(): number {
     return this.readers.length;
+  }
+
+  public get sessionIdKey(): secretsmanager.ISecret {
+    this.idKey ??= createSessionIdKey(this, 'SessionIdKey');
+    return this.idKey;
   }
 
   public allowFrom(peer: ec2.IConnectable, description = 'session database clients'): void {

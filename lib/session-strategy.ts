@@ -5,7 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct, IDependable } from 'constructs';
 import { APP_ENV, FleetColor, RedisSettings, SESSION_STRATEGIES, SessionStrategyName, StoreSettings, storeEnvironment } from './contract/app-env';
 import { SessionTierValidationError } from './errors';
-import { createCookieSecret } from './private/cookie-secret';
+import { createCookieSecret } from './private/session-keys';
 import { INSTANCE_PATHS } from './private/user-data';
 import type { ISessionCache } from './redis-session-cache';
 import type { ISessionDatabase } from './session-database';
@@ -279,6 +279,8 @@ export class SessionStrategy {
     db.allowFrom(fleet, description);
     fleet.addSecretEnvironment(APP_ENV.DB_USER, db.credentials, 'username');
     fleet.addSecretEnvironment(APP_ENV.DB_PASSWORD, db.credentials, 'password');
+    // Signed ids: one a replica does not know yet is read from the primary, a forged one from nowhere.
+    fleet.addSecretEnvironment(APP_ENV.ID_KEYS, db.sessionIdKey);
     fleet.addBootCommands(
       // One file for every server the app verifies: the RDS bundle for the instances, the system store
       // for RDS Proxy (ACM certificates). Node, PHP and Java take one CA file that replaces their defaults.

@@ -10,7 +10,7 @@ import { AppFleet, AppFleetProps } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { BlueGreenRouting } from './blue-green-routing';
 import { ProblemList } from './private/problems';
-import { createCookieSecret } from './private/cookie-secret';
+import { createCookieSecret } from './private/session-keys';
 import { encryptedTopic } from './private/notification-topic';
 import { ISessionCache, RedisSessionCache, RedisSessionCacheProps } from './redis-session-cache';
 import { SessionAlarmThresholds, SessionDashboard } from './session-dashboard';

@@ -9,7 +9,7 @@
  * by {@link PostgresCluster.destroy}.
  */
 import { execFile, execFileSync } from 'child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { promisify } from 'util';
@@ -30,9 +30,27 @@ function binary(name: string): string {
   return name;
 }
 
+/** Where one server of a cluster listens, and the certificate it presents when it speaks TLS. */
+export interface PostgresListen {
+  /** A loopback address. @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default a free port */
+  readonly port?: number;
+  /** TLS (`ssl=on`) with this certificate and key, as RDS requires it. @default no TLS */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
+/** How a {@link PostgresCluster} is set up. */
+export interface PostgresClusterOptions {
+  /** The database created (and replicated). @default 'sessions' */
+  readonly database?: string;
+  readonly primary?: PostgresListen;
+  readonly replica?: PostgresListen;
+}
+
 /** One server of the cluster. */
 export class PostgresServer {
-  constructor(public readonly port: number, private readonly dataDir: string) {}
+  constructor(public readonly port: number, private readonly dataDir: string, public readonly host = '127.0.0.1') {}
 
   /** Starts it and waits until it takes connections. */
   public async start(): Promise<void> {
@@ -71,7 +89,7 @@ export class PostgresServer {
 
   /** Runs one statement with a connection of its own. */
   public async query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'postgres'): Promise<T[]> {
-    const client = new pg.Client({ host: '127.0.0.1', port: this.port, user: 'postgres', database, connectionTimeoutMillis: 2000 });
+    const client = new pg.Client({ host: this.host, port: this.port, user: 'postgres', database, connectionTimeoutMillis: 2000 });
     await client.connect();
     try {
       return (await client.query<T>(sql, params)).rows;
@@ -84,10 +102,11 @@ export class PostgresServer {
 /** A primary and a streaming replica. */
 export class PostgresCluster {
   /** Creates both, starts both, and creates `database` (replicated to the replica). */
-  public static async start(database = 'sessions'): Promise<PostgresCluster> {
+  public static async start(options: string | PostgresClusterOptions = {}): Promise<PostgresCluster> {
+    const o: PostgresClusterOptions = typeof options === 'string' ? { database: options } : options;
     const dir = mkdtempSync(join(tmpdir(), 'pg-cluster-'));
     chownSync(dir, uid('postgres'), gid('postgres'));
-    const cluster = new PostgresCluster(dir, database, await freePort(), await freePort());
+    const cluster = new PostgresCluster(dir, o.database ?? 'sessions', o, o.primary?.port ?? await freePort(), o.replica?.port ?? await freePort());
     try {
       await cluster.create();
     } catch (e) {
@@ -100,17 +119,17 @@ export class PostgresCluster {
   public readonly primary: PostgresServer;
   public readonly replica: PostgresServer;
 
-  private constructor(private readonly dir: string, public readonly database: string, primaryPort: number, replicaPort: number) {
-    this.primary = new PostgresServer(primaryPort, join(dir, 'primary'));
-    this.replica = new PostgresServer(replicaPort, join(dir, 'replica'));
+  private constructor(private readonly dir: string, public readonly database: string, private readonly options: PostgresClusterOptions, primaryPort: number, replicaPort: number) {
+    this.primary = new PostgresServer(primaryPort, join(dir, 'primary'), options.primary?.host);
+    this.replica = new PostgresServer(replicaPort, join(dir, 'replica'), options.replica?.host);
   }
 
   /** How the database store reaches this cluster: writes to the primary, reads from the replica. */
   public get storeOptions() {
     return {
       engine: 'postgres' as const,
-      primary: { host: '127.0.0.1', port: this.primary.port },
-      replicas: [{ host: '127.0.0.1', port: this.replica.port }],
+      primary: { host: this.primary.host, port: this.primary.port },
+      replicas: [{ host: this.replica.host, port: this.replica.port }],
       database: this.database,
       user: 'postgres',
       tls: false,
@@ -162,7 +181,7 @@ export class PostgresCluster {
     await asPostgres(binary('initdb'), ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
     const settings = [
       `port=${this.primary.port}`,
-      "listen_addresses='127.0.0.1'",
+      `listen_addresses='${this.primary.host}'`,
       `unix_socket_directories='${this.dir}'`,
       'wal_level=replica',
       'max_wal_senders=5',
@@ -172,18 +191,37 @@ export class PostgresCluster {
       'full_page_writes=off',
       'shared_buffers=32MB',
     ];
+    settings.push(...tlsFiles(primaryDir, 'primary', this.options.primary));
     await asPostgres('sh', ['-c', `printf '%s\\n' ${settings.map((s) => `"${s}"`).join(' ')} >> ${primaryDir}/postgresql.conf && ` +
-      `echo "host replication postgres 127.0.0.1/32 trust" >> ${primaryDir}/pg_hba.conf`]);
+      // Any loopback address: the servers may listen on one of their own.
+      `echo "host all all 127.0.0.0/8 trust" >> ${primaryDir}/pg_hba.conf && echo "host replication postgres 127.0.0.0/8 trust" >> ${primaryDir}/pg_hba.conf`]);
     await this.primary.start();
     await this.primary.query(`CREATE DATABASE ${this.database}`);
 
     const replicaDir = join(this.dir, 'replica');
     // -R writes primary_conninfo and standby.signal: the copy starts as a streaming replica.
-    await asPostgres(binary('pg_basebackup'), ['-h', '127.0.0.1', '-p', String(this.primary.port), '-U', 'postgres', '-D', replicaDir, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync']);
-    await asPostgres('sh', ['-c', `echo "port=${this.replica.port}" >> ${replicaDir}/postgresql.conf`]);
+    await asPostgres(binary('pg_basebackup'), ['-h', this.primary.host, '-p', String(this.primary.port), '-U', 'postgres', '-D', replicaDir, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync']);
+    const replicaSettings = [`port=${this.replica.port}`, `listen_addresses='${this.replica.host}'`, ...tlsFiles(replicaDir, 'replica', this.options.replica)];
+    await asPostgres('sh', ['-c', `printf '%s\\n' ${replicaSettings.map((s) => `"${s}"`).join(' ')} >> ${replicaDir}/postgresql.conf`]);
     await this.replica.start();
     await this.caughtUp();
   }
+}
+
+/** The server's TLS settings, its certificate and key copied where the postgres user may read them (the key only it). */
+function tlsFiles(dataDir: string, name: string, listen: PostgresListen | undefined): string[] {
+  if (!listen?.tls) {
+    return ['ssl=off'];
+  }
+  const cert = join(dataDir, `${name}-server.crt`);
+  const key = join(dataDir, `${name}-server.key`);
+  copyFileSync(listen.tls.certFile, cert);
+  copyFileSync(listen.tls.keyFile, key);
+  chmodSync(key, 0o600);
+  for (const file of [cert, key]) {
+    chownSync(file, uid('postgres'), gid('postgres'));
+  }
+  return ['ssl=on', `ssl_cert_file='${cert}'`, `ssl_key_file='${key}'`];
 }
 
 async function asPostgres(command: string, args: string[]): Promise<string> {

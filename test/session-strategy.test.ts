@@ -103,6 +103,8 @@ describe('a standalone AppFleet wires itself to the store of its strategy', () =
       SESSION_DB_USER: { arn: EXISTING.databaseCredentials, field: 'username' },
       SESSION_DB_PASSWORD: { arn: EXISTING.databaseCredentials, field: 'password' },
       SESSION_REDIS_AUTH_TOKEN: { arn: EXISTING.cacheAuthToken, field: undefined },
+      // The database's key signs the ids: every fleet on it shares it.
+      SESSION_ID_KEYS: { arn: expect.stringMatching(/secret:ExistingDatabaseSessionIdKey[0-9A-F]{8}$/), field: undefined },
     });
   });
 

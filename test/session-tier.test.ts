@@ -213,6 +213,7 @@ describe('SessionTier session stores', () => {
       SESSION_DB_USER: { arn: expect.stringMatching(/secret:TierSessionDatabaseSecretAttachment/), field: 'username' },
       SESSION_DB_PASSWORD: { arn: expect.stringMatching(/secret:TierSessionDatabaseSecretAttachment/), field: 'password' },
       SESSION_REDIS_AUTH_TOKEN: { arn: expect.stringMatching(/secret:TierSessionCacheAuthToken/), field: undefined },
+      SESSION_ID_KEYS: { arn: expect.stringMatching(/secret:TierSessionDatabaseSessionIdKey/), field: undefined },
     });
     expect(green.env.SESSION_DB_PASSWORD).toBeUndefined();
     const policy = (color: string) => JSON.stringify(Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(`Tier${color}InstanceRole`))![1]);

@@ -19,8 +19,10 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AppFleet, FleetApplication, RedisSessionCache, SessionFileSystem, SessionStrategy, SessionTier } from '../lib';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
 import { testStack, testVpc } from './helpers/app';
-import { BootRun, bootScriptOf, runBoot } from './helpers/boot-harness';
+import { BootRun, bootConfig, bootScriptOf, runBoot } from './helpers/boot-harness';
 import { TlsRedis, bootApp, freeAppPort } from './helpers/wiring';
+import { TestCa, createCa, serverCert } from './helpers/tls';
+import { PostgresCluster } from '../local/postgres';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wiring-'));
 let redis: TlsRedis;
@@ -132,4 +134,71 @@ describe('SessionTier\'s fleets, booted from the template, run the real app agai
     const { url } = await boot(Template.fromStack(stack), 'TierBlue', port);
     expect(await session(url)).toMatchObject({ counter: 3, strategy: name });
   }, 90_000);
+});
+
+describe('a database fleet, booted from its template, verifies both certificate chains it meets', () => {
+  const ips = () => `127.${10 + Math.floor(Math.random() * 200)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+  let cluster: PostgresCluster;
+  let certs: string;
+  let amazonRoot: TestCa;
+  let rdsRoot: TestCa;
+  const writerIp = ips();
+  const replicaIp = ips();
+
+  beforeAll(async () => {
+    certs = fs.mkdtempSync(path.join(os.tmpdir(), 'wiring-ca-'));
+    // RDS Proxy presents an ACM certificate (Amazon Root CA, in the system trust store); the instances, the RDS CA's.
+    amazonRoot = createCa(certs, 'Stand-in Amazon Root CA 1');
+    rdsRoot = createCa(certs, 'Stand-in Amazon RDS Root CA');
+    cluster = await PostgresCluster.start({
+      primary: { host: writerIp, port: 5432, tls: serverCert(certs, amazonRoot, writerIp) },
+      replica: { host: replicaIp, port: 5433, tls: serverCert(certs, rdsRoot, replicaIp) },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.destroy();
+    fs.rmSync(certs, { recursive: true, force: true });
+  });
+
+  test('writes through RDS Proxy (ACM certificate), reads from the replica (RDS certificate), caches in Redis', async () => {
+    const port = await freeAppPort();
+    const stack = testStack();
+    new SessionTier(stack, 'Tier', {
+      blue: { strategy: SessionStrategy.database(), application: FleetApplication.sampleApp({ port }) },
+      databaseProps: { proxy: true, readReplicas: 1, databaseName: cluster.database },
+    });
+    const template = Template.fromStack(stack);
+    const toLocal = (intrinsic: Record<string, unknown>) => {
+      const [id, attribute] = (intrinsic['Fn::GetAtt'] as [string, string] | undefined) ?? ['', ''];
+      if (attribute === 'Endpoint' && id.startsWith('TierSessionDatabaseProxy')) return writerIp;
+      if (attribute === 'Endpoint.Address' && id.startsWith('TierSessionDatabaseReplica1')) return replicaIp;
+      return redis.resolve(intrinsic);
+    };
+    const script = bootScriptOf(template, 'TierBlue', toLocal);
+    const secrets = Object.fromEntries(Object.entries(bootConfig(script).secrets).map(([name, { arn }]) => [arn,
+      name === 'SESSION_REDIS_AUTH_TOKEN' ? redis.authToken
+        : name === 'SESSION_ID_KEYS' ? 'i'.repeat(64)
+          : JSON.stringify({ username: 'postgres', password: 'not-checked-by-trust-auth' })]));
+    const run = await runBoot(script, {
+      secrets, s3: { '*': bundle }, app: 'run', timeoutMs: 60_000,
+      pem: { systemStore: amazonRoot.pem, rdsBundle: rdsRoot.pem },
+      appOverrides: { NODE_EXTRA_CA_CERTS: redis.ca.certFile, SESSION_INSTANCE_METADATA: 'hostname', SESSION_APP_LOG: 'false' },
+    });
+    runs.push(run);
+    expect({ signals: run.signals, output: run.signals.join() === 'SUCCESS' ? '' : run.output }).toEqual({ signals: ['SUCCESS'], output: '' });
+    const s = await session(`http://127.0.0.1:${port}`);
+    expect(s).toMatchObject({ counter: 3, strategy: 'database' });
+    // The session is in the primary (through the "proxy") and, replicated, on the replica.
+    const id = s.cookie.split('=')[1];
+    await cluster.caughtUp();
+    for (const server of [cluster.primary, cluster.replica]) {
+      const rows = await server.query<{ version: string }>('SELECT version FROM sessions WHERE id = $1', [id], cluster.database);
+      expect(rows.map((r) => Number(r.version))).toEqual([3]);
+    }
+    // Both chains were verified: the app's CA file holds exactly the two authorities.
+    const env = fs.readFileSync(`${run.root}/etc/session-app/app.env`, 'utf8');
+    const caFile = /SESSION_DB_CA_FILE="([^"]+)"/.exec(env)![1];
+    expect(fs.readFileSync(caFile, 'utf8')).toBe(amazonRoot.pem + rdsRoot.pem);
+  }, 120_000);
 });

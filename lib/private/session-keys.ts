@@ -1,0 +1,25 @@
+import { Validations } from 'aws-cdk-lib/core';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+/** A generated key of 64 letters and digits that live sessions depend on, so it is rotated by hand, never automatically. */
+function sessionKey(scope: Construct, id: string, description: string, rotation: string): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, id, {
+    description,
+    generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+  });
+  Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: rotation });
+  return secret;
+}
+
+/** The key that seals `cookie` sessions. */
+export function createCookieSecret(scope: Construct, id: string): secretsmanager.Secret {
+  return sessionKey(scope, id, 'Seals cookie sessions of the session tier (encryption and integrity key)',
+    'This key seals live session cookies: an automatic rotation would log every user out. Rotate it by hand by prepending a new key (the app seals with the first and opens with all), then remove the old one after the session lifetime.');
+}
+
+/** The key that signs the session ids of the `database` strategy, so a forged id costs no database read. */
+export function createSessionIdKey(scope: Construct, id: string): secretsmanager.Secret {
+  return sessionKey(scope, id, 'Signs the session ids of the session tier\'s database strategy (HMAC key)',
+    'Every live session id is signed with this key: an automatic rotation would log every user out. Rotate it by hand by prepending a new key (the app signs with the first and verifies with all), then remove the old one after the session lifetime.');
+}
