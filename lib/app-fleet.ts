@@ -485,25 +485,25 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
    */
   private trackRequestsPerTarget(targetValue: number): void {
     const targetGroup = this.targetGroup;
+    const attached = () => {
+      try {
+        return targetGroup.firstLoadBalancerFullName;
+      } catch {
+        return undefined;
+      }
+    };
+    // Checked before the label is rendered, so the error is one line of ours, not a resolution error of aws-cdk-lib's.
+    this.node.addValidation({
+      validate: () => attached() === undefined
+        ? ['targetGroup: no load balancer forwards to it, so requests per target cannot be tracked; forward a listener to fleet.targetGroup ' +
+          '(listener.addAction(..., { action: ListenerAction.forward([fleet.targetGroup]) }), or BlueGreenRouting / SessionTier, which do)']
+        : [],
+    });
     const policy = new autoscaling.TargetTrackingScalingPolicy(this, 'RequestsPerTarget', {
       autoScalingGroup: this.autoScalingGroup,
       predefinedMetric: autoscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
       targetValue,
-      resourceLabel: Lazy.string({
-        produce: () => {
-          let loadBalancer: string;
-          try {
-            loadBalancer = targetGroup.firstLoadBalancerFullName;
-          } catch {
-            throw new SessionTierValidationError(
-              'targetGroup: no load balancer forwards to it, so requests per target cannot be tracked; forward a listener to fleet.targetGroup ' +
-              '(listener.addAction(..., { action: ListenerAction.forward([fleet.targetGroup]) }), or BlueGreenRouting / SessionTier, which do)',
-              this,
-            );
-          }
-          return `${loadBalancer}/${targetGroup.targetGroupFullName}`;
-        },
-      }),
+      resourceLabel: Lazy.string({ produce: () => `${attached()}/${targetGroup.targetGroupFullName}` }),
     });
     policy.node.addDependency(targetGroup.loadBalancerAttached);
   }

@@ -75,3 +75,21 @@ describe('in a project of its own', () => {
     expect(result.stderr).toContain('the type check failed');
   }, 60_000);
 });
+
+describe('what a user reads when a context value is bad', () => {
+  const synthWith = (context: Record<string, string>, env: Record<string, string> = {}) => spawnSync(process.execPath, ['--import', 'tsx', 'bin/session-tier.ts'], {
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, CDK_OUTDIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bad-')), CDK_CONTEXT_JSON: JSON.stringify(context), ...env },
+  });
+
+  test('its message once, without a stack trace, and a failed synth', () => {
+    const run = synthWith({ stickiness: 'lb:8d' });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe('-c stickiness=lb:8d: stickiness: duration must be whole seconds from 1 s to 7 days (604800 s), got 8 days; use Stickiness.loadBalancerCookie(Duration.days(7)) or less');
+  }, 60_000);
+
+  test('the stack trace with CDK_DEBUG=true, as cdk --debug sets it', () => {
+    const run = synthWith({ stickiness: 'lb:8d' }, { CDK_DEBUG: 'true' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/SessionTierValidationError: -c stickiness=lb:8d[\s\S]*\n\s+at tierPropsFromContext/);
+  }, 60_000);
+});
