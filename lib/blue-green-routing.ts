@@ -12,7 +12,7 @@ import { FleetColor } from './contract/app-env';
 import { TRAFFIC_SHIFTER_BUNDLE, bundleAssetOptions } from './private/esbuild-bundle';
 import { ProblemList } from './private/problems';
 import {
-  CUSTOM_RESOURCE_TIMEOUT_SECONDS, MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, SHIFT_ATTRIBUTES, SHIFT_PROPS, parsePlan, waiterSeconds,
+  CUSTOM_RESOURCE_TIMEOUT_SECONDS, MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, SHIFT_ATTRIBUTES, SHIFT_PROPS, waiterSeconds,
 } from './contract/traffic-shift';
 import { SessionTierValidationError } from './errors';
 import { ShiftPlan } from './shift-plan';
@@ -199,7 +199,7 @@ export class BlueGreenRouting extends Construct {
 
   private attribute(name: string): string {
     if (!this.trafficShift) {
-      throw new Error(`${name}: only a routing between two fleets has a traffic shift; add a green fleet`);
+      throw new SessionTierValidationError(`${name}: only a routing between two fleets has a traffic shift, got blue alone; add a green fleet`, this);
     }
     return this.trafficShift.getAttString(name);
   }
@@ -298,7 +298,7 @@ export class BlueGreenRouting extends Construct {
  */
 function waiterTimeout(scope: Construct, plan: ShiftPlan, checkInterval: Duration): Duration {
   const interval = checkInterval.toSeconds();
-  const wait = waiterSeconds(parsePlan(plan.toString()), interval);
+  const wait = waiterSeconds(plan.spec, interval);
   if (wait.plan > MAX_PLAN_SECONDS) {
     throw new SessionTierValidationError(`shiftPlan: must take at most ${MAX_PLAN_SECONDS / 60} minutes from first to last step as the shifter checks it, ` +
       `got ${Duration.seconds(wait.plan).toHumanString()} for ${plan} checked every ${checkInterval.toHumanString()} (each step waits a whole number of checks); ` +

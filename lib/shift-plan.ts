@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib/core';
 import { SessionTierValidationError } from './errors';
-import { MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, PlanSpec, formatPlan, planSeconds } from './contract/traffic-shift';
+import { MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, PlanSpec, formatPlan, planSeconds, plannedShares, stepDelaySeconds } from './contract/traffic-shift';
 
 /**
  * How a deploy moves traffic to the target color, in steps that each wait for
@@ -82,9 +82,19 @@ export class ShiftPlan {
   }
 
   private constructor(
-    /** The plan in the form the traffic shifter reads. */
-    private readonly spec: PlanSpec,
+    /** The plan in the form the traffic shifter reads (the contract's `PlanSpec`). */
+    public readonly spec: PlanSpec,
   ) {}
+
+  /** The target color's share after each step, in percent, ending at 100: `[10, 100]` for a 10 % canary. */
+  public get steps(): number[] {
+    return plannedShares(this.spec);
+  }
+
+  /** The wait before each step after the first (a canary's bake, a linear plan's interval); zero for all at once. */
+  public get stepDelay(): Duration {
+    return Duration.seconds(stepDelaySeconds(this.spec));
+  }
 
   /** Time from the first step to the last. */
   public get duration(): Duration {

@@ -191,7 +191,7 @@ describe('BlueGreenRouting options', () => {
     });
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: Match.stringLikeRegexp('^index\\.') }, 0);
     template.resourceCountIs('Custom::BlueGreenTrafficShift', 0);
-    expect(() => r.blueWeight).toThrow('BlueWeight: only a routing between two fleets has a traffic shift; add a green fleet');
+    expect(() => r.blueWeight).toThrow('BlueWeight: only a routing between two fleets has a traffic shift, got blue alone; add a green fleet');
   });
 
   test('group stickiness off is allowed when no fleet is sticky, and is sent as 0', () => {
