@@ -185,6 +185,14 @@ export class SessionFileSystem extends SessionFileSystemBase {
       allowAnonymousAccess: true,
       ...props.fileSystemProps,
     });
+    // aws-cdk's own group for the mount targets lets everything out; a file system starts no connection,
+    // so it keeps no egress rule (the same placeholder rule aws-cdk writes for allowAllOutbound: false).
+    const created = this.fileSystem.node.tryFindChild('EfsSecurityGroup');
+    if (created instanceof ec2.SecurityGroup) {
+      (created.node.defaultChild as ec2.CfnSecurityGroup).securityGroupEgress = [
+        { cidrIp: '255.255.255.255/32', description: 'Disallow all traffic', ipProtocol: 'icmp', fromPort: 252, toPort: 86 },
+      ];
+    }
     // Refuse clients that do not use TLS.
     this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'DenyWithoutTls',

@@ -21,6 +21,11 @@ export function trafficShifterBundle(): EsbuildBundle {
   return { entry: packageFile('lambda', 'traffic-shifter', 'index.ts'), fileName: 'index.js', target: 'node24' };
 }
 
+/** The session database's one-time setup as Lambda runs it on nodejs24.x: pg, mysql2 and the Secrets Manager client bundled in. */
+export function databaseSetupBundle(): EsbuildBundle {
+  return { entry: packageFile('lambda', 'database-setup', 'index.ts'), fileName: 'index.js', target: 'node24' };
+}
+
 /**
  * Bundles into one minified CommonJS file with this package's own esbuild,
  * in the synth process: no Docker, no network, no esbuild on the user's

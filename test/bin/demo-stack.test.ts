@@ -31,6 +31,21 @@ test('the demo stack matches its snapshot', () => {
   expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();
 });
 
+test('with a certificate no listener serves the app over plain HTTP (port 80 only redirects) and cookies are Secure', () => {
+  const template = Template.fromStack(demo({ certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555' }).stack);
+  const listeners = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::Listener')).map((l) => l.Properties);
+  expect(listeners.map((l) => l.Protocol).sort()).toEqual(['HTTP', 'HTTPS']);
+  for (const plain of listeners.filter((l) => l.Protocol === 'HTTP')) {
+    expect(plain.DefaultActions).toEqual([{ Type: 'redirect', RedirectConfig: expect.objectContaining({ Protocol: 'HTTPS', Port: '443' }) }]);
+  }
+  // Nothing adds a rule to the plain listener.
+  const rulesOn = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).map((r) => JSON.stringify(r.Properties.ListenerArn));
+  expect(rulesOn.filter((arn) => arn.includes('Redirect'))).toEqual([]);
+  const userData = JSON.stringify(template.findResources('AWS::EC2::LaunchTemplate'));
+  expect(userData).toContain('SESSION_SECURE_COOKIE=\\"true\\"');
+  expect(userData).not.toContain('SESSION_SECURE_COOKIE=\\"false\\"');
+});
+
 describe('cdk-nag AwsSolutions', () => {
   test.each([
     ['the defaults', {}],
@@ -72,9 +87,14 @@ describe('cdk-nag AwsSolutions', () => {
     const ids = acknowledged.map((a) => a.id.replace(/\{.*:listener-rule\/.*\/\*\]$/, '<rules of the listener>/*]')).sort();
     expect(ids).toEqual([
       'Annotation::AwsSolutions-EC23',
+      'Annotation::AwsSolutions-EC26',
+      'Annotation::AwsSolutions-EC26',
       'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
       'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
       'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      'Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
       'Annotation::AwsSolutions-IAM5[Resource::*]',
       'Annotation::AwsSolutions-IAM5[Resource::*]',
       'Annotation::AwsSolutions-IAM5[Resource::*]',
@@ -86,7 +106,6 @@ describe('cdk-nag AwsSolutions', () => {
       'Annotation::AwsSolutions-IAM5[Resource::<rules of the listener>/*]',
       'Annotation::AwsSolutions-IAM5[Resource::<rules of the listener>/*]',
       'Annotation::AwsSolutions-S1',
-      'Annotation::AwsSolutions-SF2',
       'Annotation::AwsSolutions-SMG4',
     ]);
     for (const { reason } of acknowledged) {
