@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
 import { APP_DATABASE_USER } from './contract/database-setup';
 import { SessionTierValidationError } from './errors';
+import { acknowledgeNag } from './private/acknowledgements';
 import { DatabaseSetup } from './private/database-setup';
 import { DEFAULT_LOG_RETENTION, customerManagedKey, logsKey } from './private/keys';
 import { ProblemList } from './private/problems';
@@ -529,8 +530,8 @@ export class SessionDatabase extends SessionDatabaseBase {
     this.readyForClients = setup.resource;
     const rotation = 'The instances read the password at boot; single-user rotation would lock every running app process out until it is replaced. Rotate by rotating the secret and then running an instance refresh of both fleets.';
     // The generated secret is the instance's child; acknowledged here, where it is made.
-    Validations.of(this.instance).acknowledge({ id: 'AwsSolutions-SMG4', reason: `${rotation} Only the setup function reads the master secret.` });
-    Validations.of(appSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: `${rotation} The setup sets the user's password from this secret on every run.` });
+    acknowledgeNag(this.instance, 'AwsSolutions-SMG4', 'SecretsManagerRotationEnabled', `${rotation} Only the setup function reads the master secret.`);
+    acknowledgeNag(appSecret, 'AwsSolutions-SMG4', 'SecretsManagerRotationEnabled', `${rotation} The setup sets the user's password from this secret on every run.`);
 
     const replicaGroup = r.readReplicas > 0
       ? securityGroup('ReplicaSecurityGroup', 'Session database replicas: reachable only from what they are opened to')
@@ -546,11 +547,16 @@ export class SessionDatabase extends SessionDatabaseBase {
         deletionProtection: false,
         removalPolicy: RemovalPolicy.DESTROY,
       });
+      const replicaReason = {
+        multiAz: 'A read replica is read capacity, not the copy that keeps the data: the primary is Multi-AZ, and the app skips a replica that is down and reads from the next one or the primary.',
+        deletion: 'A read replica holds nothing its primary lacks; deletion protection on it would only make lowering readReplicas fail. The primary has deletion protection.',
+        encrypted: 'A same-region replica of an encrypted primary is encrypted with the primary\'s key; CloudFormation refuses StorageEncrypted on it, which is what the rule looks for.',
+      };
+      acknowledgeNag(replica, 'AwsSolutions-RDS3', 'RDSMultiAZSupport', replicaReason.multiAz);
+      acknowledgeNag(replica, 'AwsSolutions-RDS10', 'RDSInstanceDeletionProtectionEnabled', replicaReason.deletion);
+      acknowledgeNag(replica, 'AwsSolutions-RDS2', 'RDSStorageEncrypted', replicaReason.encrypted);
       Validations.of(replica).acknowledge(
-        { id: 'AwsSolutions-RDS3', reason: 'A read replica is read capacity, not the copy that keeps the data: the primary is Multi-AZ, and the app skips a replica that is down and reads from the next one or the primary.' },
-        { id: 'AwsSolutions-RDS10', reason: 'A read replica holds nothing its primary lacks; deletion protection on it would only make lowering readReplicas fail. The primary has deletion protection.' },
         { id: 'AwsSolutions-RDS13', reason: 'Automated backups are taken of the primary; RDS does not back up PostgreSQL replicas at all, and a MySQL replica backup would duplicate the primary\'s.' },
-        { id: 'AwsSolutions-RDS2', reason: 'A same-region replica of an encrypted primary is encrypted with the primary\'s key; CloudFormation refuses StorageEncrypted on it, which is what the rule looks for.' },
         { id: 'AwsSolutions-RDS11', reason: `The replica listens on ${r.port}, like its primary, not the engine default; the rule cannot tell, because a replica inherits its engine and the template carries none.` },
       );
       this.replicas.push(replica);

@@ -413,8 +413,9 @@ export class SessionTier extends Construct {
       resources: ['*'],
       conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
     }));
-    acknowledgeControl(bucket, 'CT.S3.PR.10',
-      'Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3 (Amazon S3 managed keys); with a KMS key the logs are not written.');
+    const sseS3Only = 'Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3 (Amazon S3 managed keys); with a KMS key the logs are not written.';
+    acknowledgeControl(bucket, 'CT.S3.PR.10', sseS3Only);
+    Validations.of(bucket).acknowledge({ id: 'NIST.800.53.R5-S3DefaultEncryptionKMS', reason: sseS3Only });
     acknowledgeControl(bucket, 'CT.S3.PR.9',
       'Object Lock requires a Content-MD5 or checksum header on every upload that takes the default retention, and ELB log delivery is not documented to send one; a refused delivery loses logs silently. Versioning keeps overwritten or deleted logs for 30 days.');
     Validations.of(serverLogs).acknowledge({

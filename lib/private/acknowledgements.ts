@@ -8,3 +8,11 @@ export function acknowledgeVpcAccess(scope: IConstruct): void {
     reason: 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum for a function in a VPC: it creates, describes and deletes the function\'s network interfaces (EC2 takes no resource for these); aws-cdk attaches it to every function given a VPC.',
   });
 }
+
+/**
+ * Acknowledges a finding that cdk-nag's AwsSolutions pack and its NIST 800-53
+ * rev 5 pack both report, under each pack's id, with the one reason.
+ */
+export function acknowledgeNag(scope: IConstruct, awsSolutionsId: string, nistRule: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: awsSolutionsId, reason }, { id: `NIST.800.53.R5-${nistRule}`, reason });
+}

@@ -1,6 +1,6 @@
-import { Validations } from 'aws-cdk-lib/core';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledgeNag } from './acknowledgements';
 
 /** A generated key for sealing cookie sessions: 64 letters and digits. */
 export function createCookieSecret(scope: Construct, id: string): secretsmanager.Secret {
@@ -8,9 +8,7 @@ export function createCookieSecret(scope: Construct, id: string): secretsmanager
     description: 'Seals cookie sessions of the session tier (encryption and integrity key)',
     generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
   });
-  Validations.of(secret).acknowledge({
-    id: 'AwsSolutions-SMG4',
-    reason: 'This key seals live session cookies: an automatic rotation would log every user out. Rotate it by hand by prepending a new key (the app seals with the first and opens with all), then remove the old one after the session lifetime.',
-  });
+  acknowledgeNag(secret, 'AwsSolutions-SMG4', 'SecretsManagerRotationEnabled',
+    'This key seals live session cookies: an automatic rotation would log every user out. Rotate it by hand by prepending a new key (the app seals with the first and opens with all), then remove the old one after the session lifetime.');
   return secret;
 }

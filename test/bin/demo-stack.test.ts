@@ -4,7 +4,8 @@ import { App, Stack, Validations } from 'aws-cdk-lib/core';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as cxapi from 'aws-cdk-lib/cx-api';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { tierPropsFromContext } from '../../bin/demo-context';
 import { DemoStack } from '../../bin/demo-stack';
 import { testApp } from '../helpers/app';
@@ -111,5 +112,44 @@ describe('cdk-nag AwsSolutions', () => {
     for (const { reason } of acknowledged) {
       expect(reason.length).toBeGreaterThan(80);
     }
+  });
+});
+
+/**
+ * cdk-nag's NIST 800-53 rev 5 pack, as a report beside AwsSolutions: run on
+ * the synthesized tree, it fails nothing (the demo synth does not run it);
+ * the README gives its counts.
+ */
+describe('cdk-nag NIST 800-53 rev 5, a report that fails nothing', () => {
+  const findingsOf = (app: App) => {
+    const report = new NIST80053R5Checks(app).validateScope(app);
+    const byRule: Record<string, number> = {};
+    for (const v of report.violations) {
+      byRule[v.ruleName] = (byRule[v.ruleName] ?? 0) + v.violatingResources.length;
+    }
+    return byRule;
+  };
+
+  test.each([
+    ['the defaults', {}],
+    ['redis on blue and file on green', { blueStrategy: 'redis', greenStrategy: 'file' }],
+    ['database on MySQL with RDS Proxy on both colors', { blueStrategy: 'database', greenStrategy: 'database', databaseProxy: true, databaseEngine: 'mysql' }],
+  ])('reports the demo with %s without failing its synth, and none of the findings the constructs fixed', (_name, context) => {
+    const { app } = demo(context);
+    app.synth();
+    const byRule = findingsOf(app);
+    expect(Object.keys(byRule).length).toBeGreaterThan(0);
+    for (const fixed of ['CloudWatchLogGroupEncrypted', 'LambdaInsideVPC', 'S3BucketVersioningEnabled',
+      'S3BucketLoggingEnabled', 'RDSEnhancedMonitoringEnabled', 'ELBDeletionProtectionEnabled', 'S3DefaultEncryptionKMS', 'SecretsManagerRotationEnabled']) {
+      expect(byRule[`NIST.800.53.R5-${fixed}`]).toBeUndefined();
+    }
+  });
+
+  test('finds what it should in a broken input', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Plain', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new logs.LogGroup(stack, 'Logs', { retention: logs.RetentionDays.ONE_WEEK });
+    app.synth();
+    expect(findingsOf(app)).toEqual({ 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': 1 });
   });
 });
