@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib/core';
+import { Annotations, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -14,6 +14,7 @@ import { FleetColor } from './contract/app-env';
 import { BlueGreenRouting } from './blue-green-routing';
 import { ProblemList } from './private/problems';
 import { createCookieSecret } from './private/cookie-secret';
+import { acknowledgeVpcAccess } from './private/acknowledgements';
 import { acknowledgeControl } from './private/control-tower';
 import { customerManagedKey, logsKey } from './private/keys';
 import { encryptedTopic } from './private/notification-topic';
@@ -350,15 +351,39 @@ export class SessionTier extends Construct {
     if (flowLogGroup) {
       flowLogGroup.kmsKeyId = logKey.keyArn;
     }
-    // aws-cdk's provider that strips the default security group's rules (@aws-cdk/aws-ec2:restrictDefaultSecurityGroup).
-    const restrictDefaultGroup = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
-    if (restrictDefaultGroup) {
-      acknowledgeControl(restrictDefaultGroup, 'CT.LAMBDA.PR.3',
-        'aws-cdk-lib\'s own provider, which removes every rule of the VPC\'s default security group once, at deploy time; aws-cdk creates it as a stack-wide singleton with no VPC option, and it calls only ec2:RevokeSecurityGroupIngress and RevokeSecurityGroupEgress on that one group.');
-    }
+    this.placeDefaultGroupCleanerInVpc(vpc);
     // Instances fetch the app bundle from S3 without crossing the NAT gateways.
     vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     return vpc;
+  }
+
+  /**
+   * aws-cdk's provider that strips the default security group's rules
+   * (`@aws-cdk/aws-ec2:restrictDefaultSecurityGroup`) is a stack-wide function
+   * with no VPC option; Control Tower (CT.LAMBDA.PR.3) refuses functions
+   * outside a VPC, so it is placed in the private subnets, let out on HTTPS
+   * only (it calls the EC2 API), and waits for their routes out.
+   */
+  private placeDefaultGroupCleanerInVpc(vpc: ec2.Vpc): void {
+    const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler');
+    const role = provider?.node.tryFindChild('Role');
+    if (!provider || !(handler instanceof CfnResource) || !(role instanceof CfnResource)) {
+      return;
+    }
+    const securityGroup = new ec2.SecurityGroup(this, 'DefaultGroupCleanerSecurityGroup', {
+      vpc,
+      description: 'The aws-cdk function that strips the default security group: out to the EC2 API over HTTPS only',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: the EC2 API');
+    const subnets = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+    handler.addPropertyOverride('VpcConfig', { SubnetIds: subnets.subnetIds, SecurityGroupIds: [securityGroup.securityGroupId] });
+    handler.node.addDependency(subnets.internetConnectivityEstablished);
+    const partition = Stack.of(this).partition;
+    role.addPropertyOverride('ManagedPolicyArns', ['AWSLambdaBasicExecutionRole', 'AWSLambdaVPCAccessExecutionRole']
+      .map((name) => `arn:${partition}:iam::aws:policy/service-role/${name}`));
+    acknowledgeVpcAccess(provider);
   }
 
   /**
@@ -413,6 +438,10 @@ export class SessionTier extends Construct {
       resources: ['*'],
       conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
     }));
+    Validations.of(bucket).acknowledge({
+      id: '@aws-cdk/aws-s3:accessLogsPolicyNotAdded',
+      reason: 'The destination is named rather than handed over on purpose; its bucket policy (S3 log delivery, for this bucket only) is written beside it.',
+    });
     const sseS3Only = 'Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3 (Amazon S3 managed keys); with a KMS key the logs are not written.';
     acknowledgeControl(bucket, 'CT.S3.PR.10', sseS3Only);
     Validations.of(bucket).acknowledge({ id: 'NIST.800.53.R5-S3DefaultEncryptionKMS', reason: sseS3Only });

@@ -40,6 +40,19 @@ describe('SessionTier defaults', () => {
     expect(t.logEncryptionKey).toBeDefined();
   });
 
+  test('the aws-cdk function that strips the default security group runs in the private subnets, let out on HTTPS only', () => {
+    const cleaner = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => /default security group/.test(f.Properties.Description))!;
+    expect(cleaner.Properties.VpcConfig).toEqual({
+      SubnetIds: [{ Ref: expect.stringMatching(/^TierVpcPrivateSubnet1/) }, { Ref: expect.stringMatching(/^TierVpcPrivateSubnet2/) }],
+      SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^TierDefaultGroupCleanerSecurityGroup/), 'GroupId'] }],
+    });
+    expect(cleaner.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^TierVpcPrivateSubnet1DefaultRoute/)]));
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('strips the default security group'),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })],
+    });
+  });
+
   test('the load balancer refuses deletion unless told otherwise', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),

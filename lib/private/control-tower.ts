@@ -11,7 +11,6 @@ export const CONTROL_TOWER_RULES = {
   'CT.AUTOSCALING.PR.11': 'autoscaling_group_nitro_encryption_in_transit_override_check',
   'CT.ELASTICLOADBALANCING.PR.1': 'alb_http_to_https_redirection_check',
   'CT.ELASTICLOADBALANCING.PR.5': 'elbv2_deletion_protection_enabled_check',
-  'CT.LAMBDA.PR.3': 'lambda_inside_vpc_check',
   'CT.RDS.PR.13': 'rds_instance_deletion_protection_enabled_check',
   'CT.S3.PR.2': 's3_bucket_logging_enabled_check',
   'CT.S3.PR.9': 's3_bucket_object_lock_enabled_check',

@@ -28,7 +28,6 @@ const VARIANTS: Record<string, Record<string, string>> = {
 const ACKNOWLEDGED_EVERYWHERE = [
   'CT.AUTOSCALING.PR.11 Blue/Resource/ASG',
   'CT.AUTOSCALING.PR.11 Green/Resource/ASG',
-  'CT.LAMBDA.PR.3 <stack>/Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler',
   'CT.ELASTICLOADBALANCING.PR.5 LoadBalancer/Resource',
   'CT.S3.PR.10 AccessLogs/Resource',
   'CT.S3.PR.2 AccessLogsAccessLogs/Resource',
