@@ -130,8 +130,10 @@ export function tierPropsFromContext(node: Node): SessionTierProps {
     shiftPlan: green ? shiftPlan : undefined,
     groupStickiness: green ? groupStickiness : undefined,
     certificateArn,
-    // Read by the tier only when a fleet uses the database strategy. The demo
-    // is meant to be destroyed: no deletion protection (a final snapshot is still taken).
+    // The demo is meant to be destroyed: no deletion protection on the load balancer or the
+    // database (a final snapshot is still taken), which the constructs keep on by default.
+    loadBalancerDeletionProtection: false,
+    // Read by the tier only when a fleet uses the database strategy.
     databaseProps: { readReplicas, engine: databaseEngine, proxy: databaseProxy, deletionProtection: false },
   };
 }

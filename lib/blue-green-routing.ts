@@ -1,15 +1,19 @@
 import { BundlingOutput, CfnResource, CustomResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { IAppFleet } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { TRAFFIC_SHIFTER_BUNDLE, bundleAssetOptions } from './private/esbuild-bundle';
+import { acknowledgeVpcAccess } from './private/acknowledgements';
+import { DEFAULT_LOG_RETENTION, encryptedLogGroup, logsKey } from './private/keys';
 import { ProblemList } from './private/problems';
 import {
   CUSTOM_RESOURCE_TIMEOUT_SECONDS, MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, SHIFT_ATTRIBUTES, SHIFT_PROPS, waiterSeconds,
@@ -83,6 +87,32 @@ export interface BlueGreenRoutingProps {
    * @default Duration.seconds(30)
    */
   readonly checkInterval?: Duration;
+
+  /**
+   * The VPC the traffic shifter's functions run in (private subnets with a
+   * route out: they call the ELB and CloudWatch APIs over HTTPS). `SessionTier`
+   * passes its own.
+   * @default outside any VPC (Control Tower's CT.LAMBDA.PR.3 refuses such functions)
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets of `vpc` for the functions.
+   * @default { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The key the shifter's log groups are encrypted with; its policy must let CloudWatch Logs use it.
+   * @default a new customer managed key, rotated, for log groups of this account only
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * How long the shifter's log groups keep events.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 /**
@@ -125,8 +155,12 @@ export class BlueGreenRouting extends Construct {
     }
     const plan = props.shiftPlan ?? ShiftPlan.allAtOnce();
     const checkInterval = props.checkInterval ?? Duration.seconds(30);
-    const onEvent = this.handler('OnEvent', 'onEvent', Duration.minutes(1));
-    const isComplete = this.handler('IsComplete', 'isComplete', Duration.minutes(1));
+    const logKey = props.logEncryptionKey ?? logsKey(this, 'LogsKey', 'Encrypts the traffic shifter\'s log groups');
+    const retention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+    const logGroup = (logId: string) => encryptedLogGroup(this, logId, logKey, retention);
+    const network = props.vpc ? this.network(props.vpc, props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }) : undefined;
+    const onEvent = this.handler('OnEvent', 'onEvent', Duration.minutes(1), logGroup, network);
+    const isComplete = this.handler('IsComplete', 'isComplete', Duration.minutes(1), logGroup, network);
     this.grantShift(listener, props.gateAlarms ?? [], onEvent, isComplete);
 
     this.provider = new cr.Provider(this, 'Provider', {
@@ -134,14 +168,16 @@ export class BlueGreenRouting extends Construct {
       isCompleteHandler: isComplete,
       queryInterval: checkInterval,
       totalTimeout: waiterTimeout(this, plan, checkInterval),
-      logGroup: new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+      logGroup: logGroup('ProviderLogs'),
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
-        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+        destination: logGroup('WaiterLogs'),
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },
+      ...network,
     });
+    traceWaiter(this.provider);
     acknowledgeProvider(this.provider, [onEvent, isComplete]);
 
     const targetFleet = this.targetColor === 'blue' ? blue : green;
@@ -164,6 +200,10 @@ export class BlueGreenRouting extends Construct {
     });
     // Shift only to instances that exist and have signalled that the app answers.
     this.trafficShift.node.addDependency(blue.autoScalingGroup, green.autoScalingGroup, listener);
+    if (network) {
+      // Functions in private subnets reach the AWS APIs only once the routes out exist.
+      this.trafficShift.node.addDependency(network.ready);
+    }
     // Associates green with the load balancer (security group rules, metrics, the scaling policy's label)
     // through the rule the traffic shift creates: what depends on green being attached waits for it.
     green.targetGroup.registerListener(listener, this.trafficShift);
@@ -204,8 +244,19 @@ export class BlueGreenRouting extends Construct {
     return this.trafficShift.getAttString(name);
   }
 
-  private handler(id: string, handler: string, timeout: Duration): lambda.Function {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
+  /** Where the functions run: the private subnets, with a security group that lets them out on HTTPS only. */
+  private network(vpc: ec2.IVpc, vpcSubnets: ec2.SubnetSelection): ShifterNetwork {
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: 'Traffic shifter functions: out to the AWS APIs over HTTPS only, nothing in',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: the ELB, CloudWatch and Lambda APIs');
+    return { vpc, vpcSubnets, securityGroups: [securityGroup], ready: vpc.selectSubnets(vpcSubnets).internetConnectivityEstablished };
+  }
+
+  private handler(id: string, handler: string, timeout: Duration, logGroupFor: (id: string) => logs.LogGroup, network?: ShifterNetwork): lambda.Function {
+    const logGroup = logGroupFor(`${id}Logs`);
     // Its own role with write access to its own log group: no managed policy.
     const role = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -223,6 +274,9 @@ export class BlueGreenRouting extends Construct {
       description: `Blue/green traffic shifter: ${handler}`,
       logGroup,
       role,
+      vpc: network?.vpc,
+      vpcSubnets: network?.vpcSubnets,
+      securityGroups: network?.securityGroups,
     });
   }
 
@@ -280,6 +334,7 @@ export class BlueGreenRouting extends Construct {
       }
       const role = grantee.grantPrincipal;
       if (role instanceof Construct) {
+        acknowledgeVpcAccess(role);
         Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: starReason });
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${renderedRules}]`,
@@ -307,6 +362,36 @@ function waiterTimeout(scope: Construct, plan: ShiftPlan, checkInterval: Duratio
   return Duration.seconds(wait.total);
 }
 
+/** Where the shifter's functions run, when in a VPC. */
+interface ShifterNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /** The subnets' routes out: the functions reach the AWS APIs through them. */
+  readonly ready: IDependable;
+}
+
+/**
+ * X-Ray tracing on the provider's waiter state machine (Control Tower
+ * CT.STEPFUNCTIONS.PR.2), which `cr.Provider` offers no option for: set on
+ * the state machine, with the X-Ray calls tracing needs on its role.
+ */
+function traceWaiter(provider: cr.Provider): void {
+  const waiter = provider.node.findAll().find((c): c is cr.WaiterStateMachine => c instanceof cr.WaiterStateMachine);
+  const machine = waiter?.node.defaultChild;
+  const role = waiter?.node.tryFindChild('Role');
+  if (!(machine instanceof sfn.CfnStateMachine) || !(role instanceof iam.Role)) {
+    throw new Error('cdk-session-tier: found no waiter state machine and role in the provider to trace; aws-cdk-lib changed cr.Provider');
+  }
+  machine.tracingConfiguration = { enabled: true };
+  // What the AWSXrayWriteOnlyAccess managed policy grants: the X-Ray API takes no resource.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'WriteTraces',
+    actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+    resources: ['*'],
+  }));
+}
+
 /** The provider framework's own functions: acknowledged where its design leaves no choice. */
 function acknowledgeProvider(provider: cr.Provider, handlers: lambda.IFunction[]): void {
   const stack = Stack.of(provider);
@@ -318,12 +403,9 @@ function acknowledgeProvider(provider: cr.Provider, handlers: lambda.IFunction[]
   }
   Validations.of(provider).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'Step Functions log delivery (logs:CreateLogDelivery, PutResourcePolicy and the like) supports no resource-level permissions; CDK grants these to the waiter state machine so it can log to its log group.',
+    reason: 'Step Functions log delivery (logs:CreateLogDelivery, PutResourcePolicy and the like) and X-Ray (PutTraceSegments, GetSamplingRules and the like) support no resource-level permissions; the waiter state machine needs them to log to its log group and to send its traces.',
   });
-  Validations.of(provider).acknowledge({
-    id: 'AwsSolutions-SF2',
-    reason: 'The waiter state machine is the CDK provider framework\'s polling loop; it has no tracing option, and it logs every event (level ALL, without execution data) to its log group.',
-  });
+  acknowledgeVpcAccess(provider);
   Validations.of(provider).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason: 'The CDK provider framework\'s own functions use the AWS-maintained basic execution role to write their logs; it grants nothing else.',

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib/core';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledgeNag } from './private/acknowledgements';
 import { ProblemList } from './private/problems';
 
 /** The engines an ElastiCache replication group runs. */
@@ -330,10 +331,8 @@ export class RedisSessionCache extends SessionCacheBase {
         // ElastiCache takes 16 to 128 printable characters without / " @ or space: letters and digits are safe.
         generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       });
-      Validations.of(this.authTokenSecret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason: 'Rotating an ElastiCache AUTH token needs a ModifyReplicationGroup call with the ROTATE strategy and a client restart; a generic Secrets Manager rotation would lock the app out. Rotate by hand as the ElastiCache guide describes.',
-      });
+      acknowledgeNag(this.authTokenSecret, 'AwsSolutions-SMG4', 'SecretsManagerRotationEnabled',
+        'Rotating an ElastiCache AUTH token needs a ModifyReplicationGroup call with the ROTATE strategy and a client restart; a generic Secrets Manager rotation would lock the app out. Rotate by hand as the ElastiCache guide describes.');
     }
 
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {

@@ -1,13 +1,13 @@
-import { Duration, Fn } from 'aws-cdk-lib/core';
+import { Duration, Fn, Stack } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AppFleet, IAppFleet } from './app-fleet';
 import { FleetColor } from './contract/app-env';
+import { customerManagedKey } from './private/keys';
 import { ProblemList } from './private/problems';
 import { ISessionCache } from './redis-session-cache';
 import { ISessionDatabase } from './session-database';
@@ -305,14 +305,37 @@ export class SessionDashboard extends Construct {
     });
   }
 
+  /**
+   * The alarm topic and its key. CloudWatch may use the key and publish to the
+   * topic only for alarms of this account and region: the topic's policy
+   * (which aws-cdk writes for `enforceSSL`) replaces SNS's default one, so
+   * without this Allow no alarm could publish.
+   */
   private createTopic(): sns.Topic {
-    const key = new kms.Key(this, 'AlarmTopicKey', {
-      description: 'Encrypts the session tier alarm topic; CloudWatch may use it to publish alarms',
-      enableKeyRotation: true,
-    });
+    const stack = Stack.of(this);
+    const fromAlarmsOfThisAccount = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*` },
+    };
+    const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    const key = customerManagedKey(this, 'AlarmTopicKey', 'Encrypts the session tier alarm topic; CloudWatch may use it to publish alarms');
     // CloudWatch alarms can publish only to topics whose key lets CloudWatch use it (the AWS managed key does not).
-    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    return new sns.Topic(this, 'AlarmTopic', { displayName: 'Session tier alarms', masterKey: key, enforceSSL: true });
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsOfThisAccount',
+      principals: [cloudWatch],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: fromAlarmsOfThisAccount,
+    }));
+    const topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Session tier alarms', masterKey: key, enforceSSL: true });
+    topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsOfThisAccountPublish',
+      principals: [cloudWatch],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: fromAlarmsOfThisAccount,
+    }));
+    return topic;
   }
 }
 

@@ -5,8 +5,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
+import { APP_DATABASE_USER } from './contract/database-setup';
 import { SessionTierValidationError } from './errors';
+import { acknowledgeNag } from './private/acknowledgements';
+import { DatabaseSetup } from './private/database-setup';
+import { DEFAULT_LOG_RETENTION, customerManagedKey, logsKey } from './private/keys';
 import { ProblemList } from './private/problems';
 import { createSessionIdKey } from './private/session-keys';
 
@@ -98,9 +102,22 @@ export interface SessionDatabaseProps {
 
   /**
    * Key for the storage, the snapshots and the replicas.
-   * @default the AWS managed key for RDS
+   * @default a new customer managed key, rotated (Control Tower CT.RDS.PR.30)
    */
   readonly storageEncryptionKey?: kms.IKey;
+
+  /**
+   * How often RDS enhanced monitoring samples the operating system of the
+   * primary and the replicas (1, 5, 10, 15, 30 or 60 seconds).
+   * @default Duration.seconds(60)
+   */
+  readonly monitoringInterval?: Duration;
+
+  /**
+   * The key the setup function's log groups are encrypted with; its policy must let CloudWatch Logs use it.
+   * @default a new customer managed key, rotated, for log groups of this account only
+   */
+  readonly logEncryptionKey?: kms.IKey;
 
   /**
    * How long automated backups are kept: 1 to 35 days. Read replicas need
@@ -173,6 +190,11 @@ export interface ISessionDatabase {
    * a user keeps the session moving between them); created on first use.
    */
   readonly sessionIdKey: secretsmanager.ISecret;
+  /**
+   * What a client waits for before it signs in with `credentials`: the setup
+   * that creates the sessions table and the application user. None for a database of yours.
+   */
+  readonly readyForClients?: IDependable;
   /** Opens the writer (proxy or primary) and every replica to `peer`, each on its own port, and nothing else. */
   allowFrom(peer: ec2.IConnectable, description?: string): void;
   /** Lets `grantee` read the credentials the app signs in with (`secretsmanager:GetSecretValue` and `DescribeSecret`). */
@@ -191,7 +213,12 @@ export interface SessionDatabaseAttributes {
   readonly engine: DatabaseEngine;
   /** The primary, e.g. `rds.DatabaseInstance.fromDatabaseInstanceAttributes(...)` with its security groups. */
   readonly instance: rds.IDatabaseInstance;
-  /** What the app signs in with: a JSON secret with `username` and `password` (an RDS-style secret). */
+  /**
+   * What the app signs in with: a JSON secret with `username` and `password`
+   * (an RDS-style secret), best a user that may use the sessions table alone.
+   * The app creates the table when it is missing, so a user without CREATE
+   * needs the table to exist.
+   */
   readonly credentials: secretsmanager.ISecret;
   /**
    * The database (schema) that holds, or will hold, the sessions table.
@@ -222,6 +249,7 @@ abstract class SessionDatabaseBase extends Construct implements ISessionDatabase
   public abstract readonly writerEndpoint: DatabaseEndpoint;
   public abstract readonly replicaEndpoints: DatabaseEndpoint[];
   public abstract readonly credentials: secretsmanager.ISecret;
+  public abstract readonly readyForClients?: IDependable;
   protected abstract readonly primary: rds.IDatabaseInstance;
   protected abstract readonly readers: readonly rds.IDatabaseInstance[];
   /** The proxy's security group rules, when a proxy takes the writes. */
@@ -314,6 +342,7 @@ class ImportedSessionDatabase extends SessionDatabaseBase {
   public readonly writerEndpoint: DatabaseEndpoint;
   public readonly replicaEndpoints: DatabaseEndpoint[];
   public readonly credentials: secretsmanager.ISecret;
+  public readonly readyForClients?: IDependable = undefined;
   protected readonly primary: rds.IDatabaseInstance;
   protected readonly readers: readonly rds.IDatabaseInstance[];
   protected readonly proxyConnections?: ec2.Connections;
@@ -387,10 +416,18 @@ export class SessionDatabase extends SessionDatabaseBase {
   public readonly connections: ec2.Connections;
   /** The engine. */
   public readonly engine: DatabaseEngine;
-  /** The master credentials: a JSON secret with `username` and `password` (and the host, port and engine). */
+  /**
+   * The master credentials: a JSON secret with `username` and `password` (and
+   * the host, port and engine). Only the setup reads it; grant it to no fleet.
+   */
   public readonly secret: secretsmanager.ISecret;
-  /** The credentials the app signs in with. */
+  /**
+   * The application user's credentials, what the fleets and the proxy sign
+   * in with: a user that may SELECT, INSERT, UPDATE and DELETE on the sessions table, nothing else.
+   */
   public readonly credentials: secretsmanager.ISecret;
+  /** The setup that creates the sessions table and the application user; clients wait for it. */
+  public readonly readyForClients: IDependable;
   /** The database (schema) that holds the sessions table. */
   public readonly databaseName: string;
   /** Where every write goes: the proxy when there is one, else the primary. */
@@ -423,6 +460,16 @@ export class SessionDatabase extends SessionDatabaseBase {
     const securityGroup = (name: string, description: string) =>
       new ec2.SecurityGroup(this, name, { vpc: props.vpc, description, allowAllOutbound: false });
 
+    // One role for the enhanced monitoring of every instance, rather than one per instance.
+    const monitoringRole = new iam.Role(this, 'MonitoringRole', {
+      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com'),
+      description: 'RDS enhanced monitoring of the session database: writes its operating-system metrics to CloudWatch Logs',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonRDSEnhancedMonitoringRole')],
+    });
+    Validations.of(monitoringRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+      reason: 'AmazonRDSEnhancedMonitoringRole is the AWS-maintained policy RDS documents for enhanced monitoring: it writes only to the RDSOSMetrics log group; aws-cdk uses it too.',
+    });
     // One subnet group for all, rather than one per instance.
     const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
       vpc: props.vpc,
@@ -438,7 +485,13 @@ export class SessionDatabase extends SessionDatabaseBase {
       storageType: rds.StorageType.GP3,
       maxAllocatedStorage: r.maxAllocatedStorage,
       parameterGroup,
-      cloudwatchLogsExports: postgres ? ['postgresql', 'upgrade'] : ['error', 'slowquery'],
+      // Every log type the engine exports (Control Tower CT.RDS.PR.14); MySQL's audit and general logs stay empty
+      // unless you turn them on (the audit plugin option, general_log), since they record every statement.
+      cloudwatchLogsExports: postgres ? ['postgresql', 'upgrade'] : ['audit', 'error', 'general', 'slowquery'],
+      monitoringInterval: r.monitoringInterval,
+      monitoringRole,
+      // On, so that IAM roles can be allowed rds-db:connect; the app signs in with its password (see the README).
+      iamAuthentication: true,
       enablePerformanceInsights: true,
       databaseInsightsMode: r.databaseInsightsMode,
       performanceInsightRetention: r.databaseInsightsMode === rds.DatabaseInsightsMode.ADVANCED
@@ -456,7 +509,7 @@ export class SessionDatabase extends SessionDatabaseBase {
       multiAz: r.multiAz,
       allocatedStorage: r.allocatedStorage,
       storageEncrypted: true,
-      storageEncryptionKey: props.storageEncryptionKey,
+      storageEncryptionKey: props.storageEncryptionKey ?? customerManagedKey(this, 'StorageKey', 'Encrypts the session database, its snapshots and its replicas'),
       backupRetention: r.backupRetention,
       preferredBackupWindow: '03:00-04:00',
       preferredMaintenanceWindow: 'sun:05:00-sun:06:00',
@@ -465,18 +518,33 @@ export class SessionDatabase extends SessionDatabaseBase {
     });
     this.connections = this.instance.connections;
     this.secret = this.instance.secret!;
-    this.credentials = this.secret;
-    Validations.of(this.instance).acknowledge(
-      {
-        id: 'AwsSolutions-RDS6',
-        reason: 'The app authenticates with the generated password over TLS (the server refuses plain connections). IAM database tokens cap new connections at 200 per second per instance and would need a token refresh in every pool; the password never leaves Secrets Manager but for the instance role that reads it.',
+    const appSecret = new secretsmanager.Secret(this, 'AppCredentials', {
+      description: 'The session database user the app signs in as: the sessions table only',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: APP_DATABASE_USER }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        excludePunctuation: true,
       },
-      {
-        // The generated secret is the instance's child; acknowledged here, where it is made.
-        id: 'AwsSolutions-SMG4',
-        reason: 'The instances read the password at boot; single-user rotation would lock every running app process out until it is replaced. Rotate by rotating the secret and then running an instance refresh of both fleets.',
-      },
-    );
+    });
+    this.credentials = appSecret;
+    const setup = new DatabaseSetup(this, 'Setup', {
+      vpc: props.vpc,
+      vpcSubnets: r.vpcSubnets,
+      instance: this.instance,
+      engine: postgres ? 'postgres' : 'mysql',
+      port: r.port,
+      databaseName: r.databaseName,
+      masterSecret: this.secret,
+      appSecret,
+      logEncryptionKey: props.logEncryptionKey ?? logsKey(this, 'LogsKey', 'Encrypts the session database setup\'s log groups'),
+      logRetention: DEFAULT_LOG_RETENTION,
+    });
+    this.readyForClients = setup.resource;
+    const rotation = 'The instances read the password at boot; single-user rotation would lock every running app process out until it is replaced. Rotate by rotating the secret and then running an instance refresh of both fleets.';
+    // The generated secret is the instance's child; acknowledged here, where it is made.
+    acknowledgeNag(this.instance, 'AwsSolutions-SMG4', 'SecretsManagerRotationEnabled', `${rotation} Only the setup function reads the master secret.`);
+    acknowledgeNag(appSecret, 'AwsSolutions-SMG4', 'SecretsManagerRotationEnabled', `${rotation} The setup sets the user's password from this secret on every run.`);
 
     const replicaGroup = r.readReplicas > 0
       ? securityGroup('ReplicaSecurityGroup', 'Session database replicas: reachable only from what they are opened to')
@@ -492,12 +560,16 @@ export class SessionDatabase extends SessionDatabaseBase {
         deletionProtection: false,
         removalPolicy: RemovalPolicy.DESTROY,
       });
+      const replicaReason = {
+        multiAz: 'A read replica is read capacity, not the copy that keeps the data: the primary is Multi-AZ, and the app skips a replica that is down and reads from the next one or the primary.',
+        deletion: 'A read replica holds nothing its primary lacks; deletion protection on it would only make lowering readReplicas fail. The primary has deletion protection.',
+        encrypted: 'A same-region replica of an encrypted primary is encrypted with the primary\'s key; CloudFormation refuses StorageEncrypted on it, which is what the rule looks for.',
+      };
+      acknowledgeNag(replica, 'AwsSolutions-RDS3', 'RDSMultiAZSupport', replicaReason.multiAz);
+      acknowledgeNag(replica, 'AwsSolutions-RDS10', 'RDSInstanceDeletionProtectionEnabled', replicaReason.deletion);
+      acknowledgeNag(replica, 'AwsSolutions-RDS2', 'RDSStorageEncrypted', replicaReason.encrypted);
       Validations.of(replica).acknowledge(
-        { id: 'AwsSolutions-RDS3', reason: 'A read replica is read capacity, not the copy that keeps the data: the primary is Multi-AZ, and the app skips a replica that is down and reads from the next one or the primary.' },
-        { id: 'AwsSolutions-RDS10', reason: 'A read replica holds nothing its primary lacks; deletion protection on it would only make lowering readReplicas fail. The primary has deletion protection.' },
         { id: 'AwsSolutions-RDS13', reason: 'Automated backups are taken of the primary; RDS does not back up PostgreSQL replicas at all, and a MySQL replica backup would duplicate the primary\'s.' },
-        { id: 'AwsSolutions-RDS6', reason: 'Same as the primary: password authentication over required TLS, password in Secrets Manager.' },
-        { id: 'AwsSolutions-RDS2', reason: 'A same-region replica of an encrypted primary is encrypted with the primary\'s key; CloudFormation refuses StorageEncrypted on it, which is what the rule looks for.' },
         { id: 'AwsSolutions-RDS11', reason: `The replica listens on ${r.port}, like its primary, not the engine default; the rule cannot tell, because a replica inherits its engine and the template carries none.` },
       );
       this.replicas.push(replica);
@@ -506,7 +578,11 @@ export class SessionDatabase extends SessionDatabaseBase {
     if (r.proxy) {
       this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
         proxyTarget: rds.ProxyTarget.fromInstance(this.instance),
-        secrets: [this.secret],
+        // Clients sign in to the proxy as the application user, and the proxy to the database as the same user.
+        secrets: [appSecret],
+        // Said, not left to the default: what the application user's password is stored as (scram-sha-256 is
+        // PostgreSQL's default since 14; caching_sha2_password MySQL 8.4's).
+        clientPasswordAuthType: postgres ? rds.ClientPasswordAuthType.POSTGRES_SCRAM_SHA_256 : rds.ClientPasswordAuthType.MYSQL_CACHING_SHA2_PASSWORD,
         vpc: props.vpc,
         vpcSubnets: r.vpcSubnets,
         securityGroups: [securityGroup('ProxySecurityGroup', 'Session database proxy: reachable only from what it is opened to')],
@@ -561,6 +637,7 @@ interface ResolvedDatabaseProps {
   readonly databaseName: string;
   readonly port: number;
   readonly databaseInsightsMode: rds.DatabaseInsightsMode;
+  readonly monitoringInterval: Duration;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly azs: string[];
 }
@@ -584,6 +661,7 @@ function resolveDatabaseProps(scope: Construct, props: SessionDatabaseProps): Re
     databaseName: props.databaseName ?? 'sessions',
     port: props.port ?? (engine === DatabaseEngine.POSTGRES ? 5433 : 3307),
     databaseInsightsMode: props.databaseInsightsMode ?? rds.DatabaseInsightsMode.STANDARD,
+    monitoringInterval: props.monitoringInterval ?? Duration.seconds(60),
     vpcSubnets,
     azs: props.vpc.selectSubnets(vpcSubnets).availabilityZones,
   };
@@ -605,6 +683,9 @@ function resolveDatabaseProps(scope: Construct, props: SessionDatabaseProps): Re
   checkDatabaseName(problems, r.databaseName);
   problems.check(!Number.isInteger(r.port) || r.port < 1150 || r.port > 65535,
     () => `port: must be a whole number from 1150 to 65535 (the RDS range), got ${r.port}`);
+  const monitoring = r.monitoringInterval.toSeconds({ integral: false });
+  problems.check(![1, 5, 10, 15, 30, 60].includes(monitoring),
+    () => `monitoringInterval: must be 1, 5, 10, 15, 30 or 60 seconds (what RDS enhanced monitoring takes), got ${r.monitoringInterval.toHumanString()}`);
   problems.check(r.multiAz && !Token.isUnresolved(r.azs) && r.azs.length < 2,
     () => `vpcSubnets: Multi-AZ needs subnets in two or more Availability Zones, got ${r.azs.length}`);
   problems.throwIfAny(scope);

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
@@ -76,6 +76,9 @@ export interface SessionFileSystemAttributes {
   readonly accessPoint: efs.IAccessPoint;
 }
 
+/** What a fleet does with the file system: mount it and write; never root access. */
+const CLIENT_ACTIONS = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'];
+
 /** Grants and metrics, the same for our file system and an imported one. */
 abstract class SessionFileSystemBase extends Construct implements ISessionFileSystem {
   public abstract readonly fileSystem: efs.IFileSystem;
@@ -83,12 +86,21 @@ abstract class SessionFileSystemBase extends Construct implements ISessionFileSy
   public abstract readonly connections: ec2.Connections;
 
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
+    // In the grantee's own policy, so the grant works for a file system of yours whose policy we cannot change.
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      actions: CLIENT_ACTIONS,
       resourceArns: [this.fileSystem.fileSystemArn],
-      conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn } },
+      conditions: this.clientConditions(),
     });
+  }
+
+  /** Only through the access point, from a mount target, over TLS. */
+  protected clientConditions(): Record<string, Record<string, unknown>> {
+    return {
+      StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn },
+      Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true', 'aws:SecureTransport': 'true' },
+    };
   }
 
   /** @deprecated use {@link grantReadWrite}: it grants the same (mount and write), and says so */
@@ -166,10 +178,22 @@ export class SessionFileSystem extends SessionFileSystemBase {
       lifecyclePolicy: props.lifecyclePolicy ?? efs.LifecyclePolicy.AFTER_14_DAYS,
       outOfInfrequentAccessPolicy: efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      allowAnonymousAccess: false,
+      // aws-cdk's way of turning anonymous access off is a statement that grants ClientWrite and ClientRootAccess
+      // to any principal reaching a mount target. This policy instead allows only the roles granted below, each
+      // through the access point: once a file system has a policy, EFS refuses any client it does not allow,
+      // anonymous ones included, so "true" here only keeps aws-cdk's statement out.
+      allowAnonymousAccess: true,
       ...props.fileSystemProps,
     });
-    // Refuse clients that do not use TLS; IAM authorization is required because anonymous access is off.
+    // aws-cdk's own group for the mount targets lets everything out; a file system starts no connection,
+    // so it keeps no egress rule (the same placeholder rule aws-cdk writes for allowAllOutbound: false).
+    const created = this.fileSystem.node.tryFindChild('EfsSecurityGroup');
+    if (created instanceof ec2.SecurityGroup) {
+      (created.node.defaultChild as ec2.CfnSecurityGroup).securityGroupEgress = [
+        { cidrIp: '255.255.255.255/32', description: 'Disallow all traffic', ipProtocol: 'icmp', fromPort: 252, toPort: 86 },
+      ];
+    }
+    // Refuse clients that do not use TLS.
     this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'DenyWithoutTls',
       effect: iam.Effect.DENY,
@@ -183,5 +207,23 @@ export class SessionFileSystem extends SessionFileSystemBase {
       posixUser: { uid: SESSION_FILES_UID, gid: SESSION_FILES_UID },
     });
     this.connections = this.fileSystem.connections;
+  }
+
+  /**
+   * Lets `grantee` mount through the access point and write, in its own
+   * policy and in the file system's, which allows no one else.
+   */
+  public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
+    const grant = super.grantReadWrite(grantee);
+    const { StringEquals: _exact, ...rest } = this.clientConditions();
+    const stack = Stack.of(this);
+    this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [grantee.grantPrincipal],
+      actions: CLIENT_ACTIONS,
+      // The access point names the file system, so this policy cannot name the access point (a cycle):
+      // it requires one, and the grantee's own policy names which.
+      conditions: { ...rest, ArnLike: { 'elasticfilesystem:AccessPointArn': `arn:${stack.partition}:elasticfilesystem:${stack.region}:${stack.account}:access-point/*` } },
+    }));
+    return grant;
   }
 }

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct, IDependable } from 'constructs';
+import { RDS_CA_BUNDLE_URL } from './contract/database-setup';
 import { APP_ENV, FleetColor, RedisSettings, SESSION_STRATEGIES, SessionStrategyName, StoreSettings, storeEnvironment } from './contract/app-env';
 import { SessionTierValidationError } from './errors';
 import { createCookieSecret } from './private/session-keys';
@@ -80,8 +81,6 @@ export const SESSION_FILES_MOUNT = '/mnt/sessions';
 const DB_CA_FILE = `${INSTANCE_PATHS.configDir}/db-ca.pem`;
 /** AL2023's system trust store (Mozilla's, with Amazon Root CA 1 to 4): RDS Proxy presents ACM certificates that chain to them. */
 const SYSTEM_TRUST_STORE = '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem';
-/** The RDS certificate bundle for every region: RDS instances (replicas, and the primary without a proxy) chain to it. */
-const RDS_CA_BUNDLE_URL = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
 
 /**
  * Where the app keeps a user's session, and with it what a fleet needs: the
@@ -277,6 +276,10 @@ export class SessionStrategy {
 
   private bindDatabase(fleet: ISessionStrategyTarget, db: ISessionDatabase, description: string): void {
     db.allowFrom(fleet, description);
+    if (db.readyForClients) {
+      // The application user exists only once the setup has run.
+      fleet.addBootDependency(db.readyForClients);
+    }
     fleet.addSecretEnvironment(APP_ENV.DB_USER, db.credentials, 'username');
     fleet.addSecretEnvironment(APP_ENV.DB_PASSWORD, db.credentials, 'password');
     // Signed ids: one a replica does not know yet is read from the primary, a forged one from nowhere.

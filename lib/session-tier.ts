@@ -1,7 +1,10 @@
-import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib/core';
+import { Annotations, CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -11,6 +14,9 @@ import { FleetColor } from './contract/app-env';
 import { BlueGreenRouting } from './blue-green-routing';
 import { ProblemList } from './private/problems';
 import { createCookieSecret } from './private/session-keys';
+import { acknowledgeVpcAccess } from './private/acknowledgements';
+import { acknowledgeControl } from './private/control-tower';
+import { customerManagedKey, logsKey } from './private/keys';
 import { encryptedTopic } from './private/notification-topic';
 import { ISessionCache, RedisSessionCache, RedisSessionCacheProps } from './redis-session-cache';
 import { SessionAlarmThresholds, SessionDashboard } from './session-dashboard';
@@ -24,7 +30,10 @@ import { Stickiness } from './stickiness';
  * What a user sets per color; the tier supplies the VPC, the color, the
  * shared cookie key, the notification topic and whether cookies are Secure.
  */
-export type FleetOptions = Omit<AppFleetProps, 'vpc' | 'color' | 'cookieSecret' | 'notificationsTopic' | 'secureCookies'>;
+export type FleetOptions = Omit<AppFleetProps, 'vpc' | 'color' | 'cookieSecret' | 'notificationsTopic' | 'secureCookies' | 'logEncryptionKey'>;
+
+/** Where the load balancer log bucket's own access logs go in the second bucket. */
+const SERVER_ACCESS_LOGS_PREFIX = 'load-balancer-logs/';
 
 /** Properties of a {@link SessionTier}. */
 export interface SessionTierProps {
@@ -127,9 +136,23 @@ export interface SessionTierProps {
   /**
    * Bucket for the load balancer's access logs; it must use SSE-S3 (the only
    * encryption ALB log delivery supports).
-   * @default a new bucket: SSE-S3, TLS only, no public access, logs expire after 90 days
+   * @default a new bucket: SSE-S3, TLS only, no public access, versioned, EventBridge notifications, its own access logged to a second bucket, logs expire after 90 days
    */
   readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * Refuse to delete the load balancer (Control Tower CT.ELASTICLOADBALANCING.PR.5).
+   * Turn it off for a stack you mean to destroy.
+   * @default true
+   */
+  readonly loadBalancerDeletionProtection?: boolean;
+
+  /**
+   * The key every log group of the tier is encrypted with (flow logs, the
+   * fleets' metrics, the traffic shifter); its policy must let CloudWatch Logs use it.
+   * @default a new customer managed key, rotated, usable by CloudWatch Logs for this account's log groups only
+   */
+  readonly logEncryptionKey?: kms.IKey;
 
   /**
    * Create a {@link SessionDashboard}: the dashboard, and alarms that notify
@@ -195,6 +218,8 @@ export class SessionTier extends Construct {
   public readonly dashboard?: SessionDashboard;
   /** The database, when a fleet uses the `database` strategy. */
   public readonly sessionDatabase?: ISessionDatabase;
+  /** The key of every log group of the tier. */
+  public readonly logEncryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: SessionTierProps = {}) {
     super(scope, id);
@@ -210,7 +235,8 @@ export class SessionTier extends Construct {
     }
     problems.throwIfAny(this);
 
-    this.vpc = props.vpc ?? this.createVpc(props.natGateways ?? 2);
+    this.logEncryptionKey = props.logEncryptionKey ?? logsKey(this, 'LogsKey', 'Encrypts the log groups of the session tier');
+    this.vpc = props.vpc ?? this.createVpc(props.natGateways ?? 2, this.logEncryptionKey);
     this.accessLogsBucket = props.accessLogsBucket ?? this.createAccessLogsBucket();
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
@@ -218,6 +244,7 @@ export class SessionTier extends Construct {
       internetFacing: true,
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       dropInvalidHeaderFields: true,
+      deletionProtection: props.loadBalancerDeletionProtection ?? true,
     });
     this.loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
     Validations.of(this.loadBalancer).acknowledge({
@@ -257,7 +284,7 @@ export class SessionTier extends Construct {
         ? props.sessionFileSystem ?? new SessionFileSystem(this, 'SessionFiles', { ...props.fileSystemProps, vpc: this.vpc })
         : undefined,
       database: needed.has('database')
-        ? props.sessionDatabase ?? new SessionDatabase(this, 'SessionDatabase', { ...props.databaseProps, vpc: this.vpc })
+        ? props.sessionDatabase ?? new SessionDatabase(this, 'SessionDatabase', { logEncryptionKey: this.logEncryptionKey, ...props.databaseProps, vpc: this.vpc })
         : undefined,
       cookieSecret: this.cookieSecret,
     };
@@ -277,6 +304,7 @@ export class SessionTier extends Construct {
       color,
       secureCookies: https,
       notificationsTopic: this.notificationsTopic,
+      logEncryptionKey: this.logEncryptionKey,
     });
     this.blue = fleet('blue', props.blue ?? {}, bound.blue);
     this.green = props.green && bound.green ? fleet('green', props.green, bound.green) : undefined;
@@ -301,38 +329,132 @@ export class SessionTier extends Construct {
       shiftPlan: props.shiftPlan,
       gateAlarms: gates,
       groupStickiness: props.groupStickiness,
+      vpc: this.vpc,
+      logEncryptionKey: this.logEncryptionKey,
     });
   }
 
-  private createVpc(natGateways: number): ec2.Vpc {
+  private createVpc(natGateways: number, logKey: kms.IKey): ec2.Vpc {
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways,
       subnetConfiguration: [
-        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // Nothing here needs an address of its own: the NAT gateways have Elastic IPs and the load balancer
+        // its own addresses (Control Tower CT.EC2.PR.11).
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
       ],
     });
-    vpc.addFlowLog('FlowLogs', { trafficType: ec2.FlowLogTrafficType.ALL });
+    const flowLog = vpc.addFlowLog('FlowLogs', { trafficType: ec2.FlowLogTrafficType.ALL });
+    // The log group the flow log creates, encrypted and kept a year; set on it so that its logical id stays.
+    const flowLogGroup = flowLog.logGroup?.node.defaultChild as logs.CfnLogGroup | undefined;
+    if (flowLogGroup) {
+      flowLogGroup.kmsKeyId = logKey.keyArn;
+    }
+    this.placeDefaultGroupCleanerInVpc(vpc);
     // Instances fetch the app bundle from S3 without crossing the NAT gateways.
     vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     return vpc;
   }
 
+  /**
+   * aws-cdk's provider that strips the default security group's rules
+   * (`@aws-cdk/aws-ec2:restrictDefaultSecurityGroup`) is a stack-wide function
+   * with no VPC option; Control Tower (CT.LAMBDA.PR.3) refuses functions
+   * outside a VPC, so it is placed in the private subnets, let out on HTTPS
+   * only (it calls the EC2 API), and waits for their routes out.
+   */
+  private placeDefaultGroupCleanerInVpc(vpc: ec2.Vpc): void {
+    const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler');
+    const role = provider?.node.tryFindChild('Role');
+    if (!provider || !(handler instanceof CfnResource) || !(role instanceof CfnResource)) {
+      return;
+    }
+    const securityGroup = new ec2.SecurityGroup(this, 'DefaultGroupCleanerSecurityGroup', {
+      vpc,
+      description: 'The aws-cdk function that strips the default security group: out to the EC2 API over HTTPS only',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: the EC2 API');
+    const subnets = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+    handler.addPropertyOverride('VpcConfig', { SubnetIds: subnets.subnetIds, SecurityGroupIds: [securityGroup.securityGroupId] });
+    handler.node.addDependency(subnets.internetConnectivityEstablished);
+    const partition = Stack.of(this).partition;
+    role.addPropertyOverride('ManagedPolicyArns', ['AWSLambdaBasicExecutionRole', 'AWSLambdaVPCAccessExecutionRole']
+      .map((name) => `arn:${partition}:iam::aws:policy/service-role/${name}`));
+    acknowledgeVpcAccess(provider);
+  }
+
+  /**
+   * The load balancer's log bucket, and a second bucket for the first one's
+   * own access logs. Both versioned (old versions kept 30 days), TLS only,
+   * private, with EventBridge notifications.
+   */
   private createAccessLogsBucket(): s3.Bucket {
-    const bucket = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
+    const common = {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: false,
+      versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ expiration: Duration.days(90) }],
+      lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(30) }],
+    };
+    const serverLogsKey = customerManagedKey(this, 'AccessLogsKey', 'Encrypts the access logs of the load balancer log bucket');
+    const serverLogs = new s3.Bucket(this, 'AccessLogsAccessLogs', {
+      ...common,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: serverLogsKey,
+      bucketKeyEnabled: true,
     });
+    const bucket = new s3.Bucket(this, 'AccessLogs', {
+      ...common,
+      // ALB log delivery writes only to SSE-S3 buckets.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      // Named, not handed over: given the bucket itself, aws-cdk would grant S3 log delivery the key with no condition.
+      serverAccessLogsBucket: s3.Bucket.fromBucketAttributes(this, 'AccessLogsDestination', { bucketArn: serverLogs.bucketArn, bucketName: serverLogs.bucketName }),
+      serverAccessLogsPrefix: SERVER_ACCESS_LOGS_PREFIX,
+    });
+    for (const b of [bucket, serverLogs]) {
+      // Events to EventBridge (Control Tower CT.S3.PR.4), set on the bucket itself: aws-cdk's eventBridgeEnabled
+      // sets it through a custom resource, a Lambda function outside any VPC.
+      (b.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+    }
+    const stack = Stack.of(this);
+    // S3 log delivery writes the log bucket's access logs, and nothing else, into the second bucket ...
+    serverLogs.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'ServerAccessLogsOfTheLogBucket',
+      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [serverLogs.arnForObjects(`${SERVER_ACCESS_LOGS_PREFIX}*`)],
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': bucket.bucketArn } },
+    }));
+    // ... encrypting them with the key, for buckets of this account (naming the log bucket here would be a
+    // cycle: it names the destination, which names this key).
+    serverLogsKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'ServerAccessLogDeliveryOfThisAccount',
+      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+      actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+    }));
     Validations.of(bucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This bucket holds the load balancer access logs themselves; logging access to it into another bucket would only move the question there. Access is limited to ELB log delivery and account principals.',
+      id: '@aws-cdk/aws-s3:accessLogsPolicyNotAdded',
+      reason: 'The destination is named rather than handed over on purpose; its bucket policy (S3 log delivery, for this bucket only) is written beside it.',
     });
+    const sseS3Only = 'Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3 (Amazon S3 managed keys); with a KMS key the logs are not written.';
+    acknowledgeControl(bucket, 'CT.S3.PR.10', sseS3Only);
+    Validations.of(bucket).acknowledge({ id: 'NIST.800.53.R5-S3DefaultEncryptionKMS', reason: sseS3Only });
+    acknowledgeControl(bucket, 'CT.S3.PR.9',
+      'Object Lock requires a Content-MD5 or checksum header on every upload that takes the default retention, and ELB log delivery is not documented to send one; a refused delivery loses logs silently. Versioning keeps overwritten or deleted logs for 30 days.');
+    Validations.of(serverLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket holds the server access logs of the load balancer log bucket; logging access to it as well would need another bucket, and that one another. Only S3 log delivery writes to it; reads are by account principals under IAM.',
+    });
+    acknowledgeControl(serverLogs, 'CT.S3.PR.2',
+      'This is the end of the log chain: it holds the server access logs of the load balancer log bucket, and logging access to it would need another bucket, and that one another. Only S3 log delivery writes to it.');
+    acknowledgeControl(serverLogs, 'CT.S3.PR.9',
+      'Amazon S3 does not deliver server access logs to a bucket with Object Lock enabled. Versioning keeps overwritten or deleted logs for 30 days.');
     return bucket;
   }
 }

@@ -97,6 +97,20 @@ describe('AppFleet defaults', () => {
     });
   });
 
+  test('a mixed instances policy: t4g.small first, t4g.medium when a zone has none; the zones named beside the subnets', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MixedInstancesPolicy: {
+        LaunchTemplate: {
+          LaunchTemplateSpecification: Match.objectLike({ LaunchTemplateId: { Ref: Match.stringLikeRegexp('^BlueLaunchTemplate') } }),
+          Overrides: [{ InstanceType: 't4g.small' }, { InstanceType: 't4g.medium' }],
+        },
+        InstancesDistribution: { OnDemandAllocationStrategy: 'prioritized', OnDemandPercentageAboveBaseCapacity: 100 },
+      },
+      AvailabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      LaunchTemplate: Match.absent(),
+    });
+  });
+
   test('rolling update, one instance at a time, waits for each instance\'s success signal', () => {
     template.hasResource('AWS::AutoScaling::AutoScalingGroup', {
       CreationPolicy: { ResourceSignal: { Count: 2, Timeout: 'PT15M' } },
@@ -213,7 +227,7 @@ describe('AppFleet metrics', () => {
     expect(bootConfig(script).env.AWS_EMF_LOG_GROUP_NAME).toMatch(/^ref-BlueAppMetrics[0-9A-F]{8}$/);
     // A stream per instance, named by the instance id read at boot.
     expect(script).toContain(`printf '%s="%s"\\n' AWS_EMF_LOG_STREAM_NAME "$INSTANCE_ID" >> /etc/session-app/app.env`);
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BlueLogsKey'), 'Arn'] } });
     // The instances may write to that log group and no other.
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([{
@@ -367,6 +381,25 @@ describe('AppFleet validation', () => {
     const secret = new secretsmanager.Secret(stack, 'Key');
     expect(() => new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: 'blue', cookieSecret: secret }))
       .toThrow('cookieSecret: only the cookie strategy seals sessions, got strategy memory; remove cookieSecret or use SessionStrategy.cookie()');
+  });
+
+  test('instanceTypes: in order of preference, one architecture; an x86 type falls back on its next size', () => {
+    const overrides = (t: Template) => Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'))[0].Properties.MixedInstancesPolicy.LaunchTemplate.Overrides;
+    expect(overrides(fleetStack({ instanceTypes: [new ec2.InstanceType('c7g.large'), new ec2.InstanceType('m7g.large')] }).template))
+      .toEqual([{ InstanceType: 'c7g.large' }, { InstanceType: 'm7g.large' }]);
+    expect(overrides(fleetStack({ instanceType: new ec2.InstanceType('m7i.large') }).template)).toEqual([{ InstanceType: 'm7i.large' }, { InstanceType: 'm7i.xlarge' }]);
+  });
+
+  test('fails when instanceTypes mix architectures, repeat a type, or come with instanceType', () => {
+    expect(build({ instanceTypes: [new ec2.InstanceType('t4g.small'), new ec2.InstanceType('t3.small')] })).toThrow(
+      'instanceTypes: must share one architecture (the instances boot one AMI), got t4g.small (arm64), t3.small (x86_64); use only Graviton or only x86 types');
+    expect(build({ instanceTypes: [new ec2.InstanceType('t4g.small'), new ec2.InstanceType('t4g.small')] })).toThrow(
+      'instanceTypes: must not repeat a type, got t4g.small, t4g.small');
+    expect(build({ instanceType: new ec2.InstanceType('t4g.small'), instanceTypes: [new ec2.InstanceType('t4g.medium')] })).toThrow(
+      /^instanceTypes: give either instanceType or instanceTypes, got instanceType t4g.small and instanceTypes t4g.medium; put t4g.small first in instanceTypes/);
+    expect(build({ instanceTypes: [] })).toThrow('instanceTypes: must name at least one instance type, got none');
+    expect(build({ instanceType: new ec2.InstanceType('m7g.metal') })).toThrow(
+      'instanceType: no next size of m7g.metal to fall back on, got size metal; give the types yourself in instanceTypes (at least two of one architecture)');
   });
 
   test('reports every problem at once', () => {

@@ -13,9 +13,12 @@ interface Setup {
   readonly withGreen?: boolean;
 }
 
-function routing(setup: Setup, props: Partial<BlueGreenRoutingProps> = {}): { stack: Stack; build: () => BlueGreenRouting } {
+function routing(setup: Setup, props: Partial<BlueGreenRoutingProps> = {}, inVpc = false): { stack: Stack; build: () => BlueGreenRouting } {
   const stack = testStack();
   const vpc = testVpc(stack);
+  if (inVpc) {
+    props = { vpc, ...props };
+  }
   const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
   const listener = alb.addListener('Http', { port: 80 });
   const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue', stickiness: setup.blueStickiness });
@@ -127,6 +130,44 @@ describe('BlueGreenRouting with two fleets', () => {
     expect(stack.resolve(r.greenWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'GreenWeight'] });
     expect(stack.resolve(r.drainedAt)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'DrainedAt'] });
     expect(stack.resolve(r.outcome)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'Outcome'] });
+  });
+});
+
+describe('BlueGreenRouting in a VPC, as SessionTier builds it', () => {
+  const { stack, build } = routing({}, {}, true);
+  build();
+  const template = Template.fromStack(stack);
+  const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => /^Routing/.test(f.Properties.Role['Fn::GetAtt'][0]));
+
+  test('every function of the shifter and its provider runs in the private subnets, let out on HTTPS only', () => {
+    expect(functions).toHaveLength(5);
+    for (const fn of functions) {
+      expect(fn.Properties.VpcConfig).toEqual({
+        SubnetIds: [{ Ref: expect.stringMatching(/^VpcPrivateSubnet1/) }, { Ref: expect.stringMatching(/^VpcPrivateSubnet2/) }],
+        SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^RoutingSecurityGroup/), 'GroupId'] }],
+      });
+    }
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^Traffic shifter functions'),
+      SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: Match.anyValue() }],
+      SecurityGroupIngress: Match.absent(),
+    });
+    // The shift runs once the private subnets' routes out exist.
+    const shift = Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0];
+    expect(shift.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^VpcPrivateSubnet1DefaultRoute/)]));
+  });
+
+  test('its log groups keep a year and are encrypted with a customer managed key; the waiter traces to X-Ray', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup')).filter((g) => JSON.stringify(g).includes('RoutingLogsKey'));
+    expect(groups).toHaveLength(4);
+    for (const g of groups) {
+      expect(g.Properties).toEqual(expect.objectContaining({ RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^RoutingLogsKey/), 'Arn'] } }));
+    }
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { TracingConfiguration: { Enabled: true } });
+    const waiterPolicy = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => /^RoutingProviderwaiterstatemachineRole/.test(id))![1];
+    for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets']) {
+      expect(JSON.stringify(waiterPolicy.Properties.PolicyDocument)).toContain(`"${action}"`);
+    }
   });
 });
 

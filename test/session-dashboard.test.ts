@@ -109,10 +109,24 @@ describe('SessionDashboard alarms', () => {
       EnableKeyRotation: true,
       KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
         Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:*' } },
       })]) },
     });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('the topic policy, which replaces SNS\'s default one, lets CloudWatch publish for this account\'s alarms', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([{
+        Sid: 'CloudWatchAlarmsOfThisAccountPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: Match.stringLikeRegexp('^HealthAlarmTopic') },
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:*' } },
+      }]) },
     });
   });
 
@@ -172,7 +186,8 @@ describe('SessionDashboard options', () => {
     expect(alarm(template, 'GreenLatencyP99').Threshold).toBe(0.25);
     expect(alarm(template, 'GreenStoreErrors').Threshold).toBe(3);
     expect(alarm(template, 'GreenStoreErrors').AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:pager']);
-    template.resourceCountIs('AWS::KMS::Key', 0);
+    // No alarm topic key of its own (the fleets' log keys remain).
+    template.resourcePropertiesCountIs('AWS::KMS::Key', { Description: Match.stringLikeRegexp('alarm topic') }, 0);
     expect(topic).toBeDefined();
   });
 

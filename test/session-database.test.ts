@@ -94,18 +94,83 @@ describe('SessionDatabase defaults', () => {
     expect(db.writerEndpoint).toBe(db.primaryEndpoint);
   });
 
-  test('primary and replicas in closed security groups: no ingress until allowed', () => {
-    t.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  test('primary and replicas in closed security groups: no ingress until allowed, but the setup\'s to the primary', () => {
+    t.resourceCountIs('AWS::EC2::SecurityGroupIngress', 1);
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSecurityGroup'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSetupSecurityGroup'), 'GroupId'] },
+    });
     t.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Session database primary'), SecurityGroupIngress: Match.absent() });
     t.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Session database replicas'), SecurityGroupIngress: Match.absent() });
   });
 });
 
+describe('SessionDatabase least privilege and Control Tower defaults', () => {
+  const { stack, db, template } = database({ proxy: true });
+  const fleetRole = new iam.Role(stack, 'FleetRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+  db.grantReadCredentials(fleetRole);
+  const t = template();
+  const logicalId = (secret: unknown) => stack.resolve((secret as { secretArn: string }).secretArn).Ref as string;
+
+  test('the credentials clients read are the application user\'s secret, not the master secret', () => {
+    expect(logicalId(db.credentials)).toMatch(/^DbAppCredentials/);
+    expect(logicalId(db.credentials)).not.toBe(logicalId(db.secret));
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"sessions_app"}', GenerateStringKey: 'password', ExcludePunctuation: true }),
+    });
+  });
+
+  test('only the setup function reads the master secret', () => {
+    const readers = Object.entries(t.findResources('AWS::IAM::Policy'))
+      .filter(([, r]) => JSON.stringify(r.Properties.PolicyDocument).includes(logicalId(db.secret)))
+      .flatMap(([, r]) => r.Properties.Roles.map((role: { Ref: string }) => role.Ref));
+    expect(readers).toEqual([expect.stringMatching(/^DbSetupHandlerRole/)]);
+  });
+
+  test('a one-time setup in the VPC signs in to the primary and creates the table and the application user', () => {
+    t.hasResourceProperties('Custom::SessionDatabaseSetup', {
+      Engine: 'postgres',
+      Host: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Db[A-F0-9]+$'), 'Endpoint.Address'] },
+      Port: '5433',
+      Database: 'sessions',
+      MasterSecretArn: { Ref: Match.stringLikeRegexp('^DbSecret') },
+      AppSecretArn: { Ref: Match.stringLikeRegexp('^DbAppCredentials') },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.onEvent',
+      Description: Match.stringLikeRegexp('^Session database setup'),
+      VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSetupSecurityGroup'), 'GroupId'] }] },
+    });
+    expect(db.readyForClients).toBeDefined();
+  });
+
+  test('IAM database authentication, enhanced monitoring every minute, and a customer managed key', () => {
+    t.hasResourceProperties('AWS::RDS::DBInstance', {
+      ...PRIMARY,
+      EnableIAMDatabaseAuthentication: true,
+      MonitoringInterval: 60,
+      MonitoringRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbMonitoringRole'), 'Arn'] },
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbStorageKey'), 'Arn'] },
+    });
+  });
+
+  test('MySQL: the proxy takes caching_sha2_password, the default of MySQL 8.4 users', () => {
+    database({ engine: DatabaseEngine.MYSQL, proxy: true }).template().hasResourceProperties('AWS::RDS::DBProxy', {
+      Auth: [Match.objectLike({ ClientPasswordAuthType: 'MYSQL_CACHING_SHA2_PASSWORD' })],
+    });
+  });
+
+  test('fails when the monitoring interval is one RDS does not take', () => {
+    expect(() => database({ monitoringInterval: Duration.seconds(2) })).toThrow(
+      /monitoringInterval: must be 1, 5, 10, 15, 30 or 60 seconds \(what RDS enhanced monitoring takes\), got 2 seconds/);
+  });
+});
+
 describe('SessionDatabase options', () => {
-  test('MySQL 8.4.10 on port 3307 requires TLS and exports the error and slow-query logs', () => {
+  test('MySQL 8.4.10 on port 3307 requires TLS and exports every log type MySQL has', () => {
     const t = database({ engine: DatabaseEngine.MYSQL }).template();
     t.hasResourceProperties('AWS::RDS::DBInstance', {
-      ...PRIMARY, Engine: 'mysql', EngineVersion: '8.4.10', Port: '3307', EnableCloudwatchLogsExports: ['error', 'slowquery'],
+      ...PRIMARY, Engine: 'mysql', EngineVersion: '8.4.10', Port: '3307', EnableCloudwatchLogsExports: ['audit', 'error', 'general', 'slowquery'],
     });
     t.hasResourceProperties('AWS::RDS::DBParameterGroup', {
       Family: 'mysql8.4',
@@ -126,7 +191,7 @@ describe('SessionDatabase options', () => {
   test('no replicas', () => {
     const t = database({ readReplicas: 0 }).template();
     t.resourcePropertiesCountIs('AWS::RDS::DBInstance', REPLICA, 0);
-    t.resourceCountIs('AWS::EC2::SecurityGroup', 1); // the primary's; no replica group
+    t.resourceCountIs('AWS::EC2::SecurityGroup', 2); // the primary's and the setup's; no replica group
     t.resourceCountIs('AWS::RDS::DBSubnetGroup', 1);
   });
 
@@ -136,7 +201,8 @@ describe('SessionDatabase options', () => {
     t.hasResourceProperties('AWS::RDS::DBProxy', {
       EngineFamily: 'POSTGRESQL',
       RequireTLS: true,
-      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' })],
+      // Clients sign in as the application user, never as the master user.
+      Auth: [{ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED', ClientPasswordAuthType: 'POSTGRES_SCRAM_SHA_256', SecretArn: { Ref: Match.stringLikeRegexp('^DbAppCredentials') } }],
     });
     t.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', { DBInstanceIdentifiers: [{ Ref: Match.stringLikeRegexp('^Db[A-F0-9]+$') }] });
     // The proxy reaches the primary on the primary's port.

@@ -4,6 +4,32 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { SessionFileSystem } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 
+interface PolicyStatement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Principal?: { AWS?: unknown };
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** What a file-system policy allows beyond the fleets' least privilege, one sentence each. */
+function fileSystemPolicyProblems(policy: { Statement: PolicyStatement[] }): string[] {
+  const problems: string[] = [];
+  for (const st of policy.Statement.filter((s) => s.Effect === 'Allow')) {
+    const actions = ([] as string[]).concat(st.Action);
+    if (actions.some((a) => a === '*' || a === 'elasticfilesystem:ClientRootAccess')) {
+      problems.push(`statement grants elasticfilesystem:ClientRootAccess (${actions.join(', ')})`);
+    }
+    if (st.Principal?.AWS === '*') {
+      problems.push('statement allows any principal');
+    }
+    const accessPoint = st.Condition?.StringEquals?.['elasticfilesystem:AccessPointArn'] ?? st.Condition?.ArnLike?.['elasticfilesystem:AccessPointArn'];
+    if (accessPoint === undefined) {
+      problems.push('statement allows clients without the access point condition');
+    }
+  }
+  return problems;
+}
+
 describe('SessionFileSystem', () => {
   const stack = testStack();
   const vpc = testVpc(stack);
@@ -24,13 +50,32 @@ describe('SessionFileSystem', () => {
     t.hasResource('AWS::EFS::FileSystem', { DeletionPolicy: 'Retain' });
   });
 
-  test('the file-system policy refuses clients without TLS and anonymous clients', () => {
+  test('the file-system policy refuses clients without TLS and allows only the granted role, through the access point, without root access', () => {
     const policy = Object.values(t.findResources('AWS::EFS::FileSystem'))[0].Properties.FileSystemPolicy;
-    expect(policy.Statement).toEqual(expect.arrayContaining([
+    expect(fileSystemPolicyProblems(policy)).toEqual([]);
+    expect(policy.Statement).toEqual([
       expect.objectContaining({ Effect: 'Deny', Action: '*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-      expect.objectContaining({ Effect: 'Allow', Action: ['elasticfilesystem:ClientRootAccess', 'elasticfilesystem:ClientWrite'], Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } } }),
-    ]));
-    expect(JSON.stringify(policy)).not.toContain('ClientMount"');
+      {
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::GetAtt': [expect.stringMatching(/^Role/), 'Arn'] } },
+        Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        Condition: {
+          ArnLike: { 'elasticfilesystem:AccessPointArn': 'arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/*' },
+          Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true', 'aws:SecureTransport': 'true' },
+        },
+      },
+    ]);
+  });
+
+  test('the policy check catches aws-cdk\'s own statement (ClientRootAccess to any principal at a mount target)', () => {
+    const other = testStack();
+    new SessionFileSystem(other, 'Files', { vpc: testVpc(other), fileSystemProps: { allowAnonymousAccess: false } });
+    const policy = Object.values(Template.fromStack(other).findResources('AWS::EFS::FileSystem'))[0].Properties.FileSystemPolicy;
+    expect(fileSystemPolicyProblems(policy)).toEqual([
+      expect.stringMatching(/grants elasticfilesystem:ClientRootAccess/),
+      expect.stringMatching(/allows any principal/),
+      expect.stringMatching(/without the access point condition/),
+    ]);
   });
 
   test('an access point for the session directory with its own POSIX user', () => {
@@ -47,7 +92,10 @@ describe('SessionFileSystem', () => {
           Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
           Effect: 'Allow',
           Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Files'), 'Arn'] },
-          Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': { 'Fn::Join': Match.anyValue() } } },
+          Condition: {
+            StringEquals: { 'elasticfilesystem:AccessPointArn': { 'Fn::Join': Match.anyValue() } },
+            Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true', 'aws:SecureTransport': 'true' },
+          },
         }],
         Version: '2012-10-17',
       },

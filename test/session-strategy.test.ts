@@ -77,7 +77,8 @@ describe('a standalone AppFleet wires itself to the store of its strategy', () =
     ]);
     const policy = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(policy).toContain('"Action":["elasticfilesystem:ClientMount","elasticfilesystem:ClientWrite"]');
-    expect(policy).toContain(`"Condition":{"StringEquals":{"elasticfilesystem:AccessPointArn":"arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/${EXISTING.accessPointId}"}}`);
+    expect(policy).toContain(`"Condition":{"StringEquals":{"elasticfilesystem:AccessPointArn":"arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/${EXISTING.accessPointId}"},` +
+      '"Bool":{"elasticfilesystem:AccessedViaMountTarget":"true","aws:SecureTransport":"true"}}');
     expect(policy).toContain(`"Resource":"arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/${EXISTING.fileSystemId}"`);
     expect(config.env.SESSION_FILE_DIR).toBe('/mnt/sessions');
     expect(config.packages).toContain('amazon-efs-utils');

@@ -25,6 +25,70 @@ describe('SessionTier defaults', () => {
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
   });
 
+  test('public subnets assign no public addresses, while each zone keeps its NAT gateway and Elastic IP', () => {
+    const subnets = Object.entries(template.findResources('AWS::EC2::Subnet'));
+    expect(subnets.filter(([id]) => /Public/.test(id)).map(([, s]) => s.Properties.MapPublicIpOnLaunch)).toEqual([false, false]);
+    template.resourceCountIs('AWS::EC2::EIP', 2);
+    template.hasResourceProperties('AWS::EC2::NatGateway', { SubnetId: { Ref: Match.stringLikeRegexp('^TierVpcPublicSubnet1') } });
+  });
+
+  test('one customer managed key for every log group of the tier, flow logs included, each kept a year or more', () => {
+    const groups = Object.entries(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThanOrEqual(2);
+    for (const [logicalId, g] of groups) {
+      expect({ logicalId, key: g.Properties.KmsKeyId }).toEqual({ logicalId, key: { 'Fn::GetAtt': [expect.stringMatching(/^TierLogsKey/), 'Arn'] } });
+      expect(g.Properties.RetentionInDays === undefined || g.Properties.RetentionInDays >= 365).toBe(true);
+    }
+    expect(t.logEncryptionKey).toBeDefined();
+  });
+
+  test('the aws-cdk function that strips the default security group runs in the private subnets, let out on HTTPS only', () => {
+    const cleaner = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => /default security group/.test(f.Properties.Description))!;
+    expect(cleaner.Properties.VpcConfig).toEqual({
+      SubnetIds: [{ Ref: expect.stringMatching(/^TierVpcPrivateSubnet1/) }, { Ref: expect.stringMatching(/^TierVpcPrivateSubnet2/) }],
+      SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^TierDefaultGroupCleanerSecurityGroup/), 'GroupId'] }],
+    });
+    expect(cleaner.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^TierVpcPrivateSubnet1DefaultRoute/)]));
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('strips the default security group'),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })],
+    });
+  });
+
+  test('the load balancer refuses deletion unless told otherwise', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+    });
+    tier({ loadBalancerDeletionProtection: false }).template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'false' }]),
+    });
+  });
+
+  test('the log bucket is versioned, sends events to EventBridge and logs its own access to a second bucket, encrypted with a key', () => {
+    const buckets = template.findResources('AWS::S3::Bucket');
+    const [logs, serverLogs] = ['TierAccessLogs', 'TierAccessLogsAccessLogs'].map((prefix) =>
+      Object.entries(buckets).find(([id]) => new RegExp(`^${prefix}[0-9A-F]{8}$`).test(id))!);
+    for (const [, b] of [logs, serverLogs]) {
+      expect(b.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(b.Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+      expect(b.DeletionPolicy).toBe('Retain');
+    }
+    expect(logs[1].Properties.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: serverLogs[0] }, LogFilePrefix: 'load-balancer-logs/' });
+    expect(serverLogs[1].Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toEqual({
+      BucketKeyEnabled: true,
+      ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^TierAccessLogsKey/), 'Arn'] } },
+    });
+    // No custom resource sets the notifications (aws-cdk's eventBridgeEnabled would add a Lambda function outside the VPC).
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: serverLogs[0] },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject',
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logs[0], 'Arn'] } } },
+      })]) },
+    });
+  });
+
   test('an internet-facing load balancer that drops invalid header fields and logs access', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internet-facing',
@@ -210,15 +274,20 @@ describe('SessionTier session stores', () => {
     });
     expect(script).toContain('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem');
     expect(green.secrets).toEqual({
-      SESSION_DB_USER: { arn: expect.stringMatching(/secret:TierSessionDatabaseSecretAttachment/), field: 'username' },
-      SESSION_DB_PASSWORD: { arn: expect.stringMatching(/secret:TierSessionDatabaseSecretAttachment/), field: 'password' },
+      SESSION_DB_USER: { arn: expect.stringMatching(/secret:TierSessionDatabaseAppCredentials/), field: 'username' },
+      SESSION_DB_PASSWORD: { arn: expect.stringMatching(/secret:TierSessionDatabaseAppCredentials/), field: 'password' },
       SESSION_REDIS_AUTH_TOKEN: { arn: expect.stringMatching(/secret:TierSessionCacheAuthToken/), field: undefined },
       SESSION_ID_KEYS: { arn: expect.stringMatching(/secret:TierSessionDatabaseSessionIdKey/), field: undefined },
     });
     expect(green.env.SESSION_DB_PASSWORD).toBeUndefined();
     const policy = (color: string) => JSON.stringify(Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(`Tier${color}InstanceRole`))![1]);
-    expect(policy('Green')).toMatch(/secretsmanager:GetSecretValue.*TierSessionDatabaseSecretAttachment/);
+    expect(policy('Green')).toMatch(/secretsmanager:GetSecretValue.*TierSessionDatabaseAppCredentials/);
+    // The master secret never reaches the instances.
+    expect(policy('Green')).not.toMatch(/TierSessionDatabaseSecret(Attachment)?[0-9A-F]{8}/);
     expect(policy('Blue')).not.toContain('SessionDatabase');
+    // The fleet starts once the setup has created the application user.
+    expect(template.findResources('AWS::AutoScaling::AutoScalingGroup')[Object.keys(template.findResources('AWS::AutoScaling::AutoScalingGroup')).find((id) => id.startsWith('TierGreen'))!].DependsOn)
+      .toEqual(expect.arrayContaining([expect.stringMatching(/^TierSessionDatabaseSetup[0-9A-F]{8}$/)]));
   });
 
   test('the database adds a replica-lag alarm per replica to the dashboard and a database row of widgets', () => {

@@ -37,8 +37,11 @@ export const SAMPLE_APP_BUNDLE: PackageBundle = { name: 'sample-app', entry: 'sa
 /** The traffic shifter's handlers as Lambda runs them on nodejs24.x: our pinned SDK clients, not the runtime's, so the requests tested are the ones sent. */
 export const TRAFFIC_SHIFTER_BUNDLE: PackageBundle = { name: 'traffic-shifter', entry: 'lambda/traffic-shifter/index.ts', fileName: 'index.js', target: 'node24' };
 
+/** The database setup's handler on nodejs24.x, with its PostgreSQL and MySQL drivers and the Secrets Manager client. */
+export const DATABASE_SETUP_BUNDLE: PackageBundle = { name: 'database-setup', entry: 'lambda/database-setup/index.ts', fileName: 'index.js', target: 'node24' };
+
 /** Every bundle the package ships; `npm run build` makes each. */
-export const PACKAGE_BUNDLES: readonly PackageBundle[] = [SAMPLE_APP_BUNDLE, TRAFFIC_SHIFTER_BUNDLE];
+export const PACKAGE_BUNDLES: readonly PackageBundle[] = [SAMPLE_APP_BUNDLE, TRAFFIC_SHIFTER_BUNDLE, DATABASE_SETUP_BUNDLE];
 
 /** The esbuild this package depends on for development, loaded only when bundling: an installed package never needs it. */
 function esbuild(): typeof esbuildTypes {

@@ -1,6 +1,6 @@
-import { Validations } from 'aws-cdk-lib/core';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledgeNag } from './acknowledgements';
 
 /** A generated key of 64 letters and digits that live sessions depend on, so it is rotated by hand, never automatically. */
 function sessionKey(scope: Construct, id: string, description: string, rotation: string): secretsmanager.Secret {
@@ -8,7 +8,7 @@ function sessionKey(scope: Construct, id: string, description: string, rotation:
     description,
     generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
   });
-  Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: rotation });
+  acknowledgeNag(secret, 'AwsSolutions-SMG4', 'SecretsManagerRotationEnabled', rotation);
   return secret;
 }
 

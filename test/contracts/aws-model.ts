@@ -7,10 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 
 const BOTOCORE_DATA = '/usr/lib/python3/dist-packages/botocore/data';
 
-/** The models the traffic shifter's requests are checked against, by the service its client talks to. */
+/** The models the handlers' requests are checked against, by the service their clients talk to. */
 export const MODEL_FILES = {
   elbv2: `${BOTOCORE_DATA}/elbv2/2015-12-01/service-2.json`,
   cloudwatch: `${BOTOCORE_DATA}/cloudwatch/2010-08-01/service-2.json`,
+  secretsmanager: `${BOTOCORE_DATA}/secretsmanager/2017-10-17/service-2.json`,
 } as const;
 
 /** A service the validator has a model for. */

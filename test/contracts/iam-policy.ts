@@ -13,7 +13,7 @@ import { ModelledService } from './aws-model';
 import { SentRequest } from './sent-requests';
 
 /** The IAM service prefix of each modelled service. */
-const IAM_PREFIX: Record<ModelledService, string> = { elbv2: 'elasticloadbalancing', cloudwatch: 'cloudwatch' };
+const IAM_PREFIX: Record<ModelledService, string> = { elbv2: 'elasticloadbalancing', cloudwatch: 'cloudwatch', secretsmanager: 'secretsmanager' };
 
 /** Where requests are sent, for the ARNs of requests that name none (alarms by name). */
 export interface AwsContext {

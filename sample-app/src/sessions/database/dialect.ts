@@ -33,11 +33,8 @@ export interface Dialect {
   close(): Promise<void>;
 }
 
-/** The sessions table, in both engines. */
-export const TABLE = 'sessions';
-
-/** Width of the id column: the 43 characters of a signed id, with room to spare. Tables of 22 are widened at start. */
-export const ID_WIDTH = 64;
+/** The sessions table and its id column's width, as the contract defines them (tables of 22 are widened at start). */
+export { SESSIONS_TABLE as TABLE, SESSION_ID_WIDTH as ID_WIDTH } from '../../../../lib/contract/sessions-table';
 
 /** The replica index that names the primary in {@link Dialect.select}. */
 export const PRIMARY = -1;

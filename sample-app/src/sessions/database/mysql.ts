@@ -1,4 +1,5 @@
 import mysql from 'mysql2/promise';
+import { createSessionsTable } from '../../../../lib/contract/sessions-table';
 import { ConnectionSettings, DatabaseEndpoint, Dialect, ID_WIDTH, PRIMARY, Row, TABLE, serverOptions } from './dialect';
 
 /** The MySQL dialect, for MySQL and MariaDB: a pool for the primary and one per replica (mysql2). */
@@ -24,20 +25,18 @@ export class MySql implements Dialect {
     this.replicas = settings.replicas.map(pool);
   }
 
+  /** As the PostgreSQL dialect's: makes the table only where nothing set it up, widens an old one, and otherwise changes nothing. */
   public async migrate(): Promise<void> {
-    // One statement: MySQL takes a metadata lock, so instances that start together do not race.
-    await this.primary.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (
-      id varchar(${ID_WIDTH}) CHARACTER SET ascii COLLATE ascii_bin PRIMARY KEY,
-      version bigint NOT NULL,
-      data text NOT NULL,
-      expires_at bigint NOT NULL,
-      KEY ${TABLE}_expires_at (expires_at)
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
-    // A table of a release before signed ids. Both widths keep a one-byte length, so InnoDB widens it in place.
     const [columns] = await this.primary.query<mysql.RowDataPacket[]>(
       `SELECT CHARACTER_MAXIMUM_LENGTH AS width FROM information_schema.COLUMNS
        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'id'`, [TABLE]);
-    if (Number(columns[0]?.width) < ID_WIDTH) {
+    if (columns.length === 0) {
+      // One statement: MySQL takes a metadata lock, so instances that start together do not race.
+      for (const statement of createSessionsTable('mysql', TABLE)) {
+        await this.primary.query(statement);
+      }
+    } else if (Number(columns[0].width) < ID_WIDTH) {
+      // Both widths keep a one-byte length, so InnoDB widens it in place.
       await this.primary.query(`ALTER TABLE ${TABLE} MODIFY id varchar(${ID_WIDTH}) CHARACTER SET ascii COLLATE ascii_bin NOT NULL`);
     }
   }

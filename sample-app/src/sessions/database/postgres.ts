@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { createSessionsTable } from '../../../../lib/contract/sessions-table';
 import { ConnectionSettings, DatabaseEndpoint, Dialect, ID_WIDTH, PRIMARY, Row, TABLE, serverOptions } from './dialect';
 
 /** The PostgreSQL dialect: a pool for the primary and one per replica (node-postgres). */
@@ -25,24 +26,27 @@ export class Postgres implements Dialect {
     this.replicas = settings.replicas.map(pool);
   }
 
+  /**
+   * Makes the sessions table where nothing set it up (the lab, a local
+   * database), and widens the id column of a table from before signed ids.
+   * On AWS the setup made the table and the app's user may not change it, so
+   * an existing table of the right width is left alone: no DDL at all.
+   */
   public async migrate(): Promise<void> {
     const client = await this.primary.connect();
     try {
       await client.query('BEGIN');
       // Instances that start together would race on CREATE TABLE IF NOT EXISTS; one at a time.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${TABLE} migration`]);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (
-        id varchar(${ID_WIDTH}) PRIMARY KEY,
-        version bigint NOT NULL,
-        data text NOT NULL,
-        expires_at bigint NOT NULL
-      )`);
-      await client.query(`CREATE INDEX IF NOT EXISTS ${TABLE}_expires_at ON ${TABLE} (expires_at)`);
-      // A table of a release before signed ids: widening a varchar changes only the catalog (no rewrite, no reindex).
       const width = await client.query<{ width: number }>(
         `SELECT character_maximum_length AS width FROM information_schema.columns
          WHERE table_schema = current_schema() AND table_name = $1 AND column_name = 'id'`, [TABLE]);
-      if (Number(width.rows[0]?.width) < ID_WIDTH) {
+      if (width.rows.length === 0) {
+        for (const statement of createSessionsTable('postgres', TABLE)) {
+          await client.query(statement);
+        }
+      } else if (Number(width.rows[0].width) < ID_WIDTH) {
+        // Widening a varchar changes only the catalog (no rewrite, no reindex).
         await client.query(`ALTER TABLE ${TABLE} ALTER COLUMN id TYPE varchar(${ID_WIDTH})`);
       }
       await client.query('COMMIT');
