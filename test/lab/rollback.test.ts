@@ -1,10 +1,14 @@
 /**
  * The lab's model of a failed canary's rollback: the rule states the shifter
- * sets, as HAProxy takes them, and users pinned by AWSALBTG as the ALB pins them.
+ * sets, as HAProxy takes them; users pinned by AWSALBTG as the ALB pins them;
+ * and a short run of the failed canary, rolled back as the shifter does it
+ * and as the rollback before it did.
  */
 import { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { checkRule, ruleMap, targetStateOf } from '../../lab/haproxy';
 import { Lab } from '../../lab/lab';
+import { RollbackResult, failedCanary, rollbackProblems } from '../../lab/rollback';
+import { chartSvg, markdownTable } from '../../lab/run-scenarios';
 import { LB_DAY } from '../../lab/scenarios';
 import { shiftInLab } from '../../lab/shifter';
 import { parsePlan } from '../../lib/contract/traffic-shift';
@@ -106,4 +110,47 @@ test('HAProxy keeps a user pinned to green at weight 0 and with no healthy targe
   } finally {
     await lab.stop();
   }
+});
+
+describe('a failed canary rolled back (short run)', () => {
+  const SIZE = { users: 12, rounds: 6 };
+  const results: RollbackResult[] = [];
+  afterAll(() => {
+    // The same renderers as npm run lab:scenarios: the row, and the chart's panel of users still sent to green.
+    expect(markdownTable(results)).toContain('| failed canary | redis on both colors');
+    expect(chartSvg(results)).toContain('Failed canary: users on green still sent there after the rule change');
+  });
+
+  test('redis: the shifter\'s cut-off sends nobody to green after the rule change and loses no session', async () => {
+    const r = await failedCanary('redis', 'cut off', SIZE);
+    results.push(r);
+    expect(r.onGreen).toBeGreaterThan(0); // the canary did put users on green
+    expect(r.ruleAfter).toBe('blue=100');
+    expect(rollbackProblems(r)).toEqual([]);
+    expect({ bounced: r.bounced, stuck: r.stuckOnGreen, lost: r.sessionsLost }).toEqual({ bounced: r.onGreen, stuck: 0, lost: 0 });
+    // The check catches what it is for.
+    expect(rollbackProblems({ ...r, sessionsLost: 1 })).toEqual(['1 sessions lost with redis, a shared store; none may be']);
+    expect(rollbackProblems({ ...r, lostOnBlue: 1 })).toEqual(['1 users not on green lost their session']);
+  });
+
+  test('memory: the cut-off sends nobody to green; exactly the users on green lose their session', async () => {
+    const r = await failedCanary('memory', 'cut off', SIZE);
+    results.push(r);
+    expect(r.onGreen).toBeGreaterThan(0);
+    expect(rollbackProblems(r)).toEqual([]);
+    expect({ lostOnGreen: r.lostOnGreen, lostOnBlue: r.lostOnBlue }).toEqual({ lostOnGreen: r.onGreen, lostOnBlue: 0 });
+  });
+
+  test('the rollback before it (weights back, group stickiness kept) leaves every user on green pinned there, and the check says so', async () => {
+    const r = await failedCanary('redis', 'weights back', SIZE);
+    results.push(r);
+    expect(r.onGreen).toBeGreaterThan(0);
+    expect(r.ruleAfter).toBe('blue=100/green=0');
+    expect({ stuck: r.stuckOnGreen, sent: r.usersSentToGreenAfter }).toEqual({ stuck: r.onGreen, sent: r.onGreen });
+    expect(r.haproxyToGreenAfter).toBeGreaterThan(0); // HAProxy's own count agrees that green was reached
+    const problems = rollbackProblems(r);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^\d+ requests from \d+ users \(HAProxy counted \d+\) were sent to green after the rule change; none may be$/);
+    expect(problems[1]).toMatch(/^\d+ requests failed after the rule change; blue must answer every one$/);
+  });
 });
