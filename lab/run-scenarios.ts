@@ -130,9 +130,10 @@ function barPanel(title: string, top: number, left: number, rows: ReadonlyArray<
 }
 
 /**
- * Two bar charts: the share of users who lost their session, per scenario and
- * setup; and the load spread under steady load (the busiest instance's
- * requests over an even share), which stickiness skews.
+ * Bar charts: the share of users who lost their session, per scenario and
+ * setup; the load spread under steady load (the busiest instance's requests
+ * over an even share), which stickiness skews; and, with failed canaries, the
+ * users on green still sent there after the rollback's rule change.
  */
 export function chartSvg(results: readonly ScenarioResult[]): string {
   const label = (r: ScenarioResult) => `${r.scenario}: ${r.setup}`;
@@ -223,7 +224,7 @@ async function main(): Promise<void> {
     '',
     table,
     '',
-    '![Users who lost their session, and the load spread under steady load](chart.svg)',
+    '![Users who lost their session, the load spread under steady load, and users still sent to a failed green](chart.svg)',
     '',
   ].join('\n'));
   writeFileSync(join(dir, 'chart.svg'), chartSvg(results));
