@@ -12,7 +12,7 @@ import { Client } from '../local/http-client';
 import { SessionStrategyName } from '../lib/contract/app-env';
 import { Stickiness } from '../lib/stickiness';
 import { Lab } from './lab';
-import { HUNG_MS, LB_DAY, ScenarioResult, ScenarioSize, THINK_MS, VirtualUser, describeStickiness, result, rounds } from './scenarios';
+import { HUNG_MS, LB_DAY, ScenarioResult, ScenarioSize, VirtualUser, describeStickiness, keepClicking, result, rounds } from './scenarios';
 
 /** What a drill measured. */
 export interface DrillResult extends ScenarioResult {
@@ -35,21 +35,6 @@ const FILE_CALL_DEADLINE_MS = 2000;
 const INSTANCES = 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Every user clicks, round after round, until the returned function is called (which waits for the round in flight). */
-function keepClicking(users: VirtualUser[], tally: Map<string, number>): () => Promise<void> {
-  let going = true;
-  const loop = (async () => {
-    while (going) {
-      await Promise.all(users.map((u) => u.step(tally)));
-      await sleep(THINK_MS);
-    }
-  })();
-  return async () => {
-    going = false;
-    await loop;
-  };
-}
 
 /**
  * Asks each app process directly, with a new session each time, until each
@@ -83,7 +68,7 @@ async function underLoad(lab: Lab, scenario: ScenarioResult['scenario'], setup: 
   const tally = new Map<string, number>();
   const users = Array.from({ length: size.users }, () => new VirtualUser(lab.url));
   await rounds(users, Math.ceil(size.rounds / 2), tally);
-  const stop = keepClicking(users, tally);
+  const { stop } = keepClicking(users, tally);
   let measured: { syncedAt: number; recoverFrom: number; what: string; recoveredAfterMs: number; probesFailed: number };
   try {
     const f = await fault();

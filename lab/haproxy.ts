@@ -9,8 +9,10 @@ import { writeFileSync } from 'fs';
 import { connect } from 'net';
 import { join } from 'path';
 import { routingStickinessProblems } from '../lib/blue-green-routing';
+import { FLEET_COLORS, FleetColor } from '../lib/contract/app-env';
 import { SessionTierValidationError } from '../lib/errors';
 import { MAX_STICKINESS_SECONDS, Stickiness, StickinessType } from '../lib/stickiness';
+import { RuleState, formatState } from '../lambda/traffic-shifter/plan';
 
 /** The ALB's weight range for one target group in a weighted forward. */
 const MAX_WEIGHT = 999;
@@ -37,8 +39,8 @@ export interface HaproxyOptions {
   readonly green?: LabBackend;
   /** Target-group stickiness between the colors (`AWSALBTG`); a load-balancer cookie or none. */
   readonly groupStickiness: Stickiness;
-  /** Integer weights 0 to 999, not both 0. */
-  readonly weights: { readonly blue: number; readonly green: number };
+  /** The listener rule's forward action at start, as the traffic shifter keeps it: weights 0 to 999, not both 0. */
+  readonly rule: RuleState;
   /** Health-check interval, in milliseconds. @default 500 */
   readonly checkIntervalMs?: number;
 }
@@ -56,6 +58,36 @@ export function checkWeights(weights: { blue: number; green: number }): void {
 }
 
 /**
+ * The rule's forward action as the lab's HAProxy reads it, from a map that
+ * the runtime API replaces at once (as ModifyRule replaces the whole action):
+ * which colors' groups the action names (`in.<color>`), their weights, and
+ * the group stickiness in seconds, 0 for none. A color the action does not
+ * name gets nobody, whatever `AWSALBTG` cookie a user has: as the shifter's
+ * action after a failed gate, the surviving group alone without stickiness.
+ */
+export function ruleMap(rule: RuleState, groupStickinessSeconds: number): Record<string, number> {
+  const named = (c: FleetColor) => rule.only === undefined || rule.only === c;
+  const weight = (c: FleetColor) => (named(c) ? rule.weights[c] : 0);
+  return {
+    'weight.blue': weight('blue'),
+    'weight.green': weight('green'),
+    total: weight('blue') + weight('green'),
+    'in.blue': named('blue') ? 1 : 0,
+    'in.green': named('green') ? 1 : 0,
+    'group.seconds': rule.only === undefined ? groupStickinessSeconds : 0,
+  };
+}
+
+/** Checks a rule state as the ALB would take its action, and that the lab has the colors it names. */
+export function checkRule(rule: RuleState, hasGreen: boolean): void {
+  const map = ruleMap(rule, 0);
+  checkWeights({ blue: map['weight.blue'], green: map['weight.green'] });
+  if (!hasGreen && (rule.only === 'green' || map['weight.green'] > 0)) {
+    throw new RangeError(`rule: ${formatState(rule)} sends users to green, but the lab runs blue alone; give it a green fleet`);
+  }
+}
+
+/**
  * Refuses what AWS refuses, with `BlueGreenRouting`'s own rules and messages,
  * so the lab never measures a setup that cannot be deployed.
  */
@@ -68,11 +100,11 @@ export function checkStickiness(blue: Stickiness, green: Stickiness | undefined,
 
 /** The HAProxy configuration for these options. */
 export function renderHaproxyConfig(o: HaproxyOptions): string {
-  checkWeights(o.weights);
   checkStickiness(o.blue.stickiness, o.green?.stickiness, o.groupStickiness);
+  checkRule(o.rule, o.green !== undefined);
   const inter = o.checkIntervalMs ?? 500;
-  const group = o.groupStickiness;
   const colors = o.green ? ['blue', 'green'] as const : ['blue'] as const;
+  const map = mapPath(o.dir);
   const lines = [
     'global',
     `  stats socket ${socketPath(o.dir)} mode 600 level admin`,
@@ -89,23 +121,27 @@ export function renderHaproxyConfig(o: HaproxyOptions): string {
     '',
     'frontend web',
     `  bind 127.0.0.1:${o.port}`,
-    '  # Target-group stickiness (AWSALBTG): a user who has a color keeps it while that color has a healthy server.',
+    '  # The rule\'s forward action, read from the map at each request: the colors it names, their weights, the group stickiness.',
+    `  http-request set-var(txn.group_s) str(group.seconds),map_str_int(${map},0)`,
+    '  acl group_sticky var(txn.group_s) -m int gt 0',
     '  http-request set-var(txn.tg) req.cook(AWSALBTG)',
+    '  # Target-group stickiness (AWSALBTG) outranks the weights, as on the ALB: a user keeps a color the action names,',
+    '  # at weight 0 and without a healthy server too (then HAProxy answers 503).',
     ...colors.flatMap((c) => [
-      `  acl ${c}_up nbsrv(${c}) gt 0`,
-      `  http-request set-var(txn.color) str(${c}) if { var(txn.tg) -m str ${c} } ${c}_up`,
+      `  acl ${c}_named str(in.${c}),map(${map},0) -m str 1`,
+      `  http-request set-var(txn.color) str(${c}) if group_sticky ${c}_named { var(txn.tg) -m str ${c} }`,
     ]),
     '  acl chosen var(txn.color) -m found',
-    '  # A first visit (or a color without healthy servers): a weighted choice, with the weights from the map the runtime API changes.',
+    '  # Anyone else: a weighted choice among the colors the action names (a color it leaves out has weight 0 in the map).',
     '  http-request set-var(txn.fresh) bool(true) if !chosen',
-    `  http-request set-var(txn.gw) str(green),map(${mapPath(o.dir)},0) if !chosen`,
-    `  http-request set-var(txn.total) str(total),map(${mapPath(o.dir)},1) if !chosen`,
+    `  http-request set-var(txn.gw) str(weight.green),map(${map},0) if !chosen`,
+    `  http-request set-var(txn.total) str(total),map(${map},1) if !chosen`,
     '  http-request set-var(txn.pick) rand(1000000),mod(txn.total) if !chosen',
-    ...(o.green ? ['  http-request set-var(txn.color) str(green) if !chosen green_up { var(txn.pick),sub(txn.gw) lt 0 }'] : []),
+    ...(o.green ? ['  http-request set-var(txn.color) str(green) if !chosen { var(txn.pick),sub(txn.gw) lt 0 }'] : []),
     '  http-request set-var(txn.color) str(blue) if !chosen',
-    ...(group.enabled
-      ? [`  http-response add-header Set-Cookie "AWSALBTG=%[var(txn.color)]; Max-Age=${group.duration!.toSeconds()}; Path=/" if { var(txn.fresh) -m bool }`]
-      : []),
+    '  http-response add-header Set-Cookie "AWSALBTG=%[var(txn.color)]; Max-Age=%[var(txn.group_s)]; Path=/" if { var(txn.fresh) -m bool } group_sticky',
+    // For the lab's users only: the color each request was sent to, on HAProxy's own 503s too.
+    '  http-after-response set-header X-Lab-Color %[var(txn.color)]',
     '  use_backend %[var(txn.color)]',
     '',
   ];
@@ -134,6 +170,11 @@ export function renderHaproxyConfig(o: HaproxyOptions): string {
   return lines.join('\n');
 }
 
+/** The group stickiness the rule carries when it names both colors, in seconds. */
+function groupSeconds(o: HaproxyOptions): number {
+  return o.groupStickiness.enabled ? o.groupStickiness.duration!.toSeconds() : 0;
+}
+
 function socketPath(dir: string): string {
   return join(dir, 'haproxy.sock');
 }
@@ -142,8 +183,26 @@ function mapPath(dir: string): string {
   return join(dir, 'weights.map');
 }
 
-function mapFile(weights: { blue: number; green: number }): string {
-  return `green ${weights.green}\nblue ${weights.blue}\ntotal ${weights.blue + weights.green}\n`;
+function mapFile(entries: Record<string, number>): string {
+  return Object.entries(entries).map(([key, value]) => `${key} ${value}\n`).join('');
+}
+
+/** The health states the ALB reports (DescribeTargetHealth), for HAProxy's server states. */
+export function targetStateOf(haproxyStatus: string): string {
+  // `UP 1/2` is a server failing its checks but not yet down: the ALB, too, counts a target healthy until its unhealthy threshold.
+  if (haproxyStatus.startsWith('UP')) {
+    return 'healthy';
+  }
+  if (haproxyStatus.startsWith('DOWN')) {
+    return 'unhealthy';
+  }
+  if (haproxyStatus === 'MAINT') {
+    return 'unused';
+  }
+  if (haproxyStatus === 'DRAIN' || haproxyStatus === 'NOLB') {
+    return 'draining';
+  }
+  return 'unavailable';
 }
 
 /** A running HAProxy. */
@@ -152,7 +211,7 @@ export class Haproxy {
   public static async start(options: HaproxyOptions): Promise<Haproxy> {
     const config = join(options.dir, 'haproxy.cfg');
     writeFileSync(config, renderHaproxyConfig(options));
-    writeFileSync(mapPath(options.dir), mapFile(options.weights));
+    writeFileSync(mapPath(options.dir), mapFile(ruleMap(options.rule, groupSeconds(options))));
     const child = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     let errors = '';
     child.stderr!.on('data', (d) => (errors += d));
@@ -173,35 +232,100 @@ export class Haproxy {
     }
   }
 
-  private constructor(private readonly child: ChildProcess, private readonly options: HaproxyOptions) {}
+  private constructor(private readonly child: ChildProcess, private readonly options: HaproxyOptions) {
+    this.current = options.rule;
+  }
+
+  private current: RuleState;
+  /** The rule change in progress: each waits for the one before, as two map versions prepared at once cannot both be committed. */
+  private changing: Promise<void> = Promise.resolve();
 
   /** The URL users open. */
   public get url(): string {
     return `http://127.0.0.1:${this.options.port}`;
   }
 
-  /** Changes the weights of new users' first choice at run time, through the runtime API. */
-  public async setWeights(weights: { blue: number; green: number }): Promise<void> {
-    checkWeights(weights);
-    for (const [key, value] of Object.entries({ green: weights.green, blue: weights.blue, total: weights.blue + weights.green })) {
-      const answer = await this.command(`set map ${mapPath(this.options.dir)} ${key} ${value}`);
-      if (answer.trim() !== '') {
-        throw new Error(`haproxy refused the weight ${key}=${value}: ${answer.trim()}`);
+  /** The rule's forward action as last set. */
+  public get rule(): RuleState {
+    return this.current;
+  }
+
+  /**
+   * Replaces the rule's forward action at run time, through the runtime API,
+   * in one step (a new version of the map, committed at once), as ModifyRule
+   * replaces the whole action: no request sees half of it.
+   */
+  public setRule(rule: RuleState): Promise<void> {
+    const change = this.changing.then(() => this.replaceRule(rule));
+    this.changing = change.catch(() => undefined);
+    return change;
+  }
+
+  private async replaceRule(rule: RuleState): Promise<void> {
+    checkRule(rule, this.options.green !== undefined);
+    const map = mapPath(this.options.dir);
+    const prepared = await this.command(`prepare map ${map}`);
+    const version = /New version created: (\d+)/.exec(prepared)?.[1];
+    if (version === undefined) {
+      throw new Error(`haproxy did not prepare a new version of the weights map: ${prepared.trim()}`);
+    }
+    for (const [key, value] of Object.entries(ruleMap(rule, groupSeconds(this.options)))) {
+      await this.expectSilence(`add map @${version} ${map} ${key} ${value}`);
+    }
+    await this.expectSilence(`commit map @${version} ${map}`);
+    this.current = rule;
+  }
+
+  /** Each server of a color by the health state the ALB would report for it (see {@link targetStateOf}). */
+  public async targetStates(color: FleetColor): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const row of await this.stats()) {
+      if (row.backend === color && row.server !== 'BACKEND') {
+        const state = targetStateOf(row.status);
+        counts[state] = (counts[state] ?? 0) + 1;
       }
     }
+    return counts;
+  }
+
+  /** Requests HAProxy has sent to a color since it started, answered or not (its backend's `stot`, a 503 without a server included). */
+  public async requestsTo(color: FleetColor): Promise<number> {
+    const row = (await this.stats()).find((r) => r.backend === color && r.server === 'BACKEND');
+    if (!row) {
+      throw new Error(`haproxy has no backend ${color}`);
+    }
+    return row.total;
   }
 
   /** Each server's state as the health checks see it (`UP`, `DOWN`, ...). */
   public async serverStates(): Promise<Record<string, string>> {
-    const csv = await this.command('show stat');
     const states: Record<string, string> = {};
-    for (const line of csv.split('\n')) {
-      const [backend, server, ...rest] = line.split(',');
-      if (backend && server && !['FRONTEND', 'BACKEND', 'svname'].includes(server) && !backend.startsWith('#')) {
-        states[server] = rest[15] ?? '';
+    for (const row of await this.stats()) {
+      if (row.server !== 'BACKEND') {
+        states[row.server] = row.status;
       }
     }
     return states;
+  }
+
+  /** `show stat`: each backend's and server's row (frontends left out). */
+  private async stats(): Promise<Array<{ backend: string; server: string; total: number; status: string }>> {
+    const csv = await this.command('show stat');
+    const rows = [];
+    for (const line of csv.split('\n')) {
+      const [backend, server, ...rest] = line.split(',');
+      if (backend && server && !['FRONTEND', 'svname'].includes(server) && !backend.startsWith('#') && FLEET_COLORS.includes(backend as FleetColor)) {
+        rows.push({ backend, server, total: Number(rest[5]), status: rest[15] ?? '' });
+      }
+    }
+    return rows;
+  }
+
+  private async expectSilence(command: string): Promise<void> {
+    const answer = (await this.command(command)).trim();
+    if (answer !== '') {
+      throw new Error(`haproxy refused "${command}": ${answer}`);
+    }
   }
 
   /** Sends one command to the runtime API and returns its answer. */

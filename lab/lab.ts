@@ -16,7 +16,8 @@ import { PostgresCluster } from '../local/postgres';
 import { RedisServer } from '../local/redis-server';
 import { TcpProxy } from '../local/tcp-proxy';
 import { ID_KEY } from '../local/secrets';
-import { Haproxy, LabServer, checkStickiness, checkWeights } from './haproxy';
+import { RuleState } from '../lambda/traffic-shifter/plan';
+import { Haproxy, LabServer, checkRule, checkStickiness } from './haproxy';
 
 /** One color of the lab. */
 export interface LabColor {
@@ -95,9 +96,19 @@ export class Lab {
     return this.haproxy!.url;
   }
 
-  /** Changes the weights of first visits through HAProxy's runtime API. */
+  /** Changes the weights of first visits through HAProxy's runtime API (both colors in the rule, with group stickiness). */
   public setWeights(blue: number, green: number): Promise<void> {
-    return this.haproxy!.setWeights({ blue, green });
+    return this.setRule({ weights: { blue, green } });
+  }
+
+  /** Gives the listener rule this forward action, as the traffic shifter sets it (see `RuleState`), through HAProxy's runtime API. */
+  public setRule(rule: RuleState): Promise<void> {
+    return this.haproxy!.setRule(rule);
+  }
+
+  /** The rule's forward action as last set. */
+  public get rule(): RuleState {
+    return this.haproxy!.rule;
   }
 
   /** Kills an app process at once (SIGKILL), as an instance that fails. */
@@ -142,7 +153,7 @@ export class Lab {
     const groupStickiness = this.options.groupStickiness ?? (green ? DEFAULT_GROUP_STICKINESS : Stickiness.none());
     const weights = this.options.weights ?? { blue: 1, green: 0 };
     // Refuse a setup AWS would refuse before anything starts.
-    checkWeights(weights);
+    checkRule({ weights }, green !== undefined);
     checkStickiness(blue.stickiness, green?.stickiness, groupStickiness);
     const colors = green ? { blue, green } : { blue };
     const strategies = Object.values(colors).map((c) => c.strategy);
@@ -177,7 +188,7 @@ export class Lab {
       blue: { servers: servers.blue, stickiness: blue.stickiness },
       green: green ? { servers: servers.green, stickiness: green.stickiness } : undefined,
       groupStickiness,
-      weights,
+      rule: { weights },
     });
   }
 

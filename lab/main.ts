@@ -6,12 +6,14 @@
  *
  * `LAB_GREEN=none` runs blue alone (the only way to use `LAB_STICKINESS=app`,
  * as on AWS). While it runs, lines typed on stdin change the weights through
- * HAProxy's runtime API (`<blue> <green>`, e.g. `50 50`) or kill an instance
- * (`kill blue-1`); the health checks' verdicts are printed as they change.
+ * HAProxy's runtime API (`<blue> <green>`, e.g. `50 50`), cut a color off the
+ * rule as the traffic shifter does on a failed gate (`cut green`), or kill an
+ * instance (`kill blue-1`); the health checks' verdicts are printed as they change.
  */
 import { createInterface } from 'readline';
 import { Duration } from 'aws-cdk-lib/core';
-import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
+import { FLEET_COLORS, FleetColor, SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
+import { cutOff, formatState } from '../lambda/traffic-shifter/plan';
 import { Stickiness } from '../lib/stickiness';
 import { Lab } from './lab';
 
@@ -101,13 +103,22 @@ async function main(): Promise<void> {
     console.log(`  ${name}: ${app.url} (${spec.strategy}, ${fleetStickiness})`);
   }
   console.log(`  files: ${lab.dir}`);
-  console.log('type "<blue weight> <green weight>" (0 to 999) or "kill <instance>" and Enter; Ctrl-C stops everything');
+  console.log('type "<blue weight> <green weight>" (0 to 999), "cut <color>" or "kill <instance>" and Enter; Ctrl-C stops everything');
 
   createInterface({ input: process.stdin }).on('line', (line) => {
     const words = line.trim().split(/\s+/);
+    const cut = async (color: string) => {
+      if (!(FLEET_COLORS as readonly string[]).includes(color)) {
+        throw new Error(`cut: must name blue or green, got ${JSON.stringify(color)}`);
+      }
+      await lab.setRule(cutOff(color as FleetColor));
+      return `rule: ${formatState(lab.rule)} (${color} cut off, no group stickiness; type weights to put both colors back)`;
+    };
     const done = words[0] === 'kill'
       ? lab.kill(words[1] ?? '').then(() => `killed ${words[1]}`)
-      : lab.setWeights(Number(words[0]), Number(words[1])).then(() => `weights: blue ${words[0]}, green ${words[1]}`);
+      : words[0] === 'cut'
+        ? cut(words[1] ?? '')
+        : lab.setWeights(Number(words[0]), Number(words[1])).then(() => `weights: blue ${words[0]}, green ${words[1]}`);
     done.then(console.log, (e: Error) => console.log(e.message));
   });
 }

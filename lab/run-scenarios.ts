@@ -1,7 +1,7 @@
 /**
  * `npm run lab:scenarios`: every scenario for each strategy and stickiness
  * setting; writes lab/results/results.md and lab/results/chart.svg, and puts
- * the table in lab/README.md.
+ * the table in lab/README.md and README.md.
  *
  *   LAB_USERS=30 LAB_ROUNDS=20 LAB_STRATEGIES=memory,redis npm run lab:scenarios
  */
@@ -10,13 +10,15 @@ import { join } from 'path';
 import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
 import { Stickiness } from '../lib/stickiness';
 import { Hang, cacheFailover, databaseFailover, storeHangs, zoneLost } from './drills';
+import { RollbackResult, failedCanary } from './rollback';
+import { OnGateFail } from './shifter';
 import { APP_DAY, LB_DAY, ScenarioResult, ScenarioSize, outage, shift, steadyAndKill } from './scenarios';
 
 /** The stickiness settings every strategy runs under in scenarios 1 and 2. */
 const STICKINESS_SETTINGS = [LB_DAY, APP_DAY, Stickiness.none()];
 
-/** The parts of a run: the scenarios (1 to 4) and the store drills. */
-const PARTS = ['scenarios', 'drills'] as const;
+/** The parts of a run: the scenarios (1 to 4), the store drills (5 to 8), and the failed canary's rollback (9). */
+const PARTS = ['scenarios', 'drills', 'rollback'] as const;
 
 /**
  * The whole matrix, in order: the strategies given, each under every
@@ -35,6 +37,9 @@ async function runAll(size: ScenarioSize, strategies: readonly SessionStrategyNa
   }
   if (parts.includes('drills')) {
     await runDrills(size, strategies, add);
+  }
+  if (parts.includes('rollback')) {
+    await runRollbacks(size, strategies, add);
   }
   return results;
 }
@@ -79,6 +84,15 @@ async function runDrills(size: ScenarioSize, strategies: readonly SessionStrateg
   }
 }
 
+/** A failed canary for `memory` and the shared `redis`, rolled back as the shifter does it and as the rollback before it did. */
+async function runRollbacks(size: ScenarioSize, strategies: readonly SessionStrategyName[], add: (r: ScenarioResult[]) => void): Promise<void> {
+  for (const strategy of (['memory', 'redis'] as const).filter((s) => strategies.includes(s))) {
+    for (const onGateFail of ['cut off', 'weights back'] as OnGateFail[]) {
+      add([await failedCanary(strategy, onGateFail, size)]);
+    }
+  }
+}
+
 function perInstance(r: ScenarioResult): string {
   return Object.entries(r.perInstance).map(([name, n]) => `${name} ${n}`).join(', ');
 }
@@ -116,9 +130,10 @@ function barPanel(title: string, top: number, left: number, rows: ReadonlyArray<
 }
 
 /**
- * Two bar charts: the share of users who lost their session, per scenario and
- * setup; and the load spread under steady load (the busiest instance's
- * requests over an even share), which stickiness skews.
+ * Bar charts: the share of users who lost their session, per scenario and
+ * setup; the load spread under steady load (the busiest instance's requests
+ * over an even share), which stickiness skews; and, with failed canaries, the
+ * users on green still sent there after the rollback's rule change.
  */
 export function chartSvg(results: readonly ScenarioResult[]): string {
   const label = (r: ScenarioResult) => `${r.scenario}: ${r.setup}`;
@@ -133,24 +148,30 @@ export function chartSvg(results: readonly ScenarioResult[]): string {
   const spread = barPanel('Steady load: busiest instance over an even share (1 is even)', lost.height + 10, left, steady.map((r) => (
     { label: r.setup, value: r.skew, max: maxSkew, text: r.skew.toFixed(2), fill: '#4a7bb7' }
   )));
+  // A user pinned to the failed color gets nothing but errors, which "sessions lost" does not show: so a panel of its own.
+  const canaries = results.filter((r): r is RollbackResult => r.scenario === 'failed canary');
+  const pinned = barPanel('Failed canary: users on green still sent there after the rule change', lost.height + spread.height + 20, left, canaries.map((r) => {
+    const share = r.onGreen === 0 ? 0 : r.usersSentToGreenAfter / r.onGreen;
+    return { label: r.setup, value: share, max: 1, text: `${r.usersSentToGreenAfter} of ${r.onGreen}`, fill: share > 0 ? '#d9534f' : '#5cb85c' };
+  }));
+  const panels = canaries.length > 0 ? [lost, spread, pinned] : [lost, spread];
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + BAR_WIDTH + 120}" height="${lost.height + 10 + spread.height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + BAR_WIDTH + 120}" height="${panels.reduce((a, p) => a + p.height + 10, -10)}" font-family="sans-serif" font-size="12">`,
     '<rect width="100%" height="100%" fill="white"/>',
-    ...lost.svg,
-    ...spread.svg,
+    ...panels.flatMap((p) => p.svg),
     '</svg>',
     '',
   ].join('\n');
 }
 
-/** lab/README.md with the table between its results markers replaced. */
+/** A README (lab/README.md, README.md) with the table between its results markers replaced. */
 export function readmeWithTable(readme: string, table: string): string {
   const start = '<!-- results:start -->';
   const end = '<!-- results:end -->';
   const from = readme.indexOf(start);
   const to = readme.indexOf(end);
   if (from < 0 || to < from) {
-    throw new Error(`lab/README.md: the markers ${start} and ${end} are missing; put them where the table goes`);
+    throw new Error(`README: the markers ${start} and ${end} are missing; put them where the table goes`);
   }
   return `${readme.slice(0, from + start.length)}\n${table}\n${readme.slice(to)}`;
 }
@@ -198,17 +219,19 @@ async function main(): Promise<void> {
     '',
     `Written by \`npm run lab:scenarios\` on ${new Date().toISOString().slice(0, 10)}: ${size.users} virtual users, ${size.rounds} rounds each,`,
     'the real sample app behind HAProxy on loopback (3 instances of one color in steady load and instance kill, 2 per color',
-    'in shifts and outages, 3 of one color in the failover and hang drills, 4 per color when a zone is lost),',
+    'in shifts, outages and the failed canary, 3 of one color in the failover and hang drills, 4 per color when a zone is lost),',
     `${Math.round((Date.now() - started) / 1000)} s in all. See [../README.md](../README.md) for what each scenario does.`,
     '',
     table,
     '',
-    '![Users who lost their session, and the load spread under steady load](chart.svg)',
+    '![Users who lost their session, the load spread under steady load, and users still sent to a failed green](chart.svg)',
     '',
   ].join('\n'));
   writeFileSync(join(dir, 'chart.svg'), chartSvg(results));
-  const readme = join(__dirname, 'README.md');
-  writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), table));
+  // lab/README.md, and the copy in the project's README (its section on the lab).
+  for (const readme of [join(__dirname, 'README.md'), join(__dirname, '..', 'README.md')]) {
+    writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), table));
+  }
   console.log(table);
 }
 

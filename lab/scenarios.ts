@@ -48,6 +48,8 @@ export class VirtualUser {
   public bounced = 0;
   /** Requests that failed (no answer, or not 200). */
   public errors = 0;
+  /** Every request: when it was sent and answered, the color HAProxy sent it to (its X-Lab-Color header) and the status (0: no answer). */
+  public readonly log: Array<{ readonly sentAt: number; readonly doneAt: number; readonly sentTo?: string; readonly status: number }> = [];
 
   constructor(url: string) {
     this.client = new Client(url);
@@ -61,6 +63,7 @@ export class VirtualUser {
       res = await this.client.request('POST', '/api/counter', { timeoutMs: HUNG_MS });
     } catch (e) {
       this.errors++;
+      this.log.push({ sentAt: started, doneAt: Date.now(), status: 0 });
       if ((e as Error).name === 'TimeoutError') {
         this.hung++;
       }
@@ -68,6 +71,7 @@ export class VirtualUser {
     } finally {
       this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
     }
+    this.log.push({ sentAt: started, doneAt: Date.now(), sentTo: res.headers.get('x-lab-color') ?? undefined, status: res.status });
     if (res.status !== 200) {
       this.errors++;
       return;
@@ -98,7 +102,8 @@ export class VirtualUser {
 
 /** What one scenario run measured. */
 export interface ScenarioResult {
-  readonly scenario: 'steady load' | 'instance killed' | 'blue/green shift' | 'store outage' | 'cache failover' | 'database failover' | 'zone lost' | 'store hangs';
+  readonly scenario: 'steady load' | 'instance killed' | 'blue/green shift' | 'store outage' | 'cache failover' | 'database failover' | 'zone lost' | 'store hangs'
+    | 'failed canary';
   /** Strategy and stickiness, e.g. `memory, LB cookie 1 day`. */
   readonly setup: string;
   readonly users: number;
@@ -169,6 +174,30 @@ export async function rounds(users: VirtualUser[], n: number, tally: Map<string,
     await Promise.all(users.filter((_, i) => !uneven || round % (1 + (i % 4)) === 0).map((u) => u.step(tally)));
     await new Promise((r) => setTimeout(r, THINK_MS));
   }
+}
+
+/**
+ * Every user clicks, round after round, until the returned `stop` is called
+ * (which waits for the round in flight); users pushed onto `users` meanwhile
+ * join at the next round. `rounds()` counts the rounds finished.
+ */
+export function keepClicking(users: VirtualUser[], tally: Map<string, number>): { stop: () => Promise<void>; rounds: () => number } {
+  let going = true;
+  let done = 0;
+  const loop = (async () => {
+    while (going) {
+      await Promise.all(users.map((u) => u.step(tally)));
+      done++;
+      await new Promise((r) => setTimeout(r, THINK_MS));
+    }
+  })();
+  return {
+    stop: async () => {
+      going = false;
+      await loop;
+    },
+    rounds: () => done,
+  };
 }
 
 export function result(scenario: ScenarioResult['scenario'], setup: string, users: VirtualUser[], tally: Map<string, number>, note = ''): ScenarioResult {

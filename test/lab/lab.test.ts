@@ -3,7 +3,7 @@
  * with instances killed and traffic shifted, and what must hold.
  */
 import { Duration } from 'aws-cdk-lib/core';
-import { checkWeights, renderHaproxyConfig } from '../../lab/haproxy';
+import { checkWeights, renderHaproxyConfig, ruleMap } from '../../lab/haproxy';
 import { chartSvg, markdownTable, readmeWithTable } from '../../lab/run-scenarios';
 import { cacheFailover, databaseFailover, storeHangs } from '../../lab/drills';
 import { APP_DAY, LB_DAY, ScenarioResult, shift, steadyAndKill } from '../../lab/scenarios';
@@ -14,7 +14,7 @@ const SIZE = { users: 12, rounds: 6 };
 
 describe('HAProxy configuration from the constructs\' settings', () => {
   const base = {
-    port: 8000, dir: '/tmp/lab', groupStickiness: Stickiness.loadBalancerCookie(Duration.hours(2)), weights: { blue: 90, green: 10 },
+    port: 8000, dir: '/tmp/lab', groupStickiness: Stickiness.loadBalancerCookie(Duration.hours(2)), rule: { weights: { blue: 90, green: 10 } },
     blue: { servers: [{ name: 'blue-1', port: 9001 }], stickiness: Stickiness.loadBalancerCookie(Duration.minutes(30)) },
     green: { servers: [{ name: 'green-1', port: 9002 }], stickiness: Stickiness.none() },
   };
@@ -27,16 +27,16 @@ describe('HAProxy configuration from the constructs\' settings', () => {
   });
 
   test('the application cookie keys a stick table on the app\'s cookie, learnt from its response', () => {
-    const alone = renderHaproxyConfig({ ...base, green: undefined, groupStickiness: Stickiness.none(), blue: { ...base.blue, stickiness: Stickiness.applicationCookie('sid', Duration.hours(1)) } });
+    const alone = renderHaproxyConfig({ ...base, green: undefined, rule: { weights: { blue: 1, green: 0 } }, groupStickiness: Stickiness.none(), blue: { ...base.blue, stickiness: Stickiness.applicationCookie('sid', Duration.hours(1)) } });
     expect(alone).toContain('stick-table type string len 64 size 100k expire 3600s');
     expect(alone).toContain('stick on req.cook(sid)');
     expect(alone).toContain('stick store-response res.cook(sid)');
   });
 
-  test('target-group stickiness: AWSALBTG with the group duration, set on the weighted first choice only', () => {
-    expect(config).toContain('http-response add-header Set-Cookie "AWSALBTG=%[var(txn.color)]; Max-Age=7200; Path=/" if { var(txn.fresh) -m bool }');
-    const loose = { ...base, groupStickiness: Stickiness.none(), blue: { ...base.blue, stickiness: Stickiness.none() } };
-    expect(renderHaproxyConfig(loose)).not.toContain('AWSALBTG=');
+  test('target-group stickiness: AWSALBTG with the rule\'s group duration, set on the weighted first choice only', () => {
+    expect(config).toContain('http-response add-header Set-Cookie "AWSALBTG=%[var(txn.color)]; Max-Age=%[var(txn.group_s)]; Path=/" if { var(txn.fresh) -m bool } group_sticky');
+    expect(config).toContain('acl group_sticky var(txn.group_s) -m int gt 0');
+    expect(ruleMap(base.rule, 7200)['group.seconds']).toBe(7200);
   });
 
   test('health checks on /health, and no retry on another server (the ALB answers 502 instead)', () => {
