@@ -1,10 +1,29 @@
 /** What the two benchmark scripts share: where they build, the anchors' bundles, starting a server. */
 import { spawn } from 'child_process';
+import { randomBytes } from 'crypto';
 import { mkdirSync } from 'fs';
 import { join } from 'path';
 import { RedisSettings } from '../lib/contract/app-env';
 import { bundleWithEsbuild } from '../lib/private/esbuild-bundle';
 import { freePort } from '../local/ports';
+
+/** The run's settings (see run.ts). */
+export const DURATION = Number(process.env.BENCH_DURATION ?? 3);
+export const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+export const SYNTH_RUNS = Number(process.env.BENCH_SYNTH_RUNS ?? 5);
+/** The cookie strategy's sealing secret for this run. */
+export const SECRET = 'b'.repeat(16) + randomBytes(24).toString('base64url');
+
+/** The machine's PostgreSQL (trust auth), database `test`. */
+export const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
+
+/** The middle value (the upper middle of an even count). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** `x` to `digits` decimals. */
+export const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
+/** Progress on stderr, so that stdout holds the results alone. */
+export const log = (...args: unknown[]): void => console.error('[bench]', ...args);
 
 /** Where the benchmarks put their bundles and scratch files (ignored by git). */
 export const OUT = join(__dirname, '.out');

@@ -3,8 +3,8 @@
  * `npx tsc && npx tsx bin/<app>.ts`, with the type check running alongside the
  * synth instead of before it. The synth fails, and the CLI discards the cloud
  * assembly, when either fails. The type check runs at a lower priority, so on
- * a machine with few cores it fills the gaps the single-threaded synth leaves.
- * Measured by `npm run bench` (section 3): this saved 1.5-2 s of every synth.
+ * a machine with few cores it fills the gaps the single-threaded synth leaves
+ * (`npm run bench -- synth` measures the whole command).
  *
  * Plain JavaScript, so that it runs before anything is compiled.
  */

@@ -9,141 +9,30 @@
  * twice from two installs, giving the same template; and once more on the
  * oldest aws-cdk-lib the peer range admits, the one today's `cdk init` writes.
  */
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PACKAGE_BUNDLES } from '../lib/private/esbuild-bundle';
+import {
+  ConsumerProject, INIT_VERSIONS, PackedLibrary, initProject, installLibrary, packLibrary, runInProject, synthProject,
+} from '../local/consumer-project';
 
 const ROOT = path.join(__dirname, '..');
 const LOCK = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
-const INIT = path.join(ROOT, 'node_modules', 'aws-cdk', 'lib', 'init-templates');
-/** The aws-cdk-lib `cdk init` writes today (the CLI's own record), and the lowest the peer range takes. */
-const INIT_VERSIONS = JSON.parse(fs.readFileSync(path.join(INIT, '.init-version.json'), 'utf8')) as Record<string, string>;
 
 let work: string;
-let tarball: string;
+let library: PackedLibrary;
 let files: string[];
 
-/**
- * The lock entries of a package of ours and everything it depends on, as a
- * consumer's lock file carries them (an alias under the package's own name),
- * each pinned by its integrity.
- */
-function lockEntries(key: string, as: string): Record<string, Record<string, unknown>> {
-  const entries: Record<string, Record<string, unknown>> = {};
-  const add = (from: string, to: string) => {
-    if (entries[to]) return;
-    const { dev: _dev, name: _alias, ...entry } = LOCK.packages[from];
-    entries[to] = entry;
-    for (const dep of Object.keys({ ...entry.dependencies as object, ...entry.optionalDependencies as object })) {
-      // Node's resolution: the nearest node_modules up from the dependent.
-      let at = from;
-      while (!LOCK.packages[`${at}/node_modules/${dep}`] && at.includes('/node_modules/')) at = at.slice(0, at.lastIndexOf('/node_modules/'));
-      const found = LOCK.packages[`${at}/node_modules/${dep}`] ? `${at}/node_modules/${dep}` : `node_modules/${dep}`;
-      add(found, found.startsWith(key) ? as + found.slice(key.length) : found);
-    }
-  };
-  add(key, as);
-  return entries;
-}
-
-/** A project like `cdk init app` writes, with aws-cdk-lib from our lock entry `cdkLib`, installed offline. */
-function initProject(name: string, cdkLib: 'node_modules/aws-cdk-lib' | 'node_modules/aws-cdk-lib-lowest'): { dir: string; npmOutput: string; packages: string[] } {
-  const dir = path.join(work, name);
-  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'lib'));
-  const deps = { 'aws-cdk-lib': LOCK.packages[cdkLib].version, constructs: LOCK.packages['node_modules/constructs'].version };
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '0.1.0', bin: { [name]: `bin/${name}.js` }, dependencies: deps }, null, 2));
-  fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify({
-    name, version: '0.1.0', lockfileVersion: 3, requires: true,
-    packages: {
-      '': { name, version: '0.1.0', dependencies: deps },
-      ...lockEntries(cdkLib, 'node_modules/aws-cdk-lib'),
-      ...lockEntries('node_modules/constructs', 'node_modules/constructs'),
-    },
-  }, null, 2));
-  const tsconfig = JSON.parse(fs.readFileSync(path.join(INIT, 'app', 'typescript', 'tsconfig.json'), 'utf8'));
-  // The project's @types come with its dev dependencies, which this test does not install: ours stand in.
-  tsconfig.compilerOptions.typeRoots = [path.join(ROOT, 'node_modules', '@types')];
-  tsconfig.compilerOptions.types = ['node'];
-  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
-  const flags = JSON.parse(fs.readFileSync(path.join(INIT, '.recommended-feature-flags.json'), 'utf8'));
-  fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: `npx tsc && npx tsx bin/${name}.ts`, context: flags }, null, 2));
-  const npmOutput = npm(dir, ['ci', '--offline', '--no-audit', '--no-fund']);
-  return { dir, npmOutput, packages: installed(dir) };
-}
-
-function npm(cwd: string, args: string[]): string {
-  const run = spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'warn' } });
-  if (run.status !== 0) {
-    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${run.stdout}${run.stderr}`);
-  }
-  return run.stdout + run.stderr;
-}
-
-/** Every package installed in the project, by path. */
-function installed(dir: string): string[] {
-  return Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', '.package-lock.json'), 'utf8')).packages).sort();
-}
-
-const CONSUMER_STACK = `import { Duration, Stack, StackProps } from 'aws-cdk-lib/core';
-import { Construct } from 'constructs';
-import { SessionStrategy, SessionTier, ShiftPlan, Stickiness } from 'cdk-session-tier';
-
-export class ConsumerStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
-    super(scope, id, props);
-    new SessionTier(this, 'Web', {
-      blue: { strategy: SessionStrategy.cookie(), stickiness: Stickiness.loadBalancerCookie(Duration.hours(12)) },
-      green: { strategy: SessionStrategy.redis(), version: 'v2' },
-      targetColor: 'green',
-      shiftPlan: ShiftPlan.canary(25, Duration.minutes(5)),
-    });
-  }
-}
-`;
-const CONSUMER_APP = `#!/usr/bin/env node
-import * as cdk from 'aws-cdk-lib/core';
-import { ConsumerStack } from '../lib/consumer-stack';
-
-const app = new cdk.App();
-new ConsumerStack(app, 'Consumer', { env: { region: 'eu-west-1' } });
-`;
-
-/** Installs the tarball into the project and writes the app; returns what npm said and the packages it added. */
-function installPackage(project: { dir: string; packages: string[] }, name: string): { npmOutput: string; added: string[] } {
-  const npmOutput = npm(project.dir, ['install', '--offline', '--no-audit', '--no-fund', tarball]);
-  fs.writeFileSync(path.join(project.dir, 'lib', 'consumer-stack.ts'), CONSUMER_STACK);
-  fs.writeFileSync(path.join(project.dir, 'bin', `${name}.ts`), CONSUMER_APP);
-  return { npmOutput, added: installed(project.dir).filter((p) => !project.packages.includes(p)) };
-}
-
-/** What `cdk synth` does with the app: the type check, then the app with the CLI's environment; no AWS credentials. */
-function synth(dir: string, name: string): { template: Record<string, unknown>; out: string } {
-  const out = path.join(dir, 'cdk.out');
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, CDK_OUTDIR: out, AWS_EC2_METADATA_DISABLED: 'true' };
-  env.CDK_CONTEXT_JSON = JSON.stringify(JSON.parse(fs.readFileSync(path.join(dir, 'cdk.json'), 'utf8')).context);
-  const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: dir, encoding: 'utf8', env });
-  if (tsc.status !== 0) {
-    throw new Error(`the project does not type-check:\n${tsc.stdout}${tsc.stderr}`);
-  }
-  const app = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), `bin/${name}.ts`], { cwd: dir, encoding: 'utf8', env });
-  if (app.status !== 0) {
-    throw new Error(`the app failed:\n${app.stdout}${app.stderr}`);
-  }
-  return { template: JSON.parse(fs.readFileSync(path.join(out, 'Consumer.template.json'), 'utf8')), out };
-}
-
-let first: { project: ReturnType<typeof initProject>; install: ReturnType<typeof installPackage>; synth: ReturnType<typeof synth> };
+let first: { project: ConsumerProject; install: ReturnType<typeof installLibrary>; synth: ReturnType<typeof synthProject> };
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'consumer-'));
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-  files = packed[0].files.map((f: { path: string }) => f.path);
-  tarball = path.join(work, packed[0].filename);
-  const project = initProject('consumer', 'node_modules/aws-cdk-lib');
-  const install = installPackage(project, 'consumer');
-  first = { project, install, synth: synth(project.dir, 'consumer') };
+  library = packLibrary(work);
+  files = library.files;
+  const project = initProject(work, 'consumer', 'node_modules/aws-cdk-lib');
+  const install = installLibrary(project, library);
+  first = { project, install, synth: synthProject(project) };
 }, 300_000);
 
 afterAll(() => {
@@ -153,7 +42,7 @@ afterAll(() => {
 test('the package ships the compiled library, its types, the prebuilt bundles and the license; no sources, tests or maps', () => {
   expect(files).toEqual(expect.arrayContaining([
     'package.json', 'LICENSE', 'README.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/session-tier.d.ts',
-    'dist/assets/sample-app/server.js', 'dist/assets/traffic-shifter/index.js',
+    ...PACKAGE_BUNDLES.map((b) => `dist/assets/${b.name}/${b.fileName}`),
   ]));
   expect(files.filter((f) => /^(test|bin|lib|lambda|sample-app|lab|bench)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
@@ -201,19 +90,19 @@ test('the project synthesizes offline, without credentials, from the prebuilt bu
 });
 
 test('a second install in a fresh project gives the same template, asset hashes included', () => {
-  const project = initProject('consumer2', 'node_modules/aws-cdk-lib');
-  installPackage(project, 'consumer2');
-  expect(synth(project.dir, 'consumer2').template).toEqual(first.synth.template);
+  const project = initProject(work, 'consumer2', 'node_modules/aws-cdk-lib');
+  installLibrary(project, library);
+  expect(synthProject(project).template).toEqual(first.synth.template);
 }, 300_000);
 
 test('it works on the oldest aws-cdk-lib of its peer range, the one today\'s cdk init writes', () => {
-  const project = initProject('consumer3', 'node_modules/aws-cdk-lib-lowest');
+  const project = initProject(work, 'consumer3', 'node_modules/aws-cdk-lib-lowest');
   expect(JSON.parse(fs.readFileSync(path.join(project.dir, 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf8')).version)
     .toBe(INIT_VERSIONS['aws-cdk-lib'].replace(/^\^/, ''));
-  const install = installPackage(project, 'consumer3');
+  const install = installLibrary(project, library);
   expect(install.added).toEqual(['node_modules/cdk-session-tier']);
   expect(install.npmOutput).not.toMatch(/npm warn|npm WARN/);
-  const { template } = synth(project.dir, 'consumer3');
+  const { template } = synthProject(project);
   expect(Object.keys(template.Resources as object).sort()).toEqual(Object.keys(first.synth.template.Resources as object).sort());
 }, 300_000);
 
@@ -223,7 +112,7 @@ test('the package refuses bad props with the same errors, as one message', () =>
     import { Stickiness } from 'cdk-session-tier';
     Stickiness.loadBalancerCookie(Duration.days(8));
   `);
-  const run = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'bad.ts'], { cwd: first.project.dir, encoding: 'utf8' });
+  const run = runInProject(first.project, 'bad.ts');
   expect(run.status).not.toBe(0);
   expect(run.stderr).toMatch(/stickiness: duration must be whole seconds from 1 s to 7 days \(604800 s\), got 8 days/);
 });
