@@ -40,6 +40,13 @@ function partsToRun(args: string[]): Part[] {
   return args.length === 0 ? [...PARTS] : args as Part[];
 }
 
+/** A markdown table: a column per header, right-aligned where the header ends in `:`. */
+function table(headers: string[], rows: (string | number)[][]): string[] {
+  const names = headers.map((h) => h.replace(/:$/, ''));
+  const rule = headers.map((h) => (h.endsWith(':') ? '---:' : '---'));
+  return [names, rule, ...rows].map((cells) => `| ${cells.join(' | ')} |`);
+}
+
 function httpSection(http: HttpFigures[]): string[] {
   const by = (name: string) => http.find((h) => h.name.startsWith(name))!;
   const peer = by('express-session');
@@ -50,14 +57,14 @@ function httpSection(http: HttpFigures[]): string[] {
     '',
     `${CONNECTIONS} connections, ${RUNS} rounds of ${DURATION} s per server after a 2 s warm-up, the servers taking turns within each round.`,
     '',
-    '| server | requests/s | p50 ms | p99 ms | vs no sessions | non-2xx + errors |',
-    '|---|---:|---:|---:|---:|---:|',
-    ...http.map((h) => `| ${h.name} | ${h.rps} | ${h.p50} | ${h.p99} | ${h.vsAnchor}x | ${h.failures} |`),
+    ...table(['server', 'requests/s:', 'p50 ms:', 'p99 ms:', 'vs no sessions:', 'non-2xx + errors:'],
+      http.map((h) => [h.name, h.rps, h.p50, h.p99, `${h.vsAnchor}x`, h.failures])),
     '',
-    '| target | figure | verdict |',
-    '|---|---|---|',
-    `| \`redis\` at 3x the peer's throughput or better, at a lower p99 | ${redis.vsPeer}x, p99 ${redis.p99} ms vs ${peer.p99} ms | ${verdict(redis.vsPeer >= 3 && redis.p99 < peer.p99)} |`,
-    `| \`cookie\` at half the no-session throughput or better | ${cookie.vsAnchor}x | ${verdict(cookie.vsAnchor >= 0.5)} |`,
+    ...table(['target', 'figure', 'verdict'], [
+      ["`redis` at 3x the peer's throughput or better, at a lower p99", `${redis.vsPeer}x, p99 ${redis.p99} ms vs ${peer.p99} ms`,
+        verdict(redis.vsPeer >= 3 && redis.p99 < peer.p99)],
+      ['`cookie` at half the no-session throughput or better', `${cookie.vsAnchor}x`, verdict(cookie.vsAnchor >= 0.5)],
+    ]),
   ];
 }
 
@@ -65,9 +72,8 @@ function storesSection(stores: StoreFigures[]): string[] {
   return [
     '## 2. The stores against their backends (load + save pairs per second)',
     '',
-    '| store | pairs/s | anchor | anchor pairs/s | ratio |',
-    '|---|---:|---|---:|---:|',
-    ...stores.map((s) => `| ${s.store} | ${s.pairsPerSecond} | ${s.anchor} | ${s.anchorPairsPerSecond} | ${round(s.pairsPerSecond / s.anchorPairsPerSecond, 2)} |`),
+    ...table(['store', 'pairs/s:', 'anchor', 'anchor pairs/s:', 'ratio:'],
+      stores.map((s) => [s.store, s.pairsPerSecond, s.anchor, s.anchorPairsPerSecond, round(s.pairsPerSecond / s.anchorPairsPerSecond, 2)])),
   ];
 }
 
@@ -77,12 +83,10 @@ function synthSection(synth: SynthFigures[]): string[] {
     '',
     `${SYNTH_RUNS} rounds, each running every case in turn from no cdk.out, with the CLI this repository pins; each ratio is taken against its anchor within a round.`,
     '',
-    '| app | median s | peak RSS MB | against | ratio | target |',
-    '|---|---:|---:|---|---:|---|',
-    ...synth.map((s) => {
+    ...table(['app', 'median s:', 'peak RSS MB:', 'against', 'ratio:', 'target'], synth.map((s) => {
       const target = SYNTH_TARGETS[s.app];
-      return `| ${s.app} | ${s.seconds} | ${s.peakMb} | ${s.anchor ?? '(anchor)'} | ${s.ratio}x | ${target === undefined ? '' : `${target}x: ${verdict(s.ratio <= target)}`} |`;
-    }),
+      return [s.app, s.seconds, s.peakMb, s.anchor ?? '(anchor)', `${s.ratio}x`, target === undefined ? '' : `${target}x: ${verdict(s.ratio <= target)}`];
+    })),
   ];
 }
 
@@ -90,9 +94,7 @@ function bundlesSection(bundles: BundleFigures[]): string[] {
   return [
     '## 4. Bundles',
     '',
-    '| bundle | KB | gzip KB | start-up ms | measured |',
-    '|---|---:|---:|---:|---|',
-    ...bundles.map((b) => `| ${b.bundle} | ${b.kb} | ${b.gzipKb} | ${b.loadMs} | ${b.what} |`),
+    ...table(['bundle', 'KB:', 'gzip KB:', 'start-up ms:', 'measured'], bundles.map((b) => [b.bundle, b.kb, b.gzipKb, b.loadMs, b.what])),
   ];
 }
 
