@@ -7,11 +7,11 @@
  *    median of 5 runs of 200,000 calls each.
  * 2. Primary reads for N forged ids sent to the `database` strategy without
  *    the cache, with a PostgreSQL primary and a streaming replica started
- *    here: without keys (today's ids: the replica's "absent" is believed, so
- *    no primary read, and a session a lagging replica has not replayed is
- *    lost), reading every absent id through to the primary without a MAC
- *    (what the fix would cost unbounded), and with keys (forged ids refused
- *    before any read).
+ *    here: without keys (the replica's "absent" is believed, so no primary
+ *    read, but a session a lagging replica has not replayed yet is lost),
+ *    reading every absent id through to the primary without a MAC (nothing
+ *    then bounds what forged ids cost the primary), and with keys (forged
+ *    ids refused before any read).
  *
  *   LAB_FORGED=200 npx tsx lab/session-ids.ts
  */
@@ -38,7 +38,7 @@ function microseconds(fn: () => unknown): number {
   return runs.sort((a, b) => a - b)[Math.floor(RUNS / 2)];
 }
 
-/** The fix without a MAC: every well-formed id counts as issued, so every one the replica does not know costs a primary read. */
+/** Read-through without a MAC: every well-formed id counts as issued, so every one the replica does not know costs a primary read. */
 class EveryIdIssued extends SessionIds {
   public override check(id: string): IdCheck {
     return super.check(id) === 'rejected' ? 'rejected' : 'issued';
