@@ -16,6 +16,7 @@ import { PostgresCluster } from '../local/postgres';
 import { RedisServer } from '../local/redis-server';
 import { TcpProxy } from '../local/tcp-proxy';
 import { ID_KEY } from '../local/secrets';
+import { startOrUndo } from '../local/start-or-undo';
 import { RuleState } from '../lambda/traffic-shifter/plan';
 import { Haproxy, LabServer, checkRule, checkStickiness } from './haproxy';
 
@@ -56,14 +57,7 @@ export interface LabOptions {
 export class Lab {
   public static async start(options: LabOptions): Promise<Lab> {
     const dir = mkdtempSync(join(tmpdir(), 'session-lab-'));
-    const lab = new Lab(dir, options);
-    try {
-      await lab.startAll();
-    } catch (e) {
-      await lab.stop();
-      throw e;
-    }
-    return lab;
+    return startOrUndo(new Lab(dir, options), (lab) => lab.startAll(), (lab) => lab.stop());
   }
 
   /** The app processes by name (`blue-1`, `green-2`, ...). */

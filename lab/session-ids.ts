@@ -7,22 +7,18 @@
  *    median of 5 runs of 200,000 calls each.
  * 2. Primary reads for N forged ids sent to the `database` strategy without
  *    the cache, with a PostgreSQL primary and a streaming replica started
- *    here: without keys (today's ids: the replica's "absent" is believed, so
- *    no primary read, and a session a lagging replica has not replayed is
- *    lost), reading every absent id through to the primary without a MAC
- *    (what the fix would cost unbounded), and with keys (forged ids refused
- *    before any read).
+ *    here: without keys (the replica's "absent" is believed, so no primary
+ *    read, but a session a lagging replica has not replayed yet is lost),
+ *    reading every absent id through to the primary without a MAC (nothing
+ *    then bounds what forged ids cost the primary), and with keys (forged
+ *    ids refused before any read).
  *
  *   LAB_FORGED=200 npx tsx lab/session-ids.ts
  */
-import fastifyCookie from '@fastify/cookie';
-import { AddressInfo } from 'net';
-import Fastify from 'fastify';
+import { startCounterApp } from '../local/counter-app';
 import { PostgresCluster } from '../local/postgres';
 import { ID_KEY, SECRET_A } from '../local/secrets';
-import { Metrics } from '../sample-app/src/metrics';
 import { DatabaseStore } from '../sample-app/src/sessions/database/store';
-import { ServerSideSessions } from '../sample-app/src/sessions/manager';
 import { IdCheck, SessionIds } from '../sample-app/src/sessions/session-id';
 
 const CALLS = 200_000;
@@ -42,7 +38,7 @@ function microseconds(fn: () => unknown): number {
   return runs.sort((a, b) => a - b)[Math.floor(RUNS / 2)];
 }
 
-/** The fix without a MAC: every well-formed id counts as issued, so every one the replica does not know costs a primary read. */
+/** Read-through without a MAC: every well-formed id counts as issued, so every one the replica does not know costs a primary read. */
 class EveryIdIssued extends SessionIds {
   public override check(id: string): IdCheck {
     return super.check(id) === 'rejected' ? 'rejected' : 'issued';
@@ -51,17 +47,11 @@ class EveryIdIssued extends SessionIds {
 
 /** Sends `ids` as session cookies to an instance on `store` and returns the primary reads they cost. */
 async function primaryReads(store: DatabaseStore, ids: SessionIds, forged: () => string): Promise<{ primary: number; replica: number; rejected: number }> {
-  const metrics = new Metrics();
-  const sessions = new ServerSideSessions(store, { name: 'sid', secure: false, ttlSeconds: 60 }, metrics, { ids });
-  const app = Fastify();
-  app.register(fastifyCookie, { hook: false });
-  app.post('/counter', async (req, reply) => sessions.use(req, reply, (s) => { s.counter++; }));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/counter`;
+  const app = await startCounterApp(store, ids);
   const before = { ...store.reads };
   try {
     for (let i = 0; i < FORGED; i++) {
-      const res = await fetch(url, { method: 'POST', headers: { cookie: `sid=${forged()}` } });
+      const res = await fetch(`${app.url}/counter`, { method: 'POST', headers: { cookie: `sid=${forged()}` } });
       if (res.status !== 200) {
         throw new Error(`a forged id got ${res.status}`);
       }
@@ -70,7 +60,7 @@ async function primaryReads(store: DatabaseStore, ids: SessionIds, forged: () =>
     await app.close();
   }
   const replicaReads = (r: typeof before) => r.replica + r.staleReplica + r.absentOnReplica;
-  return { primary: store.reads.primary - before.primary, replica: replicaReads(store.reads) - replicaReads(before), rejected: metrics.rejected };
+  return { primary: store.reads.primary - before.primary, replica: replicaReads(store.reads) - replicaReads(before), rejected: app.metrics.rejected };
 }
 
 async function main(): Promise<void> {

@@ -16,7 +16,7 @@ const INIT = path.join(ROOT, 'node_modules', 'aws-cdk', 'lib', 'init-templates')
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
-/** The aws-cdk-lib `cdk init` writes today (the CLI's own record), and the lowest our peer range takes. */
+/** The aws-cdk-lib range `cdk init` writes into a new project, from the installed CLI's own record; our peer range starts at the same version. */
 export const INIT_VERSIONS = JSON.parse(fs.readFileSync(path.join(INIT, '.init-version.json'), 'utf8')) as Record<string, string>;
 
 /** Which of our lock entries gives the project its aws-cdk-lib: the one we develop on, or the lowest of the peer range. */

@@ -1,3 +1,12 @@
+/** One response: its status, its body as text and, where it parses, as JSON, and its headers. */
+export interface ClientResponse {
+  readonly status: number;
+  /** The body parsed as JSON; undefined when it is not JSON. */
+  readonly json: any;
+  readonly text: string;
+  readonly headers: Headers;
+}
+
 /** A browser-like client over real HTTP that keeps its cookies: the tests' and the lab's virtual users'. */
 export class Client {
   /** The Set-Cookie headers of the last response. */
@@ -14,7 +23,7 @@ export class Client {
    * One request; with `timeoutMs`, a request without an answer by then fails
    * (a server that hangs is told from one that is slow).
    */
-  public async request(method: string, path: string, options: { json?: unknown; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {}) {
+  public async request(method: string, path: string, options: { json?: unknown; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<ClientResponse> {
     const headers: Record<string, string> = { ...options.headers };
     if (this.jar.size > 0 && headers.cookie === undefined) {
       headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -42,11 +51,11 @@ export class Client {
     return { status: res.status, json, text, headers: res.headers };
   }
 
-  public get(path: string) {
+  public get(path: string): Promise<ClientResponse> {
     return this.request('GET', path);
   }
 
-  public post(path: string, json?: unknown) {
+  public post(path: string, json?: unknown): Promise<ClientResponse> {
     return this.request('POST', path, json === undefined ? {} : { json });
   }
 }

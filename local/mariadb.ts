@@ -12,6 +12,7 @@ import { promisify } from 'util';
 import mysql from 'mysql2/promise';
 import { freePort, waitFor } from './ports';
 import { killChild } from './signals';
+import { startOrUndo } from './start-or-undo';
 
 const run = promisify(execFile);
 
@@ -88,20 +89,7 @@ export class MariadbCluster {
     const dir = mkdtempSync(join(tmpdir(), 'mariadb-cluster-'));
     chownSync(dir, Number(execFileSync('id', ['-u', 'mysql']).toString()), Number(execFileSync('id', ['-g', 'mysql']).toString()));
     const cluster = new MariadbCluster(dir, database, await freePort(), await freePort());
-    try {
-      // One installation, copied: two bootstraps at once can trip over each other's temporary tables.
-      await cluster.primary.install();
-      await run('cp', ['-a', join(dir, 'primary'), join(dir, 'replica')]);
-      await Promise.all([cluster.primary.start(), cluster.replica.start()]);
-      await cluster.replica.query(`SET GLOBAL read_only = ON; CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${cluster.primary.port}, `
-        + "MASTER_USER = 'root', MASTER_PASSWORD = '', MASTER_USE_GTID = slave_pos; START SLAVE");
-      await cluster.primary.query(`CREATE DATABASE ${database}`);
-      await cluster.caughtUp();
-    } catch (e) {
-      await cluster.destroy();
-      throw e;
-    }
-    return cluster;
+    return startOrUndo(cluster, (c) => c.create(), (c) => c.destroy());
   }
 
   public readonly primary: MariadbServer;
@@ -125,5 +113,17 @@ export class MariadbCluster {
   public async destroy(): Promise<void> {
     await Promise.all([this.replica.kill(), this.primary.kill()]);
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Installs the primary, copies it for the replica, starts both, makes the replica follow and creates the database. */
+  private async create(): Promise<void> {
+    // One installation, copied: two bootstraps at once can trip over each other's temporary tables.
+    await this.primary.install();
+    await run('cp', ['-a', join(this.dir, 'primary'), join(this.dir, 'replica')]);
+    await Promise.all([this.primary.start(), this.replica.start()]);
+    await this.replica.query(`SET GLOBAL read_only = ON; CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${this.primary.port}, `
+      + "MASTER_USER = 'root', MASTER_PASSWORD = '', MASTER_USE_GTID = slave_pos; START SLAVE");
+    await this.primary.query(`CREATE DATABASE ${this.database}`);
+    await this.caughtUp();
   }
 }

@@ -16,6 +16,7 @@ import { promisify } from 'util';
 import pg from 'pg';
 import { freePort, waitFor } from './ports';
 import { signalTree } from './signals';
+import { startOrUndo } from './start-or-undo';
 
 const run = promisify(execFile);
 
@@ -107,13 +108,7 @@ export class PostgresCluster {
     const dir = mkdtempSync(join(tmpdir(), 'pg-cluster-'));
     chownSync(dir, uid('postgres'), gid('postgres'));
     const cluster = new PostgresCluster(dir, o.database ?? 'sessions', o, o.primary?.port ?? await freePort(), o.replica?.port ?? await freePort());
-    try {
-      await cluster.create();
-    } catch (e) {
-      await cluster.destroy();
-      throw e;
-    }
-    return cluster;
+    return startOrUndo(cluster, (c) => c.create(), (c) => c.destroy());
   }
 
   public readonly primary: PostgresServer;

@@ -5,6 +5,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, ShiftPlan, Stickiness } from '../lib';
+import { defaultShiftSettings } from './contracts/routing-stack';
 import { testStack, testVpc } from './helpers/app';
 
 interface Setup {
@@ -46,12 +47,7 @@ describe('BlueGreenRouting with two fleets', () => {
       ListenerArn: { Ref: Match.stringLikeRegexp('^AlbHttp') },
       BlueTargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') },
       GreenTargetGroupArn: { Ref: Match.stringLikeRegexp('^GreenTargetGroup') },
-      TargetColor: 'blue',
-      Plan: 'all-at-once',
-      GroupStickinessSeconds: '86400',
-      MinHealthyTargets: '2',
-      AlarmNames: [],
-      RulePriority: '50000',
+      ...defaultShiftSettings(),
     });
     expect(r.targetColor).toBe('blue');
   });

@@ -21,6 +21,14 @@ export interface ServerConnection {
   readonly connectTimeoutMs?: number;
 }
 
+/** How long to wait for the connection when the caller names no limit. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The sign-in both drivers name alike: where, as whom, and which database (PostgreSQL) or schema (MySQL). */
+function signIn(server: ServerConnection, database: string) {
+  return { host: server.host, port: server.port, user: server.user, password: server.password, database };
+}
+
 /** TLS that verifies the server's certificate against `ca` and its name against `host`. */
 export function verifiedTls(host: string, ca: string): tls.ConnectionOptions {
   return { ca, servername: host, rejectUnauthorized: true, minVersion: 'TLSv1.2' };
@@ -37,13 +45,9 @@ export async function runSetup(server: ServerConnection, names: SetupNames, appP
 
 async function runPostgres(server: ServerConnection, names: SetupNames, appPassword: string): Promise<void> {
   const client = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: server.user,
-    password: server.password,
-    database: names.database,
+    ...signIn(server, names.database),
     ssl: server.tls,
-    connectionTimeoutMillis: server.connectTimeoutMs ?? 10_000,
+    connectionTimeoutMillis: server.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
   });
   await client.connect();
   try {
@@ -62,13 +66,9 @@ async function runPostgres(server: ServerConnection, names: SetupNames, appPassw
 
 async function runMysql(server: ServerConnection, names: SetupNames, appPassword: string): Promise<void> {
   const connection = await mysql.createConnection({
-    host: server.host,
-    port: server.port,
-    user: server.user,
-    password: server.password,
-    database: names.database,
+    ...signIn(server, names.database),
     ssl: server.tls as mysql.SslOptions | undefined,
-    connectTimeout: server.connectTimeoutMs ?? 10_000,
+    connectTimeout: server.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
   });
   try {
     // MySQL commits DDL and account changes one by one: each statement is idempotent on its own.

@@ -144,7 +144,11 @@ export function formatState(state: RuleState): string {
   return state.only ? `${state.only}=${state.weights[state.only]}` : formatWeights(state.weights);
 }
 
-/** Parses {@link formatState}; undefined for anything else, the comma form of earlier versions included. */
+/**
+ * Parses {@link formatState}; undefined for anything else, such as
+ * `blue=100,green=0` (tag values take no comma, so no shift wrote it), which
+ * the handler then reports as a rule it cannot read.
+ */
 export function parseState(text: string | undefined): RuleState | undefined {
   const both = /^blue=(\d{1,3})\/green=(\d{1,3})$/.exec(text ?? '');
   if (both) {

@@ -34,6 +34,22 @@ export function routingStack(props: Partial<BlueGreenRoutingProps> = {}, gateAla
   return { stack, routing, template: Template.fromStack(stack) };
 }
 
+/**
+ * What a `BlueGreenRouting` left at its defaults passes the traffic shift
+ * besides the listener and the two target groups: what the template tests
+ * expect, and what the handler tests send unless a test changes one.
+ */
+export function defaultShiftSettings() {
+  return {
+    TargetColor: 'blue',
+    Plan: 'all-at-once',
+    GroupStickinessSeconds: '86400',
+    MinHealthyTargets: '2',
+    AlarmNames: [] as string[],
+    RulePriority: '50000',
+  };
+}
+
 /** Where the test stacks live (testStack's fixed environment). */
 export const TEST_AWS = { partition: 'aws', region: 'eu-west-1', account: '123456789012' } as const;
 

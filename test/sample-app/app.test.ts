@@ -5,7 +5,7 @@
  */
 import { Client } from '../../local/http-client';
 import { SECRET_A, SECRET_B } from '../../local/secrets';
-import { RunningApp, startApp } from './helpers';
+import { RunningApp, startApp, withApp } from './helpers';
 
 describe.each(['memory', 'cookie'])('the %s strategy', (strategy) => {
   let running: RunningApp;
@@ -211,51 +211,48 @@ describe('server-side sessions (memory)', () => {
 
 describe('cookie sessions', () => {
   test('are Secure behind HTTPS', async () => {
-    const running = await startApp({ SESSION_STRATEGY: 'cookie', SESSION_SECURE_COOKIE: 'true' });
-    const client = new Client(running.url);
-    await client.get('/api/session');
-    expect(client.lastSetCookie[0]).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
-    await running.close();
+    await withApp({ SESSION_STRATEGY: 'cookie', SESSION_SECURE_COOKIE: 'true' }, async (client) => {
+      await client.get('/api/session');
+      expect(client.lastSetCookie[0]).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
+    });
   });
 
   test('survive a restart and open on any instance that shares the secret', async () => {
-    const first = await startApp({ SESSION_STRATEGY: 'cookie' });
-    const client = new Client(first.url);
-    await client.post('/api/cart', { item: 'kept' });
-    await first.close();
-    const second = await startApp({ SESSION_STRATEGY: 'cookie' });
-    const other = new Client(second.url);
-    const res = await other.request('GET', '/api/session', { headers: { cookie: `sid=${client.jar.get('sid')}` } });
-    expect(res.json.cart).toEqual(['kept']);
-    await second.close();
+    const sid = await withApp({ SESSION_STRATEGY: 'cookie' }, async (client) => {
+      await client.post('/api/cart', { item: 'kept' });
+      return client.jar.get('sid');
+    });
+    await withApp({ SESSION_STRATEGY: 'cookie' }, async (other) => {
+      const res = await other.request('GET', '/api/session', { headers: { cookie: `sid=${sid}` } });
+      expect(res.json.cart).toEqual(['kept']);
+    });
   });
 
   test('a cookie sealed with the old secret still opens after a new one is prepended, and is resealed with the new one', async () => {
-    const before = await startApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: SECRET_A });
-    const client = new Client(before.url);
-    await client.post('/api/counter');
-    await before.close();
-    const rotated = await startApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: `${SECRET_B},${SECRET_A}` });
-    const moved = new Client(rotated.url);
-    moved.jar.set('sid', client.jar.get('sid')!);
-    expect((await moved.post('/api/counter')).json.counter).toBe(2);
-    await rotated.close();
-    const onlyNew = await startApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: SECRET_B });
-    const later = new Client(onlyNew.url);
-    later.jar.set('sid', moved.jar.get('sid')!);
-    expect((await later.get('/api/session')).json.counter).toBe(2);
-    await onlyNew.close();
+    const sealedWithA = await withApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: SECRET_A }, async (client) => {
+      await client.post('/api/counter');
+      return client.jar.get('sid')!;
+    });
+    const resealed = await withApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: `${SECRET_B},${SECRET_A}` }, async (moved) => {
+      moved.jar.set('sid', sealedWithA);
+      expect((await moved.post('/api/counter')).json.counter).toBe(2);
+      return moved.jar.get('sid')!;
+    });
+    await withApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: SECRET_B }, async (later) => {
+      later.jar.set('sid', resealed);
+      expect((await later.get('/api/session')).json.counter).toBe(2);
+    });
   });
 
   test('a cookie sealed with an unknown secret is rejected', async () => {
-    const a = await startApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: SECRET_A });
-    const client = new Client(a.url);
-    await client.post('/api/counter');
-    await a.close();
-    const b = await startApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: SECRET_B });
-    const res = await new Client(b.url).request('GET', '/api/session', { headers: { cookie: `sid=${client.jar.get('sid')}` } });
-    expect(res.json.counter).toBe(0);
-    expect(b.metrics.rejected).toBe(1);
-    await b.close();
+    const sid = await withApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: SECRET_A }, async (client) => {
+      await client.post('/api/counter');
+      return client.jar.get('sid');
+    });
+    await withApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: SECRET_B }, async (client, b) => {
+      const res = await client.request('GET', '/api/session', { headers: { cookie: `sid=${sid}` } });
+      expect(res.json.counter).toBe(0);
+      expect(b.metrics.rejected).toBe(1);
+    });
   });
 });

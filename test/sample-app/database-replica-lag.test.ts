@@ -5,16 +5,13 @@
  * Against a PostgreSQL primary and a streaming replica these tests start,
  * the replica made to lag by pausing its replay.
  */
-import fastifyCookie from '@fastify/cookie';
-import { AddressInfo } from 'net';
-import Fastify, { FastifyInstance } from 'fastify';
 import { AppProcess, spawnApp } from '../../local/app-process';
+import { CounterApp, startCounterApp } from '../../local/counter-app';
 import { Client } from '../../local/http-client';
 import { PostgresCluster } from '../../local/postgres';
 import { ID_KEY } from '../../local/secrets';
 import { Metrics } from '../../sample-app/src/metrics';
 import { DatabaseStore } from '../../sample-app/src/sessions/database/store';
-import { ServerSideSessions } from '../../sample-app/src/sessions/manager';
 import { newSessionData, newSessionId } from '../../sample-app/src/sessions/session';
 import { SessionIds } from '../../sample-app/src/sessions/session-id';
 import { StoreUnavailableError } from '../../sample-app/src/sessions/store';
@@ -115,7 +112,7 @@ describe('two instances without the cache, signing ids with one key', () => {
 });
 
 describe('forged ids', () => {
-  const servers: FastifyInstance[] = [];
+  const servers: CounterApp[] = [];
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
   });
@@ -123,14 +120,9 @@ describe('forged ids', () => {
   /** An instance in this process, on a store whose reads the test can count. */
   async function instance(ids: SessionIds): Promise<{ url: string; store: DatabaseStore; metrics: Metrics }> {
     const store = await open();
-    const metrics = new Metrics();
-    const sessions = new ServerSideSessions(store, { name: 'sid', secure: false, ttlSeconds: 60 }, metrics, { ids });
-    const app = Fastify();
-    app.register(fastifyCookie, { hook: false });
-    app.post('/counter', async (req, reply) => sessions.use(req, reply, (s) => { s.counter++; }));
-    await app.listen({ host: '127.0.0.1', port: 0 });
+    const app = await startCounterApp(store, ids);
     servers.push(app);
-    return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, store, metrics };
+    return { url: app.url, store, metrics: app.metrics };
   }
 
   const N = 50;

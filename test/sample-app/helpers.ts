@@ -1,4 +1,5 @@
 import { AddressInfo } from 'net';
+import { Client } from '../../local/http-client';
 import { FastifyInstance } from 'fastify';
 import { SECRET_A } from '../../local/secrets';
 import { loadConfig } from '../../sample-app/src/config';
@@ -22,4 +23,18 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, app, metrics, close: () => app.close() };
+}
+
+/**
+ * Starts the app with `env`, runs `body` with a new client of it, and closes
+ * the app whatever `body` did: for tests that need an app for one step, such
+ * as before and after a restart or a change of secrets.
+ */
+export async function withApp<T>(env: Record<string, string>, body: (client: Client, running: RunningApp) => Promise<T>): Promise<T> {
+  const running = await startApp(env);
+  try {
+    return await body(new Client(running.url), running);
+  } finally {
+    await running.close();
+  }
 }

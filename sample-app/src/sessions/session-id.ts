@@ -25,10 +25,10 @@ export type IdCheck =
  * any store sees it. The first key signs, every key verifies, so a new key
  * is prepended to rotate without logging anyone out.
  *
- * Ids without a MAC (22 characters, as issued before keys, or by a fleet
- * that has none) keep working, unverified, so a rolling release logs nobody
- * out; only they cannot earn the primary read that an issued id gets when a
- * replica does not know it yet. Without keys, ids are issued without a MAC
+ * Ids without a MAC (22 characters, as a fleet without keys issues them)
+ * keep working, unverified, so a rolling release logs nobody out; only they
+ * cannot earn the primary read that an issued id gets when a replica does
+ * not know it yet. Without keys, ids are issued without a MAC
  * and either shape is accepted unverified (a fleet rolled back to no keys
  * keeps the users a keyed one gave ids to).
  */

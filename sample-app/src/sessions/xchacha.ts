@@ -44,15 +44,16 @@ export interface OpeningKey {
  * allocated once, laid out as the token is: the text is written into it as
  * UTF-8, encrypted into the space after the header and nonce, and the token read
  * out of it as base64url (opening, the other way round), so a token costs no
- * buffer of its own: no OpenSSL context and no allocation per call, which
- * is what made the alternatives slower (see "Why the code is as it is" in
- * bench/results.md). A test checks the tokens against @noble/ciphers'
- * pure-JavaScript implementation in both directions.
+ * buffer of its own: no OpenSSL context and no allocation per call, since
+ * every request with a cookie session seals or opens one ("Why the code is
+ * as it is" in bench/results.md weighs the alternatives). A test checks the
+ * tokens against @noble/ciphers' pure-JavaScript implementation in both
+ * directions.
  *
  * One call at a time (they are synchronous); texts up to `maxMessageBytes`.
  */
 export class XChaCha20Poly1305 {
-  /** Loads and starts libsodium (about 0.1 s, once per process), then allocates the scratch area. */
+  /** Loads and starts libsodium (it instantiates its WebAssembly, so once per process), then allocates the scratch area. */
   public static async load(maxMessageBytes = 8192, headerBytes = 4): Promise<XChaCha20Poly1305> {
     // Required here, not at the top: only the cookie strategy pays for instantiating the WebAssembly.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

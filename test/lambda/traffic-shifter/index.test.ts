@@ -18,7 +18,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ShiftEvent, isComplete as isCompleteHandler, onEvent as onEventHandler } from '../../../lambda/traffic-shifter';
 import { Statement, unauthorized, unusedActions } from '../../contracts/iam-policy';
-import { TEST_AWS, rolePolicy, routingStack } from '../../contracts/routing-stack';
+import { TEST_AWS, defaultShiftSettings, rolePolicy, routingStack } from '../../contracts/routing-stack';
 import { RequestLog, SentRequest } from '../../contracts/sent-requests';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -71,12 +71,7 @@ const props = (over: Record<string, unknown> = {}) => ({
   ListenerArn: LISTENER,
   BlueTargetGroupArn: BLUE,
   GreenTargetGroupArn: GREEN,
-  TargetColor: 'blue',
-  Plan: 'all-at-once',
-  GroupStickinessSeconds: '86400',
-  MinHealthyTargets: '2',
-  AlarmNames: [],
-  RulePriority: '50000',
+  ...defaultShiftSettings(),
   ...over,
 });
 

@@ -25,7 +25,7 @@ export class MySql implements Dialect {
     this.replicas = settings.replicas.map(pool);
   }
 
-  /** As the PostgreSQL dialect's: makes the table only where nothing set it up, widens an old one, and otherwise changes nothing. */
+  /** As the PostgreSQL dialect's: makes the table only where nothing set it up, widens an id column too narrow for signed ids, and otherwise changes nothing. */
   public async migrate(): Promise<void> {
     const [columns] = await this.primary.query<mysql.RowDataPacket[]>(
       `SELECT CHARACTER_MAXIMUM_LENGTH AS width FROM information_schema.COLUMNS

@@ -28,7 +28,7 @@ export class Postgres implements Dialect {
 
   /**
    * Makes the sessions table where nothing set it up (the lab, a local
-   * database), and widens the id column of a table from before signed ids.
+   * database), and widens an id column too narrow for signed ids (ID_WIDTH).
    * On AWS the setup made the table and the app's user may not change it, so
    * an existing table of the right width is left alone: no DDL at all.
    */
