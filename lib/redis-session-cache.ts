@@ -304,16 +304,13 @@ export class RedisSessionCache extends SessionCacheBase {
 
   constructor(scope: Construct, id: string, props: RedisSessionCacheProps) {
     super(scope, id);
-    this.engine = props.engine ?? CacheEngine.VALKEY;
-    this.port = props.port ?? 6380;
-    this.nodes = props.nodes ?? 2;
-    this.transitEncryption = props.transitEncryption ?? true;
-    const multiAz = props.multiAz ?? true;
-    const useAuth = props.authToken ?? true;
-    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    validateCacheProps(this, props, { nodes: this.nodes, multiAz, useAuth, transitEncryption: this.transitEncryption, port: this.port });
+    const r = resolveCacheProps(this, props);
+    this.engine = r.engine;
+    this.port = r.port;
+    this.nodes = r.nodes;
+    this.transitEncryption = r.transitEncryption;
 
-    const subnets = props.vpc.selectSubnets(vpcSubnets);
+    const subnets = props.vpc.selectSubnets(r.vpcSubnets);
     const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
       description: 'Private subnets of the session cache',
       subnetIds: subnets.subnetIds,
@@ -325,7 +322,7 @@ export class RedisSessionCache extends SessionCacheBase {
     });
     this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(this.port) });
 
-    if (useAuth) {
+    if (r.authToken) {
       this.authTokenSecret = new secretsmanager.Secret(this, 'AuthToken', {
         description: 'AUTH token of the session cache',
         // ElastiCache takes 16 to 128 printable characters without / " @ or space: letters and digits are safe.
@@ -338,12 +335,12 @@ export class RedisSessionCache extends SessionCacheBase {
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {
       replicationGroupDescription: 'Session store of the session tier',
       engine: this.engine,
-      engineVersion: props.engineVersion ?? (this.engine === CacheEngine.VALKEY ? '8.0' : '7.1'),
-      cacheNodeType: props.cacheNodeType ?? 'cache.t4g.small',
+      engineVersion: r.engineVersion,
+      cacheNodeType: r.cacheNodeType,
       clusterMode: 'disabled',
       numCacheClusters: this.nodes,
-      multiAzEnabled: multiAz,
-      automaticFailoverEnabled: multiAz || this.nodes > 1,
+      multiAzEnabled: r.multiAz,
+      automaticFailoverEnabled: r.multiAz || this.nodes > 1,
       preferredCacheClusterAZs: Token.isUnresolved(subnets.availabilityZones) ? undefined
         : Array.from({ length: this.nodes }, (_, i) => subnets.availabilityZones[i % subnets.availabilityZones.length]),
       transitEncryptionEnabled: this.transitEncryption,
@@ -353,43 +350,66 @@ export class RedisSessionCache extends SessionCacheBase {
       port: this.port,
       cacheSubnetGroupName: subnetGroup.ref,
       securityGroupIds: [securityGroup.securityGroupId],
-      snapshotRetentionLimit: props.snapshotRetentionDays ?? 7,
+      snapshotRetentionLimit: r.snapshotRetentionDays,
       snapshotWindow: '03:00-04:00',
       preferredMaintenanceWindow: 'sun:05:00-sun:06:00',
       autoMinorVersionUpgrade: true,
     });
-    this.replicationGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.SNAPSHOT);
+    this.replicationGroup.applyRemovalPolicy(r.removalPolicy);
     this.replicationGroupId = this.replicationGroup.ref;
     this.primaryEndpoint = this.replicationGroup.attrPrimaryEndPointAddress;
     this.readerEndpoint = this.replicationGroup.attrReaderEndPointAddress;
   }
 }
 
+/** The props with every default filled in, and the Availability Zones of the subnets. */
 interface ResolvedCacheProps {
+  readonly engine: CacheEngine;
+  readonly engineVersion: string;
+  readonly cacheNodeType: string;
   readonly nodes: number;
   readonly multiAz: boolean;
-  readonly useAuth: boolean;
   readonly transitEncryption: boolean;
+  readonly authToken: boolean;
   readonly port: number;
+  readonly snapshotRetentionDays: number;
+  readonly removalPolicy: RemovalPolicy;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly azs: string[];
 }
 
-function validateCacheProps(scope: Construct, props: RedisSessionCacheProps, r: ResolvedCacheProps): void {
+/** Defaults, then every rule ElastiCache would only refuse at deploy time. */
+function resolveCacheProps(scope: Construct, props: RedisSessionCacheProps): ResolvedCacheProps {
+  const engine = props.engine ?? CacheEngine.VALKEY;
+  const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  const r: ResolvedCacheProps = {
+    engine,
+    engineVersion: props.engineVersion ?? (engine === CacheEngine.VALKEY ? '8.0' : '7.1'),
+    cacheNodeType: props.cacheNodeType ?? 'cache.t4g.small',
+    nodes: props.nodes ?? 2,
+    multiAz: props.multiAz ?? true,
+    transitEncryption: props.transitEncryption ?? true,
+    authToken: props.authToken ?? true,
+    port: props.port ?? 6380,
+    snapshotRetentionDays: props.snapshotRetentionDays ?? 7,
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
+    vpcSubnets,
+    azs: props.vpc.selectSubnets(vpcSubnets).availabilityZones,
+  };
   const problems = new ProblemList();
   problems.check(!Number.isInteger(r.nodes) || r.nodes < 2 || r.nodes > 6,
     () => `nodes: must be a whole number from 2 to 6 (a primary and 1 to 5 replicas), got ${r.nodes}`);
   problems.check(r.multiAz && r.nodes < 2,
     () => `multiAz: needs a replica to fail over to, got nodes ${r.nodes}; use nodes 2 or more`);
-  problems.check(r.useAuth && !r.transitEncryption,
+  problems.check(r.authToken && !r.transitEncryption,
     () => 'authToken: ElastiCache accepts an AUTH token only with transit encryption, got transitEncryption false; turn transitEncryption on or authToken off');
   checkPort(problems, r.port);
-  if (props.snapshotRetentionDays !== undefined) {
-    problems.check(!Number.isInteger(props.snapshotRetentionDays) || props.snapshotRetentionDays < 0 || props.snapshotRetentionDays > 35,
-      () => `snapshotRetentionDays: must be a whole number from 0 to 35, got ${props.snapshotRetentionDays}`);
-  }
-  const azs = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).availabilityZones;
-  problems.check(r.multiAz && azs.length < 2,
-    () => `vpcSubnets: Multi-AZ needs subnets in two or more Availability Zones, got ${azs.length}`);
+  problems.check(!Number.isInteger(r.snapshotRetentionDays) || r.snapshotRetentionDays < 0 || r.snapshotRetentionDays > 35,
+    () => `snapshotRetentionDays: must be a whole number from 0 to 35, got ${r.snapshotRetentionDays}`);
+  problems.check(r.multiAz && r.azs.length < 2,
+    () => `vpcSubnets: Multi-AZ needs subnets in two or more Availability Zones, got ${r.azs.length}`);
   problems.throwIfAny(scope);
+  return r;
 }
 
 function checkPort(problems: ProblemList, port: number): void {
