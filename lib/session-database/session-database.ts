@@ -15,7 +15,6 @@ import { addReplicas } from './replicas';
 import { resolveDatabaseProps } from './resolve-props';
 import { addAppUser } from './setup';
 
-
 /**
  * The database of the `database` session strategy: an RDS instance
  * (PostgreSQL or MySQL), Multi-AZ, on encrypted gp3 storage that grows by
