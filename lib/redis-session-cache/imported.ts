@@ -1,0 +1,40 @@
+import { Token } from 'aws-cdk-lib/core';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ProblemList } from '../private/problems';
+import { SessionCacheBase } from './base';
+import { SessionCacheAttributes } from './props';
+import { checkPort } from './resolve-props';
+
+/** An imported replication group. */
+export class ImportedSessionCache extends SessionCacheBase {
+  public readonly connections: ec2.Connections;
+  public readonly primaryEndpoint: string;
+  public readonly port: number;
+  public readonly transitEncryption: boolean;
+  public readonly authTokenSecret?: secretsmanager.ISecret;
+  public readonly replicationGroupId: string;
+  public readonly nodes: number;
+
+  constructor(scope: Construct, id: string, attrs: SessionCacheAttributes) {
+    super(scope, id);
+    // Defaults first, so that the checks see the values the cache will use.
+    this.port = attrs.port ?? 6379;
+    this.transitEncryption = attrs.transitEncryption ?? true;
+    this.nodes = attrs.nodes ?? 2;
+    const problems = new ProblemList();
+    checkPort(problems, this.port);
+    problems.check(!Token.isUnresolved(this.nodes) && (!Number.isInteger(this.nodes) || this.nodes < 1 || this.nodes > 6),
+      () => `nodes: must be a whole number from 1 to 6, got ${this.nodes}`);
+    problems.check(attrs.securityGroups.length === 0,
+      () => 'securityGroups: needs the replication group\'s security groups, got none; fleets are let in through them');
+    problems.check(attrs.authTokenSecret !== undefined && !this.transitEncryption,
+      () => 'authTokenSecret: ElastiCache accepts an AUTH token only with transit encryption, got transitEncryption false; pass transitEncryption true or no token');
+    problems.throwIfAny(this);
+    this.replicationGroupId = attrs.replicationGroupId;
+    this.primaryEndpoint = attrs.primaryEndpoint;
+    this.authTokenSecret = attrs.authTokenSecret;
+    this.connections = new ec2.Connections({ securityGroups: attrs.securityGroups, defaultPort: ec2.Port.tcp(this.port) });
+  }
+}

@@ -1,0 +1,48 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+
+/** Options of the cache's metrics: which node, and the usual metric options. */
+export interface CacheMetricOptions extends cloudwatch.MetricOptions {
+  /**
+   * The node: 1 for the node created as primary, 2 and up for the replicas
+   * (ElastiCache reports per node, `<replication group id>-00<n>`).
+   * @default 1 (2 for the replication lag, which only replicas report)
+   */
+  readonly node?: number;
+}
+
+/**
+ * A Redis OSS or Valkey replication group the `redis` strategy (or the
+ * `database` strategy's write-through cache) keeps sessions in: a
+ * {@link RedisSessionCache}, or yours through `RedisSessionCache.fromAttributes`.
+ */
+export interface ISessionCache extends ec2.IConnectable {
+  /** Address of the primary, for writes. */
+  readonly primaryEndpoint: string;
+  /** The port the nodes listen on. */
+  readonly port: number;
+  /** Whether clients must use TLS. */
+  readonly transitEncryption: boolean;
+  /** The AUTH token, when one is required. */
+  readonly authTokenSecret?: secretsmanager.ISecret;
+  /** The replication group's id (its node ids are `<id>-001`, `<id>-002`, ...). */
+  readonly replicationGroupId: string;
+  /** How many nodes the group has. */
+  readonly nodes: number;
+  /** Lets `grantee` read the AUTH token (`secretsmanager:GetSecretValue` and `DescribeSecret`); a no-op grant when there is none. */
+  grantReadAuthToken(grantee: iam.IGrantable): iam.Grant;
+  /** A metric of one node. @default period 1 minute, node 1 */
+  metric(metricName: string, options?: CacheMetricOptions): cloudwatch.Metric;
+  /** CPU of the engine thread, in percent. @default Average over 1 minute, node 1 */
+  metricEngineCpu(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** Memory in use, as a percentage of what the engine may use. @default Maximum over 1 minute, node 1 */
+  metricMemory(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** Keys evicted for lack of memory (sessions lost). @default Sum over 1 minute, node 1 */
+  metricEvictions(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** Client connections. @default Maximum over 1 minute, node 1 */
+  metricConnections(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** How far a replica is behind the primary, in seconds. @default Maximum over 1 minute, node 2 */
+  metricReplicationLag(options?: CacheMetricOptions): cloudwatch.Metric;
+}

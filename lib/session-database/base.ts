@@ -1,0 +1,104 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, IDependable } from 'constructs';
+import { SessionTierValidationError } from '../errors';
+import { createSessionIdKey } from '../private/session-keys';
+import { DatabaseEngine } from './engine';
+import { DatabaseEndpoint, DatabaseMetricOptions, ISessionDatabase } from './interface';
+
+/** What our database and an imported one do the same way: access, grants and metrics. */
+export abstract class SessionDatabaseBase extends Construct implements ISessionDatabase {
+  public abstract readonly engine: DatabaseEngine;
+  public abstract readonly databaseName: string;
+  public abstract readonly writerEndpoint: DatabaseEndpoint;
+  public abstract readonly replicaEndpoints: DatabaseEndpoint[];
+  public abstract readonly credentials: secretsmanager.ISecret;
+  public abstract readonly readyForClients?: IDependable;
+  protected abstract readonly primary: rds.IDatabaseInstance;
+  protected abstract readonly readers: readonly rds.IDatabaseInstance[];
+  /** The proxy's security group rules, when a proxy takes the writes. */
+  protected abstract readonly proxyConnections?: ec2.Connections;
+
+  private idKey?: secretsmanager.ISecret;
+
+  public get replicaCount(): number {
+    return this.readers.length;
+  }
+
+  public get sessionIdKey(): secretsmanager.ISecret {
+    this.idKey ??= createSessionIdKey(this, 'SessionIdKey');
+    return this.idKey;
+  }
+
+  public allowFrom(peer: ec2.IConnectable, description = 'session database clients'): void {
+    if (this.proxyConnections) {
+      this.proxyConnections.allowFrom(peer, ec2.Port.tcp(this.writerEndpoint.port), description);
+    } else {
+      this.primary.connections.allowDefaultPortFrom(peer, description);
+    }
+    // Replicas that share a security group need one rule.
+    const opened = new Set<ec2.ISecurityGroup>();
+    for (const replica of this.readers) {
+      const groups = replica.connections.securityGroups;
+      if (groups.length > 0 && groups.every((g) => opened.has(g))) {
+        continue;
+      }
+      groups.forEach((g) => opened.add(g));
+      replica.connections.allowDefaultPortFrom(peer, description);
+    }
+  }
+
+  public grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
+    return this.credentials.grantRead(grantee);
+  }
+
+  /**
+   * @deprecated aws-cdk-lib's `grantConnect` grants `rds-db:connect`; this
+   * reads the credentials: use {@link grantReadCredentials}
+   */
+  public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    return this.grantReadCredentials(grantee);
+  }
+
+  /** @param options the instance as a number (0 the primary, 1 to n a replica) is deprecated: use `{ replica }` */
+  public metricCpu(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const { replica = 0, ...rest } = dbMetricOptions(options, props);
+    return this.instanceAt(replica).metricCPUUtilization(rest);
+  }
+
+  /** @param options the instance as a number (0 the primary, 1 to n a replica) is deprecated: use `{ replica }` */
+  public metricConnections(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const { replica = 0, ...rest } = dbMetricOptions(options, props);
+    return this.instanceAt(replica).metricDatabaseConnections(rest);
+  }
+
+  /** Free storage of the primary, in bytes. @default Average over 5 minutes */
+  public metricFreeStorage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.primary.metricFreeStorageSpace(props);
+  }
+
+  /** @param options the replica as a number (1 to n) is deprecated: use `{ replica }` */
+  public metricReplicaLag(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const { replica = 1, ...rest } = dbMetricOptions(options, props);
+    if (replica < 1) {
+      throw new SessionTierValidationError(`replica: the primary has no replica lag, got ${replica}; use 1 to ${this.readers.length}`, this);
+    }
+    return this.instanceAt(replica).metric('ReplicaLag', { statistic: 'Maximum', ...rest });
+  }
+
+  private instanceAt(replica: number): rds.IDatabaseInstance {
+    const found = replica === 0 ? this.primary : this.readers[replica - 1];
+    if (!Number.isInteger(replica) || !found) {
+      throw new SessionTierValidationError(`replica: must be 0 (the primary) to ${this.readers.length}, got ${replica}`, this);
+    }
+    return found;
+  }
+}
+
+/** The options object, from either the options or the deprecated positional instance and props. */
+function dbMetricOptions(options: DatabaseMetricOptions | number | undefined, props: cloudwatch.MetricOptions | undefined): DatabaseMetricOptions {
+  return typeof options === 'number' ? { ...props, replica: options } : { ...options, ...props };
+}
