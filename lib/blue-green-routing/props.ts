@@ -1,0 +1,106 @@
+import { Duration } from 'aws-cdk-lib/core';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { IAppFleet } from '../app-fleet';
+import { FleetColor } from '../contract/app-env';
+import { ShiftPlan } from '../shift-plan';
+import { Stickiness } from '../stickiness';
+
+/** The rule priority the traffic shifter uses by default: the last one, so rules of your own come first. */
+export const DEFAULT_SHIFT_RULE_PRIORITY = 50_000;
+
+/** Target-group stickiness between two fleets when none is given: the load balancer's cookie, for a day. */
+export const DEFAULT_GROUP_STICKINESS = Stickiness.loadBalancerCookie(Duration.days(1));
+
+/** Properties of a {@link BlueGreenRouting}. */
+export interface BlueGreenRoutingProps {
+  /** The listener users reach. */
+  readonly listener: elbv2.IApplicationListener;
+
+  /** The blue fleet: an `AppFleet`, or a group of your own through `AppFleet.fromAutoScalingGroup`. */
+  readonly blue: IAppFleet;
+
+  /**
+   * The green fleet. Without it the listener forwards straight to blue, the
+   * only layout where application-cookie stickiness works.
+   * @default no green fleet
+   */
+  readonly green?: IAppFleet;
+
+  /**
+   * The color that should have all the traffic once the deploy is done.
+   * Change it and deploy to shift traffic by `shiftPlan`.
+   * @default 'blue'
+   */
+  readonly targetColor?: FleetColor;
+
+  /**
+   * How the traffic moves when `targetColor` changes.
+   * @default ShiftPlan.allAtOnce()
+   */
+  readonly shiftPlan?: ShiftPlan;
+
+  /**
+   * Target-group stickiness: keeps a user on the color where the session
+   * started (the `AWSALBTG` cookie), so a release does not bounce users
+   * between versions. Only `Stickiness.loadBalancerCookie(...)` or
+   * `Stickiness.none()`; it must be on when either fleet is sticky (AWS
+   * rejects target stickiness without it).
+   * @default Stickiness.loadBalancerCookie(Duration.days(1))
+   */
+  readonly groupStickiness?: Stickiness;
+
+  /**
+   * Healthy targets the target color needs before each step.
+   * @default the target fleet's minCapacity
+   */
+  readonly minHealthyTargets?: number;
+
+  /**
+   * Alarms that stop the shift: any of them in ALARM before a step restores
+   * the weights from before the deploy and fails it.
+   * @default no alarm gates
+   */
+  readonly gateAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * Priority of the listener rule the traffic shifter owns (1 to 50000).
+   * @default 50000 (evaluated after any rule of your own)
+   */
+  readonly rulePriority?: number;
+
+  /**
+   * How often the traffic shifter checks its gates and takes a due step.
+   * @default Duration.seconds(30)
+   */
+  readonly checkInterval?: Duration;
+
+  /**
+   * The VPC the traffic shifter's functions run in (private subnets with a
+   * route out: they call the ELB and CloudWatch APIs over HTTPS). `SessionTier`
+   * passes its own.
+   * @default outside any VPC (Control Tower's CT.LAMBDA.PR.3 refuses such functions)
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets of `vpc` for the functions.
+   * @default { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The key the shifter's log groups are encrypted with; its policy must let CloudWatch Logs use it.
+   * @default a new customer managed key, rotated, for log groups of this account only
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * How long the shifter's log groups keep events.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
