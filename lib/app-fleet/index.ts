@@ -1,0 +1,2 @@
+export * from './props';
+export { AppFleet } from './app-fleet';
