@@ -283,4 +283,12 @@ describe('SessionDashboard for groups of your own', () => {
     expect(() => new SessionDashboard(stack, 'None', { loadBalancer }))
       .toThrow('blue: the dashboard needs a blue fleet, got none');
   });
+
+  test('a bad threshold and a missing fleet are reported together, in one error', () => {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    expect(() => new SessionDashboard(stack, 'Both', { loadBalancer, thresholds: { storeErrors: 0 } }))
+      .toThrow(/thresholds\.storeErrors: must be a whole number of at least 1, got 0[\s\S]*blue: the dashboard needs a blue fleet, got none/);
+  });
 });
