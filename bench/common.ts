@@ -1,4 +1,4 @@
-/** What the two benchmark scripts share: where they build, the anchors' bundles, starting a server. */
+/** What the benchmark parts share: their settings, where they build, the anchors' bundles, starting a server. */
 import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import { mkdirSync } from 'fs';

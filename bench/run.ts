@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     '',
   ];
   writeFileSync(resultsFile, lines.join('\n') + (previous.rest ? `\n${previous.rest}` : ''));
-  console.log(['', ...fresh.values()].map((l) => Array.isArray(l) ? l.join('\n') : l).join('\n\n'));
+  console.log([...fresh.values()].map((section) => section.join('\n')).join('\n\n'));
 }
 
 main().then(() => process.exit(0), (e) => {

@@ -40,7 +40,7 @@ export interface PackedLibrary {
 }
 
 /** A stack of the consumer's that uses the library as the README shows it. */
-export const CONSUMER_STACK = `import { Duration, Stack, StackProps } from 'aws-cdk-lib/core';
+const CONSUMER_STACK = `import { Duration, Stack, StackProps } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
 import { SessionStrategy, SessionTier, ShiftPlan, Stickiness } from 'cdk-session-tier';
 
@@ -58,7 +58,7 @@ export class ConsumerStack extends Stack {
 `;
 
 /** The same stack without the library: what `cdk init app` writes. */
-export const EMPTY_STACK = `import { Stack, StackProps } from 'aws-cdk-lib/core';
+const EMPTY_STACK = `import { Stack, StackProps } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
 
 export class ConsumerStack extends Stack {
@@ -182,6 +182,6 @@ function npm(cwd: string, args: string[]): string {
 }
 
 /** Every package installed in the project, by path. */
-export function installed(dir: string): string[] {
+function installed(dir: string): string[] {
   return Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', '.package-lock.json'), 'utf8')).packages).sort();
 }

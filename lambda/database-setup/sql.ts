@@ -5,7 +5,7 @@
  * or an Update runs them all again and ends in the same state.
  */
 import { SQL_NAME } from '../../lib/contract/database-setup';
-import { SESSIONS_TABLE, createSessionsTable } from '../../lib/contract/sessions-table';
+import { SESSIONS_TABLE, createSessionsTable, widenSessionIds } from '../../lib/contract/sessions-table';
 
 /** What the setup creates, and where. */
 export interface SetupNames {
@@ -55,6 +55,8 @@ export function postgresStatements(names: SetupNames, password: string): Stateme
     // Two setups at once (a retry while the first still runs) wait for each other.
     { sql: `SELECT pg_advisory_xact_lock(hashtext('cdk-session-tier database setup'))` },
     ...createSessionsTable('postgres', table).map((sql) => ({ sql })),
+    // A table an earlier release made (its app signed in as the master user) has ids too narrow for signed ones.
+    { sql: widenSessionIds('postgres', table) },
     { sql: `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${postgresLiteral(user)}) THEN CREATE ROLE ${role}; END IF; END $$` },
     { sql: `ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${postgresLiteral(password)}` },
     // Before PostgreSQL 15 every role may create tables in public; from 15 on this changes nothing.
@@ -75,6 +77,7 @@ export function mysqlStatements(names: SetupNames, password: string): Statement[
   const { database, user, table } = checkedNames(names);
   return [
     ...createSessionsTable('mysql', table).map((sql) => ({ sql })),
+    { sql: widenSessionIds('mysql', table) },
     { sql: "CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", params: [user, password] },
     // CREATE USER IF NOT EXISTS leaves an existing user's password as it was.
     { sql: "ALTER USER ?@'%' IDENTIFIED BY ?", params: [user, password] },

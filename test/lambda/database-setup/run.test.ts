@@ -136,6 +136,57 @@ describe('PostgreSQL (127.0.0.1:5432)', () => {
   });
 });
 
+describe('an upgrade from a table an earlier release made (ids of 22, owned by the master user)', () => {
+  test('PostgreSQL: the setup widens the ids, and the app user then keeps a signed id\'s session without changing the table', async () => {
+    const database = `setup_${suffix()}`;
+    const user = `app_${suffix()}`;
+    const admin = async (sql: string, db = database) => {
+      const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: db });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows;
+      } finally {
+        await client.end();
+      }
+    };
+    await admin(`CREATE DATABASE ${database}`, 'postgres');
+    try {
+      await admin(`CREATE TABLE sessions (id varchar(22) PRIMARY KEY, version bigint NOT NULL, data text NOT NULL, expires_at bigint NOT NULL)`);
+      await admin(`INSERT INTO sessions VALUES ('${'a'.repeat(22)}', 1, '{}', 99)`);
+      await runSetup({ engine: 'postgres', host: '127.0.0.1', port: 5432, user: 'postgres', password: '' }, { database, user }, PASSWORD);
+      expect(await admin(`SELECT character_maximum_length AS width FROM information_schema.columns WHERE table_name = 'sessions' AND column_name = 'id'`))
+        .toEqual([{ width: SESSION_ID_WIDTH }]);
+      expect(await admin(`SELECT id FROM sessions`)).toEqual([{ id: 'a'.repeat(22) }]);
+      await expectStoreWorks({ engine: 'postgres', primary: { host: '127.0.0.1', port: 5432 }, replicas: [], database, user, password: PASSWORD, tls: false });
+    } finally {
+      await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`, 'postgres');
+      await admin(`DROP ROLE IF EXISTS ${user}`, 'postgres');
+    }
+  });
+
+  test('MySQL: the same', async () => {
+    const database = `setup_${suffix()}`;
+    const user = `app_${suffix()}`;
+    const root = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' });
+    try {
+      await root.query(`CREATE DATABASE \`${database}\``);
+      await root.query(`CREATE TABLE \`${database}\`.sessions (id varchar(22) CHARACTER SET ascii COLLATE ascii_bin PRIMARY KEY, version bigint NOT NULL, data text NOT NULL, expires_at bigint NOT NULL)`);
+      await root.query(`INSERT INTO \`${database}\`.sessions VALUES (?, 1, '{}', 99)`, ['a'.repeat(22)]);
+      await runSetup({ engine: 'mysql', host: '127.0.0.1', port: 3306, user: 'root', password: '' }, { database, user }, PASSWORD);
+      const [columns] = await root.query<mysql.RowDataPacket[]>(
+        `SELECT CHARACTER_MAXIMUM_LENGTH AS width, COLLATION_NAME AS collation FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'sessions' AND COLUMN_NAME = 'id'`, [database]);
+      expect(columns.map((c) => ({ ...c }))).toEqual([{ width: SESSION_ID_WIDTH, collation: 'ascii_bin' }]);
+      const [rows] = await root.query<mysql.RowDataPacket[]>(`SELECT id FROM \`${database}\`.sessions`);
+      expect(rows.map((r) => r.id)).toEqual(['a'.repeat(22)]);
+      await expectStoreWorks({ engine: 'mysql', primary: { host: '127.0.0.1', port: 3306 }, replicas: [], database, user, password: PASSWORD, tls: false });
+    } finally {
+      await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
+      await root.query(`DROP USER IF EXISTS ?@'%'`, [user]);
+      await root.end();
+    }
+  });
+});
+
 describe('MySQL dialect (MariaDB on 127.0.0.1:3306)', () => {
   const database = `setup_${suffix()}`;
   const user = `app_${suffix()}`;

@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import { createSessionsTable } from '../../../../lib/contract/sessions-table';
+import { createSessionsTable, widenSessionIds } from '../../../../lib/contract/sessions-table';
 import { ConnectionSettings, DatabaseEndpoint, Dialect, ID_WIDTH, PRIMARY, Row, TABLE, serverOptions } from './dialect';
 
 /** The MySQL dialect, for MySQL and MariaDB: a pool for the primary and one per replica (mysql2). */
@@ -36,8 +36,7 @@ export class MySql implements Dialect {
         await this.primary.query(statement);
       }
     } else if (Number(columns[0].width) < ID_WIDTH) {
-      // Both widths keep a one-byte length, so InnoDB widens it in place.
-      await this.primary.query(`ALTER TABLE ${TABLE} MODIFY id varchar(${ID_WIDTH}) CHARACTER SET ascii COLLATE ascii_bin NOT NULL`);
+      await this.primary.query(widenSessionIds('mysql', TABLE));
     }
   }
 

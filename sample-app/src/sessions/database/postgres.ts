@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createSessionsTable } from '../../../../lib/contract/sessions-table';
+import { createSessionsTable, widenSessionIds } from '../../../../lib/contract/sessions-table';
 import { ConnectionSettings, DatabaseEndpoint, Dialect, ID_WIDTH, PRIMARY, Row, TABLE, serverOptions } from './dialect';
 
 /** The PostgreSQL dialect: a pool for the primary and one per replica (node-postgres). */
@@ -46,8 +46,7 @@ export class Postgres implements Dialect {
           await client.query(statement);
         }
       } else if (Number(width.rows[0].width) < ID_WIDTH) {
-        // Widening a varchar changes only the catalog (no rewrite, no reindex).
-        await client.query(`ALTER TABLE ${TABLE} ALTER COLUMN id TYPE varchar(${ID_WIDTH})`);
+        await client.query(widenSessionIds('postgres', TABLE));
       }
       await client.query('COMMIT');
     } catch (e) {
