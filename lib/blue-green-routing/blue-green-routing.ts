@@ -24,8 +24,8 @@ import { ShifterNetwork, grantShift, shifterFunction, shifterNetwork, traceWaite
  * custom resource (the traffic shifter Lambda), never by CloudFormation
  * directly, so no later deploy can reset the live weights (aws/aws-cdk#36649).
  * Changing `targetColor` and deploying moves traffic by `shiftPlan` in
- * health-checked steps; a failed gate restores the weights and fails the
- * deploy, so CloudFormation rolls back. The listener's own default action
+ * health-checked steps; a failed gate cuts the target color off the rule
+ * (the other color's group alone) and fails the deploy, so CloudFormation rolls back. The listener's own default action
  * forwards to blue and serves only while the rule does not exist.
  *
  * With one fleet, the listener forwards straight to it.

@@ -60,8 +60,8 @@ export interface BlueGreenRoutingProps {
   readonly minHealthyTargets?: number;
 
   /**
-   * Alarms that stop the shift: any of them in ALARM before a step restores
-   * the weights from before the deploy and fails it.
+   * Alarms that stop the shift: any of them in ALARM before a step cuts
+   * the target color off the rule (the other color's group alone) and fails the deploy.
    * @default no alarm gates
    */
   readonly gateAlarms?: cloudwatch.IAlarm[];

@@ -151,7 +151,7 @@ export type StoreSettings =
 
 /**
  * The app's environment for a session store, except the secrets (AUTH token,
- * cookie keys, database user and password), whose names are in {@link APP_ENV}.
+ * cookie keys, database user and password, session id keys), whose names are in {@link APP_ENV}.
  * The constructs write it into the environment file on every instance; the
  * lab and the benchmarks start local app processes with it.
  */

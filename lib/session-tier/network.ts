@@ -22,7 +22,7 @@ export function createVpc(scope: Construct, natGateways: number, logKey: kms.IKe
     ],
   });
   const flowLog = vpc.addFlowLog('FlowLogs', { trafficType: ec2.FlowLogTrafficType.ALL });
-  // The log group the flow log creates, encrypted and kept a year; set on it so that its logical id stays.
+  // The log group the flow log creates, encrypted with the tier's log key (kept as aws-cdk keeps flow logs, two years); set on it so that its logical id stays.
   const flowLogGroup = flowLog.logGroup?.node.defaultChild as logs.CfnLogGroup | undefined;
   if (flowLogGroup) {
     flowLogGroup.kmsKeyId = logKey.keyArn;

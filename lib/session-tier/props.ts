@@ -67,9 +67,9 @@ export interface SessionTierProps {
   readonly shiftPlan?: ShiftPlan;
 
   /**
-   * Alarms that stop a shift: any in ALARM before a step restores the weights
-   * and fails the deploy.
-   * @default no alarm gates (green's target health is always a gate)
+   * Alarms that stop a shift: any in ALARM before a step cuts the target
+   * color off the rule (the other color's group alone) and fails the deploy.
+   * @default no alarm gates (the target color's health is always a gate)
    */
   readonly gateAlarms?: cloudwatch.IAlarm[];
 
