@@ -6,10 +6,13 @@
  */
 import { closeSync, constants, linkSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { execFileSync } from 'child_process';
+import { setTimeout as sleep } from 'timers/promises';
 import { join } from 'path';
 import pg from 'pg';
 import { Client } from '../local/http-client';
 import { SessionStrategyName } from '../lib/contract/app-env';
+import { SESSIONS_TABLE } from '../lib/contract/sessions-table';
+import { DEFAULT_CALL_TIMEOUT_MS } from '../sample-app/src/sessions/file';
 import { Stickiness } from '../lib/stickiness';
 import { Lab } from './lab';
 import { HUNG_MS, LB_DAY, ScenarioResult, ScenarioSize, VirtualUser, describeStickiness, keepClicking, result, rounds } from './scenarios';
@@ -28,13 +31,10 @@ export interface DrillResult extends ScenarioResult {
   readonly hung: number;
 }
 
-/** The file store's deadline on one filesystem call (FileStoreOptions.callTimeoutMs, as the app runs it). */
-const FILE_CALL_DEADLINE_MS = 2000;
 
 /** Instances per color in the drills: enough that "every instance" means something. */
 const INSTANCES = 3;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Asks each app process directly, with a new session each time, until each
@@ -153,7 +153,7 @@ export function storeHangs(hang: Hang, size: ScenarioSize, holdMs = 3000): Promi
     redis: 'Redis stopped (SIGSTOP)',
     database: 'PostgreSQL primary stopped (SIGSTOP)',
     'database lock': 'sessions table locked by another session',
-    file: 'session files block on open (FIFOs; the blocked calls let go 2 s after the files are back)',
+    file: `session files block on open (FIFOs; the blocked calls let go ${DEFAULT_CALL_TIMEOUT_MS / 1000} s after the files are back)`,
   }[hang];
   const setup = `${strategy === 'database' ? 'database (PostgreSQL) with its cache' : strategy}, ${what} for ${holdMs / 1000} s`;
   return withLab(strategy, {}, (lab) => underLoad(lab, 'store hangs', setup, size, async () => {
@@ -177,7 +177,7 @@ async function hangStore(lab: Lab, hang: Hang): Promise<() => Promise<void>> {
       const holder = new pg.Client({ host: '127.0.0.1', port: lab.postgres!.primary.port, user: 'postgres', database: lab.postgres!.database });
       await holder.connect();
       await holder.query('BEGIN');
-      await holder.query('LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE');
+      await holder.query(`LOCK TABLE ${SESSIONS_TABLE} IN ACCESS EXCLUSIVE MODE`);
       return async () => {
         await holder.query('COMMIT');
         await holder.end();
@@ -250,7 +250,7 @@ async function hangFiles(dir: string, scratch: string): Promise<() => Promise<vo
     }
     // A FIFO lets a blocked open() go only to read nothing, which a mount that answers again never does: so the calls
     // blocked on one are let go only once past their deadline, when what they return is thrown away.
-    await sleep(FILE_CALL_DEADLINE_MS + 100);
+    await sleep(DEFAULT_CALL_TIMEOUT_MS + 100);
     for (const id of hung) {
       const fifo = join(scratch, `${id}.fifo`);
       try {

@@ -6,15 +6,19 @@
  * clicking throughout; what matters is who is still sent to green after the
  * rule change, and whose session survives.
  */
+import { setTimeout as sleep } from 'timers/promises';
+import { Duration } from 'aws-cdk-lib/core';
 import { SessionStrategyName } from '../lib/contract/app-env';
-import { PlanSpec, formatPlan, parsePlan } from '../lib/contract/traffic-shift';
+import { formatPlan } from '../lib/contract/traffic-shift';
+import { ShiftPlan } from '../lib/shift-plan';
+import { waitFor } from '../local/ports';
 import { formatState } from '../lambda/traffic-shifter/plan';
 import { Lab } from './lab';
 import { LB_DAY, ScenarioResult, ScenarioSize, VirtualUser, describeStickiness, keepClicking, result, rounds } from './scenarios';
 import { OnGateFail, shiftInLab } from './shifter';
 
 /** A quarter of new users to green, then the rest after the bake (the bake only has to outlast HAProxy's health checks). */
-export const LAB_CANARY = parsePlan('canary:25:1') as Extract<PlanSpec, { kind: 'canary' }>;
+const LAB_CANARY = ShiftPlan.canary(25, Duration.seconds(1)).spec;
 
 /** Instances per color: the gate needs them all healthy, as `BlueGreenRouting`'s default (the fleet's minCapacity). */
 const INSTANCES = 2;
@@ -51,7 +55,6 @@ export interface RollbackResult extends ScenarioResult {
   readonly lostOnBlue: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Users go on at least this long after the rule change, so that "still sent to green" means more than a round or two. */
 const MIN_AFTER_MS = 2000;
@@ -108,7 +111,7 @@ export async function failedCanary(strategy: SessionStrategyName, onGateFail: On
       failed = outcome;
       greenAtChange = await lab.haproxy!.requestsTo('green');
       await untilRounds(clicking.rounds, clicking.rounds() + Math.max(3, Math.ceil(size.rounds / 2)));
-      await sleep(failed.at + MIN_AFTER_MS - Date.now());
+      await sleep(Math.max(0, failed.at + MIN_AFTER_MS - Date.now()));
     } finally {
       await clicking.stop();
     }
@@ -142,14 +145,8 @@ async function arriveUntilOnGreen(url: string, users: VirtualUser[], tally: Map<
 }
 
 /** Waits until the clicking users have finished `target` rounds (bounded: a round that hangs would be a failure of its own). */
-async function untilRounds(done: () => number, target: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (done() < target) {
-    if (Date.now() > deadline) {
-      throw new Error(`the users finished ${done()} rounds of ${target} within ${timeoutMs} ms`);
-    }
-    await sleep(10);
-  }
+function untilRounds(done: () => number, target: number): Promise<void> {
+  return waitFor(`the users to finish ${target} rounds`, async () => done() >= target, 60_000);
 }
 
 function measure(setup: string, strategy: SessionStrategyName, onGateFail: OnGateFail, users: VirtualUser[], tally: Map<string, number>,

@@ -6,7 +6,8 @@
  */
 import { Duration } from 'aws-cdk-lib/core';
 import { SessionStrategyName } from '../lib/contract/app-env';
-import { PlanSpec, plannedShares, weightsFor } from '../lib/contract/traffic-shift';
+import { plannedShares, weightsFor } from '../lib/contract/traffic-shift';
+import { ShiftPlan } from '../lib/shift-plan';
 import { Stickiness, StickinessType } from '../lib/stickiness';
 import { Client } from '../local/http-client';
 import { Lab } from './lab';
@@ -157,11 +158,8 @@ export interface ScenarioSize {
 export const LB_DAY = Stickiness.loadBalancerCookie(Duration.days(1));
 /** Application-cookie stickiness on the app's `sid` for a day. */
 export const APP_DAY = Stickiness.applicationCookie('sid', Duration.days(1));
-/**
- * The shift the scenarios make: a quarter of new users more to green at each
- * step, as `ShiftPlan.linear(25, Duration.seconds(1))` plans it.
- */
-const LAB_SHIFT: PlanSpec = { kind: 'linear', percent: 25, intervalSeconds: 1 };
+/** The shift the scenarios make: a quarter of new users more to green at each step. */
+const LAB_SHIFT = ShiftPlan.linear(25, Duration.seconds(1)).spec;
 
 /**
  * Runs `n` rounds. With `uneven`, user i clicks only every (1 + i % 4)th

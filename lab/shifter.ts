@@ -6,6 +6,7 @@
  * set through HAProxy's runtime API where the handler calls ModifyRule. The
  * order of the calls follows `isComplete` in lambda/traffic-shifter/index.ts.
  */
+import { setTimeout as sleep } from 'timers/promises';
 import { FleetColor } from '../lib/contract/app-env';
 import { PlanSpec, Weights } from '../lib/contract/traffic-shift';
 import { RuleState, cutOff, formatState, gateVerdict, nextStep, sameState } from '../lambda/traffic-shifter/plan';
@@ -49,7 +50,6 @@ export type LabShiftOutcome =
     readonly steps: readonly Weights[];
   };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls as the provider polls `isComplete`, until the shift is done or a gate fails. */
 export async function shiftInLab(lab: Lab, o: LabShiftOptions): Promise<LabShiftOutcome> {

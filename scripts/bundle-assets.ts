@@ -6,13 +6,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { PACKAGE_BUNDLES, bundleWithEsbuild, sourceBundle } from '../lib/private/esbuild-bundle';
+import { PACKAGE_BUNDLES, bundleWithEsbuild, prebuiltPath, sourceBundle } from '../lib/private/esbuild-bundle';
 
 const root = path.join(__dirname, '..');
 const assets = path.join(root, 'dist', 'assets');
 fs.rmSync(assets, { recursive: true, force: true });
 for (const bundle of PACKAGE_BUNDLES) {
-  const outfile = path.join(assets, bundle.name, bundle.fileName);
+  const outfile = path.join(root, prebuiltPath(bundle));
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
   bundleWithEsbuild(sourceBundle(bundle), outfile);
   // stderr: npm pack --json prints its JSON on stdout, after the prepack script.

@@ -1,9 +1,8 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { AssetHashType, BundlingOptions, BundlingOutput, DockerImage } from 'aws-cdk-lib/core';
 import type * as esbuildTypes from 'esbuild';
 import { BundleSource, bundleCacheDir, cachedBuild } from './bundle-cache';
-import { packageRoot } from './package-root';
+import { packageFile, packageRoot } from './package-root';
 
 /** What to bundle: a TypeScript entry point, for one Node.js version. */
 export interface EsbuildBundle {
@@ -18,17 +17,16 @@ export interface EsbuildBundle {
 }
 
 /** A bundle this package ships: built into `dist/assets/<name>/` by `npm run build`, or, from a source checkout, at synth. */
-export interface PackageBundle {
+export interface PackageBundle extends Omit<EsbuildBundle, 'entry'> {
   /** Its directory under `dist/assets`. */
   readonly name: string;
   /** The entry point, relative to the package root. */
   readonly entry: string;
-  /** The bundle's file name. */
-  readonly fileName: string;
-  /** The oldest Node.js it runs on. */
-  readonly target: string;
-  /** Keep function and class names. @default false */
-  readonly keepNames?: boolean;
+}
+
+/** Where `npm run build` puts a bundle, relative to the package root: what the package ships and an installed package uses. */
+export function prebuiltPath(bundle: PackageBundle): string {
+  return path.posix.join('dist', 'assets', bundle.name, bundle.fileName);
 }
 
 /** The sample app as the fleets run it: one file for Node.js 20 and later (AL2023 installs 22). */
@@ -63,16 +61,12 @@ function prebuiltDir(bundle: PackageBundle): string | undefined {
   if (!runsFromPackage()) {
     return undefined;
   }
-  const dir = path.join(packageRoot(), 'dist', 'assets', bundle.name);
-  if (!fs.existsSync(path.join(dir, bundle.fileName))) {
-    throw new Error(`cdk-session-tier: the prebuilt ${bundle.name} bundle is missing from ${dir}; reinstall cdk-session-tier`);
-  }
-  return dir;
+  return path.dirname(packageFile(prebuiltPath(bundle)));
 }
 
 /** The bundle of a package entry, as {@link bundleWithEsbuild} takes it. */
 export function sourceBundle(bundle: PackageBundle): EsbuildBundle {
-  return { entry: path.join(packageRoot(), bundle.entry), fileName: bundle.fileName, target: bundle.target, keepNames: bundle.keepNames };
+  return { entry: packageFile(bundle.entry), fileName: bundle.fileName, target: bundle.target, keepNames: bundle.keepNames };
 }
 
 /**

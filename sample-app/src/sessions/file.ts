@@ -7,6 +7,9 @@ import { SessionData, asSessionData, isValidSessionId } from './session';
 import { FsDeadline } from './fs-deadline';
 import { SessionConflictError, SessionStore, StoreUnavailableError, StoredSession } from './store';
 
+/** The deadline on one filesystem call when `callTimeoutMs` is not given. */
+export const DEFAULT_CALL_TIMEOUT_MS = 2_000;
+
 /** Tuning of the file store; the defaults suit EFS. */
 export interface FileStoreOptions {
   /** How often expired files are swept. @default 60_000 */
@@ -63,7 +66,7 @@ export class FileStore implements SessionStore {
   private constructor(private readonly dir: string, options: FileStoreOptions) {
     this.staleLockMs = options.staleLockMs ?? 10_000;
     this.lockWaitMs = options.lockWaitMs ?? 3_000;
-    this.fs = new FsDeadline('file', options.callTimeoutMs ?? 2_000);
+    this.fs = new FsDeadline('file', options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
     this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), options.sweepIntervalMs ?? 60_000);
     this.sweeper.unref();
   }

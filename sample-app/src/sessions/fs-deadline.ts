@@ -39,11 +39,6 @@ export class FsDeadline {
     private readonly maxStuck = Math.max(1, Math.floor((Number(process.env.UV_THREADPOOL_SIZE) || 4) / 2)),
   ) {}
 
-  /** How many calls are past their deadline and still running (for tests and the lab). */
-  public get stuckCalls(): number {
-    return this.stuck;
-  }
-
   /** Runs `call()` under the deadline; it is not started while too many calls are stuck (unless it is clean-up). */
   public run<T>(call: () => Promise<T>, options: FsCallOptions<T> = {}): Promise<T> {
     if (this.stuck >= this.maxStuck && !options.cleanup) {
