@@ -5,10 +5,14 @@ import { join } from 'path';
 import { setImmediate as yieldToRequests } from 'timers/promises';
 import { SessionData, asSessionData, isValidSessionId } from './session';
 import { FsDeadline } from './fs-deadline';
+import { SESSION_ID_SOURCE } from './session-id';
 import { SessionConflictError, SessionStore, StoreUnavailableError, StoredSession } from './store';
 
 /** The deadline on one filesystem call when `callTimeoutMs` is not given. */
 export const DEFAULT_CALL_TIMEOUT_MS = 2_000;
+
+/** A session's file (`<id>.json`) or a temporary file of one being written (`<id>.<12 hex>.tmp`). */
+const SESSION_FILE = new RegExp(`^(${SESSION_ID_SOURCE})(\\.json|\\.[0-9a-f]{12}\\.tmp)$`);
 
 /** Tuning of the file store; the defaults suit EFS. */
 export interface FileStoreOptions {
@@ -151,7 +155,7 @@ export class FileStore implements SessionStore {
 
   /** Removes one directory entry if it is an expired session or an abandoned temporary file; returns 1 for a session removed. */
   private async sweepEntry(name: string): Promise<number> {
-    const match = /^([A-Za-z0-9_-]{22}(?:[A-Za-z0-9_-]{21})?)(\.json|\.[0-9a-f]{12}\.tmp)$/.exec(name);
+    const match = SESSION_FILE.exec(name);
     if (!match) {
       return 0;
     }

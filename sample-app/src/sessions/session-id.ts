@@ -8,6 +8,8 @@ const MAC_BYTES = 16;
 const UNSIGNED = /^[A-Za-z0-9_-]{22}$/;
 /** base64url of the random bytes and their MAC (43 characters). */
 const SIGNED = /^[A-Za-z0-9_-]{43}$/;
+/** Either shape, unanchored, for the patterns that find ids in other text (a session file's name). */
+export const SESSION_ID_SOURCE = `${UNSIGNED.source.slice(1, -1)}|${SIGNED.source.slice(1, -1)}`;
 
 /** What an id from a cookie is, as far as this process can tell. */
 export type IdCheck =

@@ -1,4 +1,5 @@
 import { randomBytes } from 'crypto';
+import { SESSION_ID_SOURCE } from './session-id';
 
 /** What a session holds. Every strategy stores exactly this, so a user keeps it when the strategy changes. */
 export interface SessionData {
@@ -31,7 +32,7 @@ export const LIMITS = {
 } as const;
 
 /** A session id: 128 random bits, base64url (22 characters), and with keys their MAC (43 in all; see SessionIds). */
-const SESSION_ID = /^[A-Za-z0-9_-]{22}(?:[A-Za-z0-9_-]{21})?$/;
+const SESSION_ID = new RegExp(`^(?:${SESSION_ID_SOURCE})$`);
 
 /** A new session id of 128 random bits, without a MAC (as {@link SessionIds} issues them without keys). */
 export function newSessionId(): string {
