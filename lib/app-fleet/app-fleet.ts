@@ -16,7 +16,7 @@ import { ImportedAppFleet } from './imported';
 import { allowAppDownload, createInstanceRole, createInstanceSecurityGroup, createLaunchTemplate } from './instances';
 import { shipMetrics } from './metrics-shipping';
 import { AppFleetAttributes, AppFleetProps, IAppFleet } from './props';
-import { resolveFleetProps } from './resolve-props';
+import { ResolvedFleetProps, resolveFleetProps } from './resolve-props';
 import { createTargetGroup } from './target-group';
 
 /**
@@ -88,7 +88,7 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
     this.role = createInstanceRole(this, this.color);
     this.grantPrincipal = this.role;
     const securityGroup = createInstanceSecurityGroup(this, props.vpc, this.color);
-    this.launchTemplate = createLaunchTemplate(this, resolved, application, { role: this.role, securityGroup, rootVolumeSize: props.rootVolumeSize });
+    this.launchTemplate = createLaunchTemplate(this, resolved, application, { role: this.role, securityGroup });
     this.notificationsTopic = props.notificationsTopic ?? encryptedTopic(this, 'Notifications', `${this.color} fleet scaling events`);
     this.autoScalingGroup = createAutoScalingGroup(this, props, resolved, this.launchTemplate, this.notificationsTopic);
     this.connections = this.autoScalingGroup.connections;
@@ -97,14 +97,13 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
       targets: this.autoScalingGroup,
       port: this.appPort,
       healthCheckPath: application.healthCheckPath,
-      stickiness: this.stickiness,
     });
-    trackRequestsPerTarget(this, this.autoScalingGroup, this.targetGroup, props.targetRequestsPerMinute ?? 1000);
+    trackRequestsPerTarget(this, this.autoScalingGroup, this.targetGroup, resolved.targetRequestsPerMinute);
 
-    this.writeAppEnvironment(props);
+    this.writeAppEnvironment(resolved);
     this.strategy = resolved.strategy;
     this.cookieSecret = this.strategy.bind(this).cookieSecret;
-    this.logGroup = application.publishesMetrics ? shipMetrics(this, this.color, props, this.role, this.boot) : undefined;
+    this.logGroup = application.publishesMetrics ? shipMetrics(this, props, resolved, this.role, this.boot) : undefined;
     this.boot.addTo(this.launchTemplate, this.autoScalingGroup, application, resolved.signalTimeout);
   }
 
@@ -169,13 +168,13 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
   }
 
   /** What every application reads: who it is, where it listens, how it names and secures its cookie. */
-  private writeAppEnvironment(props: AppFleetProps): void {
+  private writeAppEnvironment(r: ResolvedFleetProps): void {
     this.addEnvironment(APP_ENV.COLOR, this.color);
-    this.addEnvironment(APP_ENV.VERSION, props.version ?? '1.0.0');
+    this.addEnvironment(APP_ENV.VERSION, r.version);
     this.addEnvironment(APP_ENV.HOST, '0.0.0.0');
     this.addEnvironment(APP_ENV.PORT, String(this.appPort));
     this.addEnvironment(APP_ENV.COOKIE_NAME, this.cookieName);
-    this.addEnvironment(APP_ENV.SECURE_COOKIE, String(props.secureCookies ?? false));
+    this.addEnvironment(APP_ENV.SECURE_COOKIE, String(r.secureCookies));
     this.addEnvironment(APP_ENV.INSTANCE_METADATA, 'imds');
   }
 }

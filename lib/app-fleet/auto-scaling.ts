@@ -31,7 +31,7 @@ export function createAutoScalingGroup(fleet: Construct, props: AppFleetProps, r
     maxCapacity: r.maxCapacity,
     healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
       additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
-      gracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
+      gracePeriod: r.healthCheckGracePeriod,
     }),
     cooldown: Duration.minutes(5),
     defaultInstanceWarmup: Duration.minutes(2),

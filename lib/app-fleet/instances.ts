@@ -35,11 +35,6 @@ export function createInstanceSecurityGroup(fleet: Construct, vpc: ec2.IVpc, col
 export interface LaunchTemplateOptions {
   readonly role: iam.IRole;
   readonly securityGroup: ec2.ISecurityGroup;
-  /**
-   * Size of the root volume, in GiB.
-   * @default 8
-   */
-  readonly rootVolumeSize?: number;
 }
 
 /**
@@ -64,7 +59,7 @@ export function createLaunchTemplate(fleet: Construct, r: ResolvedFleetProps, ap
     detailedMonitoring: true,
     blockDevices: [{
       deviceName: '/dev/xvda',
-      volume: ec2.BlockDeviceVolume.ebs(options.rootVolumeSize ?? 8, {
+      volume: ec2.BlockDeviceVolume.ebs(r.rootVolumeSize, {
         encrypted: true,
         volumeType: ec2.EbsDeviceVolumeType.GP3,
         deleteOnTermination: true,

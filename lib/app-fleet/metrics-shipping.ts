@@ -1,11 +1,11 @@
-import { Duration } from 'aws-cdk-lib/core';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { APP_ENV, FleetColor } from '../contract/app-env';
-import { DEFAULT_LOG_RETENTION, encryptedLogGroup, logsKey } from '../private/keys';
+import { APP_ENV } from '../contract/app-env';
+import { encryptedLogGroup, logsKey } from '../private/keys';
 import { BootScriptBuilder } from './boot-script';
 import { AppFleetProps } from './props';
+import { ResolvedFleetProps } from './resolve-props';
 
 /**
  * Installs the CloudWatch agent with its Embedded Metric Format listener
@@ -13,13 +13,11 @@ import { AppFleetProps } from './props';
  * to the fleet's log group, a stream per instance, and CloudWatch extracts
  * the metrics.
  */
-export function shipMetrics(fleet: Construct, color: FleetColor, props: AppFleetProps, role: iam.IGrantable, boot: BootScriptBuilder): logs.LogGroup {
-  const interval = props.metricsInterval ?? Duration.minutes(1);
-  const retention = props.logRetention ?? DEFAULT_LOG_RETENTION;
-  const key = props.logEncryptionKey ?? logsKey(fleet, 'LogsKey', `Encrypts the ${color} fleet's log group`);
-  const logGroup = encryptedLogGroup(fleet, 'AppMetrics', key, retention);
+export function shipMetrics(fleet: Construct, props: AppFleetProps, r: ResolvedFleetProps, role: iam.IGrantable, boot: BootScriptBuilder): logs.LogGroup {
+  const key = props.logEncryptionKey ?? logsKey(fleet, 'LogsKey', `Encrypts the ${props.color} fleet's log group`);
+  const logGroup = encryptedLogGroup(fleet, 'AppMetrics', key, r.logRetention);
   logGroup.grantWrite(role);
-  boot.addEnvironment(APP_ENV.METRICS_INTERVAL, String(interval.toSeconds()));
+  boot.addEnvironment(APP_ENV.METRICS_INTERVAL, String(r.metricsInterval.toSeconds()));
   boot.addEnvironment('AWS_EMF_ENVIRONMENT', 'Agent');
   boot.addEnvironment('AWS_EMF_AGENT_ENDPOINT', 'tcp://127.0.0.1:25888');
   boot.addEnvironment('AWS_EMF_SERVICE_NAME', 'session-app');

@@ -1,9 +1,11 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FLEET_COLORS } from '../contract/app-env';
 import { FleetApplication } from '../fleet-application';
+import { DEFAULT_LOG_RETENTION } from '../private/keys';
 import { ProblemList } from '../private/problems';
 import { SessionStrategy } from '../session-strategy';
 import { Stickiness } from '../stickiness';
@@ -20,6 +22,13 @@ export interface ResolvedFleetProps {
   readonly strategy: SessionStrategy;
   readonly application: FleetApplication;
   readonly instanceTypes: ec2.InstanceType[];
+  readonly version: string;
+  readonly secureCookies: boolean;
+  readonly rootVolumeSize: number;
+  readonly healthCheckGracePeriod: Duration;
+  readonly targetRequestsPerMinute: number;
+  readonly metricsInterval: Duration;
+  readonly logRetention: logs.RetentionDays;
 }
 
 /** Defaults, then every rule AWS or CloudFormation would reject later, checked at synth in one pass. */
@@ -47,6 +56,13 @@ export function resolveFleetProps(scope: Construct, props: AppFleetProps): Resol
     strategy,
     application,
     instanceTypes: resolveInstanceTypes(problems, props),
+    version: props.version ?? '1.0.0',
+    secureCookies: props.secureCookies ?? false,
+    rootVolumeSize: props.rootVolumeSize ?? 8,
+    healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
+    targetRequestsPerMinute: props.targetRequestsPerMinute ?? 1000,
+    metricsInterval: props.metricsInterval ?? Duration.minutes(1),
+    logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
   };
   problems.check(!appPortValid,
     () => `appPort: must be a whole number from 1024 to 65535 (the app runs unprivileged), got ${props.appPort}`);

@@ -2,7 +2,6 @@ import { Duration } from 'aws-cdk-lib/core';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
-import { Stickiness } from '../stickiness';
 import { AppFleetProps } from './props';
 import { ResolvedFleetProps } from './resolve-props';
 
@@ -14,8 +13,6 @@ export interface TargetGroupOptions {
   readonly port: number;
   /** The path its health check answers 200 on. */
   readonly healthCheckPath: string;
-  /** Written into the group's `stickiness.*` attributes. */
-  readonly stickiness: Stickiness;
 }
 
 /** The target group the load balancer forwards the fleet's traffic to, health-checked on the app's path. */
@@ -38,7 +35,7 @@ export function createTargetGroup(fleet: Construct, props: AppFleetProps, r: Res
       unhealthyThresholdCount: 3,
     },
   });
-  for (const [key, value] of Object.entries(options.stickiness.targetGroupAttributes())) {
+  for (const [key, value] of Object.entries(r.stickiness.targetGroupAttributes())) {
     targetGroup.setAttribute(key, value);
   }
   return targetGroup;
