@@ -11,7 +11,6 @@ import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env
 import { Stickiness } from '../lib/stickiness';
 import { Hang, cacheFailover, databaseFailover, storeHangs, zoneLost } from './drills';
 import { RollbackResult, failedCanary } from './rollback';
-import { OnGateFail } from './shifter';
 import { APP_DAY, LB_DAY, ScenarioResult, ScenarioSize, outage, shift, steadyAndKill } from './scenarios';
 
 /** The stickiness settings every strategy runs under in scenarios 1 and 2. */
@@ -84,12 +83,10 @@ async function runDrills(size: ScenarioSize, strategies: readonly SessionStrateg
   }
 }
 
-/** A failed canary for `memory` and the shared `redis`, rolled back as the shifter does it and as the rollback before it did. */
+/** A failed canary for `memory` and the shared `redis`, rolled back by the real shifter and CloudFormation. */
 async function runRollbacks(size: ScenarioSize, strategies: readonly SessionStrategyName[], add: (r: ScenarioResult[]) => void): Promise<void> {
   for (const strategy of (['memory', 'redis'] as const).filter((s) => strategies.includes(s))) {
-    for (const onGateFail of ['cut off', 'weights back'] as OnGateFail[]) {
-      add([await failedCanary(strategy, onGateFail, size)]);
-    }
+    add([await failedCanary(strategy, size)]);
   }
 }
 

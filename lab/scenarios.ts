@@ -6,11 +6,12 @@
  */
 import { Duration } from 'aws-cdk-lib/core';
 import { SessionStrategyName } from '../lib/contract/app-env';
-import { plannedShares, weightsFor } from '../lib/contract/traffic-shift';
+import { formatPlan, plannedShares } from '../lib/contract/traffic-shift';
 import { ShiftPlan } from '../lib/shift-plan';
 import { Stickiness, StickinessType } from '../lib/stickiness';
 import { Client } from '../local/http-client';
 import { Lab } from './lab';
+import { LabTrafficShift } from './traffic-shift';
 
 /** Pause between two rounds of clicks, so that a scenario has a request rate, not just a request count. */
 export const THINK_MS = 50;
@@ -265,11 +266,12 @@ export async function steadyAndKill(strategy: SessionStrategyName, stickiness: S
 }
 
 /**
- * 3: a blue/green shift in the steps of {@link LAB_SHIFT} (from all on blue,
- * the weights the traffic shifter would set at each step) while the users
- * keep going and new users arrive at every step. Each color has 2 processes,
- * sticky with a load-balancer cookie when the colors are (AWS requires target-group
- * stickiness for sticky target groups in a weighted forward), else not at all.
+ * 3: a blue/green shift by {@link LAB_SHIFT} through the real traffic shifter
+ * (from all on blue, the weights it sets at each step) while the users keep
+ * going and new users arrive at every step. Each color has 2 processes,
+ * sticky with a load-balancer cookie when the colors are (AWS requires
+ * target-group stickiness for sticky target groups in a weighted forward),
+ * else not at all.
  */
 export async function shift(blue: SessionStrategyName, green: SessionStrategyName, groupStickiness: Stickiness, size: ScenarioSize): Promise<ShiftResult> {
   const setup = `${blue} on blue to ${green} on green, ${groupStickiness.enabled ? `group ${describeStickiness(groupStickiness)}` : 'no stickiness'}`;
@@ -278,27 +280,49 @@ export async function shift(blue: SessionStrategyName, green: SessionStrategyNam
     blue: { strategy: blue, instances: 2, stickiness },
     green: { strategy: green, instances: 2, stickiness },
     groupStickiness,
-    weights: { blue: 100, green: 0 },
   });
+  const shifter = await LabTrafficShift.start(lab);
   try {
+    await shifter.deploy({ target: 'blue', plan: { kind: 'all-at-once' }, minHealthyTargets: 2 });
     const tally = new Map<string, number>();
     const users: VirtualUser[] = [];
-    const steps = [weightsFor('green', 0), ...plannedShares(LAB_SHIFT).map((share) => weightsFor('green', share))];
-    const joinPerStep = Math.max(1, Math.floor(size.users / steps.length));
-    for (const weights of steps) {
-      await lab.setWeights(weights.blue, weights.green);
+    const steps = plannedShares(LAB_SHIFT).length + 1;
+    const joinPerStep = Math.max(1, Math.floor(size.users / steps));
+    const roundsPerStep = Math.max(2, Math.floor(size.rounds / steps));
+    const arrive = async () => {
       users.push(...Array.from({ length: joinPerStep }, () => new VirtualUser(lab.url)));
-      await rounds(users, Math.max(2, Math.floor(size.rounds / steps.length)), tally);
+      await rounds(users, roundsPerStep, tally);
+    };
+    await arrive();
+    let done = false;
+    const deployed = shifter.deploy({ target: 'green', plan: LAB_SHIFT, minHealthyTargets: 2 }).finally(() => (done = true));
+    // New users at each step the shifter takes, until it is done.
+    let seen = lab.endpoint!.ruleChanges.length;
+    while (!done) {
+      if (lab.endpoint!.ruleChanges.length > seen) {
+        seen = lab.endpoint!.ruleChanges.length;
+        await arrive();
+      } else {
+        await rounds(users, 1, tally);
+      }
     }
+    const operation = await deployed;
+    if (operation.status !== 'UPDATE_COMPLETE') {
+      throw new Error(`${setup}: the shift to green failed: ${operation.status} ${operation.reason}`);
+    }
+    await arrive();
+    const weights = lab.endpoint!.ruleChanges.slice(1).map((c) => c.rules.find((r) => r.id !== 'default')!)
+      .map((r) => r.targets.map((t) => t.weight).join('/'));
     const onGreen = users.filter((u) => u.color === 'green').length;
     const lostAtColorChange = users.filter((u) => u.lostAtColorChange > 0).length;
     return {
       ...result('blue/green shift', setup, users, tally,
-        `steps ${steps.map((w) => `${w.blue}/${w.green}`).join(', ')}; ${onGreen} users on green at the end; ${lostAtColorChange} lost their session on changing color`),
+        `steps ${weights.join(', ')} (the shifter, ${formatPlan(LAB_SHIFT)}); ${onGreen} users on green at the end; ${lostAtColorChange} lost their session on changing color`),
       lostAtColorChange,
       onGreen,
     };
   } finally {
+    await shifter.stop();
     await lab.stop();
   }
 }
