@@ -25,7 +25,7 @@ import { Haproxy, checkStickiness } from './haproxy';
 /** One color of the lab. */
 export interface LabColor {
   readonly strategy: SessionStrategyName;
-  /** App processes, 1 or more. */
+  /** App processes at start; 0 for a fleet whose instances come later ({@link Lab.launch}). */
   readonly instances: number;
   /** The color's target-group stickiness. */
   readonly stickiness: Stickiness;
@@ -87,6 +87,8 @@ export class Lab {
   public endpoint?: ElbEndpoint;
   /** The instances each color has started so far, for the next one's name. */
   private readonly started: Record<FleetColor, number> = { blue: 0, green: 0 };
+  /** The strategy each instance started with, by name (those stopped too). */
+  public readonly strategies = new Map<string, SessionStrategyName>();
   /** Each color's fleet as its next instance starts (a rolling update changes it). */
   private readonly fleets: Partial<Record<FleetColor, LabColor>> = {};
 
@@ -161,6 +163,7 @@ export class Lab {
       ...this.storeEnvironment(spec.strategy, this.fileDir),
     });
     this.apps.set(name, app);
+    this.strategies.set(name, spec.strategy);
     if (this.endpoint) {
       await this.endpoint.targets.register(color, name, Number(new URL(app.url).port));
     }
@@ -255,7 +258,7 @@ export class Lab {
       port: this.options.port ?? await freePort(),
       dir: this.dir,
       // Room for a rolling replacement of every instance while the old ones drain.
-      backends: Object.fromEntries(Object.entries(colors).map(([color, spec]) => [color, { slots: 2 * spec.instances + 2, stickiness: spec.stickiness }])),
+      backends: Object.fromEntries(Object.entries(colors).map(([color, spec]) => [color, { slots: 2 * Math.max(2, spec.instances) + 2, stickiness: spec.stickiness }])),
       rules: loadBalancer.routing(),
       checkIntervalMs: this.options.checkIntervalMs,
     });

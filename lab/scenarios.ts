@@ -50,8 +50,14 @@ export class VirtualUser {
   public bounced = 0;
   /** Requests that failed (no answer, or not 200). */
   public errors = 0;
-  /** Every request: when it was sent and answered, the color HAProxy sent it to (its X-Lab-Color header) and the status (0: no answer). */
-  public readonly log: Array<{ readonly sentAt: number; readonly doneAt: number; readonly sentTo?: string; readonly status: number }> = [];
+  /**
+   * Every request: when it was sent and answered, the color HAProxy sent it
+   * to (its X-Lab-Color header), the status (0: no answer), and for a 200 the
+   * instance that answered and whether the session had started over.
+   */
+  public readonly log: Array<{
+    readonly sentAt: number; readonly doneAt: number; readonly sentTo?: string; readonly status: number; readonly instance?: string; readonly reset?: boolean;
+  }> = [];
 
   constructor(url: string) {
     this.client = new Client(url);
@@ -73,12 +79,14 @@ export class VirtualUser {
     } finally {
       this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
     }
-    this.log.push({ sentAt: started, doneAt: Date.now(), sentTo: res.headers.get('x-lab-color') ?? undefined, status: res.status });
+    const sentTo = res.headers.get('x-lab-color') ?? undefined;
     if (res.status !== 200) {
+      this.log.push({ sentAt: started, doneAt: Date.now(), sentTo, status: res.status });
       this.errors++;
       return;
     }
     const view = res.json as SessionView;
+    this.log.push({ sentAt: started, doneAt: Date.now(), sentTo, status: res.status, instance: view.instance, reset: view.counter <= this.expected });
     const changedColor = this.color !== undefined && view.color !== this.color;
     // A counter at or below the last one this user saw is a session that started over, or saves that
     // went missing (those from this counter to the last one seen). (One more than expected plus one
