@@ -12,7 +12,7 @@ import { routingStickinessProblems } from '../lib/blue-green-routing';
 import { FLEET_COLORS, FleetColor } from '../lib/contract/app-env';
 import { SessionTierValidationError } from '../lib/errors';
 import { MAX_STICKINESS_SECONDS, Stickiness, StickinessType } from '../lib/stickiness';
-import { RuleState, formatState } from '../lambda/traffic-shifter/plan';
+import { RuleState, formatState, groupStickinessOn } from '../lambda/traffic-shifter/plan';
 
 /** The ALB's weight range for one target group in a weighted forward. */
 const MAX_WEIGHT = 999;
@@ -61,28 +61,25 @@ export function checkWeights(weights: { blue: number; green: number }): void {
  * The rule's forward action as the lab's HAProxy reads it, from a map that
  * the runtime API replaces at once (as ModifyRule replaces the whole action):
  * which colors' groups the action names (`in.<color>`), their weights, and
- * the group stickiness in seconds, 0 for none. A color the action does not
- * name gets nobody, whatever `AWSALBTG` cookie a user has: as the shifter's
- * action after a failed gate, the surviving group alone without stickiness.
+ * the group stickiness in seconds, 0 for none. The shifter's action names
+ * both colors; after a failed gate the failed one has weight 0 and the action
+ * no group stickiness, so it gets nobody, whatever `AWSALBTG` cookie a user has.
  */
 export function ruleMap(rule: RuleState, groupStickinessSeconds: number): Record<string, number> {
-  const named = (c: FleetColor) => rule.only === undefined || rule.only === c;
-  const weight = (c: FleetColor) => (named(c) ? rule.weights[c] : 0);
   return {
-    'weight.blue': weight('blue'),
-    'weight.green': weight('green'),
-    total: weight('blue') + weight('green'),
-    'in.blue': named('blue') ? 1 : 0,
-    'in.green': named('green') ? 1 : 0,
-    'group.seconds': rule.only === undefined ? groupStickinessSeconds : 0,
+    'weight.blue': rule.weights.blue,
+    'weight.green': rule.weights.green,
+    total: rule.weights.blue + rule.weights.green,
+    'in.blue': 1,
+    'in.green': 1,
+    'group.seconds': groupStickinessOn(rule, groupStickinessSeconds) ? groupStickinessSeconds : 0,
   };
 }
 
 /** Checks a rule state as the ALB would take its action, and that the lab has the colors it names. */
 export function checkRule(rule: RuleState, hasGreen: boolean): void {
-  const map = ruleMap(rule, 0);
-  checkWeights({ blue: map['weight.blue'], green: map['weight.green'] });
-  if (!hasGreen && (rule.only === 'green' || map['weight.green'] > 0)) {
+  checkWeights(rule.weights);
+  if (!hasGreen && rule.weights.green > 0) {
     throw new RangeError(`rule: ${formatState(rule)} sends users to green, but the lab runs blue alone; give it a green fleet`);
   }
 }

@@ -48,15 +48,15 @@ describe('the rule states, as HAProxy takes them', () => {
       expect(ruleMap(state, seconds)).toEqual(fromAction(forwardAction(GROUPS, state, seconds)));
     });
 
-  test('the comparison catches a lab that would ignore the cut-off (the failed color still named, stickiness kept)', () => {
+  test('the comparison catches a lab that would ignore the cut-off (group stickiness kept for the failed color)', () => {
     const cut = cutOff('green');
     expect(ruleMap({ weights: cut.weights }, 86400)).not.toEqual(fromAction(forwardAction(GROUPS, cut, 86400)));
-    expect(ruleMap(cut, 86400)).toMatchObject({ 'in.green': 0, 'group.seconds': 0 });
+    expect(ruleMap(cut, 86400)).toMatchObject({ 'weight.green': 0, 'group.seconds': 0 });
   });
 
   test('fails when a rule sends users to a color the lab does not run, or to nobody', () => {
-    expect(() => checkRule(cutOff('blue'), false)).toThrow('rule: green=100 sends users to green, but the lab runs blue alone');
-    expect(() => checkRule({ weights: { blue: 0, green: 100 }, only: 'blue' }, true)).toThrow('weights: blue and green must not both be 0');
+    expect(() => checkRule(cutOff('blue'), false)).toThrow('rule: blue=0/green=100/cut=blue sends users to green, but the lab runs blue alone');
+    expect(() => checkRule({ weights: { blue: 0, green: 0 } }, true)).toThrow('weights: blue and green must not both be 0');
     expect(() => checkRule(cutOff('green'), false)).not.toThrow();
   });
 
@@ -125,7 +125,7 @@ describe('a failed canary rolled back (short run)', () => {
     const r = await failedCanary('redis', 'cut off', SIZE);
     results.push(r);
     expect(r.onGreen).toBeGreaterThan(0); // the canary did put users on green
-    expect(r.ruleAfter).toBe('blue=100');
+    expect(r.ruleAfter).toBe('blue=100/green=0/cut=green');
     expect(rollbackProblems(r)).toEqual([]);
     expect({ bounced: r.bounced, stuck: r.stuckOnGreen, lost: r.sessionsLost }).toEqual({ bounced: r.onGreen, stuck: 0, lost: 0 });
     // The check catches what it is for.
