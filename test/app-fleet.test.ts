@@ -331,6 +331,48 @@ describe('AppFleet options', () => {
   });
 });
 
+describe('AppFleet instance types', () => {
+  /** The group's overrides and the fleet's warnings, for one `instanceType` or `instanceTypes`. */
+  function typesOf(props: Partial<AppFleetProps>) {
+    const { stack, template } = fleetStack(props);
+    const group = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    const overrides = group.Properties.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType);
+    const warnings = Annotations.fromStack(stack).findWarning('/Test/Blue', Match.anyValue()).map((w) => String(w.entry.data));
+    return { overrides, warnings };
+  }
+
+  test.each([
+    ['m7i.2xlarge', 'm7i.4xlarge'],
+    ['m7i.4xlarge', 'm7i.8xlarge'],
+    ['m7i.8xlarge', 'm7i.12xlarge'],
+    ['m7i.16xlarge', 'm7i.24xlarge'],
+    ['c7g.4xlarge', 'c7g.8xlarge'],
+    ['r6i.16xlarge', 'r6i.24xlarge'],
+    ['m7i.large', 'm7i.xlarge'],
+    ['t4g.small', 't4g.medium'],
+  ])('instanceType %s falls back on %s, the next larger size of its family that EC2 has', (type, fallback) => {
+    expect(typesOf({ instanceType: new ec2.InstanceType(type) })).toEqual({ overrides: [type, fallback], warnings: [] });
+  });
+
+  test.each([
+    ['t4g.2xlarge', 'no larger size of t4g to fall back on, got t4g.2xlarge'],
+    ['m7i.48xlarge', 'no larger size of m7i to fall back on, got m7i.48xlarge'],
+    ['m7g.metal', 'no larger size of m7g to fall back on, got m7g.metal'],
+    ['m99x.large', 'not an EC2 instance type this package knows'],
+    ['m7i.3xlarge', 'not an EC2 instance type this package knows'],
+  ])('instanceType %s launches alone, with a warning that names instanceTypes as the fix', (type, why) => {
+    const { overrides, warnings } = typesOf({ instanceType: new ec2.InstanceType(type) });
+    expect(overrides).toEqual([type]);
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^instanceType: ${why.replace(/\./g, '\\.')}.*; give instanceTypes`))]);
+  });
+
+  test('instanceTypes that the data does not know are kept, with a warning naming them', () => {
+    const { overrides, warnings } = typesOf({ instanceTypes: [new ec2.InstanceType('m7g.large'), new ec2.InstanceType('m99g.large'), new ec2.InstanceType('m7g.3xlarge')] });
+    expect(overrides).toEqual(['m7g.large', 'm99g.large', 'm7g.3xlarge']);
+    expect(warnings).toEqual([expect.stringMatching(/^instanceTypes: not an EC2 instance type this package knows .*, got m99g\.large, m7g\.3xlarge; /)]);
+  });
+});
+
 describe('AppFleet validation', () => {
   function build(props: Partial<AppFleetProps>, vpcOf?: (stack: Stack) => ec2.IVpc) {
     const stack = testStack();
@@ -398,8 +440,6 @@ describe('AppFleet validation', () => {
     expect(build({ instanceType: new ec2.InstanceType('t4g.small'), instanceTypes: [new ec2.InstanceType('t4g.medium')] })).toThrow(
       /^instanceTypes: give either instanceType or instanceTypes, got instanceType t4g.small and instanceTypes t4g.medium; put t4g.small first in instanceTypes/);
     expect(build({ instanceTypes: [] })).toThrow('instanceTypes: must name at least one instance type, got none');
-    expect(build({ instanceType: new ec2.InstanceType('m7g.metal') })).toThrow(
-      'instanceType: no next size of m7g.metal to fall back on, got size metal; give the types yourself in instanceTypes (at least two of one architecture)');
   });
 
   test('reports every problem at once', () => {

@@ -1,9 +1,8 @@
 /**
  * Every AWS call the traffic shifter makes, in one module: the listener rule
  * it owns, the target groups' health, and the gate alarms. Each change sends
- * the whole forward action: both target groups with their weights and the
- * target-group stickiness, or, after a failed gate, the surviving color's
- * group alone without it.
+ * the whole forward action: both target groups with their weights, with the
+ * target-group stickiness, or after a failed gate without it.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -11,7 +10,8 @@ import {
   DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { FleetColor } from '../../lib/contract/app-env';
-import { RuleState, formatState, parseState } from './plan';
+import { Weights, sameWeights } from '../../lib/contract/traffic-shift';
+import { RuleState, formatState, formatWeights, groupStickinessOn, parseState } from './plan';
 
 const elb = new ElasticLoadBalancingV2Client({});
 const cloudwatch = new CloudWatchClient({});
@@ -26,11 +26,18 @@ export interface TargetGroups {
   readonly green: string;
 }
 
+/** The rule's forward action as ELB returns it, when it names both colors' groups and nothing else. */
+export interface LiveAction {
+  readonly weights: Weights;
+  /** Whether the action has target-group stickiness, and for how long. */
+  readonly stickinessSeconds?: number;
+}
+
 /** The rule as the shifter sees it. */
 export interface LiveRule {
   readonly ruleArn: string;
-  /** Its forward action by color; undefined when the rule forwards anywhere but to one or both of the expected groups. */
-  readonly state?: RuleState;
+  /** Its forward action; undefined when the rule forwards anywhere but to the two expected groups. */
+  readonly action?: LiveAction;
   /** What this resource recorded at its last change. */
   readonly recorded?: RuleState;
   /** When this resource last changed the rule, in ms since the epoch. */
@@ -38,20 +45,12 @@ export interface LiveRule {
 }
 
 /**
- * The one forward action the rule carries. With both colors, their weights and
- * the target-group stickiness; with one color alone, only its group: a request
- * can go only to a group the action names, whatever AWSALBTG cookie it carries.
+ * The one forward action the rule carries: both colors' target groups with
+ * their weights, with target-group stickiness unless a color is cut off (see
+ * `RuleState`). A request goes only to a group with weight above 0, unless
+ * group stickiness is on and its AWSALBTG cookie names another group of the action.
  */
 export function forwardAction(groups: TargetGroups, state: RuleState, groupStickinessSeconds: number): Action {
-  if (state.only) {
-    return {
-      Type: 'forward',
-      ForwardConfig: {
-        TargetGroups: [{ TargetGroupArn: groups[state.only], Weight: state.weights[state.only] }],
-        TargetGroupStickinessConfig: { Enabled: false },
-      },
-    };
-  }
   return {
     Type: 'forward',
     ForwardConfig: {
@@ -59,11 +58,22 @@ export function forwardAction(groups: TargetGroups, state: RuleState, groupStick
         { TargetGroupArn: groups.blue, Weight: state.weights.blue },
         { TargetGroupArn: groups.green, Weight: state.weights.green },
       ],
-      TargetGroupStickinessConfig: groupStickinessSeconds > 0
+      TargetGroupStickinessConfig: groupStickinessOn(state, groupStickinessSeconds)
         ? { Enabled: true, DurationSeconds: groupStickinessSeconds }
         : { Enabled: false },
     },
   };
+}
+
+/** Whether the live action is the one `forwardAction` makes for `state`. */
+export function actionIs(action: LiveAction, state: RuleState, groupStickinessSeconds: number): boolean {
+  const sticky = groupStickinessOn(state, groupStickinessSeconds);
+  return sameWeights(action.weights, state.weights) && action.stickinessSeconds === (sticky ? groupStickinessSeconds : undefined);
+}
+
+/** How the live action reads in messages: its weights, and its group stickiness. */
+export function formatAction(action: LiveAction): string {
+  return `${formatWeights(action.weights)} ${action.stickinessSeconds ? `with ${action.stickinessSeconds} s` : 'without'} group stickiness`;
 }
 
 function tags(state: RuleState, now: number) {
@@ -73,18 +83,21 @@ function tags(state: RuleState, now: number) {
   ];
 }
 
-/** The rule's forward targets as a state, when they are one or both of `groups` and nothing else. */
-function stateOf(rule: Rule, groups: TargetGroups): RuleState | undefined {
+/** The rule's forward action, when it names exactly both `groups`. */
+function actionOf(rule: Rule, groups: TargetGroups): LiveAction | undefined {
   const forward = rule.Actions?.find((a) => a.Type === 'forward');
   const targets = forward?.ForwardConfig?.TargetGroups
     ?? (forward?.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
   const colors = targets.map((t) => (t.TargetGroupArn === groups.blue ? 'blue' : t.TargetGroupArn === groups.green ? 'green' : undefined));
-  if (targets.length === 0 || colors.includes(undefined) || new Set(colors).size !== colors.length) {
+  if (targets.length !== 2 || colors.includes(undefined) || new Set(colors).size !== 2) {
     return undefined;
   }
-  const weightOf = (color: FleetColor) => targets[colors.indexOf(color)]?.Weight ?? 0;
-  const weights = { blue: weightOf('blue'), green: weightOf('green') };
-  return colors.length === 2 ? { weights } : { weights, only: colors[0] as FleetColor };
+  const weightOf = (color: FleetColor) => targets[colors.indexOf(color)].Weight ?? 0;
+  const stickiness = forward?.ForwardConfig?.TargetGroupStickinessConfig;
+  return {
+    weights: { blue: weightOf('blue'), green: weightOf('green') },
+    stickinessSeconds: stickiness?.Enabled ? stickiness.DurationSeconds : undefined,
+  };
 }
 
 /** Fails with a clear message when a target group does not exist. */
@@ -113,7 +126,7 @@ export async function findRuleAt(listenerArn: string, priority: number): Promise
   return rules.find((r) => r.Priority === String(priority))?.RuleArn;
 }
 
-/** Creates the catch-all rule in the given state and records it. */
+/** Creates the rule in the given state and records it. */
 export async function createRule(
   listenerArn: string, priority: number, groups: TargetGroups, state: RuleState, groupStickinessSeconds: number, now: number,
 ): Promise<string> {
@@ -146,7 +159,7 @@ export async function describeRule(ruleArn: string, groups: TargetGroups): Promi
   const shiftedAt = Date.parse(tag(TAG_SHIFTED_AT) ?? '');
   return {
     ruleArn,
-    state: stateOf(rule, groups),
+    action: actionOf(rule, groups),
     recorded: parseState(tag(TAG_WEIGHTS)),
     shiftedAt: Number.isNaN(shiftedAt) ? undefined : shiftedAt,
   };

@@ -98,7 +98,12 @@ export function gateVerdict(r: GateReadings): GateVerdict {
   if ((r.targetStates.initial ?? 0) > 0) {
     return { verdict: 'pending', reason: `health gate waiting: ${what}` };
   }
-  return { verdict: 'fail', reason: `health gate failed: ${what}` };
+  // ELB's reason for `unused` is Target.NotInUse: the group is named by no action of the load balancer, or the
+  // target is in a zone the load balancer does not serve. The shifter keeps both groups in its rule, so it is the zone.
+  const unused = (r.targetStates.unused ?? 0) > 0
+    ? `; unused targets are in an Availability Zone the load balancer does not serve, or their group is named by no action (Target.NotInUse)`
+    : '';
+  return { verdict: 'fail', reason: `health gate failed: ${what}${unused}` };
 }
 
 /** `blue=90/green=10`: how weights appear in messages and in the rule's tag. */
@@ -107,57 +112,73 @@ export function formatWeights(w: Weights): string {
 }
 
 /**
- * The forward action the shifter keeps on its rule: both colors' target
- * groups with these weights and target-group stickiness, or, after a failed
- * gate, the surviving color's group alone, so that no target-group cookie
- * (AWSALBTG) can send anyone to the color that failed.
+ * The forward action the shifter keeps on its rule: always both colors'
+ * target groups, with these weights. Normally with target-group stickiness,
+ * so a user stays on the color where the session started. After a failed
+ * gate, `cut` names the color that failed: it keeps weight 0 and the action
+ * has no group stickiness, so no request reaches it, whatever AWSALBTG cookie
+ * a user carries (with stickiness on, that cookie outranks a weight of 0).
+ * The failed color stays named in the action because ELB health-checks only
+ * target groups that some action forwards to; a group no action names reports
+ * its targets `unused` (reason `Target.NotInUse`), and the next release to it
+ * would fail its first health gate for that alone
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html,
+ * "Target.NotInUse").
  */
 export interface RuleState {
-  /** The weights; with `only`, that color's group weight and 0 for the color left out. */
+  /** The weights; a `cut` color has 0. */
   readonly weights: Weights;
-  /** Set when the rule forwards to this color's group alone. */
-  readonly only?: FleetColor;
+  /** The color a failed gate cut off: weight 0, and no group stickiness on the action. */
+  readonly cut?: FleetColor;
 }
 
-/** What a failed gate leaves on the rule: the color that was losing traffic, alone. */
+/** What a failed gate leaves on the rule: everyone to the other color, the failed one at 0 without group stickiness. */
 export function cutOff(failed: FleetColor): RuleState {
-  const survivor = otherColor(failed);
-  return { weights: weightsFor(survivor, 100), only: survivor };
+  return { weights: weightsFor(otherColor(failed), 100), cut: failed };
 }
 
 /** Whether two rule states are the same. */
 export function sameState(a: RuleState, b: RuleState): boolean {
-  return a.only === b.only && sameWeights(a.weights, b.weights);
+  return a.cut === b.cut && sameWeights(a.weights, b.weights);
 }
 
 /** What the resource reports for the rule in `state`. */
 export function outcomeOf(state: RuleState): ShiftOutcome {
-  return state.only ? SHIFT_OUTCOMES.ROLLED_BACK : SHIFT_OUTCOMES.SHIFTED;
+  return state.cut ? SHIFT_OUTCOMES.ROLLED_BACK : SHIFT_OUTCOMES.SHIFTED;
 }
 
 /**
- * The rule's tag: the groups its action forwards to, with their weights,
- * `blue=90/green=10`, or `blue=100` when it forwards to blue alone. ELBv2 tag
- * values allow only letters, digits, spaces and `_.:/=+-@`, so no comma.
+ * Whether the action carries target-group stickiness in `state`: when the
+ * routing has it, and no color is cut off.
+ */
+export function groupStickinessOn(state: RuleState, groupStickinessSeconds: number): boolean {
+  return !state.cut && groupStickinessSeconds > 0;
+}
+
+/**
+ * The rule's tag: the weights, `blue=90/green=10`, and after a failed gate
+ * the color cut off, `blue=100/green=0/cut=green`. ELBv2 tag values allow
+ * only letters, digits, spaces and `_.:/=+-@`, so no comma.
  */
 export function formatState(state: RuleState): string {
-  return state.only ? `${state.only}=${state.weights[state.only]}` : formatWeights(state.weights);
+  return formatWeights(state.weights) + (state.cut ? `/cut=${state.cut}` : '');
 }
 
 /**
  * Parses {@link formatState}; undefined for anything else, such as
- * `blue=100,green=0` (tag values take no comma, so no shift wrote it), which
- * the handler then reports as a rule it cannot read.
+ * `blue=100,green=0` (tag values take no comma, so no shift wrote it) or a
+ * cut color with a weight, which the handler then reports as a rule it
+ * cannot read.
  */
 export function parseState(text: string | undefined): RuleState | undefined {
-  const both = /^blue=(\d{1,3})\/green=(\d{1,3})$/.exec(text ?? '');
-  if (both) {
-    return { weights: { blue: Number(both[1]), green: Number(both[2]) } };
+  const match = /^blue=(\d{1,3})\/green=(\d{1,3})(?:\/cut=(blue|green))?$/.exec(text ?? '');
+  if (!match) {
+    return undefined;
   }
-  const alone = /^(blue|green)=(\d{1,3})$/.exec(text ?? '');
-  if (alone) {
-    const only = alone[1] as FleetColor;
-    return { weights: only === 'blue' ? { blue: Number(alone[2]), green: 0 } : { blue: 0, green: Number(alone[2]) }, only };
+  const weights = { blue: Number(match[1]), green: Number(match[2]) };
+  const cut = match[3] as FleetColor | undefined;
+  if (cut && weights[cut] !== 0) {
+    return undefined;
   }
-  return undefined;
+  return cut ? { weights, cut } : { weights };
 }

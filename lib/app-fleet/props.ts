@@ -94,8 +94,13 @@ export interface AppFleetProps {
   /**
    * Instance type; Graviton (`t4g`, `m7g`, ...) and x86 types both work, the
    * AMI follows the type's architecture. The group also launches the next
-   * size of the same family when this one has no capacity in a zone (see
-   * `instanceTypes`).
+   * larger size of the same family that EC2 has (m7i.2xlarge, then
+   * m7i.4xlarge) when this one has no capacity in a zone (see
+   * `instanceTypes`); the sizes come from AWS's EC2 service model, shipped
+   * with the package. A bare-metal size, a family's largest size, or a type
+   * newer than that data gets no fallback: the group launches it alone, with
+   * a warning (`cdk-session-tier:instanceTypeWithoutFallback`) to give
+   * `instanceTypes` instead.
    * @default t4g.small
    */
   readonly instanceType?: ec2.InstanceType;
@@ -104,8 +109,11 @@ export interface AppFleetProps {
    * The instance types the group may launch, in order of preference: it
    * launches the first, and the next only when a zone has no capacity for
    * the one before (a mixed instances policy, on-demand, prioritized). All
-   * must share one architecture, the AMI's. Instead of `instanceType`.
-   * @default `instanceType` and the next size of its family (t4g.small, t4g.medium)
+   * must share one architecture, the AMI's. Instead of `instanceType`. A type
+   * the shipped EC2 data does not know gets a warning
+   * (`cdk-session-tier:unknownInstanceType`), not an error: EC2 may have
+   * launched it since.
+   * @default `instanceType` and the next larger size of its family (t4g.small, t4g.medium)
    */
   readonly instanceTypes?: ec2.InstanceType[];
 

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FLEET_COLORS } from '../contract/app-env';
 import { FleetApplication } from '../fleet-application';
+import { EC2_INSTANCE_SIZES, EC2_INSTANCE_TYPES_SOURCE } from '../private/ec2-instance-types';
 import { DEFAULT_LOG_RETENTION } from '../private/keys';
 import { ProblemList } from '../private/problems';
 import { SessionStrategy } from '../session-strategy';
@@ -55,7 +56,7 @@ export function resolveFleetProps(scope: Construct, props: AppFleetProps): Resol
     stickiness: props.stickiness ?? Stickiness.loadBalancerCookie(Duration.days(1)),
     strategy,
     application,
-    instanceTypes: resolveInstanceTypes(problems, props),
+    instanceTypes: resolveInstanceTypes(scope, problems, props),
     version: props.version ?? '1.0.0',
     secureCookies: props.secureCookies ?? false,
     rootVolumeSize: props.rootVolumeSize ?? 8,
@@ -109,21 +110,68 @@ export function resolveFleetProps(scope: Construct, props: AppFleetProps): Resol
   return r;
 }
 
-/** Sizes in the order EC2 names them, for the default fallback type. */
-const SIZES = ['nano', 'micro', 'small', 'medium', 'large', 'xlarge', ...[2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 32, 48].map((n) => `${n}xlarge`)];
+/** Each family's sizes, smallest first, from AWS's EC2 service model (generated: scripts/ec2-instance-types.ts). */
+const FAMILY_SIZES = new Map(Object.entries(EC2_INSTANCE_SIZES).map(([family, sizes]) => [family, sizes.split(' ')]));
 
-/** `instanceTypes`, or `instanceType` and the next size of its family; one architecture, no repeats. */
-function resolveInstanceTypes(problems: ProblemList, props: AppFleetProps): ec2.InstanceType[] {
+/** A type's family and size: the family is everything before the period (EC2's own rule, cited in the generator). */
+function parts(type: string): { readonly family: string; readonly size: string; readonly sizes?: readonly string[] } {
+  const dot = type.indexOf('.');
+  const family = type.slice(0, dot);
+  return { family, size: type.slice(dot + 1), sizes: FAMILY_SIZES.get(family) };
+}
+
+/** Whether EC2 has `type`, as far as the shipped data knows (it can be older than EC2). */
+function isKnownInstanceType(type: string): boolean {
+  const { size, sizes } = parts(type);
+  return sizes?.includes(size) ?? false;
+}
+
+/**
+ * The next larger size of `type`'s family that EC2 has, or undefined for the
+ * largest size, a bare-metal size (a host's hardware, not a bigger instance)
+ * and a type the data does not know. Same family, so same architecture:
+ * aws-cdk-lib reads the architecture from the family alone.
+ */
+export function fallbackInstanceType(type: string): string | undefined {
+  const { family, size, sizes } = parts(type);
+  const next = sizes?.[sizes.indexOf(size) + 1];
+  // Bare-metal sizes sort last, so a metal type has none either.
+  return isKnownInstanceType(type) && next !== undefined && !next.startsWith('metal') ? `${family}.${next}` : undefined;
+}
+
+/**
+ * `instanceTypes`, or `instanceType` and the next larger size of its family
+ * that EC2 has; one architecture, no repeats. An Auto Scaling group takes only
+ * types EC2 has (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html),
+ * so a fallback comes from AWS's EC2 model, never from a ladder of size names.
+ * A type the shipped model does not know (newer than it, or a typo) is a
+ * warning, not an error: EC2 is the judge at deploy, and a new family must not
+ * be blocked by old data. Without a fallback the group launches the one type.
+ */
+function resolveInstanceTypes(scope: Construct, problems: ProblemList, props: AppFleetProps): ec2.InstanceType[] {
   problems.check(props.instanceType !== undefined && props.instanceTypes !== undefined,
     () => `instanceTypes: give either instanceType or instanceTypes, got instanceType ${props.instanceType} and instanceTypes ${props.instanceTypes!.join(', ')}; put ${props.instanceType} first in instanceTypes`);
   const first = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL);
   let types = props.instanceTypes;
   if (types === undefined) {
-    const [family, size] = first.toString().split('.');
-    const next = SIZES[SIZES.indexOf(size) + 1];
-    problems.check(!SIZES.includes(size) || next === undefined,
-      () => `instanceType: no next size of ${first} to fall back on, got size ${size}; give the types yourself in instanceTypes (at least two of one architecture)`);
-    types = next && SIZES.includes(size) ? [first, new ec2.InstanceType(`${family}.${next}`)] : [first];
+    const fallback = fallbackInstanceType(first.toString());
+    types = fallback ? [first, new ec2.InstanceType(fallback)] : [first];
+    if (!fallback) {
+      const { family, size } = parts(first.toString());
+      const why = !isKnownInstanceType(first.toString())
+        ? `not an EC2 instance type this package knows (AWS's EC2 model of ${EC2_INSTANCE_TYPES_SOURCE}), got ${first}`
+        : `no larger size of ${family} to fall back on, got ${first} (${size.startsWith('metal') ? 'bare metal' : 'its largest size'})`;
+      Annotations.of(scope).addWarningV2('cdk-session-tier:instanceTypeWithoutFallback',
+        `instanceType: ${why}, so the group launches it alone, with no other type for a zone short of it; ` +
+        'give instanceTypes, two or more of one architecture in order of preference (Control Tower\'s CT.AUTOSCALING.PR.6 requires two)');
+    }
+  } else {
+    const unknown = types.map(String).filter((t) => !isKnownInstanceType(t));
+    if (unknown.length > 0) {
+      Annotations.of(scope).addWarningV2('cdk-session-tier:unknownInstanceType',
+        `instanceTypes: not an EC2 instance type this package knows (AWS's EC2 model of ${EC2_INSTANCE_TYPES_SOURCE}), got ${unknown.join(', ')}; ` +
+        'check the name (EC2 refuses a type it does not have at deploy), or acknowledge this warning for a type newer than the data');
+    }
   }
   const names = types.map(String);
   problems.check(types.length < 1, () => 'instanceTypes: must name at least one instance type, got none');

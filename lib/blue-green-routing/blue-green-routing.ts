@@ -25,7 +25,7 @@ import { ShifterNetwork, grantShift, shifterFunction, shifterNetwork, traceWaite
  * directly, so no later deploy can reset the live weights (aws/aws-cdk#36649).
  * Changing `targetColor` and deploying moves traffic by `shiftPlan` in
  * health-checked steps; a failed gate cuts the target color off the rule
- * (the other color's group alone) and fails the deploy, so CloudFormation rolls back. The listener's own default action
+ * (weight 0, no group stickiness, so no pinned user reaches it) and fails the deploy, so CloudFormation rolls back. The listener's own default action
  * forwards to blue and serves only while the rule does not exist.
  *
  * With one fleet, the listener forwards straight to it.
@@ -79,10 +79,10 @@ export class BlueGreenRouting extends Construct {
   }
 
   /**
-   * What the last change of the rule was: `shifted` (both colors in the rule,
-   * with target-group stickiness) or `rolled-back` (a gate failed and the
-   * rule forwards to the surviving color alone, so nobody reaches the failed
-   * one, pinned or not, until a deploy shifts to it again).
+   * What the last change of the rule was: `shifted` (with target-group
+   * stickiness) or `rolled-back` (a gate failed and the failed color is cut
+   * off: weight 0 and no group stickiness, so nobody reaches it, pinned or
+   * not, until a deploy shifts to it again).
    */
   public get outcome(): string {
     return this.attribute(SHIFT_ATTRIBUTES.OUTCOME);

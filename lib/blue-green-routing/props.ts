@@ -61,7 +61,7 @@ export interface BlueGreenRoutingProps {
 
   /**
    * Alarms that stop the shift: any of them in ALARM before a step cuts
-   * the target color off the rule (the other color's group alone) and fails the deploy.
+   * the target color off (weight 0, no group stickiness) and fails the deploy.
    * @default no alarm gates
    */
   readonly gateAlarms?: cloudwatch.IAlarm[];

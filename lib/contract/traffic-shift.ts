@@ -51,8 +51,8 @@ export const SHIFT_OUTCOMES = {
    */
   SHIFTED: 'shifted',
   /**
-   * A gate failed: the rule forwards to the surviving color alone, so no
-   * user, pinned or not, reaches the failed color (`DrainedAt` is when it was
+   * A gate failed: the failed color is cut off (weight 0, no group
+   * stickiness), so no user, pinned or not, reaches it (`DrainedAt` is when it was
    * cut off) until a later deploy shifts to it again.
    */
   ROLLED_BACK: 'rolled-back',

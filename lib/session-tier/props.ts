@@ -68,7 +68,7 @@ export interface SessionTierProps {
 
   /**
    * Alarms that stop a shift: any in ALARM before a step cuts the target
-   * color off the rule (the other color's group alone) and fails the deploy.
+   * color off (weight 0, no group stickiness) and fails the deploy.
    * @default no alarm gates (the target color's health is always a gate)
    */
   readonly gateAlarms?: cloudwatch.IAlarm[];

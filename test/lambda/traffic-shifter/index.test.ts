@@ -82,13 +82,10 @@ const action = (blue: number, green: number, stickiness = 86400): Action => ({
     TargetGroupStickinessConfig: stickiness > 0 ? { Enabled: true, DurationSeconds: stickiness } : { Enabled: false },
   },
 });
-/** The action a failed gate leaves: the surviving color's group alone, without group stickiness. */
-const aloneAction = (color: 'blue' | 'green'): Action => ({
-  Type: 'forward',
-  ForwardConfig: { TargetGroups: [{ TargetGroupArn: color === 'blue' ? BLUE : GREEN, Weight: 100 }], TargetGroupStickinessConfig: { Enabled: false } },
-});
-const aloneTags = (color: 'blue' | 'green', at: number) => [
-  { Key: 'cdk-session-tier:weights', Value: `${color}=100` },
+/** The action a failed gate leaves: both groups, the failed color at weight 0, without group stickiness. */
+const cutAction = (failed: 'blue' | 'green'): Action => (failed === 'green' ? action(100, 0, 0) : action(0, 100, 0));
+const cutTags = (failed: 'blue' | 'green', at: number) => [
+  { Key: 'cdk-session-tier:weights', Value: `${failed === 'green' ? 'blue=100/green=0' : 'blue=0/green=100'}/cut=${failed}` },
   { Key: 'cdk-session-tier:shifted-at', Value: new Date(at).toISOString() },
 ];
 const tags = (blue: number, green: number, at: number) => [
@@ -96,13 +93,28 @@ const tags = (blue: number, green: number, at: number) => [
   { Key: 'cdk-session-tier:shifted-at', Value: new Date(at).toISOString() },
 ];
 
-/** The listener as AWS would keep it: one optional rule, its tags, and the green targets' health. */
+/**
+ * The listener as AWS would keep it: its default action (forward to blue, as
+ * BlueGreenRouting sets it), one optional rule, its tags, the targets' health
+ * as the health checks find it, and the alarms.
+ */
 let world: { rule?: Rule; tags: Tag[]; health: Record<string, string[]>; alarms: Record<string, string> };
 
-/** The rule as a failed gate left it: forwarding to `color` alone. */
-function setCutOff(color: 'blue' | 'green', at: number) {
-  world.rule = { RuleArn: RULE, Priority: '50000', Actions: [aloneAction(color)] };
-  world.tags = aloneTags(color, at);
+/** The rule as a failed gate left it: `failed` at weight 0, no group stickiness. */
+function setCutOff(failed: 'blue' | 'green', at: number) {
+  world.rule = { RuleArn: RULE, Priority: '50000', Actions: [cutAction(failed)] };
+  world.tags = cutTags(failed, at);
+}
+
+/** The ARN ELB gives the rule a listener's CreateRule makes: the listener's, as a listener-rule, with the rule's id. */
+function ruleArnOn(listenerArn: string): string {
+  return `${listenerArn.replace(':listener/', ':listener-rule/')}/9683b2d02a6cabee`;
+}
+
+/** Whether the listener's default action or the rule's names the group: ELB health-checks only such groups. */
+function inUse(targetGroupArn: string): boolean {
+  const named = (a: Action) => a.TargetGroupArn === targetGroupArn || (a.ForwardConfig?.TargetGroups ?? []).some((t) => t.TargetGroupArn === targetGroupArn);
+  return targetGroupArn === BLUE || (world.rule?.Actions ?? []).some(named);
 }
 
 function setWorld(blue: number, green: number, at = T0 - 3_600_000, tagged = { blue, green }) {
@@ -147,11 +159,12 @@ beforeEach(() => {
       }
       return { Rules: [world.rule] };
     }
-    return { Rules: [{ RuleArn: 'default-rule', Priority: 'default', IsDefault: true }, ...world.rule ? [world.rule] : []] };
+    const onListener = world.rule && ruleArnOn(input.ListenerArn).startsWith(world.rule.RuleArn!.replace(/\/[^/]+$/, '/'));
+    return { Rules: [{ RuleArn: 'default-rule', Priority: 'default', IsDefault: true }, ...onListener ? [world.rule!] : []] };
   });
   elb.on(DescribeTagsCommand).callsFake(() => ({ TagDescriptions: [{ ResourceArn: RULE, Tags: world.tags }] }));
   elb.on(CreateRuleCommand).callsFake((input) => {
-    world.rule = { RuleArn: RULE, Priority: String(input.Priority), Actions: input.Actions };
+    world.rule = { RuleArn: ruleArnOn(input.ListenerArn), Priority: String(input.Priority), Actions: input.Actions };
     world.tags = input.Tags;
     return { Rules: [world.rule] };
   });
@@ -170,8 +183,13 @@ beforeEach(() => {
     world.rule = undefined;
     return {};
   });
+  // A group no action names is not health-checked: ELB reports its targets unused, reason Target.NotInUse
+  // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
   elb.on(DescribeTargetHealthCommand).callsFake((input) => ({
-    TargetHealthDescriptions: world.health[input.TargetGroupArn].map((State, i) => ({ Target: { Id: `i-${i}` }, TargetHealth: { State } })),
+    TargetHealthDescriptions: world.health[input.TargetGroupArn].map((State, i) => ({
+      Target: { Id: `i-${i}` },
+      TargetHealth: inUse(input.TargetGroupArn) ? { State } : { State: 'unused', Reason: 'Target.NotInUse' },
+    })),
   }));
   cloudwatch.on(DescribeAlarmsCommand).callsFake((input) => ({
     MetricAlarms: input.AlarmNames.filter((n: string) => n in world.alarms).map((AlarmName: string) => ({ AlarmName, StateValue: world.alarms[AlarmName] })),
@@ -212,7 +230,7 @@ async function update(from: Record<string, unknown>, to: Record<string, unknown>
 }
 
 describe('create', () => {
-  test('creates the catch-all rule with the target color at full weight, records it, and completes at once', async () => {
+  test('creates the catch-all rule where users are (blue), records it, and completes at once', async () => {
     const response = await onEvent({ RequestType: 'Create', ResourceProperties: props() });
     expect(response).toEqual({ PhysicalResourceId: RULE, Data: { StartBlue: 100, StartGreen: 0 } });
     const completed = await isComplete({ RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props(), Data: response.Data });
@@ -242,7 +260,7 @@ describe('create', () => {
 
   test('fails when the priority is taken by a rule that forwards elsewhere, and changes nothing', async () => {
     world.rule = {
-      RuleArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/demo/x/y/other',
+      RuleArn: `${LISTENER.replace(':listener/', ':listener-rule/')}/other`,
       Priority: '50000',
       Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
     };
@@ -380,16 +398,16 @@ describe('a failed gate, the rollback, and the next shift', () => {
     cloudwatch.resetHistory();
     await expect(isComplete(event)).rejects.toThrow(
       'alarm gate failed: green-5xx in ALARM; before the step to blue=0/green=100. ' +
-      'The rule now forwards to blue alone: every user goes to blue, those pinned to green too, until a deploy shifts to green again; ' +
-      'CloudFormation rolls the stack back',
+      'The rule now sends every user to blue, those pinned to green too: green stays in it at weight 0 without group stickiness, ' +
+      'so the load balancer keeps checking its health, until a deploy shifts to green again; CloudFormation rolls the stack back',
     );
     expect(sent()).toEqual([
       ...describeCalls,
       ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
       ['DescribeAlarmsCommand', { AlarmNames: ['green-5xx', 'green-latency'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 }],
-      // One target group and no group stickiness: no AWSALBTG cookie can name green any more.
-      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [aloneAction('blue')] }],
-      ['AddTagsCommand', { ResourceArns: [RULE], Tags: aloneTags('blue', T0 + 300_000) }],
+      // Green at weight 0 and no group stickiness: no AWSALBTG cookie can take anyone to green any more.
+      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [cutAction('green')] }],
+      ['AddTagsCommand', { ResourceArns: [RULE], Tags: cutTags('green', T0 + 300_000) }],
     ]);
   });
 
@@ -399,44 +417,44 @@ describe('a failed gate, the rollback, and the next shift', () => {
     const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
     elb.resetHistory();
     await expect(isComplete(event)).rejects.toThrow(
-      'health gate failed: green has 1 healthy target, needs at least 2 (healthy 1, unhealthy 2); before the step to blue=0/green=100. The rule now forwards to blue alone',
+      'health gate failed: green has 1 healthy target, needs at least 2 (healthy 1, unhealthy 2); before the step to blue=0/green=100. The rule now sends every user to blue',
     );
     expect(sent()).toEqual([
       ...describeCalls,
       ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }],
-      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [aloneAction('blue')] }],
-      ['AddTagsCommand', { ResourceArns: [RULE], Tags: aloneTags('blue', T0) }],
+      ['ModifyRuleCommand', { RuleArn: RULE, Actions: [cutAction('green')] }],
+      ['AddTagsCommand', { ResourceArns: [RULE], Tags: cutTags('green', T0) }],
     ]);
   });
 
   test('a repeated poll after the cut fails again without changing the rule again', async () => {
-    setCutOff('blue', T0);
+    setCutOff('green', T0);
     world.health[GREEN] = ['unhealthy', 'unhealthy'];
     const { event } = await update({}, { TargetColor: 'green', Plan: 'all-at-once' });
     await expect(isComplete(event)).rejects.toThrow(/^health gate failed: green has 0 healthy targets/);
     expect(sent().filter(([name]) => /Modify|AddTags/.test(name))).toEqual([]);
   });
 
-  test('then CloudFormation\'s rollback update succeeds, leaving the rule forwarding to blue alone, and reports it', async () => {
-    setCutOff('blue', T0 + 300_000);
+  test('then CloudFormation\'s rollback update succeeds, leaving green cut off, and reports it', async () => {
+    setCutOff('green', T0 + 300_000);
     at(T0 + 360_000);
     const { event, response } = await update({ TargetColor: 'green', Plan: 'canary:10:300' }, { TargetColor: 'blue', Plan: 'canary:10:300' });
     expect(response.Data).toEqual({ StartBlue: 100, StartGreen: 0 });
     // DrainedAt is the cut itself: from then on nobody reaches green.
     expect(await isComplete(event)).toEqual(done(100, 0, T0 + 300_000, T0 + 300_000, 'rolled-back'));
     expect(sent().filter(([name]) => /Modify|AddTags|Create|Delete/.test(name))).toEqual([]);
-    expect(world.rule!.Actions).toEqual([aloneAction('blue')]);
+    expect(world.rule!.Actions).toEqual([cutAction('green')]);
   });
 
-  test('a later deploy that still targets blue keeps green cut off, so old green cookies cannot come back to it at weight 0', async () => {
-    setCutOff('blue', T0);
+  test('a later deploy that still targets blue keeps green cut off, so old green cookies cannot take anyone back to it at weight 0', async () => {
+    setCutOff('green', T0);
     const { event } = await update({ MinHealthyTargets: '2' }, { MinHealthyTargets: '3' });
     expect(await isComplete(event)).toMatchObject({ IsComplete: true, Data: { Outcome: 'rolled-back' } });
     expect(sent().filter(([name]) => /Modify|AddTags/.test(name))).toEqual([]);
   });
 
   test('the next shift to green puts the two-group, sticky action back with its first step', async () => {
-    setCutOff('blue', T0 - 3_600_000);
+    setCutOff('green', T0 - 3_600_000);
     const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300' });
     elb.resetHistory();
     expect(await isComplete(event)).toEqual({ IsComplete: false });
@@ -447,22 +465,94 @@ describe('a failed gate, the rollback, and the next shift', () => {
   });
 
   test('replaced target groups while cut off carry the cut over to the new group', async () => {
-    setCutOff('blue', T0);
+    setCutOff('green', T0);
     const NEW_BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/blue2/bbbbbbbbbbbbbbbb';
     world.health[NEW_BLUE] = ['healthy', 'healthy'];
     await update({}, { BlueTargetGroupArn: NEW_BLUE });
     expect(sent().filter(([name]) => name === 'ModifyRuleCommand')).toEqual([['ModifyRuleCommand', {
       RuleArn: RULE,
-      Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: NEW_BLUE, Weight: 100 }], TargetGroupStickinessConfig: { Enabled: false } } }],
+      Actions: [{
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: [{ TargetGroupArn: NEW_BLUE, Weight: 100 }, { TargetGroupArn: GREEN, Weight: 0 }],
+          TargetGroupStickinessConfig: { Enabled: false },
+        },
+      }],
     }]]);
   });
 
-  test('a cut-off rule someone put green back into is refused as changed by someone else', async () => {
-    setCutOff('blue', T0);
+  test('a cut-off rule someone gave group stickiness back is refused as changed by someone else', async () => {
+    setCutOff('green', T0);
     world.rule = { ...world.rule!, Actions: [action(100, 0)] };
     await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(
-      `rule ${RULE} was changed by someone else: it has blue=100/green=0, but this stack last set blue=100; nothing was changed.`,
+      `rule ${RULE} was changed by someone else: it has blue=100/green=0 with 86400 s group stickiness, ` +
+      'but this stack last set blue=100/green=0 without group stickiness; nothing was changed.',
     );
+  });
+});
+
+describe('releases across deploys, as ELB reports health', () => {
+  test('after a failed gate and the rollback, the next release to green shifts by its plan: green stayed in the rule, so ELB kept checking it', async () => {
+    setWorld(100, 0);
+    const canary = { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx'] };
+    const first = await update({}, canary);
+    await isComplete(first.event);
+    world.alarms['green-5xx'] = 'ALARM';
+    at(T0 + 300_000);
+    await expect(isComplete(first.event)).rejects.toThrow(/^alarm gate failed: green-5xx in ALARM/);
+    const rollback = await update(canary, { ...canary, TargetColor: 'blue' });
+    expect(await isComplete(rollback.event)).toMatchObject({ IsComplete: true, Data: { Outcome: 'rolled-back' } });
+
+    // The fault fixed: the alarm is back to OK and green's instances pass their checks.
+    world.alarms['green-5xx'] = 'OK';
+    at(T0 + 3_600_000);
+    const again = await update({ ...canary, TargetColor: 'blue' }, canary);
+    expect(await isComplete(again.event)).toEqual({ IsComplete: false });
+    expect(world.rule!.Actions).toEqual([action(90, 10)]);
+    at(T0 + 3_900_000);
+    expect(await isComplete(again.event)).toMatchObject({ IsComplete: true, Data: { BlueWeight: '0', GreenWeight: '100', Outcome: 'shifted' } });
+  });
+
+  test('a deploy that creates the rule already targeting green starts where users are, on blue, and moves by the plan and its gates', async () => {
+    const created = await onEvent({ RequestType: 'Create', ResourceProperties: props({ TargetColor: 'green', Plan: 'canary:10:300' }) });
+    expect(created.Data).toEqual({ StartBlue: 100, StartGreen: 0 });
+    expect(sent().find(([name]) => name === 'CreateRuleCommand')).toMatchObject([
+      'CreateRuleCommand', { Actions: [action(100, 0)], Tags: tags(100, 0, T0) },
+    ]);
+    const event: ShiftEvent = {
+      RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props({ TargetColor: 'green', Plan: 'canary:10:300' }), Data: created.Data,
+    };
+    elb.resetHistory();
+    expect(await isComplete(event)).toEqual({ IsComplete: false });
+    expect(sent()).toEqual(stepCalls('green', 90, 10, T0));
+    at(T0 + 300_000);
+    expect(await isComplete(event)).toMatchObject({ IsComplete: true, Data: { BlueWeight: '0', GreenWeight: '100' } });
+  });
+
+  test('such a create whose green fails its first gate leaves everyone on blue and fails', async () => {
+    world.health[GREEN] = ['unhealthy', 'unhealthy'];
+    const created = await onEvent({ RequestType: 'Create', ResourceProperties: props({ TargetColor: 'green' }) });
+    const event: ShiftEvent = { RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props({ TargetColor: 'green' }), Data: created.Data };
+    await expect(isComplete(event)).rejects.toThrow(/^health gate failed: green has 0 healthy targets/);
+    expect(world.rule!.Actions).toEqual([cutAction('green')]);
+  });
+
+  test('a new listener gets a rule that starts as the replaced rule left the traffic', async () => {
+    // A deploy that moves the routing to another listener in the middle of a linear shift to green.
+    setWorld(30, 70, T0 - 60_000);
+    const NEW_LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo/50dc6c495c0c9188/aaaaaaaaaaaaaaaa';
+    // The policy BlueGreenRouting writes for the new listener: CreateRule on it, tags on its rules.
+    const newListenerPolicy = [...policies.onEvent,
+      { Effect: 'Allow', Action: 'elasticloadbalancing:CreateRule', Resource: NEW_LISTENER },
+      { Effect: 'Allow', Action: 'elasticloadbalancing:AddTags', Resource: `${NEW_LISTENER.replace(':listener/', ':listener-rule/')}/*` }];
+    await withPolicy('onEvent', newListenerPolicy, async () => {
+      const { response } = await update({ TargetColor: 'green', Plan: 'linear:10:60' }, { TargetColor: 'green', Plan: 'linear:10:60', ListenerArn: NEW_LISTENER });
+      expect(response.Data).toEqual({ StartBlue: 30, StartGreen: 70 });
+    });
+    expect(sent().find(([name]) => name === 'CreateRuleCommand')).toMatchObject([
+      'CreateRuleCommand', { ListenerArn: NEW_LISTENER, Actions: [action(30, 70)] },
+    ]);
+    expect(world.rule!.RuleArn).toBe(ruleArnOn(NEW_LISTENER));
   });
 });
 
@@ -523,7 +613,8 @@ describe('bad input fails with a clear message and changes nothing', () => {
   test('a rule changed by someone else meanwhile', async () => {
     setWorld(50, 50, T0, { blue: 100, green: 0 });
     await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(
-      `rule ${RULE} was changed by someone else: it has blue=50/green=50, but this stack last set blue=100/green=0; nothing was changed.`,
+      `rule ${RULE} was changed by someone else: it has blue=50/green=50 with 86400 s group stickiness, ` +
+      'but this stack last set blue=100/green=0 with 86400 s group stickiness; nothing was changed.',
     );
     expect(sent().filter(([name]) => /Modify|AddTags|Create|Delete/.test(name))).toEqual([]);
   });
@@ -532,7 +623,7 @@ describe('bad input fails with a clear message and changes nothing', () => {
     setWorld(100, 0);
     world.tags = [{ Key: 'cdk-session-tier:weights', Value: 'blue=100,green=0' }];
     await expect(update({}, { TargetColor: 'green' })).rejects.toThrow(
-      `rule ${RULE} was changed by someone else: it has blue=100/green=0, but this stack last set nothing it can read; nothing was changed.`,
+      `rule ${RULE} was changed by someone else: it has blue=100/green=0 with 86400 s group stickiness, but this stack last set nothing it can read; nothing was changed.`,
     );
   });
 

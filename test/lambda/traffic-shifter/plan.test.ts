@@ -1,5 +1,5 @@
 import { formatPlan, parsePlan, planSeconds, plannedShares } from '../../../lib/contract/traffic-shift';
-import { cutOff, formatState, gateVerdict, nextStep, outcomeOf, parseState, sameState } from '../../../lambda/traffic-shifter/plan';
+import { cutOff, formatState, gateVerdict, groupStickinessOn, nextStep, outcomeOf, parseState, sameState } from '../../../lambda/traffic-shifter/plan';
 import { loadModel } from '../../../local/aws-model';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
@@ -98,6 +98,14 @@ describe('gateVerdict', () => {
     expect(gateVerdict({ ...base, targetStates: {} }))
       .toEqual({ verdict: 'fail', reason: 'health gate failed: green has 0 healthy targets, needs at least 2 (no targets)' });
   });
+
+  test('fails on unused targets, saying what ELB means by it', () => {
+    expect(gateVerdict({ ...base, targetStates: { unused: 2 } })).toEqual({
+      verdict: 'fail',
+      reason: 'health gate failed: green has 0 healthy targets, needs at least 2 (unused 2); unused targets are in an Availability Zone ' +
+        'the load balancer does not serve, or their group is named by no action (Target.NotInUse)',
+    });
+  });
 });
 
 describe('the rule\'s tag', () => {
@@ -108,8 +116,8 @@ describe('the rule\'s tag', () => {
     [{ weights: { blue: 90, green: 10 } }, 'blue=90/green=10'],
     [{ weights: { blue: 1, green: 99 } }, 'blue=1/green=99'],
     [{ weights: { blue: 0, green: 100 } }, 'blue=0/green=100'],
-    [{ weights: { blue: 100, green: 0 }, only: 'blue' as const }, 'blue=100'],
-    [{ weights: { blue: 0, green: 100 }, only: 'green' as const }, 'green=100'],
+    [{ weights: { blue: 100, green: 0 }, cut: 'green' as const }, 'blue=100/green=0/cut=green'],
+    [{ weights: { blue: 0, green: 100 }, cut: 'blue' as const }, 'blue=0/green=100/cut=blue'],
   ])('%j is written %s, round-trips, and is a value ELBv2 accepts', (state, text) => {
     expect(formatState(state)).toBe(text);
     expect(parseState(text)).toEqual(state);
@@ -117,7 +125,11 @@ describe('the rule\'s tag', () => {
     expect(text.length).toBeLessThanOrEqual(tagValue.max!);
   });
 
-  test.each(['blue=90,green=10', 'green=10/blue=90', 'blue=90/green=10 ', 'blue=1000/green=0', 'blue=90/', 'red=100', ''])('reads %j as nothing', (text) => {
+  test.each([
+    'blue=90,green=10', 'green=10/blue=90', 'blue=90/green=10 ', 'blue=1000/green=0', 'blue=90/', 'red=100', '',
+    // The form of 0.1.0's cut-off (one group in the action), and a cut color that still has a weight.
+    'blue=100', 'blue=90/green=10/cut=green', 'blue=100/green=0/cut=red',
+  ])('reads %j as nothing', (text) => {
     expect(parseState(text)).toBeUndefined();
   });
 
@@ -127,9 +139,12 @@ describe('the rule\'s tag', () => {
 });
 
 describe('a failed gate', () => {
-  test('cuts the failed color off, leaving the other alone at full weight', () => {
-    expect(cutOff('green')).toEqual({ weights: { blue: 100, green: 0 }, only: 'blue' });
-    expect(cutOff('blue')).toEqual({ weights: { blue: 0, green: 100 }, only: 'green' });
+  test('cuts the failed color off: weight 0, no group stickiness, the other at full weight', () => {
+    expect(cutOff('green')).toEqual({ weights: { blue: 100, green: 0 }, cut: 'green' });
+    expect(cutOff('blue')).toEqual({ weights: { blue: 0, green: 100 }, cut: 'blue' });
+    expect(groupStickinessOn(cutOff('green'), 86400)).toBe(false);
+    expect(groupStickinessOn({ weights: { blue: 100, green: 0 } }, 86400)).toBe(true);
+    expect(groupStickinessOn({ weights: { blue: 100, green: 0 } }, 0)).toBe(false);
   });
 
   test('is reported as rolled back; both colors in the rule, as shifted', () => {
