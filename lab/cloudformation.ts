@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'timers/promises';
 import { LambdaFunction } from './lambda';
 
 /** The provider framework's physical id for a create that failed: the Delete that follows is answered without calling the handler (cfn-response.js). */
-export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
+const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 
 /** The waiter's polling, scaled down for the lab: `queryInterval` and `totalTimeout` of `cr.Provider`. */
 export interface ProviderSettings {

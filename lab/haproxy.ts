@@ -1,7 +1,9 @@
 /**
- * HAProxy (Debian's package) standing in for the Application Load Balancer,
- * configured from the same `Stickiness` values and blue/green weights the
- * constructs take. See lab/README.md for where it behaves differently.
+ * HAProxy (Debian's package) standing in for the Application Load Balancer:
+ * the target groups' stickiness from the same `Stickiness` values the
+ * constructs take, the listener's rules from the lab's ELBv2 endpoint
+ * (evaluated in lab/elb/routing.lua), targets in server slots registered at
+ * run time. See lab/README.md for where it behaves differently.
  */
 import { ChildProcess, spawn } from 'child_process';
 import { once } from 'events';
@@ -50,7 +52,7 @@ export function checkStickiness(blue: Stickiness, green: Stickiness | undefined,
 }
 
 /** The slot names of a backend: `blue-s1`, `blue-s2`, ... */
-export function slotNames(group: string, backend: LabBackend): string[] {
+function slotNames(group: string, backend: LabBackend): string[] {
   return Array.from({ length: backend.slots }, (_, i) => `${group}-s${i + 1}`);
 }
 
@@ -139,7 +141,7 @@ function luaLiteral(value: unknown): string {
 }
 
 /** The rules as routing.lua takes them. */
-export function luaRules(rules: readonly RoutingRule[]): string {
+function luaRules(rules: readonly RoutingRule[]): string {
   return `return ${luaLiteral(rules.map((r) => ({ id: r.id, conditions: r.conditions, targets: r.targets, sticky: r.stickySeconds })))}`;
 }
 
@@ -157,7 +159,7 @@ export interface ServerStat {
   readonly total: number;
 }
 
-/** A running HAProxy. */
+/** A running HAProxy, changed at run time through its runtime API (never reloaded). */
 export class Haproxy {
   /** Writes the configuration and the weights, starts HAProxy and waits until it listens. */
   public static async start(options: HaproxyOptions): Promise<Haproxy> {

@@ -60,6 +60,7 @@ export function trafficShifterBundle(dir: string): string {
   return outfile;
 }
 
+/** One function's execution environment: a process running the bundle, invoked one event at a time. */
 export class LambdaFunction {
   /** What the function logged (its CloudWatch Logs), one line per entry. */
   public readonly logs: string[] = [];

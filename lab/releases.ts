@@ -55,7 +55,7 @@ export interface ReleasePlans {
   readonly linear: PlanSpec;
 }
 
-export const RELEASE_PLANS: ReleasePlans = {
+const RELEASE_PLANS: ReleasePlans = {
   canary: ShiftPlan.canary(25, Duration.seconds(3)).spec,
   linear: ShiftPlan.linear(50, Duration.seconds(2)).spec,
 };
@@ -195,13 +195,13 @@ function fleetStickiness(strategy: SessionStrategyName): Stickiness {
 }
 
 /** The strategy green moves to in step (h): `redis`, or, for a `redis` sequence, `cookie`. */
-export function strategyChange(strategy: SessionStrategyName): SessionStrategyName {
+function strategyChange(strategy: SessionStrategyName): SessionStrategyName {
   return strategy === 'redis' ? 'cookie' : 'redis';
 }
 
 /** The parts of a sequence to run: the whole of issue 24's list, or a short one for the test suite. */
 export type SequenceSteps = readonly StepId[];
-export const ALL_STEPS: SequenceSteps = ['a', 'b', 'c', 'd', 'e', 'f', 'h', 'i', 'g'];
+const ALL_STEPS: SequenceSteps = ['a', 'b', 'c', 'd', 'e', 'f', 'h', 'i', 'g'];
 
 /**
  * The release sequence for one strategy, in two stacks. The first: (a) blue

@@ -39,13 +39,14 @@ export interface LabShiftOptions {
  * (lib/contract/traffic-shift.ts `waiterSeconds`): each step after the first
  * a whole number of checks, then the pending allowance in whole checks.
  */
-export function providerSettings(plan: PlanSpec, o: LabShiftOptions = {}): ProviderSettings {
+function providerSettings(plan: PlanSpec, o: LabShiftOptions = {}): ProviderSettings {
   const interval = o.queryIntervalMs ?? 250;
   const planMs = Math.ceil((planSeconds(plan) * 1000) / interval) * interval;
   const pending = Math.max(1, Math.floor((o.pendingAllowanceMs ?? 20_000) / interval)) * interval;
   return { queryIntervalMs: interval, totalTimeoutMs: planMs + pending };
 }
 
+/** The traffic shift resource of one lab stack, and the two functions that run it. */
 export class LabTrafficShift {
   /** Builds the bundle and starts the two functions, with the environment that points their SDK clients at the lab's endpoint. */
   public static async start(lab: Lab, options: LabShiftOptions = {}): Promise<LabTrafficShift> {

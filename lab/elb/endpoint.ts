@@ -45,6 +45,7 @@ export interface ElbEndpointOptions {
   readonly deregistrationDelayMs?: number;
 }
 
+/** The endpoint: an HTTP server on loopback over one {@link LoadBalancer} and its HAProxy. */
 export class ElbEndpoint {
   /** Starts the endpoint on a free loopback port. */
   public static async start(lb: LoadBalancer, haproxy: Haproxy, options: ElbEndpointOptions = {}): Promise<ElbEndpoint> {

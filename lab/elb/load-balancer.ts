@@ -59,7 +59,7 @@ interface StoredRule {
 }
 
 /** The ALB's documented limits the endpoint enforces, each where AWS states it. */
-export const ELB_LIMITS = {
+const ELB_LIMITS = {
   /** RulePriority: 1 to 50000 (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateRule.html). */
   priority: { min: 1, max: 50_000 },
   /** Target groups per forward action (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html: "Target groups per action: 5"). */
@@ -88,6 +88,7 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
+/** The load balancer's state, and the ELBv2 operations the traffic shifter calls, as pure methods. */
 export class LoadBalancer {
   public readonly region: string;
   public readonly account: string;
@@ -164,11 +165,10 @@ export class LoadBalancer {
    */
   public modifyRule(input: ModifyRuleInput): { Rules: Rule[] } {
     const rule = this.rule(input.RuleArn);
-    const conditions = input.Conditions === undefined ? undefined : rule.priority === 'default'
-      ? (() => {
-        throw new ApiError('OperationNotPermitted', 'The default rule cannot have conditions');
-      })()
-      : this.checkConditions(input.Conditions);
+    if (input.Conditions !== undefined && rule.priority === 'default') {
+      throw new ApiError('OperationNotPermitted', 'The default rule cannot have conditions');
+    }
+    const conditions = input.Conditions === undefined ? undefined : this.checkConditions(input.Conditions);
     const actions = input.Actions === undefined ? undefined : this.checkActions(input.Actions);
     rule.conditions = conditions ?? rule.conditions;
     rule.actions = actions ?? rule.actions;

@@ -35,6 +35,7 @@ const UNHEALTHY_REASON: Record<string, TargetHealthReasonEnum> = {
   L7TOUT: 'Target.Timeout',
 };
 
+/** Every target group's targets: their slots in HAProxy, registration and deregistration times, and health. */
 export class TargetRegistry {
   private readonly targets = new Map<string, Target>();
   /** When each group last went from no action to some: its targets are checked again from then (initial). */
