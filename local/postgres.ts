@@ -155,6 +155,11 @@ export class PostgresServer {
   public async query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'postgres'): Promise<T[]> {
     return queryOnce<T>({ host: this.host, port: this.port, user: 'postgres', database }, sql, params);
   }
+
+  /** What the server has written to its log so far (statements, when `log_statement` asks; failed statements, by default). */
+  public log(): string {
+    return readFileSync(`${this.dataDir}.log`, 'utf8');
+  }
 }
 
 /** Runs one statement on a connection of its own, closed after. */

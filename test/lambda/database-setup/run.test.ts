@@ -12,6 +12,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { SESSION_ID_WIDTH } from '../../../lib/contract/sessions-table';
 import { runSetup, ServerConnection } from '../../../lambda/database-setup/run';
+import { scramSha256Verifier } from '../../../lambda/database-setup/scram';
 import { MariadbMaster } from '../../../local/mariadb';
 import { PostgresCluster, RdsMaster } from '../../../local/postgres';
 import { DatabaseStore, DatabaseStoreOptions } from '../../../sample-app/src/sessions/database/store';
@@ -20,7 +21,9 @@ import { SessionIds } from '../../../sample-app/src/sessions/session-id';
 import { mysqlStatements, postgresLiteral, postgresStatements } from '../../../lambda/database-setup/sql';
 
 const suffix = () => randomBytes(4).toString('hex');
-const PASSWORD = `pw-${randomBytes(12).toString('base64url')}'quote`;
+/** What no log may hold: the random part of the password (the quote is escaped or doubled in a statement's text). */
+const SECRET = randomBytes(12).toString('base64url');
+const PASSWORD = `pw-${SECRET}'quote`;
 
 /** The sample app's database store on these settings: it opens (its migration changes nothing), saves a signed id's session and loads it. */
 async function expectStoreWorks(options: DatabaseStoreOptions): Promise<void> {
@@ -37,6 +40,11 @@ async function expectStoreWorks(options: DatabaseStoreOptions): Promise<void> {
   }
 }
 
+/** An error as the Lambda runtime logs it: name, message, stack and every enumerable field (toFormatted in aws-lambda-nodejs-runtime-interface-client). */
+function asLambdaLogsIt(error: Error): string {
+  return JSON.stringify({ errorType: error.name, errorMessage: error.message, ...error, stack: error.stack });
+}
+
 describe('the setup SQL', () => {
   test('refuses names it would have to quote', () => {
     expect(() => postgresStatements({ database: 'sessions', user: 'a"b' }, 'x')).toThrow(/user: must start with a letter/);
@@ -46,6 +54,14 @@ describe('the setup SQL', () => {
   test('quotes a PostgreSQL literal by doubling single quotes, and refuses NUL', () => {
     expect(postgresLiteral("it's")).toBe("'it''s'");
     expect(() => postgresLiteral('a\0b')).toThrow(/NUL/);
+  });
+
+  test('PostgreSQL sends the password as its SCRAM-SHA-256 verifier, never as text, and refuses an empty one or one with NUL', () => {
+    const sql = postgresStatements({ database: 'sessions', user: 'sessions_app' }, 'secret-xyz').map((s) => s.sql).join('\n');
+    expect(sql).not.toContain('secret-xyz');
+    expect(sql).toMatch(/ALTER ROLE "sessions_app" WITH LOGIN PASSWORD 'SCRAM-SHA-256\$4096:[^']+'/);
+    expect(() => postgresStatements({ database: 'sessions', user: 'sessions_app' }, '')).toThrow('password: must be non-empty and hold no NUL character');
+    expect(() => postgresStatements({ database: 'sessions', user: 'sessions_app' }, 'a\0b')).toThrow('password: must be non-empty and hold no NUL character');
   });
 
   test('MySQL passes the user and the password as parameters, never in the text', () => {
@@ -83,6 +99,8 @@ describe('PostgreSQL, as a master made like RDS\'s (a cluster of its own, 127.0.
   beforeAll(async () => {
     cluster = await PostgresCluster.start({ rdsLike: true });
     master = cluster.master;
+    // Every statement the master sends goes to the server's log, where the tests read what was sent.
+    await inspect(`ALTER ROLE "${master.user}" SET log_statement = 'all'`);
     await master.query('CREATE TABLE other (secret text)', [], cluster.database);
     await setup();
     app = await signIn(user, PASSWORD);
@@ -167,6 +185,48 @@ describe('PostgreSQL, as a master made like RDS\'s (a cluster of its own, 127.0.
     await setup();
     expect(await state()).toEqual(before);
     expect((await app.query(`SELECT id FROM sessions WHERE id = 'kept'`)).rows).toEqual([{ id: 'kept' }]);
+  });
+
+  test('no statement the setup sends holds the password; the role keeps the verifier sent, as it was sent', async () => {
+    const own = `app_${suffix()}`;
+    const logged = cluster.primary.log().length;
+    await setup({ user: own });
+    const sent = cluster.primary.log().slice(logged);
+    expect(sent).toContain(`ALTER ROLE "${own}" WITH LOGIN PASSWORD 'SCRAM-SHA-256$4096:`);
+    expect(sent).not.toContain(SECRET);
+    const [, verifier] = new RegExp(`ALTER ROLE "${own}" WITH LOGIN PASSWORD '([^']+)'`).exec(sent)!;
+    expect(await storedVerifier(own)).toBe(verifier);
+    await (await signIn(own, PASSWORD)).end();
+  });
+
+  test('a failed ALTER ROLE, logged with its text by default (log_min_error_statement), writes no password to the log', async () => {
+    // A role of that name the master may not alter: the statement fails, and the server logs it.
+    const taken = `app_${suffix()}`;
+    await inspect(`CREATE ROLE "${taken}" SUPERUSER`);
+    const logged = cluster.primary.log().length;
+    await expect(setup({ user: taken })).rejects.toThrow('must be superuser to alter superuser roles or change superuser attribute');
+    const written = cluster.primary.log().slice(logged);
+    expect(written).toMatch(new RegExp(`ERROR: .*must be superuser to alter superuser roles[^\n]*\n[^\n]*STATEMENT:  ALTER ROLE "${taken}"`));
+    expect(written).not.toContain(SECRET);
+  });
+
+  test.each([
+    ['printable ASCII, with a quote', PASSWORD],
+    ['non-ASCII that SASLprep maps and normalizes (no-break space, soft hyphen, a ligature)', `p\u00A0w\u00AD\uFB01-${SECRET}`],
+  ])('the verifier is the one PostgreSQL computes from the password, and signs in with it: %s', async (_name, password) => {
+    const probe = `probe_${suffix()}`;
+    await master.query(`CREATE ROLE "${probe}" LOGIN`);
+    await master.query(`GRANT CONNECT ON DATABASE "${cluster.database}" TO "${probe}"`);
+    // PostgreSQL computes it from the text, with a salt of its own (password_encryption is scram-sha-256).
+    await inspect(`ALTER ROLE "${probe}" PASSWORD ${postgresLiteral(password)}`);
+    const computed = await storedVerifier(probe);
+    const [, salt] = /^SCRAM-SHA-256\$4096:([^$]+)\$/.exec(computed)!;
+    expect(scramSha256Verifier(password, Buffer.from(salt, 'base64'))).toBe(computed);
+    // Ours, with a salt of our own, sent as the setup sends it: kept as sent, and the driver signs in with the text.
+    const ours = scramSha256Verifier(password);
+    await master.query(`ALTER ROLE "${probe}" PASSWORD ${postgresLiteral(ours)}`);
+    expect(await storedVerifier(probe)).toBe(ours);
+    await (await signIn(probe, password)).end();
   });
 
   test('an upgrade from a table an earlier release made (ids of 22, owned by the master user): the setup widens the ids, and the app user then keeps a signed id\'s session', async () => {
@@ -301,4 +361,18 @@ describe('MySQL dialect (MariaDB on 127.0.0.1:3306), as a master made like RDS\'
     }
   });
 
+  test('a failed CREATE USER reaches the function\'s log without the password (mysql2 keeps the filled-in statement on its errors)', async () => {
+    // A master that may make tables but not users: the setup fails at CREATE USER, whose text holds the password.
+    const limited = `limited_${suffix()}`;
+    const own = `app_${suffix()}`;
+    await root.query("CREATE USER ?@'%' IDENTIFIED BY 'limited-pw'", [limited]);
+    await root.query(`GRANT ALL ON \`${database}\`.* TO ?@'%'`, [limited]);
+    try {
+      const error = await runSetup({ ...asMaster(), user: limited, password: 'limited-pw' }, { database, user: own }, PASSWORD).then(() => undefined, (e: Error) => e);
+      expect(error?.message).toMatch(/CREATE USER privilege/);
+      expect(asLambdaLogsIt(error!)).not.toContain(SECRET);
+    } finally {
+      await root.query(`DROP USER IF EXISTS ?@'%'`, [limited]);
+    }
+  });
 });
