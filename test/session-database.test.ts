@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DatabaseEngine, SessionDatabase, SessionDatabaseProps } from '../lib';
+import { vpcFunctionRoleViolations } from './contracts/lambda-vpc';
 import { testStack, testVpc } from './helpers/app';
 
 function database(props: Partial<SessionDatabaseProps> = {}) {
@@ -142,6 +143,14 @@ describe('SessionDatabase least privilege and Control Tower defaults', () => {
       VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSetupSecurityGroup'), 'GroupId'] }] },
     });
     expect(db.readyForClients).toBeDefined();
+  });
+
+  test('the setup function\'s role carries AWSLambdaVPCAccessExecutionRole: Lambda creates no function in a VPC without it', () => {
+    const [role] = Object.entries(t.findResources('AWS::IAM::Role')).filter(([id]) => /^DbSetupHandlerRole/.test(id)).map(([, r]) => r);
+    expect(role.Properties.ManagedPolicyArns).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] },
+    ]);
+    expect(vpcFunctionRoleViolations(t.toJSON())).toEqual([]);
   });
 
   test('IAM database authentication, enhanced monitoring every minute, and a customer managed key', () => {

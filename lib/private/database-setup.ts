@@ -1,6 +1,5 @@
 import { BundlingOutput, CfnResource, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,6 +10,7 @@ import { Construct } from 'constructs';
 import { SETUP_PROPS } from '../contract/database-setup';
 import { acknowledgeVpcAccess } from './acknowledgements';
 import { DATABASE_SETUP_BUNDLE, bundleAssetOptions } from './esbuild-bundle';
+import { functionRole } from './function-role';
 import { encryptedLogGroup } from './keys';
 
 /** What the setup needs: where the primary is, as whom to sign in, whom to create. */
@@ -52,10 +52,7 @@ export class DatabaseSetup extends Construct {
     const network = { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: [securityGroup] };
     const logGroup = (logId: string) => encryptedLogGroup(this, logId, props.logEncryptionKey, props.logRetention);
 
-    const role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Session database setup: reads the master and the application user\'s secrets, nothing else',
-    });
+    const role = functionRole(this, 'HandlerRole', 'Session database setup: reads the master and the application user\'s secrets, nothing else', true);
     const handlerLogs = logGroup('HandlerLogs');
     handlerLogs.grantWrite(role);
     props.masterSecret.grantRead(role);
@@ -89,12 +86,11 @@ export class DatabaseSetup extends Construct {
     });
     // The handler reaches Secrets Manager and the certificate bundle through the subnets' routes out.
     this.resource.node.addDependency(props.vpc.selectSubnets(props.vpcSubnets).internetConnectivityEstablished);
-    acknowledgeSetup(this, role, provider, handler);
+    acknowledgeSetup(this, provider, handler);
   }
 }
 
-function acknowledgeSetup(scope: Construct, role: iam.Role, provider: cr.Provider, handler: lambda.Function): void {
-  acknowledgeVpcAccess(role);
+function acknowledgeSetup(scope: Construct, provider: cr.Provider, handler: lambda.Function): void {
   acknowledgeVpcAccess(provider);
   Validations.of(provider).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
