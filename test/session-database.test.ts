@@ -104,6 +104,19 @@ describe('SessionDatabase defaults', () => {
     t.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Session database primary'), SecurityGroupIngress: Match.absent() });
     t.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Session database replicas'), SecurityGroupIngress: Match.absent() });
   });
+
+  test('the setup waits for the rules that let it reach the primary, in and out: they take their port from the instance, so nothing else orders them first', () => {
+    const setupGroup = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSetupSecurityGroup'), 'GroupId'] };
+    const primaryGroup = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSecurityGroup'), 'GroupId'] };
+    const port = { 'Fn::GetAtt': [Match.stringLikeRegexp('^Db[A-F0-9]+$'), 'Endpoint.Port'] };
+    const rules = [
+      ...Object.keys(t.findResources('AWS::EC2::SecurityGroupIngress', { Properties: { GroupId: primaryGroup, SourceSecurityGroupId: setupGroup, FromPort: port } })),
+      ...Object.keys(t.findResources('AWS::EC2::SecurityGroupEgress', { Properties: { GroupId: setupGroup, DestinationSecurityGroupId: primaryGroup, FromPort: port } })),
+    ];
+    expect(rules).toHaveLength(2);
+    const [setup] = Object.values(t.findResources('Custom::SessionDatabaseSetup'));
+    expect(setup.DependsOn).toEqual(expect.arrayContaining(rules));
+  });
 });
 
 describe('SessionDatabase least privilege and Control Tower defaults', () => {

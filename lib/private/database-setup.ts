@@ -86,8 +86,31 @@ export class DatabaseSetup extends Construct {
     });
     // The handler reaches Secrets Manager and the certificate bundle through the subnets' routes out.
     this.resource.node.addDependency(props.vpc.selectSubnets(props.vpcSubnets).internetConnectivityEstablished);
+    // And the primary through these rules, which take their port from the instance's endpoint: nothing else orders them before the setup.
+    this.resource.node.addDependency(...rulesToDatabase(securityGroup, props.instance.connections));
     acknowledgeSetup(this, provider, handler);
   }
+}
+
+/**
+ * The rules `allowDefaultPortFrom` made between the setup's group and the
+ * database's: the ingress on each database group from the setup's, and the
+ * egress of the setup's to each. Found among the groups' children, where
+ * aws-cdk-lib puts rules between groups of one stack; if a release puts them
+ * elsewhere, synth stops here rather than let the setup race its rules.
+ */
+function rulesToDatabase(setup: ec2.SecurityGroup, database: ec2.Connections): CfnResource[] {
+  const databaseGroups = database.securityGroups.map((g) => g.securityGroupId);
+  const isDatabaseGroup = (id?: string) => id !== undefined && databaseGroups.includes(id);
+  const rules = [setup, ...database.securityGroups].flatMap((g) => g.node.findAll()).filter((c): c is CfnResource =>
+    (c instanceof ec2.CfnSecurityGroupIngress && c.sourceSecurityGroupId === setup.securityGroupId && isDatabaseGroup(c.groupId))
+    || (c instanceof ec2.CfnSecurityGroupEgress && c.groupId === setup.securityGroupId && isDatabaseGroup(c.destinationSecurityGroupId)));
+  if (rules.length !== 2 * databaseGroups.length) {
+    throw new Error(`cdk-session-tier: found ${rules.length} security group rules between the database setup's group and the database's ${databaseGroups.length} at ${setup.node.path}, `
+      + `expected an ingress and an egress rule for each: this aws-cdk-lib places the rules of Connections.allowDefaultPortFrom elsewhere. `
+      + 'This is a bug in cdk-session-tier, not in your props: please report it with your aws-cdk-lib version.');
+  }
+  return rules;
 }
 
 function acknowledgeSetup(scope: Construct, provider: cr.Provider, handler: lambda.Function): void {
