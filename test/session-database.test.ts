@@ -158,6 +158,13 @@ describe('SessionDatabase least privilege and Control Tower defaults', () => {
     expect(db.readyForClients).toBeDefined();
   });
 
+  test('the setup carries the hash of its handler\'s code, the asset Lambda runs, so a new release\'s setup changes the resource and runs', () => {
+    const [setup] = Object.values(t.findResources('Custom::SessionDatabaseSetup'));
+    const [handler] = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Session database setup') } }));
+    expect(setup.Properties.CodeHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(handler.Properties.Code.S3Key).toBe(`${setup.Properties.CodeHash}.zip`);
+  });
+
   test('the setup function\'s role carries AWSLambdaVPCAccessExecutionRole: Lambda creates no function in a VPC without it', () => {
     const [role] = Object.entries(t.findResources('AWS::IAM::Role')).filter(([id]) => /^DbSetupHandlerRole/.test(id)).map(([, r]) => r);
     expect(role.Properties.ManagedPolicyArns).toEqual([

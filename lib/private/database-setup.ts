@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
@@ -34,7 +35,8 @@ export interface DatabaseSetupProps {
  * the VPC that signs in to the primary as the master user (TLS, verified
  * against the RDS bundle) and creates the sessions table and the application
  * user (lambda/database-setup). It runs again on every change of its
- * properties; each of its steps is idempotent.
+ * properties, and so on every change of its handler's code, whose hash is
+ * one of them; each of its steps is idempotent.
  */
 export class DatabaseSetup extends Construct {
   /** The custom resource: what a client waits for before it signs in as the application user. */
@@ -82,6 +84,8 @@ export class DatabaseSetup extends Construct {
         [SETUP_PROPS.DATABASE]: props.databaseName,
         [SETUP_PROPS.MASTER_SECRET_ARN]: props.masterSecret.secretArn,
         [SETUP_PROPS.APP_SECRET_ARN]: props.appSecret.secretArn,
+        // CloudFormation sends an Update only when a property changes: this one changes with the handler's code, so a new release's setup runs on a stack that has the old one's.
+        [SETUP_PROPS.CODE_HASH]: codeAssetHash(handler),
       },
     });
     // The handler reaches Secrets Manager and the certificate bundle through the subnets' routes out.
@@ -90,6 +94,21 @@ export class DatabaseSetup extends Construct {
     this.resource.node.addDependency(...rulesToDatabase(securityGroup, props.instance.connections));
     acknowledgeSetup(this, provider, handler);
   }
+}
+
+/**
+ * The hash of the function's code asset, which names the code's S3 object:
+ * it changes whenever the bundle does. aws-cdk-lib keeps the asset private to
+ * the code, as the function's child `Code`; if a release moves it, synth stops
+ * here rather than leave the setup without its trigger.
+ */
+function codeAssetHash(fn: lambda.Function): string {
+  const asset = fn.node.tryFindChild('Code');
+  if (!(asset instanceof s3assets.Asset)) {
+    throw new Error(`cdk-session-tier: cannot find the code asset of ${fn.node.path}: this aws-cdk-lib's lambda.Code.fromAsset no longer makes an s3_assets.Asset named Code under the function. `
+      + 'This is a bug in cdk-session-tier, not in your props: please report it with your aws-cdk-lib version.');
+  }
+  return asset.assetHash;
 }
 
 /**
