@@ -6,6 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, ShiftPlan, Stickiness } from '../lib';
+import { vpcFunctionRoleViolations } from './contracts/lambda-vpc';
 import { defaultShiftSettings } from './contracts/routing-stack';
 import { testStack, testVpc } from './helpers/app';
 
@@ -124,6 +125,11 @@ describe('BlueGreenRouting with two fleets', () => {
     }
   });
 
+  test('outside a VPC, the handlers\' roles carry no managed policy: their own policies are all they have', () => {
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([id]) => /^Routing(OnEvent|IsComplete)Role/.test(id));
+    expect(roles.map(([, role]) => role.Properties.ManagedPolicyArns)).toEqual([undefined, undefined]);
+  });
+
   test('reports the live weights and when the drained color is empty as attributes of the shift', () => {
     expect(stack.resolve(r.blueWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'BlueWeight'] });
     expect(stack.resolve(r.greenWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'GreenWeight'] });
@@ -154,6 +160,13 @@ describe('BlueGreenRouting in a VPC, as SessionTier builds it', () => {
     // The shift runs once the private subnets' routes out exist.
     const shift = Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0];
     expect(shift.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^VpcPrivateSubnet1DefaultRoute/)]));
+  });
+
+  test('the shifter\'s roles carry AWSLambdaVPCAccessExecutionRole, as aws-cdk\'s own roles do: Lambda creates no function in a VPC without it', () => {
+    const vpcAccess = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] };
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([id]) => /^Routing(OnEvent|IsComplete)Role/.test(id));
+    expect(roles.map(([, role]) => role.Properties.ManagedPolicyArns)).toEqual([[vpcAccess], [vpcAccess]]);
+    expect(vpcFunctionRoleViolations(template.toJSON())).toEqual([]);
   });
 
   test('its log groups keep a year and are encrypted with a customer managed key; the waiter traces to X-Ray', () => {

@@ -133,6 +133,8 @@ export class BlueGreenRouting extends Construct {
       resourceType: 'Custom::BlueGreenTrafficShift',
       // Explicit: the provider's waiter and margins are sized to fit inside it.
       serviceTimeout: Duration.seconds(CUSTOM_RESOURCE_TIMEOUT_SECONDS),
+      // Only what the rule should be, and no hash of the shifter's code (unlike the database setup's): the resource
+      // states a desired routing, not an action to repeat, and a new release of the package must not start a shift.
       properties: {
         [SHIFT_PROPS.LISTENER_ARN]: listener.listenerArn,
         [SHIFT_PROPS.BLUE_TARGET_GROUP_ARN]: blue.targetGroup.targetGroupArn,
