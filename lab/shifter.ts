@@ -63,9 +63,12 @@ export async function shiftInLab(lab: Lab, o: LabShiftOptions): Promise<LabShift
     if (decision.action === 'done') {
       return { outcome: 'shifted', rule: lab.rule, steps };
     }
-    if (decision.action === 'wait') {
+    if (decision.action === 'wait' || decision.action === 'bake') {
       await sleep(Math.min(o.pollMs ?? 100, decision.until - now));
       continue;
+    }
+    if (decision.action === 'hook') {
+      throw new Error('the lab\'s shifter calls no hook');
     }
     const gate = gateVerdict({
       color: o.target,

@@ -64,6 +64,7 @@ export function shifterFunction(
  */
 export function grantShift(
   scope: Construct, listener: elbv2.IApplicationListener, alarms: cloudwatch.IAlarm[], onEvent: iam.IGrantable, isComplete: iam.IGrantable,
+  hook?: lambda.IFunction,
 ): void {
   // listener ARN: arn:...:listener/app/<lb>/<lb-id>/<listener-id>; its rules: arn:...:listener-rule/app/<lb>/<lb-id>/<listener-id>/<rule-id>
   const parts = Fn.split(':listener/', listener.listenerArn, 2);
@@ -98,6 +99,8 @@ export function grantShift(
           'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth', ...alarmsOnStar,
         ]),
         ...readTheGateAlarms,
+        // The hook by the ARN the shifter calls, not its versions (`<arn>:*`, as lambda.grantInvoke would add).
+        ...hook ? [new iam.PolicyStatement({ sid: 'InvokeTheHook', actions: ['lambda:InvokeFunction'], resources: [hook.functionArn] })] : [],
       ],
       starReason: onStar(['DescribeRules', 'DescribeTags', 'DescribeTargetHealth']) + (composite
         ? ' DescribeAlarms is allowed on "*" too: a gate alarm is a composite alarm, and DescribeAlarms returns composite alarms only to a role allowed it on "*".'
