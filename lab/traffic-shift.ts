@@ -9,7 +9,7 @@ import { mkdirSync } from 'fs';
 import { join } from 'path';
 import { DEFAULT_SHIFT_RULE_PRIORITY } from '../lib/blue-green-routing';
 import { FleetColor } from '../lib/contract/app-env';
-import { PlanSpec, SHIFT_PROPS, formatPlan, planSeconds } from '../lib/contract/traffic-shift';
+import { PlanSpec, SHIFT_PROPS, formatPlan, releaseSeconds } from '../lib/contract/traffic-shift';
 import { CustomResourceStack, Provider, ProviderSettings, StackOperation } from './cloudformation';
 import { Lab } from './lab';
 import { LambdaFunction, trafficShifterBundle } from './lambda';
@@ -24,6 +24,8 @@ export interface ShiftSettings {
   readonly alarmNames?: readonly string[];
   /** @default DEFAULT_SHIFT_RULE_PRIORITY */
   readonly rulePriority?: number;
+  /** Seconds the shifter watches the gates after the last step. @default 0 */
+  readonly bakeSeconds?: number;
 }
 
 /** The lab's provider, scaled down: CloudFormation's waiter polls every 30 s by default, the lab every quarter second. */
@@ -35,13 +37,13 @@ export interface LabShiftOptions {
 }
 
 /**
- * The provider's polling for a plan, as `BlueGreenRouting` sizes it
- * (lib/contract/traffic-shift.ts `waiterSeconds`): each step after the first
- * a whole number of checks, then the pending allowance in whole checks.
+ * The provider's polling for a release, as `BlueGreenRouting` sizes it
+ * (lib/contract/traffic-shift.ts `waiterSeconds`): the plan's waits and the
+ * bake in whole checks, then the pending allowance in whole checks.
  */
-function providerSettings(plan: PlanSpec, o: LabShiftOptions = {}): ProviderSettings {
+function providerSettings(plan: PlanSpec, bakeSeconds: number, o: LabShiftOptions = {}): ProviderSettings {
   const interval = o.queryIntervalMs ?? 250;
-  const planMs = Math.ceil((planSeconds(plan) * 1000) / interval) * interval;
+  const planMs = Math.ceil((releaseSeconds(plan, { bakeSeconds, hookTimeoutSeconds: 0 }) * 1000) / interval) * interval;
   const pending = Math.max(1, Math.floor((o.pendingAllowanceMs ?? 20_000) / interval)) * interval;
   return { queryIntervalMs: interval, totalTimeoutMs: planMs + pending };
 }
@@ -71,7 +73,7 @@ export class LabTrafficShift {
     public readonly isComplete: LambdaFunction,
     private readonly options: LabShiftOptions,
   ) {
-    const provider = new Provider(onEvent, isComplete, providerSettings({ kind: 'all-at-once' }, options));
+    const provider = new Provider(onEvent, isComplete, providerSettings({ kind: 'all-at-once' }, 0, options));
     this.stack = new CustomResourceStack(provider, 'arn:aws:lambda:eu-west-1:123456789012:function:lab-TrafficShifter-framework-onEvent');
   }
 
@@ -89,12 +91,13 @@ export class LabTrafficShift {
       [SHIFT_PROPS.MIN_HEALTHY_TARGETS]: String(s.minHealthyTargets),
       [SHIFT_PROPS.ALARM_NAMES]: [...s.alarmNames ?? []],
       [SHIFT_PROPS.RULE_PRIORITY]: String(s.rulePriority ?? DEFAULT_SHIFT_RULE_PRIORITY),
+      [SHIFT_PROPS.BAKE_SECONDS]: String(s.bakeSeconds ?? 0),
     };
   }
 
   /** A deploy with these settings: the resource's Create the first time, then its Update (rolled back on failure). */
   public deploy(s: ShiftSettings, options: { otherResourceFails?: boolean } = {}): Promise<StackOperation> {
-    this.stack.provider.settings = providerSettings(s.plan, this.options);
+    this.stack.provider.settings = providerSettings(s.plan, s.bakeSeconds ?? 0, this.options);
     const props = this.properties(s);
     return this.stack.physicalResourceId ? this.stack.update(props, options) : this.stack.create(props);
   }

@@ -1,4 +1,4 @@
-export * from './errors';
+export { SessionTierErrors } from './errors';
 export * from './stickiness';
 export * from './session-strategy';
 export * from './fleet-application';

@@ -12,6 +12,7 @@ export const MODEL_FILES = {
   elbv2: `${BOTOCORE_DATA}/elbv2/2015-12-01/service-2.json`,
   cloudwatch: `${BOTOCORE_DATA}/cloudwatch/2010-08-01/service-2.json`,
   secretsmanager: `${BOTOCORE_DATA}/secretsmanager/2017-10-17/service-2.json`,
+  lambda: `${BOTOCORE_DATA}/lambda/2015-03-31/service-2.json`,
 } as const;
 
 /** A service the validator has a model for. */

@@ -1,7 +1,8 @@
 /**
  * MariaDB for the tests and the lab: a database of its own on the machine's
  * server, or a primary and a replica of their own (a second and third
- * mariadbd on free ports, each with its own data directory).
+ * mariadbd on free ports, each with its own data directory), and a master
+ * user made like RDS's, to run as what runs as the master on RDS.
  */
 import { ChildProcess, execFile, execFileSync, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
@@ -32,6 +33,40 @@ export class ScratchDatabase {
   public async drop(): Promise<void> {
     await this.admin.query(`DROP DATABASE IF EXISTS ${this.name}`);
     await this.admin.end();
+  }
+}
+
+/**
+ * The privileges RDS gives the master user of a MySQL or MariaDB instance, on
+ * `*.*` WITH GRANT OPTION, and never SUPER
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.MasterAccounts.html).
+ * RDS for MySQL 8.0.36 and later adds dynamic privileges MariaDB does not have
+ * (CREATE ROLE, DROP ROLE, APPLICATION_PASSWORD_ADMIN, ROLE_ADMIN,
+ * SET_USER_ID, XA_RECOVER_ADMIN) and the role rds_superuser_role; none of
+ * them lets an account create users or grant table privileges, which the list
+ * below already does.
+ */
+const RDS_MASTER_PRIVILEGES = [
+  'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'DROP', 'RELOAD', 'PROCESS', 'REFERENCES', 'INDEX', 'ALTER',
+  'SHOW DATABASES', 'CREATE TEMPORARY TABLES', 'LOCK TABLES', 'EXECUTE', 'REPLICATION SLAVE', 'REPLICATION CLIENT',
+  'CREATE VIEW', 'SHOW VIEW', 'CREATE ROUTINE', 'ALTER ROUTINE', 'CREATE USER', 'EVENT', 'TRIGGER',
+];
+
+/** A master user made like RDS's on a MariaDB server, and its sign-in. */
+export class MariadbMaster {
+  /** Creates `rds_master_<random>`@`%` with a random password and the privileges above, through `admin` (root). */
+  public static async create(admin: mysql.Connection): Promise<MariadbMaster> {
+    const master = new MariadbMaster(`rds_master_${randomBytes(4).toString('hex')}`, randomBytes(18).toString('base64url'), admin);
+    await admin.query("CREATE USER ?@'%' IDENTIFIED BY ?", [master.user, master.password]);
+    await admin.query(`GRANT ${RDS_MASTER_PRIVILEGES.join(', ')} ON *.* TO ?@'%' WITH GRANT OPTION`, [master.user]);
+    return master;
+  }
+
+  private constructor(public readonly user: string, public readonly password: string, private readonly admin: mysql.Connection) {}
+
+  /** Drops the user (what it created stays). */
+  public async drop(): Promise<void> {
+    await this.admin.query("DROP USER IF EXISTS ?@'%'", [this.user]);
   }
 }
 

@@ -6,9 +6,13 @@
  *
  * The servers run as the `postgres` OS user (PostgreSQL refuses root), with
  * trust authentication on 127.0.0.1 only, in a temporary directory removed
- * by {@link PostgresCluster.destroy}.
+ * by {@link PostgresCluster.destroy}. Started `rdsLike`, they sign in as RDS
+ * does, with passwords, and the database belongs to a master user made like
+ * RDS's ({@link RdsMaster}): what runs on RDS as the master runs here as it,
+ * never as a superuser.
  */
 import { execFile, execFileSync } from 'child_process';
+import { randomBytes } from 'crypto';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -47,6 +51,65 @@ export interface PostgresClusterOptions {
   readonly database?: string;
   readonly primary?: PostgresListen;
   readonly replica?: PostgresListen;
+  /**
+   * Sign-in and ownership as on RDS: every role but `postgres` signs in with
+   * a SCRAM password (`postgres`, with trust, stands for RDS's own
+   * `rdsadmin`, which no user gets), and the database is created by, and
+   * owned by, an {@link RdsMaster} ({@link PostgresCluster.master}).
+   * @default false: trust for every role, the database owned by `postgres`
+   */
+  readonly rdsLike?: boolean;
+}
+
+/** A role's sign-in: a user name and its password. */
+export interface PostgresLogin {
+  readonly user: string;
+  readonly password: string;
+}
+
+/**
+ * The RDS master user, modelled as far as PostgreSQL lets us: RDS documents it
+ * as `CREATE ROLE postgres WITH LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE
+ * NOREPLICATION VALID UNTIL 'infinity'`, granted `rds_superuser`
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Appendix.PostgreSQL.CommonDBATasks.Roles.rds_superuser.html,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.MasterAccounts.html).
+ * `rds_superuser` is a group role here too, holding the predefined roles that
+ * give what RDS lists for it: seeing every connection in pg_stat_activity and
+ * pg_stat_replication (pg_read_all_stats), cancelling and ending them
+ * (pg_signal_backend), CHECKPOINT (pg_checkpoint). What RDS adds inside its
+ * own build (installing its extensions, granting rds_replication and
+ * rds_password) has no equivalent to model. Not a superuser: a statement that
+ * needs one (naming SUPERUSER or REPLICATION in ALTER ROLE, reading
+ * pg_authid) fails here as it fails on RDS.
+ */
+export class RdsMaster implements PostgresLogin {
+  /** The group role RDS grants its master. */
+  public static readonly GROUP = 'rds_superuser';
+
+  /** Creates `rds_superuser` (once per cluster) and a master in it, named `user`, with a random password. */
+  public static async create(server: PostgresServer, user = 'sessions_admin'): Promise<RdsMaster> {
+    const master = new RdsMaster(server, user, randomBytes(18).toString('base64url'));
+    await server.query(`DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${RdsMaster.GROUP}') THEN
+    CREATE ROLE ${RdsMaster.GROUP} NOLOGIN;
+    GRANT pg_read_all_stats, pg_signal_backend, pg_checkpoint TO ${RdsMaster.GROUP};
+  END IF;
+END $$`);
+    await server.query(`CREATE ROLE "${user}" WITH LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE NOREPLICATION VALID UNTIL 'infinity' PASSWORD '${master.password}' IN ROLE ${RdsMaster.GROUP}`);
+    return master;
+  }
+
+  private constructor(public readonly server: PostgresServer, public readonly user: string, public readonly password: string) {}
+
+  /** Runs one statement as the master, with a connection of its own. */
+  public async query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'postgres'): Promise<T[]> {
+    return queryOnce<T>({ host: this.server.host, port: this.server.port, user: this.user, password: this.password, database }, sql, params);
+  }
+
+  /** Creates `database` as the master, which owns it, as RDS's master owns the database RDS creates for it. */
+  public async createDatabase(database: string): Promise<void> {
+    await this.query(`CREATE DATABASE "${database}"`);
+  }
 }
 
 /** One server of the cluster. */
@@ -88,15 +151,25 @@ export class PostgresServer {
     return Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   }
 
-  /** Runs one statement with a connection of its own. */
+  /** Runs one statement as `postgres` (a superuser), with a connection of its own. */
   public async query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'postgres'): Promise<T[]> {
-    const client = new pg.Client({ host: this.host, port: this.port, user: 'postgres', database, connectionTimeoutMillis: 2000 });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
+    return queryOnce<T>({ host: this.host, port: this.port, user: 'postgres', database }, sql, params);
+  }
+
+  /** What the server has written to its log so far (statements, when `log_statement` asks; failed statements, by default). */
+  public log(): string {
+    return readFileSync(`${this.dataDir}.log`, 'utf8');
+  }
+}
+
+/** Runs one statement on a connection of its own, closed after. */
+async function queryOnce<T extends pg.QueryResultRow>(config: pg.ClientConfig, sql: string, params: unknown[]): Promise<T[]> {
+  const client = new pg.Client({ ...config, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
   }
 }
 
@@ -113,10 +186,19 @@ export class PostgresCluster {
 
   public readonly primary: PostgresServer;
   public readonly replica: PostgresServer;
+  private rdsMaster: RdsMaster | undefined;
 
   private constructor(private readonly dir: string, public readonly database: string, private readonly options: PostgresClusterOptions, primaryPort: number, replicaPort: number) {
     this.primary = new PostgresServer(primaryPort, join(dir, 'primary'), options.primary?.host);
     this.replica = new PostgresServer(replicaPort, join(dir, 'replica'), options.replica?.host);
+  }
+
+  /** The master user, which created and owns the database; only for a cluster started `rdsLike`. */
+  public get master(): RdsMaster {
+    if (!this.rdsMaster) {
+      throw new Error('PostgresCluster: no master user; start the cluster with rdsLike: true');
+    }
+    return this.rdsMaster;
   }
 
   /** How the database store reaches this cluster: writes to the primary, reads from the replica. */
@@ -188,10 +270,14 @@ export class PostgresCluster {
     ];
     settings.push(...tlsFiles(primaryDir, 'primary', this.options.primary));
     await asPostgres('sh', ['-c', `printf '%s\\n' ${settings.map((s) => `"${s}"`).join(' ')} >> ${primaryDir}/postgresql.conf && ` +
-      // Any loopback address: the servers may listen on one of their own.
-      `echo "host all all 127.0.0.0/8 trust" >> ${primaryDir}/pg_hba.conf && echo "host replication postgres 127.0.0.0/8 trust" >> ${primaryDir}/pg_hba.conf`]);
+      `printf '%s\\n' ${hbaLines(this.options.rdsLike === true).map((s) => `"${s}"`).join(' ')} ${this.options.rdsLike ? '>' : '>>'} ${primaryDir}/pg_hba.conf`]);
     await this.primary.start();
-    await this.primary.query(`CREATE DATABASE ${this.database}`);
+    if (this.options.rdsLike) {
+      this.rdsMaster = await RdsMaster.create(this.primary);
+      await this.rdsMaster.createDatabase(this.database);
+    } else {
+      await this.primary.query(`CREATE DATABASE ${this.database}`);
+    }
 
     const replicaDir = join(this.dir, 'replica');
     // -R writes primary_conninfo and standby.signal: the copy starts as a streaming replica.
@@ -201,6 +287,19 @@ export class PostgresCluster {
     await this.replica.start();
     await this.caughtUp();
   }
+}
+
+/**
+ * Who signs in how (pg_hba.conf, first match wins; copied to the replica by
+ * pg_basebackup). Any loopback address: the servers may listen on one of
+ * their own. RDS-like: these lines alone, `postgres` by trust and every other
+ * role with a SCRAM password; otherwise added after initdb's trust lines.
+ */
+function hbaLines(rdsLike: boolean): string[] {
+  const replication = 'host replication postgres 127.0.0.0/8 trust';
+  return rdsLike
+    ? ['local all postgres trust', 'host all postgres 127.0.0.0/8 trust', 'host all all 127.0.0.0/8 scram-sha-256', replication]
+    : ['host all all 127.0.0.0/8 trust', replication];
 }
 
 /** The server's TLS settings, its certificate and key copied where the postgres user may read them (the key only it). */

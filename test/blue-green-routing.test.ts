@@ -4,7 +4,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, ShiftPlan, Stickiness } from '../lib';
+import { vpcFunctionRoleViolations } from './contracts/lambda-vpc';
 import { defaultShiftSettings } from './contracts/routing-stack';
 import { testStack, testVpc } from './helpers/app';
 
@@ -14,7 +16,9 @@ interface Setup {
   readonly withGreen?: boolean;
 }
 
-function routing(setup: Setup, props: Partial<BlueGreenRoutingProps> = {}, inVpc = false): { stack: Stack; build: () => BlueGreenRouting } {
+function routing(setup: Setup, props: Partial<BlueGreenRoutingProps> = {}, inVpc = false): {
+  stack: Stack; base: BlueGreenRoutingProps; build: () => BlueGreenRouting;
+} {
   const stack = testStack();
   const vpc = testVpc(stack);
   if (inVpc) {
@@ -25,7 +29,7 @@ function routing(setup: Setup, props: Partial<BlueGreenRoutingProps> = {}, inVpc
   const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue', stickiness: setup.blueStickiness });
   const green = setup.withGreen === false ? undefined
     : new AppFleet(stack, 'Green', { vpc, color: 'green', stickiness: setup.greenStickiness, minCapacity: 3, maxCapacity: 5 });
-  return { stack, build: () => new BlueGreenRouting(stack, 'Routing', { listener, blue, green, ...props }) };
+  return { stack, base: { listener, blue, green }, build: () => new BlueGreenRouting(stack, 'Routing', { listener, blue, green, ...props }) };
 }
 
 describe('BlueGreenRouting with two fleets', () => {
@@ -121,6 +125,11 @@ describe('BlueGreenRouting with two fleets', () => {
     }
   });
 
+  test('outside a VPC, the handlers\' roles carry no managed policy: their own policies are all they have', () => {
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([id]) => /^Routing(OnEvent|IsComplete)Role/.test(id));
+    expect(roles.map(([, role]) => role.Properties.ManagedPolicyArns)).toEqual([undefined, undefined]);
+  });
+
   test('reports the live weights and when the drained color is empty as attributes of the shift', () => {
     expect(stack.resolve(r.blueWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'BlueWeight'] });
     expect(stack.resolve(r.greenWeight)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/RoutingTrafficShift/), 'GreenWeight'] });
@@ -151,6 +160,13 @@ describe('BlueGreenRouting in a VPC, as SessionTier builds it', () => {
     // The shift runs once the private subnets' routes out exist.
     const shift = Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0];
     expect(shift.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^VpcPrivateSubnet1DefaultRoute/)]));
+  });
+
+  test('the shifter\'s roles carry AWSLambdaVPCAccessExecutionRole, as aws-cdk\'s own roles do: Lambda creates no function in a VPC without it', () => {
+    const vpcAccess = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] };
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([id]) => /^Routing(OnEvent|IsComplete)Role/.test(id));
+    expect(roles.map(([, role]) => role.Properties.ManagedPolicyArns)).toEqual([[vpcAccess], [vpcAccess]]);
+    expect(vpcFunctionRoleViolations(template.toJSON())).toEqual([]);
   });
 
   test('its log groups keep a year and are encrypted with a customer managed key; the waiter traces to X-Ray', () => {
@@ -338,4 +354,56 @@ test('green\'s scaling policy waits for the rule the traffic shift creates: Auto
   expect(policy.DependsOn).toContain(shift);
   const bluePolicy = Object.entries(template.findResources('AWS::AutoScaling::ScalingPolicy')).find(([id]) => id.startsWith('BlueRequestsPerTarget'))![1];
   expect(bluePolicy.DependsOn).toEqual([expect.stringMatching(/^AlbHttp/)]);
+});
+
+describe('release controls: bake, hook, test traffic', () => {
+  const hookFn = (stack: Stack, timeout = Duration.seconds(10)) => new lambda.Function(stack, 'Hook', {
+    runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({ hookStatus: "SUCCEEDED" })'), timeout,
+  });
+
+  test('the shift carries the bake, the hook and the test traffic; only isComplete may invoke the hook, by its ARN alone', () => {
+    const { stack, base } = routing({});
+    const hook = hookFn(stack);
+    new BlueGreenRouting(stack, 'Routing', {
+      ...base,
+      bakeTime: Duration.minutes(5),
+      hook,
+      testTraffic: { headerValue: 'tester-7f3a', cookieName: 'preview', cookieValue: 'green-7f3a' },
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::BlueGreenTrafficShift', {
+      BakeSeconds: '300',
+      HookFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Hook'), 'Arn'] },
+      HookTimeoutSeconds: '120',
+      TestHeaderName: 'X-Session-Tier-Preview',
+      TestHeaderValue: 'tester-7f3a',
+      TestCookieName: 'preview',
+      TestCookieValue: 'green-7f3a',
+      TestRulePriority: '49998',
+    });
+    const invokers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) => JSON.stringify(p).includes('lambda:InvokeFunction')
+      && JSON.stringify(p.Properties.PolicyDocument).includes('InvokeTheHook'));
+    expect(invokers.map(([, p]) => p.Properties.Roles[0].Ref)).toEqual([expect.stringMatching(/^RoutingIsCompleteRole/)]);
+    expect(JSON.stringify(invokers[0][1].Properties.PolicyDocument)).not.toContain(':*"');
+  });
+
+  test.each([
+    [{ hookTimeout: Duration.minutes(1) }, 'hookTimeout: only applies with a hook, got no hook; pass hook or remove hookTimeout'],
+    [{ bakeTime: Duration.millis(1500) }, 'bakeTime: must be whole seconds from 0 to 2400, got 1 second 500 millis'],
+    [{ testTraffic: { headerValue: 'a*b' } }, 'testTraffic.headerValue: must be 1 to 128 visible ASCII characters without ELB\'s wildcards * and ?, got "a*b"'],
+    [{ testTraffic: { headerValue: 'x', headerName: 'Bad Name' } }, 'testTraffic.headerName: must be an HTTP header name'],
+    [{ testTraffic: { headerValue: 'x', cookieName: 'preview' } }, 'testTraffic.cookieName: a cookie needs both cookieName and cookieValue, got cookieName alone'],
+    [{ testTraffic: { headerValue: 'x', rulePriority: 49999, cookieName: 'a', cookieValue: 'b' } },
+      'testTraffic.rulePriority: the test rules (49999 and 50000) must come before the weighted rule (50000) and from 1 on'],
+  ])('fails when %j', (props, message) => {
+    const { build } = routing({}, props as Partial<BlueGreenRoutingProps>);
+    expect(build).toThrow(message);
+  });
+
+  test('fails when the hook may run longer than the shifter waits for its answer', () => {
+    const { stack, base } = routing({});
+    const hook = hookFn(stack, Duration.minutes(1));
+    expect(() => new BlueGreenRouting(stack, 'Routing', { ...base, hook })).toThrow(
+      'hook: must answer within 30 s (the shifter waits that long for each answer), got a function with a timeout of 1 minute');
+  });
 });

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DatabaseEngine, SessionDatabase, SessionDatabaseProps } from '../lib';
+import { vpcFunctionRoleViolations } from './contracts/lambda-vpc';
 import { testStack, testVpc } from './helpers/app';
 
 function database(props: Partial<SessionDatabaseProps> = {}) {
@@ -103,6 +104,19 @@ describe('SessionDatabase defaults', () => {
     t.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Session database primary'), SecurityGroupIngress: Match.absent() });
     t.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Session database replicas'), SecurityGroupIngress: Match.absent() });
   });
+
+  test('the setup waits for the rules that let it reach the primary, in and out: they take their port from the instance, so nothing else orders them first', () => {
+    const setupGroup = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSetupSecurityGroup'), 'GroupId'] };
+    const primaryGroup = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSecurityGroup'), 'GroupId'] };
+    const port = { 'Fn::GetAtt': [Match.stringLikeRegexp('^Db[A-F0-9]+$'), 'Endpoint.Port'] };
+    const rules = [
+      ...Object.keys(t.findResources('AWS::EC2::SecurityGroupIngress', { Properties: { GroupId: primaryGroup, SourceSecurityGroupId: setupGroup, FromPort: port } })),
+      ...Object.keys(t.findResources('AWS::EC2::SecurityGroupEgress', { Properties: { GroupId: setupGroup, DestinationSecurityGroupId: primaryGroup, FromPort: port } })),
+    ];
+    expect(rules).toHaveLength(2);
+    const [setup] = Object.values(t.findResources('Custom::SessionDatabaseSetup'));
+    expect(setup.DependsOn).toEqual(expect.arrayContaining(rules));
+  });
 });
 
 describe('SessionDatabase least privilege and Control Tower defaults', () => {
@@ -142,6 +156,21 @@ describe('SessionDatabase least privilege and Control Tower defaults', () => {
       VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSetupSecurityGroup'), 'GroupId'] }] },
     });
     expect(db.readyForClients).toBeDefined();
+  });
+
+  test('the setup carries the hash of its handler\'s code, the asset Lambda runs, so a new release\'s setup changes the resource and runs', () => {
+    const [setup] = Object.values(t.findResources('Custom::SessionDatabaseSetup'));
+    const [handler] = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Session database setup') } }));
+    expect(setup.Properties.CodeHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(handler.Properties.Code.S3Key).toBe(`${setup.Properties.CodeHash}.zip`);
+  });
+
+  test('the setup function\'s role carries AWSLambdaVPCAccessExecutionRole: Lambda creates no function in a VPC without it', () => {
+    const [role] = Object.entries(t.findResources('AWS::IAM::Role')).filter(([id]) => /^DbSetupHandlerRole/.test(id)).map(([, r]) => r);
+    expect(role.Properties.ManagedPolicyArns).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] },
+    ]);
+    expect(vpcFunctionRoleViolations(t.toJSON())).toEqual([]);
   });
 
   test('IAM database authentication, enhanced monitoring every minute, and a customer managed key', () => {

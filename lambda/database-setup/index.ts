@@ -22,10 +22,16 @@ export interface SetupResponse {
   readonly PhysicalResourceId: string;
 }
 
-/** The properties, checked: every one is a non-empty string. */
-function properties(event: SetupEvent): Record<keyof typeof SETUP_PROPS, string> {
-  const out = {} as Record<keyof typeof SETUP_PROPS, string>;
+/** The properties the setup reads: all but the code hash, which only makes CloudFormation send an Update. */
+type SetupProperty = Exclude<keyof typeof SETUP_PROPS, 'CODE_HASH'>;
+
+/** The properties, checked: every one it reads is a non-empty string. */
+function properties(event: SetupEvent): Record<SetupProperty, string> {
+  const out = {} as Record<SetupProperty, string>;
   for (const [key, name] of Object.entries(SETUP_PROPS) as Array<[keyof typeof SETUP_PROPS, string]>) {
+    if (key === 'CODE_HASH') {
+      continue;
+    }
     const value = event.ResourceProperties[name];
     if (typeof value !== 'string' || value === '') {
       throw new Error(`${name}: must be a non-empty string, got ${JSON.stringify(value)}`);

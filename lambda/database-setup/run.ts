@@ -73,9 +73,36 @@ async function runMysql(server: ServerConnection, names: SetupNames, appPassword
   try {
     // MySQL commits DDL and account changes one by one: each statement is idempotent on its own.
     for (const statement of mysqlStatements(names, appPassword)) {
-      await connection.query(statement.sql, statement.params as unknown[] | undefined);
+      await connection.query(statement.sql, statement.params as unknown[] | undefined).catch((e: unknown) => {
+        throw withoutStatement(e, appPassword);
+      });
     }
   } finally {
     await connection.end();
   }
+}
+
+/**
+ * The error of a failed MySQL statement, told without the statement. mysql2
+ * fills in the parameters on the client and keeps the resulting text, the
+ * password of CREATE USER and ALTER USER among it, as the error's `sql`
+ * field; the Lambda runtime logs a function's error with every enumerable
+ * field (toFormatted in https://github.com/aws/aws-lambda-nodejs-runtime-interface-client,
+ * src/utils/error.ts), so that field would put the password in the
+ * function's log group. The server's own logs are safe without this: MySQL
+ * rewrites the password of CREATE USER ... IDENTIFIED BY and ALTER USER ...
+ * IDENTIFIED BY in the general query, slow query and binary logs
+ * (https://dev.mysql.com/doc/refman/8.4/en/password-logging.html), the
+ * error log holds no statements, and RDS's audit plugin masks what follows
+ * IDENTIFIED BY in those statements (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Appendix.MySQL.Options.AuditPlugin.html,
+ * log_statement_ex in https://github.com/aws/audit-plugin-for-mysql). So the
+ * password goes to MySQL as text, which PostgreSQL's path (a SCRAM verifier)
+ * avoids only because PostgreSQL logs a failed statement as it came.
+ */
+function withoutStatement(error: unknown, password: string): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  // A server message may quote part of the statement (a syntax error's "near '...'").
+  const told = new Error(`MySQL: ${message.split(password).join('*****')}`);
+  return typeof code === 'string' ? Object.assign(told, { code }) : told;
 }

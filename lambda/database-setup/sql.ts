@@ -6,6 +6,7 @@
  */
 import { SQL_NAME } from '../../lib/contract/database-setup';
 import { SESSIONS_TABLE, createSessionsTable, widenSessionIds } from '../../lib/contract/sessions-table';
+import { scramSha256Verifier } from './scram';
 
 /** What the setup creates, and where. */
 export interface SetupNames {
@@ -34,19 +35,39 @@ function checkedNames(names: SetupNames): Required<SetupNames> {
   return all;
 }
 
-/** A PostgreSQL string literal: DDL takes no parameters, so the password is quoted here (standard_conforming_strings is on since 9.1). */
+/** A PostgreSQL string literal: DDL takes no parameters, so values are quoted here (standard_conforming_strings is on since 9.1). */
 export function postgresLiteral(value: string): string {
   if (value.includes('\0')) {
-    throw new Error('password: must not contain a NUL character');
+    throw new Error('a PostgreSQL literal must not contain a NUL character');
   }
   return `'${value.replace(/'/g, "''")}'`;
 }
 
 /**
  * PostgreSQL, run as the master user in the sessions database, in one
- * transaction. The role is a plain login role (no superuser, no role or
- * database creation), its password set on every run (a retry that failed
- * after creating it still ends with the secret's password).
+ * transaction. The RDS master is no superuser: it has LOGIN, CREATEROLE and
+ * CREATEDB, is a member of rds_superuser, and owns the database RDS created
+ * for it (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.MasterAccounts.html,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Appendix.PostgreSQL.CommonDBATasks.Roles.rds_superuser.html),
+ * so every statement here is one its owner or a CREATEROLE role may run.
+ * The role is a plain login role: CREATE ROLE gives it NOSUPERUSER,
+ * NOCREATEDB, NOCREATEROLE and NOREPLICATION by default, and ALTER ROLE names
+ * none of them, since naming SUPERUSER or REPLICATION at all, even to turn
+ * it off, is refused to anyone but a superuser
+ * (https://www.postgresql.org/docs/current/sql-alterrole.html). Its password
+ * is set on every run (a retry that failed after creating it still ends
+ * with the secret's password), sent as its SCRAM verifier, never as text: a
+ * failed statement is logged with its text (log_min_error_statement), and
+ * the postgresql log goes to CloudWatch Logs.
+ *
+ * From PostgreSQL 16 a CREATEROLE role may alter only roles it holds ADMIN
+ * OPTION on (https://www.postgresql.org/docs/16/sql-alterrole.html), and a
+ * role it creates is granted back to it WITH ADMIN TRUE
+ * (https://www.postgresql.org/docs/16/role-attributes.html): the role a
+ * former run of this setup made, as this master, stays alterable. A role of
+ * the same name that someone else made is refused ("permission denied to
+ * alter role"), and no statement the master may send can grant itself the
+ * option; on 15 (the tests' server) CREATEROLE alone suffices.
  */
 export function postgresStatements(names: SetupNames, password: string): Statement[] {
   const { database, user, table } = checkedNames(names);
@@ -58,7 +79,7 @@ export function postgresStatements(names: SetupNames, password: string): Stateme
     // A table an earlier release made (its app signed in as the master user) has ids too narrow for signed ones.
     { sql: widenSessionIds('postgres', table) },
     { sql: `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${postgresLiteral(user)}) THEN CREATE ROLE ${role}; END IF; END $$` },
-    { sql: `ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${postgresLiteral(password)}` },
+    { sql: `ALTER ROLE ${role} WITH LOGIN PASSWORD ${postgresLiteral(scramSha256Verifier(password))}` },
     // Before PostgreSQL 15 every role may create tables in public; from 15 on this changes nothing.
     { sql: 'REVOKE CREATE ON SCHEMA public FROM PUBLIC' },
     { sql: `GRANT CONNECT ON DATABASE "${database}" TO ${role}` },

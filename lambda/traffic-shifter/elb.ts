@@ -7,9 +7,9 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   Action, AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, DescribeTagsCommand,
-  DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule,
+  DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule, RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { FleetColor } from '../../lib/contract/app-env';
+import { FleetColorName } from '../../lib/contract/app-env';
 import { Weights, sameWeights } from '../../lib/contract/traffic-shift';
 import { RuleState, formatState, formatWeights, groupStickinessOn, parseState } from './plan';
 
@@ -42,6 +42,8 @@ export interface LiveRule {
   readonly recorded?: RuleState;
   /** When this resource last changed the rule, in ms since the epoch. */
   readonly shiftedAt?: number;
+  /** Every tag of the rule, by key. */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 /**
@@ -92,7 +94,7 @@ function actionOf(rule: Rule, groups: TargetGroups): LiveAction | undefined {
   if (targets.length !== 2 || colors.includes(undefined) || new Set(colors).size !== 2) {
     return undefined;
   }
-  const weightOf = (color: FleetColor) => targets[colors.indexOf(color)].Weight ?? 0;
+  const weightOf = (color: FleetColorName) => targets[colors.indexOf(color)].Weight ?? 0;
   const stickiness = forward?.ForwardConfig?.TargetGroupStickinessConfig;
   return {
     weights: { blue: weightOf('blue'), green: weightOf('green') },
@@ -102,7 +104,7 @@ function actionOf(rule: Rule, groups: TargetGroups): LiveAction | undefined {
 
 /** Fails with a clear message when a target group does not exist. */
 export async function assertTargetGroupsExist(groups: TargetGroups): Promise<void> {
-  for (const color of ['blue', 'green'] as FleetColor[]) {
+  for (const color of ['blue', 'green'] as FleetColorName[]) {
     try {
       await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [groups[color]] }));
     } catch (e) {
@@ -126,42 +128,89 @@ export async function findRuleAt(listenerArn: string, priority: number): Promise
   return rules.find((r) => r.Priority === String(priority))?.RuleArn;
 }
 
-/** Creates the rule in the given state and records it. */
+/** Creates the rule in the given state, with `conditions`, and records the state and `extraTags` on it. */
 export async function createRule(
-  listenerArn: string, priority: number, groups: TargetGroups, state: RuleState, groupStickinessSeconds: number, now: number,
+  listenerArn: string, priority: number, conditions: readonly RuleCondition[], groups: TargetGroups, state: RuleState,
+  groupStickinessSeconds: number, now: number, extraTags: Readonly<Record<string, string>> = {},
 ): Promise<string> {
   const created = await elb.send(new CreateRuleCommand({
     ListenerArn: listenerArn,
     Priority: priority,
-    Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+    Conditions: [...conditions],
     Actions: [forwardAction(groups, state, groupStickinessSeconds)],
-    Tags: tags(state, now),
+    Tags: [...tags(state, now), ...tagList(extraTags)],
   }));
   return created.Rules![0].RuleArn!;
 }
 
-/** Reads the rule's state for `groups` and what this resource recorded; undefined when the rule is gone. */
-export async function describeRule(ruleArn: string, groups: TargetGroups): Promise<LiveRule | undefined> {
-  let rule: Rule | undefined;
+/** Gives the rule new conditions; its action stays. */
+export async function setConditions(ruleArn: string, conditions: readonly RuleCondition[]): Promise<void> {
+  await elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, Conditions: [...conditions] }));
+}
+
+/** Adds or replaces tags of the rule. */
+export async function writeTags(ruleArn: string, values: Readonly<Record<string, string>>): Promise<void> {
+  await elb.send(new AddTagsCommand({ ResourceArns: [ruleArn], Tags: tagList(values) }));
+}
+
+function tagList(values: Readonly<Record<string, string>>) {
+  return Object.entries(values).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/**
+ * Puts a test rule in place: at `priority`, matching `conditions`, forwarding
+ * to `targetGroupArn` alone (no stickiness: the header or cookie decides).
+ * `known` is the rule this resource made earlier, if any: it is modified when
+ * it is still at `priority`, else deleted and made anew.
+ * @returns the rule's ARN
+ */
+export async function putTestRule(
+  listenerArn: string, known: string | undefined, priority: number, conditions: readonly RuleCondition[], targetGroupArn: string,
+): Promise<string> {
+  const action: Action = { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: targetGroupArn, Weight: 1 }] } };
+  const existing = known ? await ruleByArn(known) : undefined;
+  if (existing && existing.Priority === String(priority)) {
+    await elb.send(new ModifyRuleCommand({ RuleArn: known, Conditions: [...conditions], Actions: [action] }));
+    return known!;
+  }
+  if (existing) {
+    await deleteRule(known!);
+  }
+  const taken = await findRuleAt(listenerArn, priority);
+  if (taken) {
+    throw new Error(`TestRulePriority: priority ${priority} is taken on the listener by ${taken}; choose free priorities for the test rules; the release did not start`);
+  }
+  const created = await elb.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: priority, Conditions: [...conditions], Actions: [action] }));
+  return created.Rules![0].RuleArn!;
+}
+
+/** The rule, or undefined when it is gone. */
+async function ruleByArn(ruleArn: string): Promise<Rule | undefined> {
   try {
-    rule = (await elb.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }))).Rules?.[0];
+    return (await elb.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }))).Rules?.[0];
   } catch (e) {
     if ((e as Error).name === 'RuleNotFoundException') {
       return undefined;
     }
     throw e;
   }
+}
+
+/** Reads the rule's state for `groups`, what this resource recorded and every tag; undefined when the rule is gone. */
+export async function describeRule(ruleArn: string, groups: TargetGroups): Promise<LiveRule | undefined> {
+  const rule = await ruleByArn(ruleArn);
   if (!rule) {
     return undefined;
   }
-  const tagList = (await elb.send(new DescribeTagsCommand({ ResourceArns: [ruleArn] }))).TagDescriptions?.[0]?.Tags ?? [];
-  const tag = (key: string) => tagList.find((t) => t.Key === key)?.Value;
-  const shiftedAt = Date.parse(tag(TAG_SHIFTED_AT) ?? '');
+  const tagged = (await elb.send(new DescribeTagsCommand({ ResourceArns: [ruleArn] }))).TagDescriptions?.[0]?.Tags ?? [];
+  const tags: Record<string, string> = Object.fromEntries(tagged.map((t) => [t.Key!, t.Value ?? '']));
+  const shiftedAt = Date.parse(tags[TAG_SHIFTED_AT] ?? '');
   return {
     ruleArn,
     action: actionOf(rule, groups),
-    recorded: parseState(tag(TAG_WEIGHTS)),
+    recorded: parseState(tags[TAG_WEIGHTS]),
     shiftedAt: Number.isNaN(shiftedAt) ? undefined : shiftedAt,
+    tags,
   };
 }
 

@@ -3,15 +3,15 @@
  * the plan and the gate readings, what happens next. No SDK, no clock: the
  * handler passes `now` in, so every branch is tested without a client.
  */
-import { FleetColor } from '../../lib/contract/app-env';
+import { FleetColorName } from '../../lib/contract/app-env';
 import {
-  PlanSpec, SHIFT_OUTCOMES, ShiftOutcome, Weights, otherColor, plannedShares, sameWeights, shareOf, stepDelaySeconds, weightsFor,
+  HookStage, PlanSpec, SHIFT_OUTCOMES, ShiftOutcome, Weights, otherColor, plannedShares, sameWeights, shareOf, stepDelaySeconds, weightsFor,
 } from '../../lib/contract/traffic-shift';
 
 /** What the shifter knows when it decides. */
 export interface ShiftState {
   /** The color that should end up with all the traffic. */
-  readonly target: FleetColor;
+  readonly target: FleetColorName;
   readonly plan: PlanSpec;
   /** The weights before this deploy began: while the live weights equal them, the first step goes at once. */
   readonly start: Weights;
@@ -21,39 +21,81 @@ export interface ShiftState {
   readonly lastShiftAt?: number;
   /** The current time, in ms since the epoch. */
   readonly now: number;
+  /** How long to keep watching the gates after the last step, in seconds. @default 0 */
+  readonly bakeSeconds?: number;
+  /** Whether the release calls a hook at each stage. @default false */
+  readonly hooks?: boolean;
+  /** The last stage whose hook succeeded in this release, if any. */
+  readonly hookPassed?: StageKey;
+}
+
+/** A stage of a release, as the hook progress names it: `before-first-step`, `after-step:10`, `after-bake`. */
+export type StageKey = string;
+
+/** The key of a stage; `share` for `after-step`. */
+export function stageKey(stage: HookStage, share?: number): StageKey {
+  return stage === HookStage.AFTER_STEP ? `${stage}:${share}` : stage;
 }
 
 /** The next move. */
 export type Decision =
   | { readonly action: 'done' }
+  /** Nothing is due before `until`. */
   | { readonly action: 'wait'; readonly until: number }
-  | { readonly action: 'shift'; readonly to: Weights; readonly final: boolean };
+  /** Call the hook for this stage; go on only once it succeeded. */
+  | { readonly action: 'hook'; readonly stage: HookStage; readonly share?: number }
+  /** Check the gates, then put the rule at `to`. */
+  | { readonly action: 'shift'; readonly to: Weights; readonly final: boolean }
+  /** The last step is taken: keep checking the gates until `until`. */
+  | { readonly action: 'bake'; readonly until: number };
 
 /**
- * The next step of the plan from the live weights. The first step of a deploy
- * goes at once; each later one waits the plan's bake time or interval after
- * the previous shift. Steps the live weights already passed are skipped, so a
- * retried or resumed shift continues where it stands.
+ * The next move of a release, from the live weights and what its hook
+ * passed. Before the first step, the hook's `before-first-step`; the first
+ * step goes at once; after each step its `after-step` hook, then each later
+ * step waits the plan's bake time or interval after the previous shift; after
+ * the last step the bake (gates watched until it ends), then the
+ * `after-bake` hook. Steps the live weights already passed are skipped, so a
+ * retried or resumed shift continues where it stands; a release with nothing
+ * to shift is done at once, without hooks.
  */
 export function nextStep(state: ShiftState): Decision {
   const share = shareOf(state.target, state.live);
-  if (share >= 100 && state.live[otherColor(state.target)] === 0) {
+  const atTarget = share >= 100 && state.live[otherColor(state.target)] === 0;
+  const moved = !sameWeights(state.live, state.start);
+  const passed = (stage: HookStage, at?: number) => !state.hooks || state.hookPassed === stageKey(stage, at);
+  if (atTarget && !moved) {
     return { action: 'done' };
   }
-  const next = plannedShares(state.plan).find((s) => s > share) ?? 100;
-  if (!sameWeights(state.live, state.start) && state.lastShiftAt !== undefined) {
-    const due = state.lastShiftAt + stepDelaySeconds(state.plan) * 1000;
-    if (state.now < due) {
-      return { action: 'wait', until: due };
+  if (!moved) {
+    if (!passed(HookStage.BEFORE_FIRST_STEP)) {
+      return { action: 'hook', stage: HookStage.BEFORE_FIRST_STEP };
     }
+    return firstOrNextShift(state, share);
   }
+  if (!passed(HookStage.AFTER_STEP, share) && !(atTarget && passed(HookStage.AFTER_BAKE))) {
+    return { action: 'hook', stage: HookStage.AFTER_STEP, share };
+  }
+  if (!atTarget) {
+    const due = (state.lastShiftAt ?? state.now) + stepDelaySeconds(state.plan) * 1000;
+    return state.now < due ? { action: 'wait', until: due } : firstOrNextShift(state, share);
+  }
+  const bakeEnd = (state.lastShiftAt ?? state.now) + (state.bakeSeconds ?? 0) * 1000;
+  if (state.now < bakeEnd) {
+    return { action: 'bake', until: bakeEnd };
+  }
+  return passed(HookStage.AFTER_BAKE) ? { action: 'done' } : { action: 'hook', stage: HookStage.AFTER_BAKE };
+}
+
+function firstOrNextShift(state: ShiftState, share: number): Decision {
+  const next = plannedShares(state.plan).find((s) => s > share) ?? 100;
   return { action: 'shift', to: weightsFor(state.target, next), final: next === 100 };
 }
 
 /** What the gates saw before a step. */
 export interface GateReadings {
   /** The color about to receive more traffic. */
-  readonly color: FleetColor;
+  readonly color: FleetColorName;
   /** Its targets by health state (`healthy`, `initial`, `unhealthy`, `draining`, `unused`, ...). */
   readonly targetStates: Readonly<Record<string, number>>;
   /** How many healthy targets the step needs. */
@@ -129,11 +171,11 @@ export interface RuleState {
   /** The weights; a `cut` color has 0. */
   readonly weights: Weights;
   /** The color a failed gate cut off: weight 0, and no group stickiness on the action. */
-  readonly cut?: FleetColor;
+  readonly cut?: FleetColorName;
 }
 
 /** What a failed gate leaves on the rule: everyone to the other color, the failed one at 0 without group stickiness. */
-export function cutOff(failed: FleetColor): RuleState {
+export function cutOff(failed: FleetColorName): RuleState {
   return { weights: weightsFor(otherColor(failed), 100), cut: failed };
 }
 
@@ -176,7 +218,7 @@ export function parseState(text: string | undefined): RuleState | undefined {
     return undefined;
   }
   const weights = { blue: Number(match[1]), green: Number(match[2]) };
-  const cut = match[3] as FleetColor | undefined;
+  const cut = match[3] as FleetColorName | undefined;
   if (cut && weights[cut] !== 0) {
     return undefined;
   }

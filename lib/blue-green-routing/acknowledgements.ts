@@ -10,7 +10,6 @@ import { acknowledgeVpcAccess } from '../private/acknowledgements';
  * listener's rule prefix, as cdk-nag renders it (`renderedRules`).
  */
 export function acknowledgeShifterRole(role: Construct, starReason: string, renderedRules: string): void {
-  acknowledgeVpcAccess(role);
   Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: starReason });
   Validations.of(role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${renderedRules}]`,

@@ -55,7 +55,7 @@ export class BlueGreenRouting extends Construct {
     const network = props.vpc ? shifterNetwork(this, props.vpc, r.shift.vpcSubnets) : undefined;
     const onEvent = shifterFunction(this, 'OnEvent', 'onEvent', Duration.minutes(1), logGroup, network);
     const isComplete = shifterFunction(this, 'IsComplete', 'isComplete', Duration.minutes(1), logGroup, network);
-    grantShift(this, props.listener, r.shift.gateAlarms, onEvent, isComplete);
+    grantShift(this, props.listener, r.shift.gateAlarms, onEvent, isComplete, r.shift.hook);
     this.provider = this.createProvider(onEvent, isComplete, r.shift, logGroup, network);
     this.trafficShift = this.createTrafficShift(this.provider, props, r.shift, network);
   }
@@ -133,6 +133,8 @@ export class BlueGreenRouting extends Construct {
       resourceType: 'Custom::BlueGreenTrafficShift',
       // Explicit: the provider's waiter and margins are sized to fit inside it.
       serviceTimeout: Duration.seconds(CUSTOM_RESOURCE_TIMEOUT_SECONDS),
+      // Only what the rule should be, and no hash of the shifter's code (unlike the database setup's): the resource
+      // states a desired routing, not an action to repeat, and a new release of the package must not start a shift.
       properties: {
         [SHIFT_PROPS.LISTENER_ARN]: listener.listenerArn,
         [SHIFT_PROPS.BLUE_TARGET_GROUP_ARN]: blue.targetGroup.targetGroupArn,
@@ -143,6 +145,20 @@ export class BlueGreenRouting extends Construct {
         [SHIFT_PROPS.MIN_HEALTHY_TARGETS]: String(shift.minHealthyTargets),
         [SHIFT_PROPS.ALARM_NAMES]: shift.gateAlarms.map((a) => a.alarmName),
         [SHIFT_PROPS.RULE_PRIORITY]: String(shift.rulePriority),
+        [SHIFT_PROPS.BAKE_SECONDS]: String(shift.bakeTime.toSeconds()),
+        ...shift.hook ? {
+          [SHIFT_PROPS.HOOK_FUNCTION_ARN]: shift.hook.functionArn,
+          [SHIFT_PROPS.HOOK_TIMEOUT_SECONDS]: String(shift.hookTimeout.toSeconds()),
+        } : {},
+        ...shift.testTraffic ? {
+          [SHIFT_PROPS.TEST_HEADER_NAME]: shift.testTraffic.headerName,
+          [SHIFT_PROPS.TEST_HEADER_VALUE]: shift.testTraffic.headerValue,
+          [SHIFT_PROPS.TEST_RULE_PRIORITY]: String(shift.testTraffic.rulePriority),
+          ...shift.testTraffic.cookie ? {
+            [SHIFT_PROPS.TEST_COOKIE_NAME]: shift.testTraffic.cookie.name,
+            [SHIFT_PROPS.TEST_COOKIE_VALUE]: shift.testTraffic.cookie.value,
+          } : {},
+        } : {},
       },
     });
     // Shift only to instances that exist and have signalled that the app answers.

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IAppFleet } from '../app-fleet';
 import { FleetColor } from '../contract/app-env';
@@ -14,6 +15,48 @@ export const DEFAULT_SHIFT_RULE_PRIORITY = 50_000;
 
 /** Target-group stickiness between two fleets when none is given: the load balancer's cookie, for a day. */
 export const DEFAULT_GROUP_STICKINESS = Stickiness.loadBalancerCookie(Duration.days(1));
+
+/**
+ * Test traffic: requests that carry a header (and, from a browser, a cookie)
+ * you name go to the release's target color, before its first step and
+ * throughout the release, so a team uses the new color with real sessions on
+ * the real load balancer before any user is sent there.
+ */
+export interface TestTrafficOptions {
+  /**
+   * The header's value: 1 to 128 visible ASCII characters, without ELB's
+   * wildcards `*` and `?`. It is in the template and the rule; it routes, it
+   * does not authenticate.
+   */
+  readonly headerValue: string;
+
+  /**
+   * The header's name (RFC 7230 token, at most 40 characters).
+   * @default 'X-Session-Tier-Preview'
+   */
+  readonly headerName?: string;
+
+  /**
+   * A cookie that does the same for a browser (set it with your browser's
+   * developer tools, or a page of yours): `name=value`, each a cookie token
+   * of at most 60 characters without `*` or `?`.
+   * @default no cookie: the header alone
+   */
+  readonly cookieName?: string;
+
+  /**
+   * The cookie's value.
+   * @default none; required with `cookieName`
+   */
+  readonly cookieValue?: string;
+
+  /**
+   * Priority of the header's rule; the cookie's takes the next. Both must
+   * come before the weighted rule (a lower number).
+   * @default the weighted rule's priority minus 2
+   */
+  readonly rulePriority?: number;
+}
 
 /** Properties of a {@link BlueGreenRouting}. */
 export interface BlueGreenRoutingProps {
@@ -65,6 +108,41 @@ export interface BlueGreenRoutingProps {
    * @default no alarm gates
    */
   readonly gateAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * How long the shifter keeps watching the gates after the last step; a
+   * gate that fails during it cuts the target color off as a failed step
+   * does. Counted in what CloudFormation can wait for (40 minutes with the plan and hooks).
+   * @default no bake
+   */
+  readonly bakeTime?: Duration;
+
+  /**
+   * A Lambda function of yours the shifter calls, synchronously, before the
+   * first step, after each step and after the bake, with what the release is
+   * doing (`stage`, `targetColor`, `plan`, `weights`, `share`, the ARNs, and
+   * the test header when there is test traffic); it answers
+   * `{ "hookStatus": "SUCCEEDED" | "FAILED" | "IN_PROGRESS", "reason"?: "..." }`.
+   * FAILED (or an error, or any other answer) fails the release as a failed
+   * gate does; IN_PROGRESS is asked again at the next check, up to
+   * `hookTimeout`. The shifter may invoke it (granted here).
+   * @default no hook
+   */
+  readonly hook?: lambda.IFunction;
+
+  /**
+   * How long one stage's hook may keep answering IN_PROGRESS.
+   * @default Duration.minutes(2)
+   */
+  readonly hookTimeout?: Duration;
+
+  /**
+   * Send requests with a header (and a cookie) you name to the release's
+   * target color, through rules of the shifter's with priorities before the
+   * weighted rule's.
+   * @default no test traffic
+   */
+  readonly testTraffic?: TestTrafficOptions;
 
   /**
    * Priority of the listener rule the traffic shifter owns (1 to 50000).

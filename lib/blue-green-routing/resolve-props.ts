@@ -1,16 +1,17 @@
 import { Duration, Token } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { IAppFleet } from '../app-fleet';
 import { FleetColor } from '../contract/app-env';
-import { MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, waiterSeconds } from '../contract/traffic-shift';
+import { HOOK_ANSWER_SECONDS, MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, hookStages, waiterSeconds } from '../contract/traffic-shift';
 import { DEFAULT_LOG_RETENTION } from '../private/keys';
 import { ProblemList } from '../private/problems';
 import { ShiftPlan } from '../shift-plan';
 import { Stickiness, StickinessType } from '../stickiness';
-import { BlueGreenRoutingProps, DEFAULT_GROUP_STICKINESS, DEFAULT_SHIFT_RULE_PRIORITY } from './props';
+import { BlueGreenRoutingProps, DEFAULT_GROUP_STICKINESS, DEFAULT_SHIFT_RULE_PRIORITY, TestTrafficOptions } from './props';
 
 /** The props of a {@link BlueGreenRouting} with every default filled in and every rule checked. */
 export interface ResolvedRoutingProps {
@@ -33,7 +34,28 @@ export interface ResolvedShiftProps {
   readonly rulePriority: number;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly logRetention: logs.RetentionDays;
+  readonly bakeTime: Duration;
+  readonly hook?: lambda.IFunction;
+  /** Zero without a hook. */
+  readonly hookTimeout: Duration;
+  readonly testTraffic?: ResolvedTestTraffic;
 }
+
+/** Test traffic with its defaults. */
+export interface ResolvedTestTraffic {
+  readonly headerName: string;
+  readonly headerValue: string;
+  readonly cookie?: { readonly name: string; readonly value: string };
+  readonly rulePriority: number;
+}
+
+/** The header test traffic carries when no name is given. */
+export const DEFAULT_TEST_HEADER = 'X-Session-Tier-Preview';
+
+/** An HTTP header name (RFC 7230's token), at most 40 characters as ELB's http-header condition takes it. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,40}$/;
+/** A cookie name or value the cookie rule can match in the Cookie header: no wildcard of ELB's, no separator of the header. */
+const COOKIE_PART = /^[!#$%&'+.^_`|~0-9A-Za-z-]{1,60}$/;
 
 /**
  * Defaults, then every rule AWS would only refuse at deploy time: the props'
@@ -58,6 +80,17 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
     problems.check(!Number.isInteger(props.minHealthyTargets) || props.minHealthyTargets < 0,
       () => `minHealthyTargets: must be a whole number of at least 0, got ${props.minHealthyTargets}`);
   }
+  const bakeTime = props.bakeTime ?? Duration.seconds(0);
+  const hookTimeout = props.hook ? props.hookTimeout ?? Duration.minutes(2) : Duration.seconds(0);
+  problems.wholeSeconds('bakeTime', props.bakeTime, { min: 0, max: MAX_PLAN_SECONDS });
+  problems.wholeSeconds('hookTimeout', props.hookTimeout, { min: 1, max: MAX_PLAN_SECONDS });
+  problems.check(props.hookTimeout !== undefined && !props.hook, () => 'hookTimeout: only applies with a hook, got no hook; pass hook or remove hookTimeout');
+  const hookRuns = props.hook instanceof lambda.Function && props.hook.timeout && !props.hook.timeout.isUnresolved() ? props.hook.timeout : undefined;
+  problems.check(hookRuns !== undefined && hookRuns.toSeconds() > HOOK_ANSWER_SECONDS,
+    () => `hook: must answer within ${HOOK_ANSWER_SECONDS} s (the shifter waits that long for each answer), got a function with a timeout of ${hookRuns!.toHumanString()}; ` +
+      'give it a timeout of 30 s or less, and answer IN_PROGRESS for a check that takes longer: it is asked again at the next poll');
+  const rulePriority = props.rulePriority ?? DEFAULT_SHIFT_RULE_PRIORITY;
+  const testTraffic = props.testTraffic ? resolveTestTraffic(problems, props.testTraffic, rulePriority) : undefined;
   const intervalSeconds = checkInterval.toSeconds({ integral: false });
   const intervalValid = Number.isInteger(intervalSeconds) && intervalSeconds >= 10 && intervalSeconds <= 300;
   problems.check(props.checkInterval !== undefined && !intervalValid,
@@ -67,11 +100,14 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
     () => 'targetColor: there is no green fleet to shift to, got green; add a green fleet or target blue');
   problems.add(...routingStickinessProblems(blue.stickiness, green?.stickiness, green ? groupStickiness : props.groupStickiness));
   // Only a shift has a waiter to fit, and only a valid interval says how the waiter polls the plan.
-  const wait = green && intervalValid ? waiterSeconds(plan.spec, intervalSeconds) : undefined;
+  const extras = { bakeSeconds: wholeSecondsOr0(bakeTime), hookTimeoutSeconds: wholeSecondsOr0(hookTimeout) };
+  const wait = green && intervalValid ? waiterSeconds(plan.spec, intervalSeconds, extras) : undefined;
+  const parts = [`${plan}`, ...extras.bakeSeconds > 0 ? [`a bake of ${bakeTime.toHumanString()}`] : [],
+    ...extras.hookTimeoutSeconds > 0 ? [`${hookStages(plan.spec)} hook stages of up to ${hookTimeout.toHumanString()}`] : []];
   problems.check(wait !== undefined && wait.plan > MAX_PLAN_SECONDS,
-    () => `shiftPlan: must take at most ${MAX_PLAN_SECONDS / 60} minutes from first to last step as the shifter checks it, ` +
-      `got ${Duration.seconds(wait!.plan).toHumanString()} for ${plan} checked every ${checkInterval.toHumanString()} (each step waits a whole number of checks); ` +
-      `use a checkInterval that divides the step wait, or fewer or shorter steps. ${PLAN_LIMIT_REASON}`);
+    () => `shiftPlan: a release must take at most ${MAX_PLAN_SECONDS / 60} minutes from first step to end as the shifter checks it, ` +
+      `got ${Duration.seconds(wait!.plan).toHumanString()} for ${parts.join(', ')}, checked every ${checkInterval.toHumanString()} (each wait takes a whole number of checks); ` +
+      `use a checkInterval that divides the waits, or fewer or shorter steps, a shorter bakeTime or hookTimeout. ${PLAN_LIMIT_REASON}`);
   problems.throwIfAny(scope);
 
   return {
@@ -84,10 +120,48 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
       waiterTimeout: Duration.seconds(wait.total),
       minHealthyTargets: props.minHealthyTargets ?? (targetColor === 'blue' ? blue : green).minCapacity,
       gateAlarms: props.gateAlarms ?? [],
-      rulePriority: props.rulePriority ?? DEFAULT_SHIFT_RULE_PRIORITY,
+      rulePriority,
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+      bakeTime,
+      hook: props.hook,
+      hookTimeout,
+      testTraffic,
     } : undefined,
+  };
+}
+
+/** A duration's whole seconds, or 0 when it is a token or not whole (an error says so elsewhere). */
+function wholeSecondsOr0(d: Duration): number {
+  const seconds = d.isUnresolved() ? 0 : d.toSeconds({ integral: false });
+  return Number.isInteger(seconds) ? seconds : 0;
+}
+
+/** Test traffic's defaults and the rules of ELB's http-header condition and of rule priorities. */
+function resolveTestTraffic(problems: ProblemList, t: TestTrafficOptions, rulePriority: number): ResolvedTestTraffic {
+  const headerName = t.headerName ?? DEFAULT_TEST_HEADER;
+  const known = (v?: string) => v !== undefined && !Token.isUnresolved(v);
+  problems.check(known(headerName) && !HEADER_NAME.test(headerName),
+    () => `testTraffic.headerName: must be an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~), at most 40 characters, got ${JSON.stringify(headerName)}`);
+  problems.check(known(t.headerValue) && (!/^[\x21-\x7e]{1,128}$/.test(t.headerValue) || /[*?]/.test(t.headerValue)),
+    () => `testTraffic.headerValue: must be 1 to 128 visible ASCII characters without ELB's wildcards * and ?, got ${JSON.stringify(t.headerValue)}`);
+  problems.check((t.cookieName === undefined) !== (t.cookieValue === undefined),
+    () => `testTraffic.cookieName: a cookie needs both cookieName and cookieValue, got ${t.cookieName === undefined ? 'cookieValue' : 'cookieName'} alone`);
+  for (const [prop, value] of [['cookieName', t.cookieName], ['cookieValue', t.cookieValue]] as const) {
+    problems.check(known(value) && !COOKIE_PART.test(value!),
+      () => `testTraffic.${prop}: must be 1 to 60 characters of a cookie token (letters, digits and !#$%&'+-.^_\`|~), without * or ?, got ${JSON.stringify(value)}`);
+  }
+  const priority = t.rulePriority ?? rulePriority - 2;
+  const last = priority + (t.cookieName === undefined ? 0 : 1);
+  problems.wholeNumber('testTraffic.rulePriority', t.rulePriority, { min: 1, max: 50_000 });
+  problems.check(!Token.isUnresolved(priority) && !Token.isUnresolved(rulePriority) && (priority < 1 || last >= rulePriority),
+    () => `testTraffic.rulePriority: the test rules (${priority}${last > priority ? ` and ${last}` : ''}) must come before the weighted rule (${rulePriority}) and from 1 on; ` +
+      'give a lower testTraffic.rulePriority or a higher rulePriority');
+  return {
+    headerName,
+    headerValue: t.headerValue,
+    cookie: t.cookieName !== undefined && t.cookieValue !== undefined ? { name: t.cookieName, value: t.cookieValue } : undefined,
+    rulePriority: priority,
   };
 }
 

@@ -9,6 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import { TRAFFIC_SHIFTER_BUNDLE, bundleAssetOptions } from '../private/esbuild-bundle';
+import { functionRole } from '../private/function-role';
 import { acknowledgeShifterRole } from './acknowledgements';
 
 /** Where the shifter's functions run, when in a VPC. */
@@ -36,11 +37,8 @@ export function shifterFunction(
   scope: Construct, id: string, handler: string, timeout: Duration, logGroupFor: (id: string) => logs.LogGroup, network?: ShifterNetwork,
 ): lambda.Function {
   const logGroup = logGroupFor(`${id}Logs`);
-  // Its own role with write access to its own log group: no managed policy.
-  const role = new iam.Role(scope, `${id}Role`, {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: `Blue/green traffic shifter (${handler}): the listener rule it owns, target health, gate alarms`,
-  });
+  // Its own role with write access to its own log group (and, in a VPC, what Lambda needs for the function's network interfaces).
+  const role = functionRole(scope, `${id}Role`, `Blue/green traffic shifter (${handler}): the listener rule it owns, target health, gate alarms`, network !== undefined);
   logGroup.grantWrite(role);
   const { path: codeDir, ...code } = bundleAssetOptions(TRAFFIC_SHIFTER_BUNDLE, BundlingOutput.NOT_ARCHIVED);
   return new lambda.Function(scope, id, {
@@ -66,6 +64,7 @@ export function shifterFunction(
  */
 export function grantShift(
   scope: Construct, listener: elbv2.IApplicationListener, alarms: cloudwatch.IAlarm[], onEvent: iam.IGrantable, isComplete: iam.IGrantable,
+  hook?: lambda.IFunction,
 ): void {
   // listener ARN: arn:...:listener/app/<lb>/<lb-id>/<listener-id>; its rules: arn:...:listener-rule/app/<lb>/<lb-id>/<listener-id>/<rule-id>
   const parts = Fn.split(':listener/', listener.listenerArn, 2);
@@ -100,6 +99,8 @@ export function grantShift(
           'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth', ...alarmsOnStar,
         ]),
         ...readTheGateAlarms,
+        // The hook by the ARN the shifter calls, not its versions (`<arn>:*`, as lambda.grantInvoke would add).
+        ...hook ? [new iam.PolicyStatement({ sid: 'InvokeTheHook', actions: ['lambda:InvokeFunction'], resources: [hook.functionArn] })] : [],
       ],
       starReason: onStar(['DescribeRules', 'DescribeTags', 'DescribeTargetHealth']) + (composite
         ? ' DescribeAlarms is allowed on "*" too: a gate alarm is a composite alarm, and DescribeAlarms returns composite alarms only to a role allowed it on "*".'

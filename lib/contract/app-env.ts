@@ -93,6 +93,9 @@ export const FLEET_COLORS = ['blue', 'green'] as const;
 /** A color of a blue/green release: `blue` or `green`. */
 export type FleetColor = (typeof FLEET_COLORS)[number];
 
+/** A color's name, for the code that runs on AWS and the lab. */
+export type FleetColorName = FleetColor;
+
 /** The longest stickiness an Application Load Balancer accepts, for a target group or between target groups: 7 days. */
 export const MAX_STICKINESS_SECONDS = 604_800;
 

@@ -17,6 +17,14 @@ export const SETUP_PROPS = {
   MASTER_SECRET_ARN: 'MasterSecretArn',
   /** The application user's secret (JSON with `username` and `password`): the user the setup creates or updates. */
   APP_SECRET_ARN: 'AppSecretArn',
+  /**
+   * The hash of the handler's code asset. The setup reads nothing from it: it
+   * is there so that a release whose setup does something new (new
+   * statements, a new handler) changes the resource, and CloudFormation sends
+   * an Update that runs the setup again on a stack that already has it. A
+   * stack made before it has none, so the handler must not require it.
+   */
+  CODE_HASH: 'CodeHash',
 } as const;
 
 /** The application user's name, written into its generated secret. */

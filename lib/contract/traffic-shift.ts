@@ -4,7 +4,7 @@
  * Both sides import this module; it depends on nothing but the language and app-env.ts.
  */
 
-import type { FleetColor } from './app-env';
+import type { FleetColorName } from './app-env';
 
 /** Weights of the two target groups of the forward action; they always add up to 100. */
 export interface Weights {
@@ -29,7 +29,75 @@ export const SHIFT_PROPS = {
   MIN_HEALTHY_TARGETS: 'MinHealthyTargets',
   ALARM_NAMES: 'AlarmNames',
   RULE_PRIORITY: 'RulePriority',
+  /** The rule's conditions, as ELBv2's `RuleCondition` objects; none: every request (`/*`). */
+  CONDITIONS: 'Conditions',
+  /** Seconds the shifter keeps watching the gates after the last step; 0 for none. */
+  BAKE_SECONDS: 'BakeSeconds',
+  /** A Lambda function the shifter calls before the first step, after each step and after the bake; empty for none. */
+  HOOK_FUNCTION_ARN: 'HookFunctionArn',
+  /** How long one stage's hook may keep answering IN_PROGRESS before the release fails, in seconds. */
+  HOOK_TIMEOUT_SECONDS: 'HookTimeoutSeconds',
+  /** Test traffic: requests with this header (name) ... */
+  TEST_HEADER_NAME: 'TestHeaderName',
+  /** ... of this value go to the release's target color; empty: no test traffic. */
+  TEST_HEADER_VALUE: 'TestHeaderValue',
+  /** Test traffic from a browser: requests with this cookie (name) ... */
+  TEST_COOKIE_NAME: 'TestCookieName',
+  /** ... of this value; empty: no cookie rule. */
+  TEST_COOKIE_VALUE: 'TestCookieValue',
+  /** The priority of the header's test rule; the cookie's rule takes the next one. Both come before the weighted rule. */
+  TEST_RULE_PRIORITY: 'TestRulePriority',
 } as const;
+
+/**
+ * How long the shifter waits for a hook's answer: isComplete itself runs for
+ * at most a minute, and a long check answers IN_PROGRESS and is asked again
+ * at the next poll. BlueGreenRouting refuses a hook whose timeout is longer.
+ */
+export const HOOK_ANSWER_SECONDS = 30;
+
+/** The stages of a release at which the shifter calls the hook. */
+export enum HookStage {
+  /** Before the first step: test traffic reaches the target color, no user does yet. */
+  BEFORE_FIRST_STEP = 'before-first-step',
+  /** After each step, before the next one (and before the bake after the last). */
+  AFTER_STEP = 'after-step',
+  /** After the bake, before the release completes. */
+  AFTER_BAKE = 'after-bake',
+}
+
+/** What a hook answers, as `{ "hookStatus": ... }` (the values of Amazon ECS's lifecycle hooks). */
+export enum HookStatus {
+  /** The stage may go on. */
+  SUCCEEDED = 'SUCCEEDED',
+  /** A failed gate: the shifter cuts the target color off and fails the release. */
+  FAILED = 'FAILED',
+  /** Ask again at the next poll, until the hook timeout. */
+  IN_PROGRESS = 'IN_PROGRESS',
+}
+
+/** What the shifter sends a hook. */
+export interface HookRequest {
+  readonly stage: HookStage;
+  /** The color the release moves traffic to. */
+  readonly targetColor: FleetColorName;
+  /** The plan, as the `Plan` property reads. */
+  readonly plan: string;
+  /** The weights now. */
+  readonly weights: Weights;
+  /** The target color's share after the step just taken (`after-step`), in percent. */
+  readonly share?: number;
+  /** When the release began (its onEvent), ISO 8601. */
+  readonly releaseStartedAt: string;
+  /** How many times this stage's hook has been asked, counting this one. */
+  readonly attempt: number;
+  readonly listenerArn: string;
+  readonly ruleArn: string;
+  readonly blueTargetGroupArn: string;
+  readonly greenTargetGroupArn: string;
+  /** The test traffic's header, when there is test traffic: send it to reach the target color. */
+  readonly testHeader?: { readonly name: string; readonly value: string };
+}
 
 /** Attributes the custom resource reports (`getAttString`). */
 export const SHIFT_ATTRIBUTES = {
@@ -122,17 +190,44 @@ export function parsePlan(text: string): PlanSpec {
   return spec;
 }
 
+/** What a release does besides its plan's steps, for the time it takes. */
+export interface ReleaseExtras {
+  /** Seconds of gate watching after the last step. */
+  readonly bakeSeconds: number;
+  /** Seconds one stage's hook may answer IN_PROGRESS; 0 without a hook. */
+  readonly hookTimeoutSeconds: number;
+}
+
+/** No bake and no hook: a plan's steps alone. */
+export const NO_EXTRAS: ReleaseExtras = { bakeSeconds: 0, hookTimeoutSeconds: 0 };
+
+/** How many times a release calls its hook: before the first step, after each step, after the bake. */
+export function hookStages(plan: PlanSpec): number {
+  return plannedShares(plan).length + 2;
+}
+
 /**
- * How long the provider's waiter must poll for `plan` when it checks every
- * `checkIntervalSeconds`: each step after the first goes at the first check
- * on or after its wait, so it takes a whole number of checks; then the
- * pending allowance, in whole checks (at least one).
+ * The longest a release may take from its first step to its end: the plan's
+ * waits, the bake, and every hook stage's timeout. It must fit in
+ * {@link MAX_PLAN_SECONDS}.
  */
-export function waiterSeconds(plan: PlanSpec, checkIntervalSeconds: number): { readonly plan: number; readonly total: number } {
-  const checksPerStep = Math.ceil(stepDelaySeconds(plan) / checkIntervalSeconds);
-  const polledPlan = (plannedShares(plan).length - 1) * checksPerStep * checkIntervalSeconds;
+export function releaseSeconds(plan: PlanSpec, extras: ReleaseExtras = NO_EXTRAS): number {
+  return planSeconds(plan) + extras.bakeSeconds + (extras.hookTimeoutSeconds > 0 ? hookStages(plan) * extras.hookTimeoutSeconds : 0);
+}
+
+/**
+ * How long the provider's waiter must poll for a release of `plan` when it
+ * checks every `checkIntervalSeconds`: each step after the first goes at the
+ * first check on or after its wait, so it takes a whole number of checks; the
+ * bake and each hook stage's timeout likewise; then the pending allowance, in
+ * whole checks (at least one). `plan` is the polled release without that allowance.
+ */
+export function waiterSeconds(plan: PlanSpec, checkIntervalSeconds: number, extras: ReleaseExtras = NO_EXTRAS): { readonly plan: number; readonly total: number } {
+  const checks = (seconds: number) => Math.ceil(seconds / checkIntervalSeconds) * checkIntervalSeconds;
+  const hooks = extras.hookTimeoutSeconds > 0 ? hookStages(plan) * checks(extras.hookTimeoutSeconds) : 0;
+  const polled = (plannedShares(plan).length - 1) * checks(stepDelaySeconds(plan)) + checks(extras.bakeSeconds) + hooks;
   const pendingChecks = Math.max(1, Math.floor(PENDING_ALLOWANCE_SECONDS / checkIntervalSeconds));
-  return { plan: polledPlan, total: polledPlan + pendingChecks * checkIntervalSeconds };
+  return { plan: polled, total: polled + pendingChecks * checkIntervalSeconds };
 }
 
 /** The plan as its text form (the inverse of {@link parsePlan}). */
@@ -176,12 +271,12 @@ export function plannedShares(plan: PlanSpec): number[] {
 }
 
 /** The weights that give `color` the given share. */
-export function weightsFor(color: FleetColor, share: number): Weights {
+export function weightsFor(color: FleetColorName, share: number): Weights {
   return color === 'blue' ? { blue: share, green: 100 - share } : { blue: 100 - share, green: share };
 }
 
 /** The share of `color` in `weights`, as a percentage of their sum. */
-export function shareOf(color: FleetColor, weights: Weights): number {
+export function shareOf(color: FleetColorName, weights: Weights): number {
   const total = weights.blue + weights.green;
   return total === 0 ? 0 : Math.round((100 * weights[color]) / total);
 }
@@ -192,6 +287,6 @@ export function sameWeights(a: Weights, b: Weights): boolean {
 }
 
 /** The other color. */
-export function otherColor(color: FleetColor): FleetColor {
+export function otherColor(color: FleetColorName): FleetColorName {
   return color === 'blue' ? 'green' : 'blue';
 }

@@ -1,11 +1,19 @@
 import { Validations } from 'aws-cdk-lib/core';
 import { IConstruct } from 'constructs';
 
-/** What aws-cdk attaches to the role of every function it puts in a VPC, acknowledged for cdk-nag on `scope` and below. */
+/**
+ * AWSLambdaVPCAccessExecutionRole on the role of a function in a VPC (aws-cdk
+ * attaches it to the roles it creates, function-role.ts to ours), acknowledged
+ * for cdk-nag on `scope` and below. What it allows:
+ * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html
+ */
 export function acknowledgeVpcAccess(scope: IConstruct): void {
   Validations.of(scope).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-    reason: 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum for a function in a VPC: it creates, describes and deletes the function\'s network interfaces (EC2 takes no resource for these); aws-cdk attaches it to every function given a VPC.',
+    reason: 'Lambda refuses to create a function in a VPC whose role does not allow the network-interface actions it uses for the function '
+      + '(ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, AssignPrivateIpAddresses, UnassignPrivateIpAddresses); '
+      + 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained policy for them, which aws-cdk attaches to the roles it creates for functions in a VPC. '
+      + 'It allows them on "*" (Lambda names the interfaces, and DescribeNetworkInterfaces works only on "*"), and also logs:CreateLogGroup, CreateLogStream and PutLogEvents on "*".',
   });
 }
 

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeVpcAccess } from '../private/acknowledgements';
+import { VPC_ACCESS_POLICY } from '../private/function-role';
 
 /**
  * The VPC the tier creates when given none: two Availability Zones, public
@@ -57,7 +58,7 @@ function placeDefaultGroupCleanerInVpc(scope: Construct, vpc: ec2.Vpc): void {
   handler.addPropertyOverride('VpcConfig', { SubnetIds: subnets.subnetIds, SecurityGroupIds: [securityGroup.securityGroupId] });
   handler.node.addDependency(subnets.internetConnectivityEstablished);
   const partition = Stack.of(scope).partition;
-  role.addPropertyOverride('ManagedPolicyArns', ['AWSLambdaBasicExecutionRole', 'AWSLambdaVPCAccessExecutionRole']
-    .map((name) => `arn:${partition}:iam::aws:policy/service-role/${name}`));
+  role.addPropertyOverride('ManagedPolicyArns', ['service-role/AWSLambdaBasicExecutionRole', VPC_ACCESS_POLICY]
+    .map((name) => `arn:${partition}:iam::aws:policy/${name}`));
   acknowledgeVpcAccess(provider);
 }

@@ -1,9 +1,12 @@
+import { Duration } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AppFleetProps } from '../app-fleet';
+import { TestTrafficOptions } from '../blue-green-routing';
 import { FleetColor } from '../contract/app-env';
 import { ISessionCache, RedisSessionCacheProps } from '../redis-session-cache';
 import { SessionAlarmThresholds } from '../session-dashboard';
@@ -72,6 +75,32 @@ export interface SessionTierProps {
    * @default no alarm gates (the target color's health is always a gate)
    */
   readonly gateAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * How long the shifter keeps watching the gates after the last step (see `BlueGreenRouting`).
+   * @default no bake
+   */
+  readonly bakeTime?: Duration;
+
+  /**
+   * A Lambda function of yours asked before the first step, after each step
+   * and after the bake (see `BlueGreenRouting`).
+   * @default no hook
+   */
+  readonly hook?: lambda.IFunction;
+
+  /**
+   * How long one stage's hook may keep answering IN_PROGRESS.
+   * @default Duration.minutes(2)
+   */
+  readonly hookTimeout?: Duration;
+
+  /**
+   * Requests with a header (and a cookie) you name go to the release's target
+   * color before its first step and throughout the release (see `BlueGreenRouting`).
+   * @default no test traffic
+   */
+  readonly testTraffic?: TestTrafficOptions;
 
   /**
    * Target-group stickiness between blue and green.

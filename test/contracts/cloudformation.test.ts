@@ -4,16 +4,20 @@
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
  */
 import { readFileSync } from 'node:fs';
+import { CfnElement, Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { tierPropsFromContext } from '../../bin/demo-context';
 import { DemoStack } from '../../bin/demo-stack';
 import { SESSION_STRATEGIES } from '../../lib/contract/app-env';
 import { MAX_PLAN_SECONDS, MAX_WAIT_SECONDS } from '../../lib/contract/traffic-shift';
-import { testApp } from '../helpers/app';
+import { testApp, testStack, testVpc } from '../helpers/app';
 import {
   AcceptedWarning, CFN_QUOTAS, Finding, MAX_SERVICE_TIMEOUT_SECONDS, SynthesizedTemplate, TemplateJson, TemplateValidator,
   customResourceViolations, formatFinding, needsS3, providerWait, quotaViolations, stateMachineSeconds, synthesizedTemplate, unaccepted, unusedAcceptances,
 } from './cloudformation';
+import { vpcFunctionRoleViolations, vpcFunctions } from './lambda-vpc';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' } as const;
 const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
@@ -162,6 +166,19 @@ describe('the demo variants', () => {
     test('answers every custom resource before its ServiceTimeout', () => {
       expect(customResourceViolations(synthesizedOf(variant).template)).toEqual([]);
     }, SYNTH_TIMEOUT);
+
+    test('puts every function in the VPC, aws-cdk\'s own among them, with a role Lambda can create its network interfaces with', () => {
+      const { template } = synthesizedOf(variant);
+      const functions = Object.keys(template.Resources ?? {}).filter((id) => template.Resources?.[id].Type === 'AWS::Lambda::Function');
+      const expected = [
+        /^CustomVpcRestrictDefaultSGCustomResourceProviderHandler/,
+        ...variant.context.greenStrategy === 'none' ? [] : [/^TierRoutingOnEvent/, /^TierRoutingIsComplete/, /^TierRoutingProviderframework/],
+        ...Object.values(variant.context).includes('database') ? [/^TierSessionDatabaseSetupHandler/, /^TierSessionDatabaseSetupProviderframework/] : [],
+      ];
+      expect(functions).toEqual(expect.arrayContaining(expected.map((pattern) => expect.stringMatching(pattern))));
+      expect(vpcFunctions(template)).toEqual(functions);
+      expect(vpcFunctionRoleViolations(template)).toEqual([]);
+    }, SYNTH_TIMEOUT);
   });
 
   test('every accepted warning still occurs in some variant, so none is stale', () => {
@@ -276,6 +293,96 @@ describe('the quota check catches a template over a limit', () => {
 
   test('a template over 51,200 bytes must go through S3', () => {
     expect([needsS3(CFN_QUOTAS.requestBodyBytes), needsS3(CFN_QUOTAS.requestBodyBytes + 1)]).toEqual([false, true]);
+  });
+});
+
+/** A function in a VPC with `role` (aws-cdk's own when none), its template, and the logical ids of the function and of its role. */
+function vpcFunction(role?: (stack: Stack) => iam.IRole) {
+  const stack = testStack();
+  const fn = new lambda.Function(stack, 'Fn', {
+    vpc: testVpc(stack), role: role?.(stack), code: lambda.Code.fromInline('exports.handler = async () => {}'), handler: 'index.handler', runtime: lambda.Runtime.NODEJS_24_X,
+  });
+  const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }> };
+  const logicalId = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+  return { template, functionId: logicalId(fn), roleId: fn.role instanceof iam.Role ? logicalId(fn.role) : undefined };
+}
+
+const ownRole = (stack: Stack) => new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+const ALL_SIX = 'ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets, ec2:DeleteNetworkInterface, ec2:AssignPrivateIpAddresses, ec2:UnassignPrivateIpAddresses';
+const FIX = '; attach the AWS managed policy service-role/AWSLambdaVPCAccessExecutionRole to the role';
+const eniStatement = (options: Pick<iam.PolicyStatementProps, 'resources' | 'conditions'> = {}) => new iam.PolicyStatement({
+  actions: ALL_SIX.split(', '), resources: ['*'], ...options,
+});
+
+describe('the VPC function role check catches a role Lambda refuses', () => {
+  test('passes aws-cdk\'s own role, which carries AWSLambdaVPCAccessExecutionRole', () => {
+    expect(vpcFunctionRoleViolations(vpcFunction().template)).toEqual([]);
+  });
+
+  test('a role of our own without the network-interface actions, as the shifter\'s and the setup\'s had', () => {
+    const { template, functionId, roleId } = vpcFunction((stack) => {
+      const role = ownRole(stack);
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: ['arn:aws:logs:eu-west-1:123456789012:log-group:own:*'] }));
+      return role;
+    });
+    expect(vpcFunctionRoleViolations(template)).toEqual([
+      `${functionId}: its role ${roleId} does not allow ${ALL_SIX} on "*" when Lambda creates the function, so Lambda refuses to create it${FIX}`,
+    ]);
+  });
+
+  test('an inline policy counts when the function depends on it, as aws-cdk makes a function depend on its role\'s DefaultPolicy, and not otherwise', () => {
+    const { template, functionId, roleId } = vpcFunction((stack) => {
+      const role = ownRole(stack);
+      role.addToPrincipalPolicy(eniStatement());
+      return role;
+    });
+    expect(vpcFunctionRoleViolations(template)).toEqual([]);
+    const policyId = Object.keys(template.Resources).find((id) => template.Resources[id].Type === 'AWS::IAM::Policy')!;
+    expect(template.Resources[functionId].DependsOn).toContain(policyId);
+    template.Resources[functionId].DependsOn = template.Resources[functionId].DependsOn!.filter((id) => id !== policyId);
+    expect(vpcFunctionRoleViolations(template)).toEqual([
+      `${functionId}: its role ${roleId} does not allow ${ALL_SIX} on "*" when Lambda creates the function, so Lambda refuses to create it; `
+      + `${policyId} would, but the function does not depend on it, so CloudFormation may create it after the function${FIX}`,
+    ]);
+  });
+
+  test('AWSLambdaENIManagementAccess alone lacks ec2:DescribeSubnets', () => {
+    const { template, functionId, roleId } = vpcFunction((stack) => {
+      const role = ownRole(stack);
+      role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaENIManagementAccess'));
+      return role;
+    });
+    expect(vpcFunctionRoleViolations(template)).toEqual([
+      `${functionId}: its role ${roleId} does not allow ec2:DescribeSubnets on "*" when Lambda creates the function, so Lambda refuses to create it${FIX}`,
+    ]);
+  });
+
+  test.each([
+    ['allowed on one subnet only', [eniStatement({ resources: ['arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-0123456789abcdef0'] })]],
+    ['allowed but denied too', [eniStatement(), new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['ec2:*'], resources: ['*'] })]],
+    ['allowed under a condition', [eniStatement({ conditions: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } })]],
+  ])('the actions %s', (_what, statements) => {
+    const { template, functionId, roleId } = vpcFunction((stack) => new iam.Role(stack, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), inlinePolicies: { Eni: new iam.PolicyDocument({ statements }) },
+    }));
+    expect(vpcFunctionRoleViolations(template)).toEqual([
+      `${functionId}: its role ${roleId} does not allow ${ALL_SIX} on "*" when Lambda creates the function, so Lambda refuses to create it${FIX}`,
+    ]);
+  });
+
+  test('a role from outside the template cannot be judged, and fails', () => {
+    const { template, functionId } = vpcFunction((stack) => iam.Role.fromRoleArn(stack, 'Role', 'arn:aws:iam::123456789012:role/lambda'));
+    expect(vpcFunctionRoleViolations(template)).toEqual([
+      `${functionId}: its role is not a role of this template, so what it allows when Lambda creates the function is unknown, got "arn:aws:iam::123456789012:role/lambda"`,
+    ]);
+  });
+
+  test('a function outside a VPC, or detached from it by an empty list of subnets, needs none of it', () => {
+    const { template, functionId } = vpcFunction(ownRole);
+    template.Resources[functionId].Properties.VpcConfig = { SubnetIds: [], SecurityGroupIds: [] };
+    expect([vpcFunctions(template), vpcFunctionRoleViolations(template)]).toEqual([[], []]);
+    delete template.Resources[functionId].Properties.VpcConfig;
+    expect([vpcFunctions(template), vpcFunctionRoleViolations(template)]).toEqual([[], []]);
   });
 });
 

@@ -50,7 +50,11 @@ export const MAX_SERVICE_TIMEOUT_SECONDS = 3600;
 
 /** A template as CloudFormation reads it (the sections the checks look at). */
 export interface TemplateJson {
-  readonly Resources?: Readonly<Record<string, { readonly Type: string; readonly Properties?: Readonly<Record<string, unknown>> }>>;
+  readonly Resources?: Readonly<Record<string, {
+    readonly Type: string;
+    readonly Properties?: Readonly<Record<string, unknown>>;
+    readonly DependsOn?: string | readonly string[];
+  }>>;
   readonly Outputs?: Readonly<Record<string, unknown>>;
   readonly Parameters?: Readonly<Record<string, unknown>>;
   readonly Mappings?: Readonly<Record<string, unknown>>;

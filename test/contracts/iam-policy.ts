@@ -8,12 +8,13 @@
  * Authorization Reference:
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
  */
 import { ModelledService } from '../../local/aws-model';
 import { SentRequest } from './sent-requests';
 
 /** The IAM service prefix of each modelled service. */
-const IAM_PREFIX: Record<ModelledService, string> = { elbv2: 'elasticloadbalancing', cloudwatch: 'cloudwatch', secretsmanager: 'secretsmanager' };
+const IAM_PREFIX: Record<ModelledService, string> = { elbv2: 'elasticloadbalancing', cloudwatch: 'cloudwatch', secretsmanager: 'secretsmanager', lambda: 'lambda' };
 
 /** Where requests are sent, for the ARNs of requests that name none (alarms by name). */
 export interface AwsContext {
@@ -57,6 +58,9 @@ export function authorizationsFor(request: SentRequest, context: AwsContext): Au
     case 'elbv2:DescribeTargetGroups':
     case 'elbv2:DescribeTargetHealth':
       return on('*');
+    case 'lambda:Invoke':
+      // The Invoke operation is authorized as lambda:InvokeFunction on the function named (ARN, with a qualifier when given).
+      return [{ action: 'lambda:InvokeFunction', resource: input.FunctionName as string }];
     case 'cloudwatch:DescribeAlarms':
       return on(...(input.AlarmNames as string[]).map((name) => `arn:${context.partition}:cloudwatch:${context.region}:${context.account}:alarm:${name}`));
     default:

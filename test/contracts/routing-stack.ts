@@ -1,8 +1,9 @@
 /** A stack with a two-fleet `BlueGreenRouting`, synthesized the way users get it, for the contract checks. */
-import { Stack } from 'aws-cdk-lib/core';
+import { Duration, Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps } from '../../lib';
 import { testStack, testVpc } from '../helpers/app';
 import { Statement, resolveIntrinsics } from './iam-policy';
@@ -17,8 +18,11 @@ export interface RoutingStack {
 /**
  * Builds blue and green fleets behind one listener and routes between them.
  * @param gateAlarmNames metric alarms with these names become the routing's gate alarms
+ * @param withHook give the routing {@link releaseHook}
  */
-export function routingStack(props: Partial<BlueGreenRoutingProps> = {}, gateAlarmNames: readonly string[] = []): RoutingStack {
+export function routingStack(
+  props: Partial<BlueGreenRoutingProps> = {}, gateAlarmNames: readonly string[] = [], withHook = false,
+): RoutingStack {
   const stack = testStack();
   const vpc = testVpc(stack);
   const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
@@ -29,7 +33,7 @@ export function routingStack(props: Partial<BlueGreenRoutingProps> = {}, gateAla
     alarmName, metric: new cloudwatch.Metric({ namespace: 'App', metricName: alarmName }), threshold: 1, evaluationPeriods: 1,
   }));
   const routing = new BlueGreenRouting(stack, 'Routing', {
-    listener, blue, green, ...gateAlarms.length > 0 ? { gateAlarms } : {}, ...props,
+    listener, blue, green, ...gateAlarms.length > 0 ? { gateAlarms } : {}, ...withHook ? { hook: releaseHook(stack) } : {}, ...props,
   });
   return { stack, routing, template: Template.fromStack(stack) };
 }
@@ -47,7 +51,22 @@ export function defaultShiftSettings() {
     MinHealthyTargets: '2',
     AlarmNames: [] as string[],
     RulePriority: '50000',
+    BakeSeconds: '0',
   };
+}
+
+/** The name of the hook function {@link releaseHook} makes: its ARN is what the handler tests send. */
+export const HOOK_NAME = 'release-hook';
+
+/** A hook function for a routing in `stack`, named {@link HOOK_NAME}: a Node.js function that answers SUCCEEDED. */
+export function releaseHook(stack: Stack): lambda.IFunction {
+  return new lambda.Function(stack, 'ReleaseHook', {
+    functionName: HOOK_NAME,
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({ hookStatus: "SUCCEEDED" });'),
+    timeout: Duration.seconds(10),
+  });
 }
 
 /** Where the test stacks live (testStack's fixed environment). */
@@ -64,6 +83,11 @@ export function rolePolicy(template: Template, role: string, listenerArn: string
   const values: Record<string, string> = { 'AWS::Partition': TEST_AWS.partition, 'AWS::Region': TEST_AWS.region, 'AWS::AccountId': TEST_AWS.account };
   for (const id of Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::Listener'))) {
     values[id] = listenerArn;
+  }
+  for (const [id, fn] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
+    if (typeof fn.Properties.FunctionName === 'string') {
+      values[`${id}.Arn`] = `arn:${TEST_AWS.partition}:lambda:${TEST_AWS.region}:${TEST_AWS.account}:function:${fn.Properties.FunctionName}`;
+    }
   }
   for (const [id, alarm] of Object.entries(template.findResources('AWS::CloudWatch::Alarm'))) {
     values[`${id}.Arn`] = `arn:${TEST_AWS.partition}:cloudwatch:${TEST_AWS.region}:${TEST_AWS.account}:alarm:${alarm.Properties.AlarmName}`;

@@ -6,7 +6,7 @@
 import { Duration } from 'aws-cdk-lib/core';
 import { Match } from 'aws-cdk-lib/assertions';
 import {
-  CUSTOM_RESOURCE_TIMEOUT_SECONDS, MAX_PLAN_SECONDS, MAX_WAIT_SECONDS, PENDING_ALLOWANCE_SECONDS, PROVIDER_MARGIN_SECONDS, parsePlan, waiterSeconds,
+  CUSTOM_RESOURCE_TIMEOUT_SECONDS, MAX_PLAN_SECONDS, MAX_WAIT_SECONDS, PENDING_ALLOWANCE_SECONDS, PROVIDER_MARGIN_SECONDS, parsePlan, releaseSeconds, waiterSeconds,
 } from '../../lib/contract/traffic-shift';
 import { ShiftPlan } from '../../lib';
 import { routingStack } from './routing-stack';
@@ -71,10 +71,28 @@ describe('BlueGreenRouting', () => {
   test('fails when the plan, as the shifter checks it, takes longer than CloudFormation leaves for it', () => {
     // 14 steps of 170 s are 2380 s, but checked every minute each step waits 3 minutes: 2520 s
     expect(() => routingStack({ shiftPlan: ShiftPlan.linear(7, Duration.seconds(170)), checkInterval: Duration.minutes(1) })).toThrow(
-      'shiftPlan: must take at most 40 minutes from first to last step as the shifter checks it, got 42 minutes for linear:7:170 checked every 1 minute ' +
-      '(each step waits a whole number of checks); use a checkInterval that divides the step wait, or fewer or shorter steps. ' +
+      'shiftPlan: a release must take at most 40 minutes from first step to end as the shifter checks it, got 42 minutes for linear:7:170, checked every 1 minute ' +
+      '(each wait takes a whole number of checks); use a checkInterval that divides the waits, or fewer or shorter steps, a shorter bakeTime or hookTimeout. ' +
       'CloudFormation waits at most 60 minutes',
     );
+  });
+
+  test('counts the bake and every hook stage\'s timeout in the release, and refuses one that does not fit', () => {
+    // canary: 20 minutes of plan, 10 of bake, and 4 hook stages (before, after each of 2 steps, after the bake) of 2 minutes: 38 minutes
+    const { template } = routingStack({ shiftPlan: ShiftPlan.canary(10, Duration.minutes(20)), bakeTime: Duration.minutes(10) }, [], true);
+    template.hasResourceProperties('Custom::BlueGreenTrafficShift', { BakeSeconds: '600', HookTimeoutSeconds: '120' });
+    expect(() => routingStack({ shiftPlan: ShiftPlan.canary(10, Duration.minutes(20)), bakeTime: Duration.minutes(15) }, [], true)).toThrow(
+      'shiftPlan: a release must take at most 40 minutes from first step to end as the shifter checks it, got 43 minutes for canary:10:1200, ' +
+      'a bake of 15 minutes, 4 hook stages of up to 2 minutes, checked every 30 seconds');
+  });
+
+  test.each([
+    ['canary:10:300', 30, { bakeSeconds: 600, hookTimeoutSeconds: 0 }, 900, 1500],
+    ['canary:10:300', 30, { bakeSeconds: 0, hookTimeoutSeconds: 120 }, 780, 1380],
+    ['all-at-once', 45, { bakeSeconds: 100, hookTimeoutSeconds: 50 }, 135 + 3 * 90, 135 + 3 * 90 + 585],
+  ])('%s checked every %i s with %j polls %i s for the release and %i s in all', (plan, interval, extras, polled, total) => {
+    expect(waiterSeconds(parsePlan(plan), interval, extras)).toEqual({ plan: polled, total });
+    expect(releaseSeconds(parsePlan(plan), extras)).toBeLessThanOrEqual(polled);
   });
 
   test('accepts the same plan with a check interval that divides its steps', () => {

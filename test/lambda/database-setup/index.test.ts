@@ -55,6 +55,16 @@ describe('onEvent', () => {
     expect(secrets.calls()).toHaveLength(0);
   });
 
+  test('accepts the code hash and ignores it, so a stack made before it, whose events have none, is served too', async () => {
+    const deleteEvent = (props: Record<string, string>) => onEvent({ RequestType: 'Delete', PhysicalResourceId: 'db.abc.eu-west-1.rds.amazonaws.com/sessions', ResourceProperties: props });
+    const answer = { PhysicalResourceId: 'db.abc.eu-west-1.rds.amazonaws.com/sessions' };
+    await expect(deleteEvent(properties)).resolves.toEqual(answer);
+    await expect(deleteEvent({ ...properties, [SETUP_PROPS.CODE_HASH]: 'a'.repeat(64) })).resolves.toEqual(answer);
+    await expect(onEvent({ RequestType: 'Update', ResourceProperties: { ...properties, [SETUP_PROPS.CODE_HASH]: 'a'.repeat(64), [SETUP_PROPS.HOST]: '' } }))
+      .rejects.toThrow('Host: must be a non-empty string, got ""');
+    expect(secrets.calls()).toHaveLength(0);
+  });
+
   test('fails for a missing property or an unknown engine before it reads anything', async () => {
     await expect(onEvent({ RequestType: 'Create', ResourceProperties: { ...properties, [SETUP_PROPS.HOST]: '' } })).rejects.toThrow('Host: must be a non-empty string, got ""');
     await expect(onEvent({ RequestType: 'Create', ResourceProperties: { ...properties, [SETUP_PROPS.ENGINE]: 'oracle' } })).rejects.toThrow('Engine: must be postgres or mysql, got "oracle"');

@@ -60,6 +60,48 @@ describe('nextStep', () => {
   test('nothing to do when the target already has all the traffic', () => {
     expect(nextStep({ target: 'blue', plan: canary, start: blueFull, live: blueFull, now: T0 })).toEqual({ action: 'done' });
   });
+
+  test('nothing to do calls no hook and bakes nothing: a deploy that changes nothing of the release', () => {
+    expect(nextStep({ target: 'blue', plan: canary, start: blueFull, live: blueFull, now: T0, hooks: true, bakeSeconds: 600 })).toEqual({ action: 'done' });
+  });
+});
+
+describe('nextStep with a bake and a hook', () => {
+  const canary = parsePlan('canary:10:300');
+  const blueFull = { blue: 100, green: 0 };
+  const release = { target: 'green' as const, plan: canary, start: blueFull, bakeSeconds: 600, hooks: true };
+
+  test('the hook\'s before-first-step comes first; once it passed, the first step goes at once', () => {
+    expect(nextStep({ ...release, live: blueFull, now: T0 })).toEqual({ action: 'hook', stage: 'before-first-step' });
+    expect(nextStep({ ...release, live: blueFull, now: T0, hookPassed: 'before-first-step' }))
+      .toEqual({ action: 'shift', to: { blue: 90, green: 10 }, final: false });
+  });
+
+  test('after a step, its after-step hook, then the wait for the next step', () => {
+    const after = { ...release, live: { blue: 90, green: 10 }, lastShiftAt: T0 };
+    expect(nextStep({ ...after, now: T0, hookPassed: 'before-first-step' })).toEqual({ action: 'hook', stage: 'after-step', share: 10 });
+    expect(nextStep({ ...after, now: T0 + 1000, hookPassed: 'after-step:10' })).toEqual({ action: 'wait', until: T0 + 300_000 });
+    expect(nextStep({ ...after, now: T0 + 300_000, hookPassed: 'after-step:10' })).toEqual({ action: 'shift', to: { blue: 0, green: 100 }, final: true });
+  });
+
+  test('after the last step, its hook, then the bake until bakeSeconds after it, then the after-bake hook, then done', () => {
+    const last = { ...release, live: { blue: 0, green: 100 }, lastShiftAt: T0 };
+    expect(nextStep({ ...last, now: T0, hookPassed: 'after-step:10' })).toEqual({ action: 'hook', stage: 'after-step', share: 100 });
+    expect(nextStep({ ...last, now: T0 + 599_000, hookPassed: 'after-step:100' })).toEqual({ action: 'bake', until: T0 + 600_000 });
+    expect(nextStep({ ...last, now: T0 + 600_000, hookPassed: 'after-step:100' })).toEqual({ action: 'hook', stage: 'after-bake' });
+    expect(nextStep({ ...last, now: T0 + 600_000, hookPassed: 'after-bake' })).toEqual({ action: 'done' });
+  });
+
+  test('without a hook: the bake alone, then done', () => {
+    const last = { ...release, hooks: false, live: { blue: 0, green: 100 }, lastShiftAt: T0 };
+    expect(nextStep({ ...last, now: T0 + 1000 })).toEqual({ action: 'bake', until: T0 + 600_000 });
+    expect(nextStep({ ...last, now: T0 + 600_000 })).toEqual({ action: 'done' });
+  });
+
+  test('a hook that passed in an earlier stage does not count for a later one', () => {
+    expect(nextStep({ ...release, live: { blue: 90, green: 10 }, lastShiftAt: T0, now: T0 + 300_000, hookPassed: 'before-first-step' }))
+      .toEqual({ action: 'hook', stage: 'after-step', share: 10 });
+  });
 });
 
 describe('gateVerdict', () => {
