@@ -263,9 +263,11 @@ export class Lab {
       checkIntervalMs: this.options.checkIntervalMs,
     });
     this.endpoint = await ElbEndpoint.start(loadBalancer, this.haproxy, { deregistrationDelayMs: this.options.deregistrationDelayMs });
-    for (const [color, spec] of Object.entries(colors) as Array<[FleetColor, LabColor]>) {
+    // Two at a time: each app compiles its TypeScript as it starts, and eight at once on a busy machine can outlast their start deadline.
+    const launches = (Object.entries(colors) as Array<[FleetColor, LabColor]>).flatMap(([color, spec]) => Array.from({ length: spec.instances }, () => color));
+    for (let i = 0; i < launches.length; i += 2) {
       // allSettled: every process that did start is in `apps` before a failure stops the lab.
-      const launched = await Promise.allSettled(Array.from({ length: spec.instances }, () => this.launch(color)));
+      const launched = await Promise.allSettled(launches.slice(i, i + 2).map((color) => this.launch(color)));
       const failed = launched.find((r) => r.status === 'rejected');
       if (failed) {
         throw failed.reason;
