@@ -148,10 +148,17 @@ export class LambdaFunction {
         this.pending = { id, settle: (error, result) => (error ? reject(error) : resolve(result)) };
         timer = setTimeout(() => {
           this.pending = undefined;
+          // The environment is gone at once: the next invocation starts a new one, whenever this process's exit is seen.
+          this.child = undefined;
           child.kill('SIGKILL');
           reject(new FunctionError('Sandbox.Timedout', `RequestId: ${id} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`));
         }, timeoutMs);
-        child.send({ id, event });
+        child.send({ id, event }, (error) => {
+          if (error && this.pending?.id === id) {
+            this.pending = undefined;
+            reject(new FunctionError('Runtime.ExitError', `RequestId: ${id} Error: the runtime could not take the invocation: ${error.message}`));
+          }
+        });
       });
     } finally {
       clearTimeout(timer);
