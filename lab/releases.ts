@@ -49,15 +49,23 @@ export interface ReleaseStep {
   readonly note: string;
 }
 
-/** The plans the sequences deploy: a canary whose bake outlasts the lab's health checks taking a killed color out, and a linear in halves. */
+/** The plans the sequences deploy: a canary, a linear in halves, and the canary of (e), whose instances die after its first step. */
 export interface ReleasePlans {
   readonly canary: PlanSpec;
   readonly linear: PlanSpec;
+  /**
+   * (e)'s canary: its bake must outlast, after the first step, new users
+   * arriving until some are on green, two rounds of clicks and the health
+   * checks taking the killed instances out; the gate is read when the next
+   * step is due, so the step takes about the bake.
+   */
+  readonly failingCanary: PlanSpec;
 }
 
 const RELEASE_PLANS: ReleasePlans = {
   canary: ShiftPlan.canary(25, Duration.seconds(3)).spec,
   linear: ShiftPlan.linear(50, Duration.seconds(2)).spec,
+  failingCanary: ShiftPlan.canary(25, Duration.seconds(8)).spec,
 };
 
 /**
@@ -275,12 +283,15 @@ async function firstStack(strategy: SessionStrategyName, size: ScenarioSize, ste
       await backToBlue('d', `linear back to blue (${formatPlan(plans.linear)})`);
     }
     if (steps.includes('e')) {
-      await s.step('e', `canary to green (${formatPlan(plans.canary)}) whose instances die: cut-off, then the rollback update`, async () => {
+      await s.step('e', `canary to green (${formatPlan(plans.failingCanary)}) whose instances die: cut-off, then the rollback update`, async () => {
         const since = Date.now();
-        const deploying = deploy('green', plans.canary);
+        const deploying = deploy('green', plans.failingCanary);
         await s.firstStepTo('green');
-        await s.arriveUntilOn('green', Math.max(1, Math.round(s.users.length / 8)));
+        await s.arriveUntilOn('green', 3);
         await s.rounds(2);
+        if ((shiftRule(lab)?.targets.find((t) => t.group === 'blue')?.weight ?? 0) === 0) {
+          throw new Error(`(e): the canary reached green=100 before green's instances were killed; give ${formatPlan(plans.failingCanary)} a longer bake`);
+        }
         const killedAt = Date.now();
         const dead = lab.instancesOf('green');
         await Promise.all(dead.map((n) => lab.kill(n)));
