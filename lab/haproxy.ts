@@ -8,10 +8,11 @@ import { once } from 'events';
 import { writeFileSync } from 'fs';
 import { connect } from 'net';
 import { join } from 'path';
-import { routingStickinessProblems } from '../lib/blue-green-routing';
+import { routingStickinessProblems } from '../lib/blue-green-routing/resolve-props';
 import { FLEET_COLORS, FleetColor } from '../lib/contract/app-env';
 import { SessionTierValidationError } from '../lib/errors';
-import { MAX_STICKINESS_SECONDS, Stickiness, StickinessType } from '../lib/stickiness';
+import { MAX_STICKINESS_SECONDS } from '../lib/contract/app-env';
+import { Stickiness, StickinessType } from '../lib/stickiness';
 import { RuleState, formatState, groupStickinessOn } from '../lambda/traffic-shifter/plan';
 
 /** The ALB's weight range for one target group in a weighted forward. */

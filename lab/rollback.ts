@@ -18,7 +18,7 @@ import { LB_DAY, ScenarioResult, ScenarioSize, VirtualUser, describeStickiness, 
 import { OnGateFail, shiftInLab } from './shifter';
 
 /** A quarter of new users to green, then the rest after the bake (the bake only has to outlast HAProxy's health checks). */
-const LAB_CANARY = ShiftPlan.canary(25, Duration.seconds(1)).spec;
+const LAB_CANARY = ShiftPlan.canary(25, Duration.seconds(1))._spec;
 
 /** Instances per color: the gate needs them all healthy, as `BlueGreenRouting`'s default (the fleet's minCapacity). */
 const INSTANCES = 2;
