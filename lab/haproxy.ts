@@ -10,9 +10,10 @@ import { once } from 'events';
 import { writeFileSync } from 'fs';
 import { connect } from 'net';
 import { join } from 'path';
-import { routingStickinessProblems } from '../lib/blue-green-routing';
+import { routingStickinessProblems } from '../lib/blue-green-routing/resolve-props';
 import { SessionTierValidationError } from '../lib/errors';
-import { MAX_STICKINESS_SECONDS, Stickiness, StickinessType } from '../lib/stickiness';
+import { MAX_STICKINESS_SECONDS } from '../lib/contract/app-env';
+import { Stickiness, StickinessType } from '../lib/stickiness';
 import { RoutingRule } from './elb/load-balancer';
 
 /** One target group as HAProxy serves it: a backend of server slots, which targets take as they register. */

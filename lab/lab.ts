@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { DEFAULT_GROUP_STICKINESS } from '../lib/blue-green-routing';
+import { DEFAULT_GROUP_STICKINESS } from '../lib/blue-green-routing/props';
 import { Stickiness } from '../lib/stickiness';
 import { APP_ENV, FLEET_COLORS, FleetColor, RedisSettings, SessionStrategyName, storeEnvironment } from '../lib/contract/app-env';
 import { AppProcess, spawnApp } from '../local/app-process';

@@ -63,9 +63,9 @@ export interface ReleasePlans {
 }
 
 const RELEASE_PLANS: ReleasePlans = {
-  canary: ShiftPlan.canary(25, Duration.seconds(3)).spec,
-  linear: ShiftPlan.linear(50, Duration.seconds(2)).spec,
-  failingCanary: ShiftPlan.canary(25, Duration.seconds(8)).spec,
+  canary: ShiftPlan.canary(25, Duration.seconds(3))._spec,
+  linear: ShiftPlan.linear(50, Duration.seconds(2))._spec,
+  failingCanary: ShiftPlan.canary(25, Duration.seconds(8))._spec,
 };
 
 /**

@@ -23,7 +23,7 @@ import { LabTrafficShift } from './traffic-shift';
  * must outlast the new users' arrival, two rounds and HAProxy's health
  * checks taking green out, all of which happen after the first step.
  */
-const LAB_CANARY = ShiftPlan.canary(25, Duration.seconds(5)).spec;
+const LAB_CANARY = ShiftPlan.canary(25, Duration.seconds(5))._spec;
 
 /** Instances per color: the gate needs them all healthy, as `BlueGreenRouting`'s default (the fleet's minCapacity). */
 const INSTANCES = 2;

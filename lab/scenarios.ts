@@ -168,7 +168,7 @@ export const LB_DAY = Stickiness.loadBalancerCookie(Duration.days(1));
 /** Application-cookie stickiness on the app's `sid` for a day. */
 export const APP_DAY = Stickiness.applicationCookie('sid', Duration.days(1));
 /** The shift the scenarios make: a quarter of new users more to green at each step. */
-const LAB_SHIFT = ShiftPlan.linear(25, Duration.seconds(1)).spec;
+const LAB_SHIFT = ShiftPlan.linear(25, Duration.seconds(1))._spec;
 
 /**
  * Runs `n` rounds. With `uneven`, user i clicks only every (1 + i % 4)th

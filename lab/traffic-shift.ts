@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'fs';
 import { join } from 'path';
-import { DEFAULT_SHIFT_RULE_PRIORITY } from '../lib/blue-green-routing';
+import { DEFAULT_SHIFT_RULE_PRIORITY } from '../lib/blue-green-routing/props';
 import { FleetColor } from '../lib/contract/app-env';
 import { PlanSpec, SHIFT_PROPS, formatPlan, releaseSeconds } from '../lib/contract/traffic-shift';
 import { CustomResourceStack, Provider, ProviderSettings, StackOperation } from './cloudformation';

@@ -81,28 +81,33 @@ export class ShiftPlan {
     throw new SessionTierValidationError(problems);
   }
 
-  private constructor(
-    /** The plan in the form the traffic shifter reads (the contract's `PlanSpec`). */
-    public readonly spec: PlanSpec,
-  ) {}
+  /**
+   * The plan in the form the traffic shifter reads (the contract's `PlanSpec`).
+   * @internal a union type, which jsii languages cannot name; `toString()` is its public form.
+   */
+  public readonly _spec: PlanSpec;
+
+  private constructor(spec: PlanSpec) {
+    this._spec = spec;
+  }
 
   /** The target color's share after each step, in percent, ending at 100: `[10, 100]` for a 10 % canary. */
   public get steps(): number[] {
-    return plannedShares(this.spec);
+    return plannedShares(this._spec);
   }
 
   /** The wait before each step after the first (a canary's bake, a linear plan's interval); zero for all at once. */
   public get stepDelay(): Duration {
-    return Duration.seconds(stepDelaySeconds(this.spec));
+    return Duration.seconds(stepDelaySeconds(this._spec));
   }
 
   /** Time from the first step to the last. */
   public get duration(): Duration {
-    return Duration.seconds(planSeconds(this.spec));
+    return Duration.seconds(planSeconds(this._spec));
   }
 
   /** The plan as the traffic shifter's `Plan` property: `all-at-once`, `canary:10:300`, `linear:20:120`. */
   public toString(): string {
-    return formatPlan(this.spec);
+    return formatPlan(this._spec);
   }
 }

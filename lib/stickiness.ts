@@ -12,8 +12,6 @@ export enum StickinessType {
   NONE = 'none',
 }
 
-export { MAX_STICKINESS_SECONDS };
-
 /** Cookie name prefixes the load balancer reserves for its own cookies. */
 const RESERVED_COOKIE_PREFIXES = ['AWSALB', 'AWSALBAPP', 'AWSALBTG'];
 

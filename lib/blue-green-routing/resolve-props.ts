@@ -101,9 +101,9 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
   problems.add(...routingStickinessProblems(blue.stickiness, green?.stickiness, green ? groupStickiness : props.groupStickiness));
   // Only a shift has a waiter to fit, and only a valid interval says how the waiter polls the plan.
   const extras = { bakeSeconds: wholeSecondsOr0(bakeTime), hookTimeoutSeconds: wholeSecondsOr0(hookTimeout) };
-  const wait = green && intervalValid ? waiterSeconds(plan.spec, intervalSeconds, extras) : undefined;
+  const wait = green && intervalValid ? waiterSeconds(plan._spec, intervalSeconds, extras) : undefined;
   const parts = [`${plan}`, ...extras.bakeSeconds > 0 ? [`a bake of ${bakeTime.toHumanString()}`] : [],
-    ...extras.hookTimeoutSeconds > 0 ? [`${hookStages(plan.spec)} hook stages of up to ${hookTimeout.toHumanString()}`] : []];
+    ...extras.hookTimeoutSeconds > 0 ? [`${hookStages(plan._spec)} hook stages of up to ${hookTimeout.toHumanString()}`] : []];
   problems.check(wait !== undefined && wait.plan > MAX_PLAN_SECONDS,
     () => `shiftPlan: a release must take at most ${MAX_PLAN_SECONDS / 60} minutes from first step to end as the shifter checks it, ` +
       `got ${Duration.seconds(wait!.plan).toHumanString()} for ${parts.join(', ')}, checked every ${checkInterval.toHumanString()} (each wait takes a whole number of checks); ` +

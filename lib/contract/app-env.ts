@@ -117,6 +117,15 @@ export const DEFAULT_COOKIE_NAME = 'sid';
 /** The CloudWatch namespace of the sample app's own metrics (Embedded Metric Format). */
 export const APP_METRICS_NAMESPACE = 'SessionTier/App';
 
+/**
+ * The app's count, per window, of sessions it lost: ids it issued and the
+ * store no longer has, or cookies sealed under a key the fleet lacks
+ * (sample-app/README.md, "Sessions lost"). Published in
+ * {@link APP_METRICS_NAMESPACE} with the dimension sets `[Color]` and
+ * `[Color, Strategy, Version]`; the session-continuity alarm reads it.
+ */
+export const SESSIONS_LOST_METRIC = 'SessionsLost';
+
 /** Where a Redis-backed store reaches its cache: ElastiCache on AWS, a local server in the lab. */
 export interface RedisSettings {
   /** Host of the primary. */

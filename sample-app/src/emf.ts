@@ -1,5 +1,5 @@
 import { Unit, createMetricsLogger } from 'aws-embedded-metrics';
-import { APP_METRICS_NAMESPACE } from '../../lib/contract/app-env';
+import { APP_METRICS_NAMESPACE, SESSIONS_LOST_METRIC } from '../../lib/contract/app-env';
 import { Metrics } from './metrics';
 
 /** The dimensions every metric carries. */
@@ -30,6 +30,8 @@ export async function publishWindow(metrics: Metrics, dimensions: MetricDimensio
   logger.putMetric('SessionsSaved', c.saved, Unit.Count);
   logger.putMetric('SessionsDestroyed', c.destroyed, Unit.Count);
   logger.putMetric('SessionsRejected', c.rejected, Unit.Count);
+  logger.putMetric(SESSIONS_LOST_METRIC, c.lost, Unit.Count);
+  logger.putMetric('SessionsExpired', c.expired, Unit.Count);
   logger.putMetric('WriteConflicts', c.conflicted, Unit.Count);
   logger.putMetric('StoreErrors', c.storeErrors, Unit.Count);
   window.sessionBytes.forEach((v) => logger.putMetric('SessionSize', v, Unit.Bytes));

@@ -44,6 +44,10 @@ export interface Counters {
   readonly conflicted: number;
   readonly destroyed: number;
   readonly rejected: number;
+  /** Sessions this fleet issued, still within their lifetime, that it could not find (see SessionsLost in the README). */
+  readonly lost: number;
+  /** Sessions that came back after their expiry (a sealed cookie's, or an entry the store still held). */
+  readonly expired: number;
   readonly storeErrors: number;
 }
 
@@ -66,6 +70,8 @@ export class Metrics {
   public conflicted = 0;
   public destroyed = 0;
   public rejected = 0;
+  public lost = 0;
+  public expired = 0;
   public storeErrors = 0;
 
   private readonly sizes = new Sample();
@@ -97,6 +103,8 @@ export class Metrics {
       sessions_conflicted: this.conflicted,
       sessions_destroyed: this.destroyed,
       sessions_rejected: this.rejected,
+      sessions_lost: this.lost,
+      sessions_expired: this.expired,
       store_errors: this.storeErrors,
       store_latency_p50_ms: round(this.latencies.percentile(50)),
       store_latency_p99_ms: round(this.latencies.percentile(99)),
@@ -115,7 +123,7 @@ export class Metrics {
   private counters(): Counters {
     return {
       created: this.created, loaded: this.loaded, saved: this.saved, conflicted: this.conflicted,
-      destroyed: this.destroyed, rejected: this.rejected, storeErrors: this.storeErrors,
+      destroyed: this.destroyed, rejected: this.rejected, lost: this.lost, expired: this.expired, storeErrors: this.storeErrors,
     };
   }
 }

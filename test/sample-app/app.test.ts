@@ -169,7 +169,7 @@ describe.each(['memory', 'cookie'])('the %s strategy', (strategy) => {
     const metrics = await client.get('/metrics');
     expect(metrics.json).toEqual(expect.objectContaining({
       sessions_created: expect.any(Number), sessions_loaded: expect.any(Number), sessions_saved: expect.any(Number),
-      sessions_conflicted: expect.any(Number), sessions_rejected: expect.any(Number),
+      sessions_conflicted: expect.any(Number), sessions_rejected: expect.any(Number), sessions_lost: expect.any(Number), sessions_expired: expect.any(Number),
     }));
     expect(metrics.json.sessions_created).toBeGreaterThan(0);
   });
@@ -244,7 +244,7 @@ describe('cookie sessions', () => {
     });
   });
 
-  test('a cookie sealed with an unknown secret is rejected', async () => {
+  test('a cookie sealed with a secret this fleet lacks opens no session, and counts as lost, not rejected', async () => {
     const sid = await withApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: SECRET_A }, async (client) => {
       await client.post('/api/counter');
       return client.jar.get('sid');
@@ -252,7 +252,7 @@ describe('cookie sessions', () => {
     await withApp({ SESSION_STRATEGY: 'cookie', SESSION_COOKIE_SECRETS: SECRET_B }, async (client, b) => {
       const res = await client.request('GET', '/api/session', { headers: { cookie: `sid=${sid}` } });
       expect(res.json.counter).toBe(0);
-      expect(b.metrics.rejected).toBe(1);
+      expect([b.metrics.lost, b.metrics.rejected]).toEqual([1, 0]);
     });
   });
 });

@@ -34,6 +34,9 @@ class CountingStore implements SessionStore {
   public touch(id: string, ttlSeconds: number): Promise<void> {
     return this.inner.touch(id, ttlSeconds);
   }
+  public holdsExpired(id: string): Promise<boolean> {
+    return this.inner.holdsExpired(id);
+  }
   public close(): Promise<void> {
     return this.inner.close();
   }

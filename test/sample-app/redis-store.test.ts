@@ -29,7 +29,7 @@ afterAll(async () => {
   admin.destroy();
 });
 
-describeStoreContract('redis', () => RedisStore.connect(local));
+describeStoreContract('redis', () => RedisStore.connect(local), { dropsExpired: true });
 
 describe('the redis store', () => {
   let store: RedisStore;

@@ -6,6 +6,10 @@ import { SECRET_A, SECRET_B } from '../../local/secrets';
 
 const NOW = 1_800_000_000_000;
 const json = JSON.stringify({ counter: 3, cart: ['tea'] });
+/** What open() answers for a token holding `json`. */
+const OPENED = { status: 'opened', value: { counter: 3, cart: ['tea'] } };
+const REJECTED = { status: 'rejected' };
+const UNKNOWN_KEY = { status: 'unknown-key' };
 
 describe('Sealer', () => {
   let sealer: Sealer;
@@ -28,9 +32,9 @@ describe('Sealer', () => {
     test('the Sealer opens what noble sealed, and refuses it with another associated data', () => {
       const nonce = randomBytes(24);
       const sealed = xchacha20poly1305(key, nonce, aad).encrypt(Buffer.from(`{"e":${NOW + 1000},"d":${json}}`));
-      expect(sealer.open(`s1.${Buffer.concat([id, nonce, sealed]).toString('base64url')}`, NOW)).toEqual({ counter: 3, cart: ['tea'] });
+      expect(sealer.open(`s1.${Buffer.concat([id, nonce, sealed]).toString('base64url')}`, NOW)).toEqual(OPENED);
       const other = xchacha20poly1305(key, nonce, Buffer.from('s2')).encrypt(Buffer.from(`{"e":${NOW + 1000},"d":${json}}`));
-      expect(sealer.open(`s1.${Buffer.concat([id, nonce, other]).toString('base64url')}`, NOW)).toBeUndefined();
+      expect(sealer.open(`s1.${Buffer.concat([id, nonce, other]).toString('base64url')}`, NOW)).toEqual(REJECTED);
     });
 
     test('nonces never repeat across many seals (the pool hands out fresh slices)', () => {
@@ -39,11 +43,11 @@ describe('Sealer', () => {
     });
   });
 
-  test('opens what it sealed until the expiry, and not after', () => {
+  test('opens what it sealed until the expiry, and says expired after', () => {
     const token = sealer.seal(json, 60_000, NOW);
     expect(token).toMatch(/^s1\.[A-Za-z0-9_-]+$/);
-    expect(sealer.open(token, NOW + 59_999)).toEqual({ counter: 3, cart: ['tea'] });
-    expect(sealer.open(token, NOW + 60_000)).toBeUndefined();
+    expect(sealer.open(token, NOW + 59_999)).toEqual(OPENED);
+    expect(sealer.open(token, NOW + 60_000)).toEqual({ status: 'expired' });
   });
 
   test('never shows the plaintext, and two seals of one value differ (random nonce)', () => {
@@ -53,13 +57,13 @@ describe('Sealer', () => {
     expect(Buffer.from(a.slice(3), 'base64url').toString('latin1')).not.toContain('tea');
   });
 
-  test('refuses a token with any byte changed', () => {
+  test('refuses a token with any byte changed: one of the key id names a key we lack, any other fails the tag', () => {
     const token = sealer.seal(json, 60_000, NOW);
     const bytes = Buffer.from(token.slice(3), 'base64url');
     for (let i = 0; i < bytes.length; i++) {
       const changed = Buffer.from(bytes);
       changed[i] ^= 0x01;
-      expect(sealer.open(`s1.${changed.toString('base64url')}`, NOW)).toBeUndefined();
+      expect(sealer.open(`s1.${changed.toString('base64url')}`, NOW)).toEqual(i < 4 ? UNKNOWN_KEY : REJECTED);
     }
   });
 
@@ -68,22 +72,23 @@ describe('Sealer', () => {
     ['a truncated token', 's1.AAAA'],
     ['an empty token', ''],
     ['not base64url', 's1.%%%%'],
+    ['a key id and nonce without a tag', `s1.${Buffer.alloc(4 + 24 + 15).toString('base64url')}`],
   ])('refuses %s', (_name, token) => {
-    expect(sealer.open(token, NOW)).toBeUndefined();
+    expect(sealer.open(token, NOW)).toEqual(REJECTED);
   });
 
   test('opens a token the previous sealer (HChaCha20 from noble, then OpenSSL through Node) made: no one is logged out by the change', () => {
     const previous = 's1.2XasoRYvp77Q2NUkWeDbKacggh_9EsJXoSHNOQIT9XPgbd7XFY9l-6Kh94x6uALcm5swfam1ooQdBSCKY6VSGx_7WmH7k6mtn_2joi3LMP3olUwmBTYFkI23Q5KHlnJK';
-    expect(sealer.open(previous, NOW)).toEqual({ counter: 3, cart: ['tea'] });
+    expect(sealer.open(previous, NOW)).toEqual(OPENED);
   });
 
-  test('a new secret prepended seals; the old one still opens; an unknown one does not', async () => {
+  test('a new secret prepended seals; the old one still opens; a sealer without the new one finds its key unknown', async () => {
     const old = sealer.seal(json, 60_000, NOW);
     const rotated = await Sealer.create([SECRET_B, SECRET_A]);
-    expect(rotated.open(old, NOW)).toEqual({ counter: 3, cart: ['tea'] });
+    expect(rotated.open(old, NOW)).toEqual(OPENED);
     const fresh = rotated.seal(json, 60_000, NOW);
-    expect(sealer.open(fresh, NOW)).toBeUndefined();
-    expect((await Sealer.create([SECRET_B])).open(fresh, NOW)).toEqual({ counter: 3, cart: ['tea'] });
+    expect(sealer.open(fresh, NOW)).toEqual(UNKNOWN_KEY);
+    expect((await Sealer.create([SECRET_B])).open(fresh, NOW)).toEqual(OPENED);
   });
 });
 

@@ -119,6 +119,16 @@ export class FileStore implements SessionStore {
     });
   }
 
+  public async holdsExpired(id: string): Promise<boolean> {
+    const stats = await this.fs.run(() => stat(this.path(id))).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        return undefined;
+      }
+      throw unavailable(e);
+    });
+    return stats !== undefined && stats.mtimeMs <= Date.now();
+  }
+
   public async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.sweeping;

@@ -120,6 +120,49 @@ class RecentSaves {
   }
 }
 
+/**
+ * The sessions whose absence this process has accounted for, by id (or a
+ * sealed token's key id and nonce): it destroyed them (a log-in or log-out
+ * moved the session to a new id) or it counted them lost or expired. A
+ * request that still carries one (sent before the browser took the new
+ * cookie, or replayed) is not counted again. Bounded: past
+ * `capacity`, the one accounted for longest ago goes. The order is kept in a
+ * ring rather than read from the set: V8 leaves a deleted entry's slot at the
+ * front of a Set until it rehashes, so taking the first of a set that is
+ * emptied from the front costs a walk over those slots (about 20 µs at 10,000).
+ */
+class Accounted {
+  private readonly keys = new Set<string>();
+  private readonly order: (string | undefined)[];
+  private next = 0;
+
+  constructor(capacity = 10_000) {
+    this.order = new Array<string | undefined>(capacity);
+  }
+
+  /** Whether `key` was accounted for already; records it if not. */
+  public check(key: string): boolean {
+    if (this.keys.has(key)) {
+      return true;
+    }
+    this.add(key);
+    return false;
+  }
+
+  public add(key: string): void {
+    if (this.keys.has(key)) {
+      return;
+    }
+    const oldest = this.order[this.next];
+    if (oldest !== undefined) {
+      this.keys.delete(oldest);
+    }
+    this.order[this.next] = key;
+    this.next = (this.next + 1) % this.order.length;
+    this.keys.add(key);
+  }
+}
+
 /** Options of {@link ServerSideSessions}. */
 export interface ServerSideOptions {
   /**
@@ -142,6 +185,7 @@ export class ServerSideSessions implements SessionManager {
   private readonly recent: RecentSaves;
   private readonly now: () => number;
   private readonly ids: SessionIds;
+  private readonly accounted = new Accounted();
 
   constructor(private readonly store: SessionStore, settings: CookieSettings, private readonly metrics: Metrics, options: ServerSideOptions = {}) {
     this.cookie = new SessionCookie(settings, metrics);
@@ -182,12 +226,16 @@ export class ServerSideSessions implements SessionManager {
     // A log-in or log-out copies the session to a new id, which no version check guards: it always loads.
     let fromRecent = id !== undefined && !options.regenerate;
     const load = { latest: false, issued };
+    let unaccounted = issued;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const recent = fromRecent ? this.recent.get(id!, this.now()) : undefined;
       fromRecent = recent !== undefined;
       const loaded = recent ?? (id ? await this.store.load(id, load) : undefined);
       if (loaded) {
         this.metrics.loaded++;
+      } else if (unaccounted) {
+        unaccounted = false;
+        await this.countMissing(id!);
       }
       // Stores hand out a fresh copy on every load: the mutation cannot touch what they hold.
       const data = loaded?.data ?? newSessionData(this.now());
@@ -230,12 +278,33 @@ export class ServerSideSessions implements SessionManager {
       if (loaded && target !== id) {
         this.recent.delete(id!);
         await this.store.destroy(id!);
+        this.accounted.add(id!);
         this.metrics.destroyed++;
       }
       reply.header('set-cookie', this.cookie.header(reply, target));
       return data;
     }
     throw Object.assign(new Error('the session changed too often at once; try again'), { statusCode: 409 });
+  }
+
+  /**
+   * An id this fleet issued (its MAC verified) that the store does not have:
+   * the browser sent it, so its cookie's Max-Age, which each save sets with
+   * the store's TTL, has not run out, and the session was lost, unless the
+   * store still holds it expired (a client that kept the cookie too long) or
+   * this process already accounted for it. An id without a MAC cannot be told
+   * from a forged one, and is never counted.
+   */
+  private async countMissing(id: string): Promise<void> {
+    if (this.accounted.check(id)) {
+      return;
+    }
+    // A failure to ask leaves the loss counted: the user has no session either way.
+    if (await this.store.holdsExpired(id).catch(() => false)) {
+      this.metrics.expired++;
+    } else {
+      this.metrics.lost++;
+    }
   }
 
   public close(): Promise<void> {
@@ -253,6 +322,7 @@ export class CookieSessions implements SessionManager {
   private readonly sealer: Sealer;
   private readonly cookie: SessionCookie;
   private readonly ttlMs: number;
+  private readonly accounted = new Accounted();
 
   /** `sealer`: from `Sealer.create(secrets)`. */
   constructor(sealer: Sealer, settings: CookieSettings, private readonly metrics: Metrics, private readonly now: () => number = Date.now) {
@@ -267,9 +337,17 @@ export class CookieSessions implements SessionManager {
     const now = this.now();
     let loaded: SessionData | undefined;
     if (raw !== undefined) {
-      loaded = asSessionData(this.sealer.open(raw, now));
+      const opened = this.sealer.open(raw, now);
+      loaded = opened.status === 'opened' ? asSessionData(opened.value) : undefined;
       if (loaded) {
         this.metrics.loaded++;
+      } else if (opened.status === 'expired') {
+        this.metrics.expired++;
+      } else if (opened.status === 'unknown-key') {
+        // Once per token (its key id and nonce, the first 38 characters after the format tag).
+        if (!this.accounted.check(raw.slice(0, 41))) {
+          this.metrics.lost++;
+        }
       } else {
         this.metrics.rejected++;
       }

@@ -26,6 +26,10 @@ export class MeasuredStore implements SessionStore {
     return this.time(() => this.store.touch(id, ttlSeconds));
   }
 
+  public holdsExpired(id: string): Promise<boolean> {
+    return this.time(() => this.store.holdsExpired(id));
+  }
+
   public close(): Promise<void> {
     return this.store.close();
   }

@@ -50,6 +50,11 @@ export class MemoryStore implements SessionStore {
     }
   }
 
+  public async holdsExpired(id: string): Promise<boolean> {
+    const entry = this.entries.get(id);
+    return entry !== undefined && entry.expiresAt <= this.now();
+  }
+
   public async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.entries.clear();
@@ -60,13 +65,10 @@ export class MemoryStore implements SessionStore {
     return this.entries.size;
   }
 
+  /** The entry unless it expired; an expired one stays until the sweep or a save replaces it, so that holdsExpired can tell. */
   private live(id: string): Entry | undefined {
     const entry = this.entries.get(id);
-    if (entry && entry.expiresAt <= this.now()) {
-      this.entries.delete(id);
-      return undefined;
-    }
-    return entry;
+    return entry && entry.expiresAt > this.now() ? entry : undefined;
   }
 
   private sweep(): void {

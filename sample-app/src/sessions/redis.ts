@@ -94,6 +94,11 @@ export class RedisStore implements SessionStore {
     await this.call(this.redis.expire(this.key(id), ttlSeconds));
   }
 
+  /** Never: Redis removes a key the moment its TTL runs out (the browser drops the cookie at the same moment). */
+  public async holdsExpired(): Promise<boolean> {
+    return false;
+  }
+
   public async close(): Promise<void> {
     this.deadline.close();
   }

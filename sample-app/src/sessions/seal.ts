@@ -5,6 +5,21 @@ import { AeadKey, NONCE_BYTES, XChaCha20Poly1305 } from './xchacha';
 const VERSION = 's1';
 const KEY_ID_BYTES = 4;
 
+/** What {@link Sealer.open} found in a token. */
+export type Unsealed =
+  /** Opened under one of our keys, before its expiry. */
+  | { readonly status: 'opened'; readonly value: unknown }
+  /** Opened under one of our keys, after its expiry. */
+  | { readonly status: 'expired' }
+  /** Of our format and size, under a key id none of our keys has: sealed by a fleet with another key. Nothing in it can be checked here. */
+  | { readonly status: 'unknown-key' }
+  /** Not of our format, or its tag does not verify under the key its id names (tampered). */
+  | { readonly status: 'rejected' };
+
+const EXPIRED: Unsealed = { status: 'expired' };
+const UNKNOWN_KEY: Unsealed = { status: 'unknown-key' };
+const REJECTED: Unsealed = { status: 'rejected' };
+
 interface Key {
   readonly id: Buffer;
   readonly key: AeadKey;
@@ -47,17 +62,26 @@ export class Sealer {
     return `${VERSION}.${this.aead.seal(key.key, key.aad, key.id, randomNonce(), `{"e":${now + ttlMs},"d":${json}}`)}`;
   }
 
-  /** The value sealed in `token`, or undefined when it is malformed, tampered with, sealed with an unknown key, or expired. */
-  public open(token: string, now: number): unknown {
+  /** What `token` holds: its value, or why it has none (expired, sealed under a key we lack, or not ours). */
+  public open(token: string, now: number): Unsealed {
     if (!token.startsWith(`${VERSION}.`)) {
-      return undefined;
+      return REJECTED;
     }
-    const plaintext = this.aead.open(token.slice(VERSION.length + 1), (id) => this.keys.find((k) => k.id.equals(id)));
+    let unknownKey = false;
+    const plaintext = this.aead.open(token.slice(VERSION.length + 1), (id) => {
+      const key = this.keys.find((k) => k.id.equals(id));
+      unknownKey = key === undefined;
+      return key;
+    });
     if (plaintext === undefined) {
-      return undefined; // malformed, unknown key, or the tag did not verify
+      // The key is looked up only in a token of a possible size, so an unknown key is a well-formed token's.
+      return unknownKey ? UNKNOWN_KEY : REJECTED;
     }
     const opened = JSON.parse(plaintext) as { e: unknown; d: unknown };
-    return typeof opened.e === 'number' && opened.e > now ? opened.d : undefined;
+    if (typeof opened.e !== 'number') {
+      return REJECTED;
+    }
+    return opened.e > now ? { status: 'opened', value: opened.d } : EXPIRED;
   }
 }
 

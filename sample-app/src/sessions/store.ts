@@ -44,6 +44,13 @@ export interface SessionStore {
   destroy(id: string): Promise<void>;
   /** Pushes the expiry out by `ttlSeconds` without changing the data. */
   touch(id: string, ttlSeconds: number): Promise<void>;
+  /**
+   * Whether the store still holds the session past its expiry (not yet swept),
+   * where the writes go: asked when a session the fleet issued is not there,
+   * to tell an expired session from a lost one. False for a store that drops a
+   * session when it expires (Redis), and for one that never had it.
+   */
+  holdsExpired(id: string): Promise<boolean>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ export interface Row {
  */
 export interface Dialect {
   migrate(): Promise<void>;
+  /** The row if it expires after `now` (0: whatever its expiry), from a replica or {@link PRIMARY}. */
   select(replica: number, id: string, now: number): Promise<Row | undefined>;
   /** Inserts version 1, or replaces an expired row (one version on); undefined when a live row exists. */
   insert(id: string, json: string, expiresAt: number, now: number): Promise<number | undefined>;

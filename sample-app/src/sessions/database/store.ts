@@ -180,6 +180,13 @@ export class DatabaseStore implements SessionStore {
     await this.cache?.expire(id, ttlSeconds).catch(() => undefined);
   }
 
+  /** Asks the primary: a replica or the cache may lag behind a save that pushed the expiry out. */
+  public async holdsExpired(id: string): Promise<boolean> {
+    // `now` 0: the row whatever its expiry.
+    const row = await this.primaryCall(() => this.dialect.select(PRIMARY, id, 0));
+    return row?.expiresAt !== undefined && row.expiresAt <= Date.now();
+  }
+
   public async close(): Promise<void> {
     if (this.sweeper) {
       clearInterval(this.sweeper);
