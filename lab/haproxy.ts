@@ -1,7 +1,9 @@
 /**
- * HAProxy (Debian's package) standing in for the Application Load Balancer,
- * configured from the same `Stickiness` values and blue/green weights the
- * constructs take. See lab/README.md for where it behaves differently.
+ * HAProxy (Debian's package) standing in for the Application Load Balancer:
+ * the target groups' stickiness from the same `Stickiness` values the
+ * constructs take, the listener's rules from the lab's ELBv2 endpoint
+ * (evaluated in lab/elb/routing.lua), targets in server slots registered at
+ * run time. See lab/README.md for where it behaves differently.
  */
 import { ChildProcess, spawn } from 'child_process';
 import { once } from 'events';
@@ -9,24 +11,16 @@ import { writeFileSync } from 'fs';
 import { connect } from 'net';
 import { join } from 'path';
 import { routingStickinessProblems } from '../lib/blue-green-routing/resolve-props';
-import { FLEET_COLORS, FleetColor } from '../lib/contract/app-env';
 import { SessionTierValidationError } from '../lib/errors';
 import { MAX_STICKINESS_SECONDS } from '../lib/contract/app-env';
 import { Stickiness, StickinessType } from '../lib/stickiness';
-import { RuleState, formatState, groupStickinessOn } from '../lambda/traffic-shifter/plan';
+import { RoutingRule } from './elb/load-balancer';
 
-/** The ALB's weight range for one target group in a weighted forward. */
-const MAX_WEIGHT = 999;
-
-/** One app process behind the proxy. */
-export interface LabServer {
-  readonly name: string;
-  readonly port: number;
-}
-
-/** One color: its servers and how the proxy keeps a user on one of them (the target group's stickiness). */
+/** One target group as HAProxy serves it: a backend of server slots, which targets take as they register. */
 export interface LabBackend {
-  readonly servers: readonly LabServer[];
+  /** Server slots: the most targets the group can have at once, draining ones included. */
+  readonly slots: number;
+  /** The target group's stickiness (AWSALB, or the app's cookie). */
   readonly stickiness: Stickiness;
 }
 
@@ -34,56 +28,18 @@ export interface LabBackend {
 export interface HaproxyOptions {
   /** Where users connect (127.0.0.1). */
   readonly port: number;
-  /** A directory of the lab's own: the weights map and the runtime API socket go there. */
+  /** A directory of the lab's own: the configuration and the runtime API socket go there. */
   readonly dir: string;
-  readonly blue: LabBackend;
-  readonly green?: LabBackend;
-  /** Target-group stickiness between the colors (`AWSALBTG`); a load-balancer cookie or none. */
-  readonly groupStickiness: Stickiness;
-  /** The listener rule's forward action at start, as the traffic shifter keeps it: weights 0 to 999, not both 0. */
-  readonly rule: RuleState;
+  /** The target groups by name (`blue`, `green`): one backend each. */
+  readonly backends: Readonly<Record<string, LabBackend>>;
+  /** The listener's rules at start, as the ELBv2 endpoint has them. */
+  readonly rules: readonly RoutingRule[];
   /** Health-check interval, in milliseconds. @default 500 */
   readonly checkIntervalMs?: number;
 }
 
-/** Checks the weights as the ALB (and `BlueGreenRouting`) would. */
-export function checkWeights(weights: { blue: number; green: number }): void {
-  for (const [color, w] of Object.entries(weights)) {
-    if (!Number.isInteger(w) || w < 0 || w > MAX_WEIGHT) {
-      throw new RangeError(`weights.${color}: must be a whole number from 0 to ${MAX_WEIGHT}, got ${w}`);
-    }
-  }
-  if (weights.blue + weights.green === 0) {
-    throw new RangeError('weights: blue and green must not both be 0');
-  }
-}
-
-/**
- * The rule's forward action as the lab's HAProxy reads it, from a map that
- * the runtime API replaces at once (as ModifyRule replaces the whole action):
- * which colors' groups the action names (`in.<color>`), their weights, and
- * the group stickiness in seconds, 0 for none. The shifter's action names
- * both colors; after a failed gate the failed one has weight 0 and the action
- * no group stickiness, so it gets nobody, whatever `AWSALBTG` cookie a user has.
- */
-export function ruleMap(rule: RuleState, groupStickinessSeconds: number): Record<string, number> {
-  return {
-    'weight.blue': rule.weights.blue,
-    'weight.green': rule.weights.green,
-    total: rule.weights.blue + rule.weights.green,
-    'in.blue': 1,
-    'in.green': 1,
-    'group.seconds': groupStickinessOn(rule, groupStickinessSeconds) ? groupStickinessSeconds : 0,
-  };
-}
-
-/** Checks a rule state as the ALB would take its action, and that the lab has the colors it names. */
-export function checkRule(rule: RuleState, hasGreen: boolean): void {
-  checkWeights(rule.weights);
-  if (!hasGreen && rule.weights.green > 0) {
-    throw new RangeError(`rule: ${formatState(rule)} sends users to green, but the lab runs blue alone; give it a green fleet`);
-  }
-}
+/** Health checks: down after 2 failures, up after 1 success (the ALB's thresholds are 2 to 10, scaled down with the interval). */
+export const HEALTH_CHECK = { fall: 2, rise: 1 } as const;
 
 /**
  * Refuses what AWS refuses, with `BlueGreenRouting`'s own rules and messages,
@@ -96,16 +52,23 @@ export function checkStickiness(blue: Stickiness, green: Stickiness | undefined,
   }
 }
 
-/** The HAProxy configuration for these options. */
+/** The slot names of a backend: `blue-s1`, `blue-s2`, ... */
+function slotNames(group: string, backend: LabBackend): string[] {
+  return Array.from({ length: backend.slots }, (_, i) => `${group}-s${i + 1}`);
+}
+
+/**
+ * The HAProxy configuration: the frontend hands each request to the
+ * listener's rules in Lua (lab/elb/routing.lua), which pick the target group;
+ * each group is a backend whose server slots start in maintenance, with
+ * health checks on `/health`, and its stickiness.
+ */
 export function renderHaproxyConfig(o: HaproxyOptions): string {
-  checkStickiness(o.blue.stickiness, o.green?.stickiness, o.groupStickiness);
-  checkRule(o.rule, o.green !== undefined);
   const inter = o.checkIntervalMs ?? 500;
-  const colors = o.green ? ['blue', 'green'] as const : ['blue'] as const;
-  const map = mapPath(o.dir);
   const lines = [
     'global',
     `  stats socket ${socketPath(o.dir)} mode 600 level admin`,
+    `  lua-load ${LUA_RULES}`,
     '  maxconn 4096',
     '',
     'defaults',
@@ -119,34 +82,22 @@ export function renderHaproxyConfig(o: HaproxyOptions): string {
     '',
     'frontend web',
     `  bind 127.0.0.1:${o.port}`,
-    '  # The rule\'s forward action, read from the map at each request: the colors it names, their weights, the group stickiness.',
-    `  http-request set-var(txn.group_s) str(group.seconds),map_str_int(${map},0)`,
-    '  acl group_sticky var(txn.group_s) -m int gt 0',
-    '  http-request set-var(txn.tg) req.cook(AWSALBTG)',
-    '  # Target-group stickiness (AWSALBTG) outranks the weights, as on the ALB: a user keeps a color the action names,',
-    '  # at weight 0 and without a healthy server too (then HAProxy answers 503).',
-    ...colors.flatMap((c) => [
-      `  acl ${c}_named str(in.${c}),map(${map},0) -m str 1`,
-      `  http-request set-var(txn.color) str(${c}) if group_sticky ${c}_named { var(txn.tg) -m str ${c} }`,
-    ]),
-    '  acl chosen var(txn.color) -m found',
-    '  # Anyone else: a weighted choice among the colors the action names (a color it leaves out has weight 0 in the map).',
-    '  http-request set-var(txn.fresh) bool(true) if !chosen',
-    `  http-request set-var(txn.gw) str(weight.green),map(${map},0) if !chosen`,
-    `  http-request set-var(txn.total) str(total),map(${map},1) if !chosen`,
-    '  http-request set-var(txn.pick) rand(1000000),mod(txn.total) if !chosen',
-    ...(o.green ? ['  http-request set-var(txn.color) str(green) if !chosen { var(txn.pick),sub(txn.gw) lt 0 }'] : []),
-    '  http-request set-var(txn.color) str(blue) if !chosen',
-    '  http-response add-header Set-Cookie "AWSALBTG=%[var(txn.color)]; Max-Age=%[var(txn.group_s)]; Path=/" if { var(txn.fresh) -m bool } group_sticky',
-    // For the lab's users only: the color each request was sent to, on HAProxy's own 503s too.
+    '  # The listener\'s rules pick the target group (txn.color); AWSALBTG is set on a weighted choice of a rule with group stickiness.',
+    '  http-request lua.elb_route',
+    '  http-response add-header Set-Cookie "AWSALBTG=%[var(txn.color)]; Max-Age=%[var(txn.group_s)]; Path=/" if { var(txn.fresh) -m found }',
+    // For the lab's users only: the group and the rule each request was sent by, on HAProxy's own 503s too.
     '  http-after-response set-header X-Lab-Color %[var(txn.color)]',
+    '  http-after-response set-header X-Lab-Rule %[var(txn.rule)]',
     '  use_backend %[var(txn.color)]',
+    '  default_backend none',
+    '',
+    '# No target group chosen (all weights 0, or no rule matched): 503.',
+    'backend none',
     '',
   ];
-  for (const color of colors) {
-    const backend = o[color]!;
+  for (const [group, backend] of Object.entries(o.backends)) {
     const s = backend.stickiness;
-    lines.push(`backend ${color}`, '  balance roundrobin', '  option httpchk GET /health');
+    lines.push(`backend ${group}`, '  balance roundrobin', '  option httpchk GET /health');
     if (s.type === StickinessType.LOAD_BALANCER_COOKIE) {
       // AWSALB names the server; maxlife ends the stickiness after the duration (HAProxy puts the first
       // visit's date in the cookie), and the browser keeps the cookie 7 days, as the ALB's.
@@ -159,57 +110,62 @@ export function renderHaproxyConfig(o: HaproxyOptions): string {
         `  stick store-response res.cook(${s.cookieName})`,
       );
     }
-    for (const server of backend.servers) {
-      const cookie = s.type === StickinessType.LOAD_BALANCER_COOKIE ? ` cookie ${server.name}` : '';
-      lines.push(`  server ${server.name} 127.0.0.1:${server.port} check inter ${inter} fall 2 rise 1${cookie}`);
+    for (const slot of slotNames(group, backend)) {
+      const cookie = s.type === StickinessType.LOAD_BALANCER_COOKIE ? ` cookie ${slot}` : '';
+      lines.push(`  server ${slot} 127.0.0.1:1 disabled check inter ${inter} fall ${HEALTH_CHECK.fall} rise ${HEALTH_CHECK.rise}${cookie}`);
     }
     lines.push('');
   }
   return lines.join('\n');
 }
 
-/** The group stickiness the rule carries when it names both colors, in seconds. */
-function groupSeconds(o: HaproxyOptions): number {
-  return o.groupStickiness.enabled ? o.groupStickiness.duration!.toSeconds() : 0;
-}
+/** The Lua that evaluates the listener's rules. */
+const LUA_RULES = join(__dirname, 'elb', 'routing.lua');
 
 function socketPath(dir: string): string {
   return join(dir, 'haproxy.sock');
 }
 
-function mapPath(dir: string): string {
-  return join(dir, 'weights.map');
+/** A Lua literal of `value` (strings, numbers, lists and records). */
+function luaLiteral(value: unknown): string {
+  if (typeof value === 'string') {
+    // Every byte outside printable ASCII, and the quote and backslash, as a decimal escape.
+    return `"${[...Buffer.from(value)].map((b) => (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c ? `\\${String(b).padStart(3, '0')}` : String.fromCharCode(b))).join('')}"`;
+  }
+  if (typeof value === 'number') {
+    return String(value);
+  }
+  if (Array.isArray(value)) {
+    return `{${value.map(luaLiteral).join(',')}}`;
+  }
+  return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${luaLiteral(v)}`).join(',')}}`;
 }
 
-function mapFile(entries: Record<string, number>): string {
-  return Object.entries(entries).map(([key, value]) => `${key} ${value}\n`).join('');
+/** The rules as routing.lua takes them. */
+function luaRules(rules: readonly RoutingRule[]): string {
+  return `return ${luaLiteral(rules.map((r) => ({ id: r.id, conditions: r.conditions, targets: r.targets, sticky: r.stickySeconds })))}`;
 }
 
-/** The health states the ALB reports (DescribeTargetHealth), for HAProxy's server states. */
-export function targetStateOf(haproxyStatus: string): string {
-  // `UP 1/2` is a server failing its checks but not yet down: the ALB, too, counts a target healthy until its unhealthy threshold.
-  if (haproxyStatus.startsWith('UP')) {
-    return 'healthy';
-  }
-  if (haproxyStatus.startsWith('DOWN')) {
-    return 'unhealthy';
-  }
-  if (haproxyStatus === 'MAINT') {
-    return 'unused';
-  }
-  if (haproxyStatus === 'DRAIN' || haproxyStatus === 'NOLB') {
-    return 'draining';
-  }
-  return 'unavailable';
+/** One server row of `show stat`. */
+export interface ServerStat {
+  readonly backend: string;
+  readonly server: string;
+  /** `UP`, `UP 1/2` (failing, not yet down), `DOWN`, `MAINT`, `DRAIN`, ... */
+  readonly status: string;
+  /** The last check's result: `INI` before the first, `L7OK`, `L4CON`, `L7STS`, `L4TOUT`, ... */
+  readonly checkStatus: string;
+  /** Failed checks since start. */
+  readonly checkFailures: number;
+  /** Requests sent to it (for a backend's row, all of its servers', and its 503s without a server). */
+  readonly total: number;
 }
 
-/** A running HAProxy. */
+/** A running HAProxy, changed at run time through its runtime API (never reloaded). */
 export class Haproxy {
   /** Writes the configuration and the weights, starts HAProxy and waits until it listens. */
   public static async start(options: HaproxyOptions): Promise<Haproxy> {
     const config = join(options.dir, 'haproxy.cfg');
     writeFileSync(config, renderHaproxyConfig(options));
-    writeFileSync(mapPath(options.dir), mapFile(ruleMap(options.rule, groupSeconds(options))));
     const child = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     let errors = '';
     child.stderr!.on('data', (d) => (errors += d));
@@ -220,6 +176,7 @@ export class Haproxy {
         throw new Error(`haproxy exited with ${child.exitCode}: ${errors}`);
       }
       if (await proxy.command('show info').then(() => true, () => false)) {
+        await proxy.setRules(options.rules);
         return proxy;
       }
       if (Date.now() > deadline) {
@@ -230,93 +187,96 @@ export class Haproxy {
     }
   }
 
-  private constructor(private readonly child: ChildProcess, private readonly options: HaproxyOptions) {
-    this.current = options.rule;
-  }
+  private constructor(private readonly child: ChildProcess, private readonly options: HaproxyOptions) {}
 
-  private current: RuleState;
-  /** The rule change in progress: each waits for the one before, as two map versions prepared at once cannot both be committed. */
-  private changing: Promise<void> = Promise.resolve();
+  /** The change in progress: runtime API commands that belong together are not interleaved with another change's. */
+  private changing: Promise<unknown> = Promise.resolve();
 
   /** The URL users open. */
   public get url(): string {
     return `http://127.0.0.1:${this.options.port}`;
   }
 
-  /** The rule's forward action as last set. */
-  public get rule(): RuleState {
-    return this.current;
+  /** The health-check interval, in milliseconds. */
+  public get checkIntervalMs(): number {
+    return this.options.checkIntervalMs ?? 500;
+  }
+
+  /** The server slots of a target group's backend. */
+  public slots(group: string): string[] {
+    return slotNames(group, this.options.backends[group]);
+  }
+
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const done = this.changing.then(change);
+    this.changing = done.catch(() => undefined);
+    return done;
   }
 
   /**
-   * Replaces the rule's forward action at run time, through the runtime API,
-   * in one step (a new version of the map, committed at once), as ModifyRule
-   * replaces the whole action: no request sees half of it.
+   * Replaces the listener's rules at run time, in one step (one runtime API
+   * command the Lua takes whole), as the ELBv2 endpoint changes them: no
+   * request sees half of a change.
    */
-  public setRule(rule: RuleState): Promise<void> {
-    const change = this.changing.then(() => this.replaceRule(rule));
-    this.changing = change.catch(() => undefined);
-    return change;
-  }
-
-  private async replaceRule(rule: RuleState): Promise<void> {
-    checkRule(rule, this.options.green !== undefined);
-    const map = mapPath(this.options.dir);
-    const prepared = await this.command(`prepare map ${map}`);
-    const version = /New version created: (\d+)/.exec(prepared)?.[1];
-    if (version === undefined) {
-      throw new Error(`haproxy did not prepare a new version of the weights map: ${prepared.trim()}`);
-    }
-    for (const [key, value] of Object.entries(ruleMap(rule, groupSeconds(this.options)))) {
-      await this.expectSilence(`add map @${version} ${map} ${key} ${value}`);
-    }
-    await this.expectSilence(`commit map @${version} ${map}`);
-    this.current = rule;
-  }
-
-  /** Each server of a color by the health state the ALB would report for it (see {@link targetStateOf}). */
-  public async targetStates(color: FleetColor): Promise<Record<string, number>> {
-    const counts: Record<string, number> = {};
-    for (const row of await this.stats()) {
-      if (row.backend === color && row.server !== 'BACKEND') {
-        const state = targetStateOf(row.status);
-        counts[state] = (counts[state] ?? 0) + 1;
+  public setRules(rules: readonly RoutingRule[]): Promise<void> {
+    return this.serially(async () => {
+      const hex = Buffer.from(luaRules(rules)).toString('hex');
+      // The runtime API reads a command line into one buffer (tune.bufsize, 16 kB by default).
+      if (hex.length > 15_000) {
+        throw new Error(`the listener's rules are too large for one runtime API command (${hex.length} characters); the lab handles a few dozen rules`);
       }
-    }
-    return counts;
+      const answer = (await this.command(`elb set-rules ${hex}`)).trim();
+      if (!answer.startsWith('ok ')) {
+        throw new Error(`haproxy refused the listener's rules: ${answer}`);
+      }
+    });
   }
 
-  /** Requests HAProxy has sent to a color since it started, answered or not (its backend's `stot`, a 503 without a server included). */
-  public async requestsTo(color: FleetColor): Promise<number> {
-    const row = (await this.stats()).find((r) => r.backend === color && r.server === 'BACKEND');
+  /**
+   * Puts a target in a slot: its address, out of maintenance, and health
+   * forced down so that it gets no request before a health check passes (as
+   * the ALB routes to a registering target only once it is healthy).
+   */
+  public enable(group: string, slot: string, port: number): Promise<void> {
+    return this.serially(async () => {
+      const server = `${group}/${slot}`;
+      await this.command(`set server ${server} addr 127.0.0.1 port ${port}`);
+      await this.expectSilence(`set server ${server} state ready; set server ${server} health down`);
+    });
+  }
+
+  /** Takes a slot out of service at once (maintenance): no new request, those in flight finish. */
+  public disable(group: string, slot: string): Promise<void> {
+    return this.serially(() => this.expectSilence(`set server ${group}/${slot} state maint`));
+  }
+
+  /** Requests HAProxy has sent to a target group since it started, answered or not (its backend's `stot`, a 503 without a server included). */
+  public async requestsTo(group: string): Promise<number> {
+    const row = (await this.stats()).find((r) => r.backend === group && r.server === 'BACKEND');
     if (!row) {
-      throw new Error(`haproxy has no backend ${color}`);
+      throw new Error(`haproxy has no backend ${group}`);
     }
     return row.total;
   }
 
-  /** Each server's state as the health checks see it (`UP`, `DOWN`, ...). */
-  public async serverStates(): Promise<Record<string, string>> {
-    const states: Record<string, string> = {};
-    for (const row of await this.stats()) {
-      if (row.server !== 'BACKEND') {
-        states[row.server] = row.status;
-      }
-    }
-    return states;
+  /** Each server slot's row, by slot name. */
+  public async servers(): Promise<Map<string, ServerStat>> {
+    return new Map((await this.stats()).filter((r) => r.server !== 'BACKEND').map((r) => [r.server, r]));
   }
 
-  /** `show stat`: each backend's and server's row (frontends left out). */
-  private async stats(): Promise<Array<{ backend: string; server: string; total: number; status: string }>> {
-    const csv = await this.command('show stat');
-    const rows = [];
-    for (const line of csv.split('\n')) {
-      const [backend, server, ...rest] = line.split(',');
-      if (backend && server && !['FRONTEND', 'svname'].includes(server) && !backend.startsWith('#') && FLEET_COLORS.includes(backend as FleetColor)) {
-        rows.push({ backend, server, total: Number(rest[5]), status: rest[15] ?? '' });
-      }
-    }
-    return rows;
+  /** `show stat`: each target group backend's and server's row (frontends left out). */
+  private async stats(): Promise<ServerStat[]> {
+    const [header, ...lines] = (await this.command('show stat')).split('\n');
+    const columns = header.replace(/^# /, '').split(',');
+    const at = (fields: string[], name: string) => fields[columns.indexOf(name)] ?? '';
+    return lines.map((line) => line.split(',')).filter((f) => f.length > 1 && f[0] in this.options.backends).map((f) => ({
+      backend: at(f, 'pxname'),
+      server: at(f, 'svname'),
+      status: at(f, 'status'),
+      checkStatus: at(f, 'check_status'),
+      checkFailures: Number(at(f, 'chkfail')),
+      total: Number(at(f, 'stot')),
+    }));
   }
 
   private async expectSilence(command: string): Promise<void> {

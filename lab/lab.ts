@@ -8,7 +8,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { DEFAULT_GROUP_STICKINESS } from '../lib/blue-green-routing/props';
 import { Stickiness } from '../lib/stickiness';
-import { APP_ENV, RedisSettings, SessionStrategyName, storeEnvironment } from '../lib/contract/app-env';
+import { APP_ENV, FLEET_COLORS, FleetColor, RedisSettings, SessionStrategyName, storeEnvironment } from '../lib/contract/app-env';
 import { AppProcess, spawnApp } from '../local/app-process';
 import { freePort } from '../local/ports';
 import { MariadbCluster } from '../local/mariadb';
@@ -17,13 +17,15 @@ import { RedisServer } from '../local/redis-server';
 import { TcpProxy } from '../local/tcp-proxy';
 import { ID_KEY } from '../local/secrets';
 import { startOrUndo } from '../local/start-or-undo';
-import { RuleState } from '../lambda/traffic-shifter/plan';
-import { Haproxy, LabServer, checkRule, checkStickiness } from './haproxy';
+import { waitFor } from '../local/ports';
+import { ElbEndpoint } from './elb/endpoint';
+import { DefaultForward, LoadBalancer } from './elb/load-balancer';
+import { Haproxy, checkStickiness } from './haproxy';
 
 /** One color of the lab. */
 export interface LabColor {
   readonly strategy: SessionStrategyName;
-  /** App processes, 1 or more. */
+  /** App processes at start; 0 for a fleet whose instances come later ({@link Lab.launch}). */
   readonly instances: number;
   /** The color's target-group stickiness. */
   readonly stickiness: Stickiness;
@@ -40,8 +42,16 @@ export interface LabOptions {
    * @default as `BlueGreenRouting`: DEFAULT_GROUP_STICKINESS (the load balancer's cookie for a day) with two colors, none with one
    */
   readonly groupStickiness?: Stickiness;
-  /** Weights of new users' first choice, 0 to 999 each. @default all to blue */
+  /**
+   * The listener's default action as a weighted forward to both colors (0 to
+   * 999 each), with the group stickiness: for scenarios that need no traffic
+   * shift. @default a forward to blue alone, as `BlueGreenRouting` sets it
+   */
   readonly weights?: { readonly blue: number; readonly green: number };
+  /** Health-check interval, in milliseconds. @default 500 */
+  readonly checkIntervalMs?: number;
+  /** A deregistered target's draining time. @default 1000 (AWS's default: 300 s) */
+  readonly deregistrationDelayMs?: number;
   /** Where users connect. @default a free port */
   readonly port?: number;
   /**
@@ -73,6 +83,14 @@ export class Lab {
   /** The database's writer endpoint, as the apps reach it: it moves on a failover, as the RDS instance's DNS name does. */
   public databaseEndpoint?: TcpProxy;
   public haproxy?: Haproxy;
+  /** The load balancer's API (ELBv2 and CloudWatch's DescribeAlarms), which HAProxy routes by. */
+  public endpoint?: ElbEndpoint;
+  /** The instances each color has started so far, for the next one's name. */
+  private readonly started: Record<FleetColor, number> = { blue: 0, green: 0 };
+  /** The strategy each instance started with, by name (those stopped too). */
+  public readonly strategies = new Map<string, SessionStrategyName>();
+  /** Each color's fleet as its next instance starts (a rolling update changes it). */
+  private readonly fleets: Partial<Record<FleetColor, LabColor>> = {};
 
   private constructor(
     /** The lab's own temporary directory: HAProxy's files, Redis's data, the `file` sessions; removed by {@link stop}. */
@@ -90,22 +108,12 @@ export class Lab {
     return this.haproxy!.url;
   }
 
-  /** Changes the weights of first visits through HAProxy's runtime API (both colors in the rule, with group stickiness). */
-  public setWeights(blue: number, green: number): Promise<void> {
-    return this.setRule({ weights: { blue, green } });
+  /** The load balancer (its ARNs, its rules). */
+  public get loadBalancer(): LoadBalancer {
+    return this.endpoint!.loadBalancer;
   }
 
-  /** Gives the listener rule this forward action, as the traffic shifter sets it (see `RuleState`), through HAProxy's runtime API. */
-  public setRule(rule: RuleState): Promise<void> {
-    return this.haproxy!.setRule(rule);
-  }
-
-  /** The rule's forward action as last set. */
-  public get rule(): RuleState {
-    return this.haproxy!.rule;
-  }
-
-  /** Kills an app process at once (SIGKILL), as an instance that fails. */
+  /** Kills an app process at once (SIGKILL), as an instance that fails; it stays registered, and its health checks fail. */
   public async kill(name: string): Promise<void> {
     const app = this.apps.get(name);
     if (!app) {
@@ -120,8 +128,12 @@ export class Lab {
    * `DOWN`, read through the runtime API) and returns how long that took.
    */
   public async waitUntilDown(name: string, since = Date.now(), timeoutMs = 10_000): Promise<number> {
+    const slot = this.endpoint!.targets.slotOf(name);
+    if (!slot) {
+      throw new Error(`${name} is not registered`);
+    }
     while (Date.now() - since < timeoutMs) {
-      if ((await this.haproxy!.serverStates())[name]?.startsWith('DOWN')) {
+      if ((await this.haproxy!.servers()).get(slot)?.status.startsWith('DOWN')) {
         return Date.now() - since;
       }
       await new Promise((r) => setTimeout(r, 25));
@@ -129,8 +141,89 @@ export class Lab {
     throw new Error(`HAProxy did not mark ${name} DOWN within ${timeoutMs} ms`);
   }
 
+  /**
+   * Starts a new instance of a color's fleet, as its Auto Scaling group
+   * launches one: the app with the fleet's settings (see {@link updateFleet}),
+   * registered in the color's target group (`initial` until its health
+   * checks pass). Resolves with its name once registered.
+   */
+  public async launch(color: FleetColor): Promise<string> {
+    const spec = this.fleets[color];
+    if (!spec) {
+      throw new Error(`the lab runs no ${color} fleet`);
+    }
+    await this.startStores([spec.strategy]);
+    const name = `${color}-${++this.started[color]}`;
+    const app = await spawnApp({
+      [APP_ENV.COLOR]: color,
+      [APP_ENV.VERSION]: spec.version ?? (color === 'blue' ? 'v1' : 'v2'),
+      [APP_ENV.INSTANCE_NAME]: name,
+      // As the fleets have it: one key for every instance of both colors.
+      [APP_ENV.ID_KEYS]: ID_KEY,
+      ...this.storeEnvironment(spec.strategy, this.fileDir),
+    });
+    this.apps.set(name, app);
+    this.strategies.set(name, spec.strategy);
+    if (this.endpoint) {
+      await this.endpoint.targets.register(color, name, Number(new URL(app.url).port));
+    }
+    return name;
+  }
+
+  /**
+   * Ends an instance as its Auto Scaling group does: deregistered from its
+   * target group, draining through the deregistration delay, then stopped.
+   */
+  public async terminate(name: string): Promise<void> {
+    await this.endpoint!.targets.deregister(name);
+    await this.apps.get(name)?.stop();
+    this.apps.delete(name);
+  }
+
+  /** The settings of the color's next instances (a new launch template): strategy, version. */
+  public updateFleet(color: FleetColor, change: Partial<Pick<LabColor, 'strategy' | 'version'>>): void {
+    const spec = this.fleets[color];
+    if (!spec) {
+      throw new Error(`the lab runs no ${color} fleet`);
+    }
+    this.fleets[color] = { ...spec, ...change };
+  }
+
+  /** The color's fleet as its next instance starts. */
+  public fleet(color: FleetColor): LabColor | undefined {
+    return this.fleets[color];
+  }
+
+  /** The app processes of a color now running, by name. */
+  public instancesOf(color: FleetColor): string[] {
+    return [...this.apps.keys()].filter((n) => n.startsWith(`${color}-`));
+  }
+
+  /** Waits until every named instance is `healthy` in its target group, as DescribeTargetHealth reports it. */
+  public async untilHealthy(names: readonly string[], timeoutMs = 15_000): Promise<void> {
+    await waitFor(`${names.join(', ')} healthy`, async () => {
+      const states = await this.targetStates();
+      return names.every((n) => states.get(n) === 'healthy');
+    }, timeoutMs);
+  }
+
+  /** Each registered instance's health state, as DescribeTargetHealth reports it. */
+  public async targetStates(): Promise<Map<string, string>> {
+    const states = new Map<string, string>();
+    for (const color of FLEET_COLORS.filter((c) => this.fleets[c])) {
+      for (const d of await this.endpoint!.targets.describe(color)) {
+        const name = this.endpoint!.targets.nameOf(d.Target!.Id!);
+        if (name) {
+          states.set(name, d.TargetHealth!.State!);
+        }
+      }
+    }
+    return states;
+  }
+
   /** Stops everything it started and removes its files. */
   public async stop(): Promise<void> {
+    await this.endpoint?.stop().catch(() => undefined);
     await this.haproxy?.stop().catch(() => undefined);
     await Promise.all([...this.apps.values()].map((a) => a.stop().catch(() => undefined)));
     this.apps.clear();
@@ -142,54 +235,53 @@ export class Lab {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** Target-group stickiness between the colors (AWSALBTG), as the routing has it. */
+  public get groupStickiness(): Stickiness {
+    return this.options.groupStickiness ?? (this.options.green ? DEFAULT_GROUP_STICKINESS : Stickiness.none());
+  }
+
   private async startAll(): Promise<void> {
     const { blue, green } = this.options;
-    const groupStickiness = this.options.groupStickiness ?? (green ? DEFAULT_GROUP_STICKINESS : Stickiness.none());
-    const weights = this.options.weights ?? { blue: 1, green: 0 };
+    const groupStickiness = this.groupStickiness;
     // Refuse a setup AWS would refuse before anything starts.
-    checkRule({ weights }, green !== undefined);
     checkStickiness(blue.stickiness, green?.stickiness, groupStickiness);
     const colors = green ? { blue, green } : { blue };
-    const strategies = Object.values(colors).map((c) => c.strategy);
-    await this.startStores(strategies);
-    const fileDir = this.fileDir;
-    const servers: Record<string, LabServer[]> = {};
-    for (const [color, spec] of Object.entries(colors)) {
-      // allSettled: every process that did start is in `apps` before a failure stops the lab.
-      const started = await Promise.allSettled(Array.from({ length: spec.instances }, (_, i) => {
-        const name = `${color}-${i + 1}`;
-        return spawnApp({
-          [APP_ENV.COLOR]: color,
-          [APP_ENV.VERSION]: spec.version ?? (color === 'blue' ? 'v1' : 'v2'),
-          [APP_ENV.INSTANCE_NAME]: name,
-          // As the fleets have it: one key for every instance of both colors.
-          [APP_ENV.ID_KEYS]: ID_KEY,
-          ...this.storeEnvironment(spec.strategy, fileDir),
-        }).then((app) => {
-          this.apps.set(name, app);
-          return { name, port: Number(new URL(app.url).port) };
-        });
-      }));
-      const failed = started.find((r) => r.status === 'rejected');
-      if (failed) {
-        throw failed.reason;
-      }
-      servers[color] = started.map((r) => (r as PromiseFulfilledResult<LabServer>).value);
-    }
+    Object.assign(this.fleets, colors);
+    await this.startStores(Object.values(colors).map((c) => c.strategy));
+    const sticky = groupStickiness.enabled ? groupStickiness.duration!.toSeconds() : 0;
+    const weights = this.options.weights;
+    const defaultAction: DefaultForward = weights
+      ? { targets: [{ group: 'blue', weight: weights.blue }, ...green ? [{ group: 'green', weight: weights.green }] : []], stickySeconds: sticky }
+      : { targets: [{ group: 'blue', weight: 1 }], stickySeconds: 0 };
+    const loadBalancer = new LoadBalancer({ targetGroups: Object.keys(colors), defaultAction });
     this.haproxy = await Haproxy.start({
       port: this.options.port ?? await freePort(),
       dir: this.dir,
-      blue: { servers: servers.blue, stickiness: blue.stickiness },
-      green: green ? { servers: servers.green, stickiness: green.stickiness } : undefined,
-      groupStickiness,
-      rule: { weights },
+      // Room for a rolling replacement of every instance while the old ones drain.
+      backends: Object.fromEntries(Object.entries(colors).map(([color, spec]) => [color, { slots: 2 * Math.max(2, spec.instances) + 2, stickiness: spec.stickiness }])),
+      rules: loadBalancer.routing(),
+      checkIntervalMs: this.options.checkIntervalMs,
     });
+    this.endpoint = await ElbEndpoint.start(loadBalancer, this.haproxy, { deregistrationDelayMs: this.options.deregistrationDelayMs });
+    // Two at a time: each app compiles its TypeScript as it starts, and eight at once on a busy machine can outlast their start deadline.
+    const launches = (Object.entries(colors) as Array<[FleetColor, LabColor]>).flatMap(([color, spec]) => Array.from({ length: spec.instances }, () => color));
+    for (let i = 0; i < launches.length; i += 2) {
+      // allSettled: every process that did start is in `apps` before a failure stops the lab.
+      const launched = await Promise.allSettled(launches.slice(i, i + 2).map((color) => this.launch(color)));
+      const failed = launched.find((r) => r.status === 'rejected');
+      if (failed) {
+        throw failed.reason;
+      }
+    }
+    // As a first deploy ends once the instances have signalled and the checks passed: the groups in use serve at once.
+    const used = [...this.apps.keys()].filter((n) => this.loadBalancer.usedTargetGroups().has(this.loadBalancer.groupArn(n.split('-')[0])));
+    await this.untilHealthy(used);
   }
 
   /** The stores the strategies need, each behind an endpoint of its own where AWS has a DNS name that moves. */
   private async startStores(strategies: readonly SessionStrategyName[]): Promise<void> {
-    const database = strategies.includes('database') ? { engine: 'postgres', cache: true, ...this.options.database } : undefined;
-    if (strategies.includes('redis') || database?.cache) {
+    const database = strategies.includes('database') && !this.postgres && !this.mariadb ? { engine: 'postgres', cache: true, ...this.options.database } : undefined;
+    if ((strategies.includes('redis') || database?.cache) && !this.redis) {
       // Each its own data directory: their append-only files must not mix.
       const dataDir = (name: string) => {
         const path = join(this.dir, name);

@@ -1,21 +1,27 @@
 /**
  * `npm run lab`: blue and green fleets of the real sample app behind HAProxy
- * on loopback, with their stores; prints the URL and stops everything on Ctrl-C.
+ * on loopback, with their stores, the lab's ELBv2 endpoint and the real
+ * traffic shifter (created targeting blue); prints the URL and stops
+ * everything on Ctrl-C.
  *
- *   LAB_BLUE=memory LAB_GREEN=redis LAB_INSTANCES=2 LAB_GREEN_WEIGHT=0 LAB_STICKINESS=lb npm run lab
+ *   LAB_BLUE=memory LAB_GREEN=redis LAB_INSTANCES=2 LAB_STICKINESS=lb npm run lab
  *
  * `LAB_GREEN=none` runs blue alone (the only way to use `LAB_STICKINESS=app`,
- * as on AWS). While it runs, lines typed on stdin change the weights through
- * HAProxy's runtime API (`<blue> <green>`, e.g. `50 50`), cut a color off the
- * rule as the traffic shifter does on a failed gate (`cut green`), or kill an
- * instance (`kill blue-1`); the health checks' verdicts are printed as they change.
+ * as on AWS). While it runs, lines typed on stdin deploy a release through
+ * the shifter (`deploy green canary:25:10`: CloudFormation's update, rolled
+ * back if a gate fails), kill an instance (`kill green-1`), launch one or
+ * terminate one as the Auto Scaling group would (`launch green`,
+ * `terminate green-2`), or set a gate alarm (`alarm green-5xx ALARM`); the
+ * targets' health states are printed as they change.
  */
 import { createInterface } from 'readline';
 import { Duration } from 'aws-cdk-lib/core';
 import { FLEET_COLORS, FleetColor, SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
-import { cutOff, formatState } from '../lambda/traffic-shifter/plan';
+import { parsePlan } from '../lib/contract/traffic-shift';
 import { Stickiness } from '../lib/stickiness';
 import { Lab } from './lab';
+import { describeRule, shiftRule } from './rollback';
+import { LabTrafficShift } from './traffic-shift';
 
 function strategy(name: string, fallback: SessionStrategyName): SessionStrategyName {
   const value = process.env[name] ?? fallback;
@@ -46,7 +52,6 @@ function stickiness(): Stickiness {
 
 async function main(): Promise<void> {
   const instances = wholeNumber('LAB_INSTANCES', 2, 1, 8);
-  const greenWeight = wholeNumber('LAB_GREEN_WEIGHT', 0, 0, 100);
   const fleetStickiness = stickiness();
   const blue = { strategy: strategy('LAB_BLUE', 'memory'), instances, stickiness: fleetStickiness };
   const green = process.env.LAB_GREEN === 'none' ? undefined : { strategy: strategy('LAB_GREEN', 'redis'), instances, stickiness: fleetStickiness };
@@ -63,16 +68,21 @@ async function main(): Promise<void> {
     green,
     // As BlueGreenRouting: AWSALBTG whenever there are two colors (an hour here, a day by default there).
     groupStickiness: green ? Stickiness.loadBalancerCookie(Duration.hours(1)) : Stickiness.none(),
-    weights: { blue: 100 - greenWeight, green: greenWeight },
   });
+  const shifter = green ? await LabTrafficShift.start(lab) : undefined;
+  const settings = { minHealthyTargets: instances, alarmNames: [] as string[] };
+  if (shifter) {
+    const created = await shifter.deploy({ target: 'blue', plan: { kind: 'all-at-once' }, ...settings });
+    console.log(`traffic shift: ${created.status}; rule ${describeRule(shiftRule(lab))}`);
+  }
 
-  // The health checks' verdicts, read through the runtime API, printed when they change.
-  let states: Record<string, string> = {};
+  // The targets' health states, as DescribeTargetHealth reports them, printed when they change.
+  let states = new Map<string, string>();
   const watch = setInterval(() => {
-    lab.haproxy!.serverStates().then((now) => {
-      for (const [name, state] of Object.entries(now)) {
-        if (states[name] !== undefined && states[name] !== state) {
-          console.log(`haproxy: ${name} is ${state}`);
+    lab.targetStates().then((now) => {
+      for (const [name, state] of now) {
+        if (states.get(name) !== state) {
+          console.log(`target ${name}: ${state}`);
         }
       }
       states = now;
@@ -87,7 +97,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log('\nstopping the lab...');
     clearInterval(watch);
-    lab.stop().then(() => process.exit(0), (e: Error) => {
+    (shifter?.stop() ?? Promise.resolve()).then(() => lab.stop()).then(() => process.exit(0), (e: Error) => {
       console.error(e.message);
       process.exit(1);
     });
@@ -103,22 +113,38 @@ async function main(): Promise<void> {
     console.log(`  ${name}: ${app.url} (${spec.strategy}, ${fleetStickiness})`);
   }
   console.log(`  files: ${lab.dir}`);
-  console.log('type "<blue weight> <green weight>" (0 to 999), "cut <color>" or "kill <instance>" and Enter; Ctrl-C stops everything');
+  console.log('type "deploy <color> [plan]", "kill <instance>", "launch <color>", "terminate <instance>" or "alarm <name> <OK|ALARM>" and Enter; Ctrl-C stops everything');
 
-  createInterface({ input: process.stdin }).on('line', (line) => {
-    const words = line.trim().split(/\s+/);
-    const cut = async (color: string) => {
-      if (!(FLEET_COLORS as readonly string[]).includes(color)) {
-        throw new Error(`cut: must name blue or green, got ${JSON.stringify(color)}`);
+  const color = (word: string | undefined): FleetColor => {
+    if (!(FLEET_COLORS as readonly string[]).includes(word ?? '')) {
+      throw new Error(`must name blue or green, got ${JSON.stringify(word)}`);
+    }
+    return word as FleetColor;
+  };
+  const commands: Record<string, (words: string[]) => Promise<string>> = {
+    deploy: async ([target, plan = 'all-at-once']) => {
+      if (!shifter) {
+        throw new Error('deploy: the lab runs blue alone, there is no traffic shift');
       }
-      await lab.setRule(cutOff(color as FleetColor));
-      return `rule: ${formatState(lab.rule)} (${color} cut off, no group stickiness; type weights to put both colors back)`;
-    };
-    const done = words[0] === 'kill'
-      ? lab.kill(words[1] ?? '').then(() => `killed ${words[1]}`)
-      : words[0] === 'cut'
-        ? cut(words[1] ?? '')
-        : lab.setWeights(Number(words[0]), Number(words[1])).then(() => `weights: blue ${words[0]}, green ${words[1]}`);
+      const operation = await shifter.deploy({ target: color(target), plan: parsePlan(plan), ...settings });
+      return `deploy to ${target} (${plan}): ${operation.status}${operation.reason ? `: ${operation.reason}` : ''}; rule ${describeRule(shiftRule(lab))}`;
+    },
+    kill: async ([name]) => lab.kill(name ?? '').then(() => `killed ${name}`),
+    launch: async ([c]) => lab.launch(color(c)).then((name) => `launched ${name}`),
+    terminate: async ([name]) => lab.terminate(name ?? '').then(() => `terminated ${name}`),
+    alarm: async ([name, state]) => {
+      if (!name || !['OK', 'ALARM', 'INSUFFICIENT_DATA'].includes(state ?? '')) {
+        throw new Error('alarm: give a name and OK, ALARM or INSUFFICIENT_DATA');
+      }
+      lab.endpoint!.setAlarm(name, state as 'OK');
+      settings.alarmNames = [...new Set([...settings.alarmNames, name])];
+      return `alarm ${name}: ${state} (a gate of the next deploy)`;
+    },
+  };
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const [command, ...words] = line.trim().split(/\s+/);
+    const run = commands[command];
+    const done = run ? run(words) : Promise.reject(new Error(`unknown command ${JSON.stringify(command)}; try deploy, kill, launch, terminate or alarm`));
     done.then(console.log, (e: Error) => console.log(e.message));
   });
 }

@@ -10,15 +10,22 @@ import { join } from 'path';
 import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
 import { Stickiness } from '../lib/stickiness';
 import { Hang, cacheFailover, databaseFailover, storeHangs, zoneLost } from './drills';
+import { ReleaseStep, releaseSequence, releaseTable } from './releases';
 import { RollbackResult, failedCanary } from './rollback';
-import { OnGateFail } from './shifter';
 import { APP_DAY, LB_DAY, ScenarioResult, ScenarioSize, outage, shift, steadyAndKill } from './scenarios';
 
 /** The stickiness settings every strategy runs under in scenarios 1 and 2. */
 const STICKINESS_SETTINGS = [LB_DAY, APP_DAY, Stickiness.none()];
 
-/** The parts of a run: the scenarios (1 to 4), the store drills (5 to 8), and the failed canary's rollback (9). */
-const PARTS = ['scenarios', 'drills', 'rollback'] as const;
+/**
+ * The parts of a run: the scenarios (1 to 4), the store drills (5 to 8), the
+ * failed canary's rollback (9), and the release sequences through the real
+ * shifter (lab/releases.ts, their own table).
+ */
+const PARTS = ['scenarios', 'drills', 'rollback', 'releases'] as const;
+
+/** The strategies the release sequences run for (of those asked): a sticky in-memory session, a sealed cookie, a shared store. */
+const RELEASE_STRATEGIES: readonly SessionStrategyName[] = ['memory', 'cookie', 'redis'];
 
 /**
  * The whole matrix, in order: the strategies given, each under every
@@ -84,12 +91,10 @@ async function runDrills(size: ScenarioSize, strategies: readonly SessionStrateg
   }
 }
 
-/** A failed canary for `memory` and the shared `redis`, rolled back as the shifter does it and as the rollback before it did. */
+/** A failed canary for `memory` and the shared `redis`, rolled back by the real shifter and CloudFormation. */
 async function runRollbacks(size: ScenarioSize, strategies: readonly SessionStrategyName[], add: (r: ScenarioResult[]) => void): Promise<void> {
   for (const strategy of (['memory', 'redis'] as const).filter((s) => strategies.includes(s))) {
-    for (const onGateFail of ['cut off', 'weights back'] as OnGateFail[]) {
-      add([await failedCanary(strategy, onGateFail, size)]);
-    }
+    add([await failedCanary(strategy, size)]);
   }
 }
 
@@ -164,10 +169,10 @@ export function chartSvg(results: readonly ScenarioResult[]): string {
   ].join('\n');
 }
 
-/** A README (lab/README.md, README.md) with the table between its results markers replaced. */
-export function readmeWithTable(readme: string, table: string): string {
-  const start = '<!-- results:start -->';
-  const end = '<!-- results:end -->';
+/** A README (lab/README.md, README.md) with the table between its markers (`<!-- results:start -->`, or another name's) replaced. */
+export function readmeWithTable(readme: string, table: string, name = 'results'): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
   const from = readme.indexOf(start);
   const to = readme.indexOf(end);
   if (from < 0 || to < from) {
@@ -206,11 +211,42 @@ function wholeNumberFromEnv(name: string, fallback: number, max: number): number
   return value;
 }
 
+/** The release sequences of the strategies asked, written to lab/results/releases.md and lab/README.md. */
+async function runReleases(size: ScenarioSize, strategies: readonly SessionStrategyName[]): Promise<void> {
+  const started = Date.now();
+  const steps: ReleaseStep[] = [];
+  for (const strategy of RELEASE_STRATEGIES.filter((s) => strategies.includes(s))) {
+    const sequence = await releaseSequence(strategy, size);
+    sequence.forEach((s) => console.error(`[lab] ${s.strategy} (${s.step}) ${s.title}: failed ${s.failed}/${s.requests}, lost ${s.lost} (had to: ${s.mustLose}), ${s.stack ?? ''}; ${s.note}`));
+    steps.push(...sequence);
+  }
+  const table = releaseTable(steps);
+  writeFileSync(join(__dirname, 'results', 'releases.md'), [
+    '# Release sequences through the real traffic shifter',
+    '',
+    `Written by \`LAB_PARTS=releases npm run lab:scenarios\` on ${new Date().toISOString().slice(0, 10)}: ${size.users} virtual users clicking throughout`,
+    `(more arrive at each step), ${Math.round((Date.now() - started) / 1000)} s in all. See [../README.md](../README.md#release-sequences) for what each step does.`,
+    '',
+    table,
+    '',
+  ].join('\n'));
+  const readme = join(__dirname, 'README.md');
+  writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), table, 'releases'));
+  console.log(table);
+}
+
 async function main(): Promise<void> {
   const size = { users: wholeNumberFromEnv('LAB_USERS', 30, 500), rounds: wholeNumberFromEnv('LAB_ROUNDS', 20, 500) };
   const strategies = strategiesFromEnv();
+  const parts = partsFromEnv();
+  if (parts.includes('releases')) {
+    await runReleases(size, strategies);
+  }
+  if (parts.every((p) => p === 'releases')) {
+    return;
+  }
   const started = Date.now();
-  const results = await runAll(size, strategies, partsFromEnv(), (r) =>
+  const results = await runAll(size, strategies, parts, (r) =>
     console.error(`[lab] ${r.scenario} | ${r.setup}: lost ${r.sessionsLost}/${r.users}, bounced ${r.bounced}, errors ${r.errors}, skew ${r.skew}; ${r.note}`));
   const table = markdownTable(results);
   const dir = join(__dirname, 'results');

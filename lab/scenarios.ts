@@ -6,11 +6,12 @@
  */
 import { Duration } from 'aws-cdk-lib/core';
 import { SessionStrategyName } from '../lib/contract/app-env';
-import { plannedShares, weightsFor } from '../lib/contract/traffic-shift';
+import { formatPlan, plannedShares } from '../lib/contract/traffic-shift';
 import { ShiftPlan } from '../lib/shift-plan';
 import { Stickiness, StickinessType } from '../lib/stickiness';
 import { Client } from '../local/http-client';
 import { Lab } from './lab';
+import { LabTrafficShift } from './traffic-shift';
 
 /** Pause between two rounds of clicks, so that a scenario has a request rate, not just a request count. */
 export const THINK_MS = 50;
@@ -49,8 +50,14 @@ export class VirtualUser {
   public bounced = 0;
   /** Requests that failed (no answer, or not 200). */
   public errors = 0;
-  /** Every request: when it was sent and answered, the color HAProxy sent it to (its X-Lab-Color header) and the status (0: no answer). */
-  public readonly log: Array<{ readonly sentAt: number; readonly doneAt: number; readonly sentTo?: string; readonly status: number }> = [];
+  /**
+   * Every request: when it was sent and answered, the color HAProxy sent it
+   * to (its X-Lab-Color header), the status (0: no answer), and for a 200 the
+   * instance that answered and whether the session had started over.
+   */
+  public readonly log: Array<{
+    readonly sentAt: number; readonly doneAt: number; readonly sentTo?: string; readonly status: number; readonly instance?: string; readonly reset?: boolean;
+  }> = [];
 
   constructor(url: string) {
     this.client = new Client(url);
@@ -72,12 +79,14 @@ export class VirtualUser {
     } finally {
       this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
     }
-    this.log.push({ sentAt: started, doneAt: Date.now(), sentTo: res.headers.get('x-lab-color') ?? undefined, status: res.status });
+    const sentTo = res.headers.get('x-lab-color') ?? undefined;
     if (res.status !== 200) {
+      this.log.push({ sentAt: started, doneAt: Date.now(), sentTo, status: res.status });
       this.errors++;
       return;
     }
     const view = res.json as SessionView;
+    this.log.push({ sentAt: started, doneAt: Date.now(), sentTo, status: res.status, instance: view.instance, reset: view.counter <= this.expected });
     const changedColor = this.color !== undefined && view.color !== this.color;
     // A counter at or below the last one this user saw is a session that started over, or saves that
     // went missing (those from this counter to the last one seen). (One more than expected plus one
@@ -265,11 +274,12 @@ export async function steadyAndKill(strategy: SessionStrategyName, stickiness: S
 }
 
 /**
- * 3: a blue/green shift in the steps of {@link LAB_SHIFT} (from all on blue,
- * the weights the traffic shifter would set at each step) while the users
- * keep going and new users arrive at every step. Each color has 2 processes,
- * sticky with a load-balancer cookie when the colors are (AWS requires target-group
- * stickiness for sticky target groups in a weighted forward), else not at all.
+ * 3: a blue/green shift by {@link LAB_SHIFT} through the real traffic shifter
+ * (from all on blue, the weights it sets at each step) while the users keep
+ * going and new users arrive at every step. Each color has 2 processes,
+ * sticky with a load-balancer cookie when the colors are (AWS requires
+ * target-group stickiness for sticky target groups in a weighted forward),
+ * else not at all.
  */
 export async function shift(blue: SessionStrategyName, green: SessionStrategyName, groupStickiness: Stickiness, size: ScenarioSize): Promise<ShiftResult> {
   const setup = `${blue} on blue to ${green} on green, ${groupStickiness.enabled ? `group ${describeStickiness(groupStickiness)}` : 'no stickiness'}`;
@@ -278,27 +288,49 @@ export async function shift(blue: SessionStrategyName, green: SessionStrategyNam
     blue: { strategy: blue, instances: 2, stickiness },
     green: { strategy: green, instances: 2, stickiness },
     groupStickiness,
-    weights: { blue: 100, green: 0 },
   });
+  const shifter = await LabTrafficShift.start(lab);
   try {
+    await shifter.deploy({ target: 'blue', plan: { kind: 'all-at-once' }, minHealthyTargets: 2 });
     const tally = new Map<string, number>();
     const users: VirtualUser[] = [];
-    const steps = [weightsFor('green', 0), ...plannedShares(LAB_SHIFT).map((share) => weightsFor('green', share))];
-    const joinPerStep = Math.max(1, Math.floor(size.users / steps.length));
-    for (const weights of steps) {
-      await lab.setWeights(weights.blue, weights.green);
+    const steps = plannedShares(LAB_SHIFT).length + 1;
+    const joinPerStep = Math.max(1, Math.floor(size.users / steps));
+    const roundsPerStep = Math.max(2, Math.floor(size.rounds / steps));
+    const arrive = async () => {
       users.push(...Array.from({ length: joinPerStep }, () => new VirtualUser(lab.url)));
-      await rounds(users, Math.max(2, Math.floor(size.rounds / steps.length)), tally);
+      await rounds(users, roundsPerStep, tally);
+    };
+    await arrive();
+    let done = false;
+    const deployed = shifter.deploy({ target: 'green', plan: LAB_SHIFT, minHealthyTargets: 2 }).finally(() => (done = true));
+    // New users at each step the shifter takes, until it is done.
+    let seen = lab.endpoint!.ruleChanges.length;
+    while (!done) {
+      if (lab.endpoint!.ruleChanges.length > seen) {
+        seen = lab.endpoint!.ruleChanges.length;
+        await arrive();
+      } else {
+        await rounds(users, 1, tally);
+      }
     }
+    const operation = await deployed;
+    if (operation.status !== 'UPDATE_COMPLETE') {
+      throw new Error(`${setup}: the shift to green failed: ${operation.status} ${operation.reason}`);
+    }
+    await arrive();
+    const weights = lab.endpoint!.ruleChanges.slice(1).map((c) => c.rules.find((r) => r.id !== 'default')!)
+      .map((r) => r.targets.map((t) => t.weight).join('/'));
     const onGreen = users.filter((u) => u.color === 'green').length;
     const lostAtColorChange = users.filter((u) => u.lostAtColorChange > 0).length;
     return {
       ...result('blue/green shift', setup, users, tally,
-        `steps ${steps.map((w) => `${w.blue}/${w.green}`).join(', ')}; ${onGreen} users on green at the end; ${lostAtColorChange} lost their session on changing color`),
+        `steps ${weights.join(', ')} (the shifter, ${formatPlan(LAB_SHIFT)}); ${onGreen} users on green at the end; ${lostAtColorChange} lost their session on changing color`),
       lostAtColorChange,
       onGreen,
     };
   } finally {
+    await shifter.stop();
     await lab.stop();
   }
 }

@@ -1,4 +1,4 @@
-import { loadModel, violations } from './aws-model';
+import { loadModel, violations } from '../../local/aws-model';
 
 const elbv2 = loadModel('elbv2');
 const cloudwatch = loadModel('cloudwatch');

@@ -10,7 +10,7 @@
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
  */
-import { ModelledService } from './aws-model';
+import { ModelledService } from '../../local/aws-model';
 import { SentRequest } from './sent-requests';
 
 /** The IAM service prefix of each modelled service. */

@@ -3,7 +3,7 @@
  * one against AWS's service model the first time it is seen, so a test whose
  * handler sends a request AWS would refuse fails.
  */
-import { ModelledService, loadModel, violations } from './aws-model';
+import { ModelledService, loadModel, violations } from '../../local/aws-model';
 
 /** A request as it left a handler. */
 export interface SentRequest {

@@ -3,7 +3,7 @@
  * with instances killed and traffic shifted, and what must hold.
  */
 import { Duration } from 'aws-cdk-lib/core';
-import { checkWeights, renderHaproxyConfig, ruleMap } from '../../lab/haproxy';
+import { checkStickiness, renderHaproxyConfig } from '../../lab/haproxy';
 import { chartSvg, markdownTable, readmeWithTable } from '../../lab/run-scenarios';
 import { cacheFailover, databaseFailover, storeHangs } from '../../lab/drills';
 import { APP_DAY, LB_DAY, ScenarioResult, shift, steadyAndKill } from '../../lab/scenarios';
@@ -14,29 +14,30 @@ const SIZE = { users: 12, rounds: 6 };
 
 describe('HAProxy configuration from the constructs\' settings', () => {
   const base = {
-    port: 8000, dir: '/tmp/lab', groupStickiness: Stickiness.loadBalancerCookie(Duration.hours(2)), rule: { weights: { blue: 90, green: 10 } },
-    blue: { servers: [{ name: 'blue-1', port: 9001 }], stickiness: Stickiness.loadBalancerCookie(Duration.minutes(30)) },
-    green: { servers: [{ name: 'green-1', port: 9002 }], stickiness: Stickiness.none() },
+    port: 8000, dir: '/tmp/lab', rules: [],
+    backends: {
+      blue: { slots: 2, stickiness: Stickiness.loadBalancerCookie(Duration.minutes(30)) },
+      green: { slots: 1, stickiness: Stickiness.none() },
+    },
   };
   const config = renderHaproxyConfig(base);
 
-  test('the load-balancer cookie is AWSALB naming the server, sticky for the duration, kept 7 days by the browser', () => {
+  test('the load-balancer cookie is AWSALB naming the server slot, sticky for the duration, kept 7 days by the browser', () => {
     expect(config).toContain('cookie AWSALB insert indirect nocache httponly maxlife 1800s attr "Max-Age=604800"');
-    expect(config).toContain('server blue-1 127.0.0.1:9001 check inter 500 fall 2 rise 1 cookie blue-1');
-    expect(config).toContain('server green-1 127.0.0.1:9002 check inter 500 fall 2 rise 1\n');
+    expect(config).toContain('server blue-s2 127.0.0.1:1 disabled check inter 500 fall 2 rise 1 cookie blue-s2');
+    expect(config).toContain('server green-s1 127.0.0.1:1 disabled check inter 500 fall 2 rise 1\n');
   });
 
   test('the application cookie keys a stick table on the app\'s cookie, learnt from its response', () => {
-    const alone = renderHaproxyConfig({ ...base, green: undefined, rule: { weights: { blue: 1, green: 0 } }, groupStickiness: Stickiness.none(), blue: { ...base.blue, stickiness: Stickiness.applicationCookie('sid', Duration.hours(1)) } });
+    const alone = renderHaproxyConfig({ ...base, backends: { blue: { slots: 1, stickiness: Stickiness.applicationCookie('sid', Duration.hours(1)) } } });
     expect(alone).toContain('stick-table type string len 64 size 100k expire 3600s');
     expect(alone).toContain('stick on req.cook(sid)');
     expect(alone).toContain('stick store-response res.cook(sid)');
   });
 
-  test('target-group stickiness: AWSALBTG with the rule\'s group duration, set on the weighted first choice only', () => {
-    expect(config).toContain('http-response add-header Set-Cookie "AWSALBTG=%[var(txn.color)]; Max-Age=%[var(txn.group_s)]; Path=/" if { var(txn.fresh) -m bool } group_sticky');
-    expect(config).toContain('acl group_sticky var(txn.group_s) -m int gt 0');
-    expect(ruleMap(base.rule, 7200)['group.seconds']).toBe(7200);
+  test('the listener\'s rules pick the group in Lua; AWSALBTG with the rule\'s group duration, set on a weighted choice only', () => {
+    expect(config).toContain('http-request lua.elb_route');
+    expect(config).toContain('http-response add-header Set-Cookie "AWSALBTG=%[var(txn.color)]; Max-Age=%[var(txn.group_s)]; Path=/" if { var(txn.fresh) -m found }');
   });
 
   test('health checks on /health, and no retry on another server (the ALB answers 502 instead)', () => {
@@ -45,18 +46,13 @@ describe('HAProxy configuration from the constructs\' settings', () => {
     expect(config).not.toContain('redispatch');
   });
 
-  test('weights as the ALB takes them: whole numbers 0 to 999, not both 0', () => {
-    expect(() => checkWeights({ blue: 1000, green: 0 })).toThrow('weights.blue: must be a whole number from 0 to 999, got 1000');
-    expect(() => checkWeights({ blue: 0, green: 0 })).toThrow('weights: blue and green must not both be 0');
-    expect(() => checkWeights({ blue: 0, green: 999 })).not.toThrow();
-  });
-
   test('fails when a setup is one AWS refuses, as BlueGreenRouting does', () => {
-    expect(() => renderHaproxyConfig({ ...base, green: { ...base.green, stickiness: APP_DAY } }))
+    const lb = Stickiness.loadBalancerCookie(Duration.minutes(30));
+    expect(() => checkStickiness(lb, APP_DAY, lb))
       .toThrow('stickiness: the green fleet uses app cookie sid for 1 day, but AWS does not support application-cookie stickiness with weighted blue/green routing');
-    expect(() => renderHaproxyConfig({ ...base, groupStickiness: Stickiness.none() }))
+    expect(() => checkStickiness(lb, Stickiness.none(), Stickiness.none()))
       .toThrow('groupStickiness: must be on while the blue fleet is sticky (lb cookie for 30 minutes), got none');
-    expect(() => renderHaproxyConfig({ ...base, green: undefined }))
+    expect(() => checkStickiness(lb, undefined, lb))
       .toThrow('groupStickiness: target-group stickiness needs two fleets');
   });
 

@@ -35,7 +35,7 @@ test('npm run lab prints the URL, answers through HAProxy, and stops everything 
     cwd: join(__dirname, '..', '..'),
     // A process group of its own, as a shell gives a foreground job.
     detached: true,
-    env: { ...process.env, LAB_INSTANCES: '1', LAB_GREEN_WEIGHT: '50' },
+    env: { ...process.env, LAB_INSTANCES: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pgid = lab.pid!;

@@ -1,6 +1,6 @@
 import { formatPlan, parsePlan, planSeconds, plannedShares } from '../../../lib/contract/traffic-shift';
 import { cutOff, formatState, gateVerdict, groupStickinessOn, nextStep, outcomeOf, parseState, sameState } from '../../../lambda/traffic-shifter/plan';
-import { loadModel } from '../../contracts/aws-model';
+import { loadModel } from '../../../local/aws-model';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 

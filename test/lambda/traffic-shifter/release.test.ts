@@ -1,5 +1,5 @@
 import { formatHookProgress, formatRelease, parseHookProgress, parseRelease, passedStage } from '../../../lambda/traffic-shifter/release';
-import { loadModel } from '../../contracts/aws-model';
+import { loadModel } from '../../../local/aws-model';
 
 const T0 = Date.parse('2026-11-24T12:00:00.000Z');
 const tagValue = loadModel('elbv2').shapes.TagValue;

@@ -18,14 +18,24 @@ export const MODEL_FILES = {
 /** A service the validator has a model for. */
 export type ModelledService = keyof typeof MODEL_FILES;
 
-/** One shape of a botocore model (the fields the validator reads). */
-interface Shape {
+/** A reference from a structure, list or map to another shape, and the name it has on the wire, when not its own. */
+export interface ShapeRef {
+  readonly shape: string;
+  readonly locationName?: string;
+}
+
+/** One shape of a botocore model (the fields the validator and the lab's endpoint read). */
+export interface Shape {
   readonly type: string;
-  readonly members?: Readonly<Record<string, { readonly shape: string }>>;
+  readonly members?: Readonly<Record<string, ShapeRef>>;
   readonly required?: readonly string[];
-  readonly member?: { readonly shape: string };
-  readonly key?: { readonly shape: string };
-  readonly value?: { readonly shape: string };
+  readonly member?: ShapeRef;
+  readonly key?: ShapeRef;
+  readonly value?: ShapeRef;
+  /** A list or map written without its wrapper element (awsQuery). */
+  readonly flattened?: boolean;
+  /** An error shape: the code AWS answers with. */
+  readonly error?: { readonly code?: string; readonly httpStatusCode?: number; readonly senderFault?: boolean };
   readonly min?: number;
   readonly max?: number;
   readonly pattern?: string;
@@ -34,8 +44,18 @@ interface Shape {
 
 /** A botocore service model (the fields the validator reads). */
 export interface ServiceModel {
-  readonly metadata: { readonly endpointPrefix: string; readonly signingName?: string; readonly apiVersion: string };
-  readonly operations: Readonly<Record<string, { readonly input?: { readonly shape: string } }>>;
+  readonly metadata: {
+    readonly endpointPrefix: string;
+    readonly signingName?: string;
+    readonly apiVersion: string;
+    readonly protocol: string;
+    readonly xmlNamespace?: string;
+    readonly targetPrefix?: string;
+  };
+  readonly operations: Readonly<Record<string, {
+    readonly input?: { readonly shape: string };
+    readonly output?: { readonly shape: string; readonly resultWrapper?: string };
+  }>>;
   readonly shapes: Readonly<Record<string, Shape>>;
 }
 
