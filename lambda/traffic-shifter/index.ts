@@ -6,7 +6,7 @@
  * bake. Decisions live in plan.ts, AWS calls in elb.ts and hooks.ts.
  */
 import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { HookRequest, HookStatus, SHIFT_ATTRIBUTES, formatPlan, otherColor } from '../../lib/contract/traffic-shift';
+import { HookRequest, HookStatus, SHIFT_ATTRIBUTES, formatPlan, otherColor, sameWeights } from '../../lib/contract/traffic-shift';
 import {
   LiveAction, LiveRule, actionIs, alarmStates, assertTargetGroupsExist, createRule, deleteRule, describeRule, findRuleAt, formatAction, putTestRule,
   setConditions, setRule, targetStates, writeTags,
@@ -190,6 +190,7 @@ export async function isComplete(event: ShiftEvent): Promise<IsCompleteResponse>
     hookPassed: passedStage(release, progress),
   };
   // Each stage passes once, so the moves of one poll are few: a hook, a step, its hook.
+  let stepped = false;
   for (;;) {
     const decision = nextStep(state);
     switch (decision.action) {
@@ -197,6 +198,11 @@ export async function isComplete(event: ShiftEvent): Promise<IsCompleteResponse>
         // A cut-off rule stays cut off: with group stickiness back, old AWSALBTG cookies would reach the failed color at weight 0.
         return { IsComplete: true, Data: outputs(ruleArn, state.current, state.lastShiftAt ?? now, props) };
       case 'wait':
+        // Once users are on the target color, its gates are watched at every poll (but the one that just stepped, which
+        // checked them), not only when a step is due: a color that fails between two steps is cut off at once, not after the wait.
+        if (!sameWeights(state.live, state.start) && !stepped) {
+          await gatesHold(poll, state, `between steps, ${Math.ceil((decision.until - now) / 1000)} s before the next`);
+        }
         return { IsComplete: false };
       case 'hook': {
         const passed = await askHook(poll, state, decision, progress);
@@ -218,6 +224,7 @@ export async function isComplete(event: ShiftEvent): Promise<IsCompleteResponse>
         await setRule(ruleArn, props.groups, to, props.groupStickinessSeconds, now);
         console.log(JSON.stringify({ msg: 'shifted', from: formatState(state.current), to: formatState(to) }));
         state = { ...state, live: to.weights, current: to, lastShiftAt: now };
+        stepped = true;
         continue;
       }
     }

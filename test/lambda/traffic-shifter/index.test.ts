@@ -342,10 +342,11 @@ describe('update', () => {
     expect(await isComplete(event)).toEqual({ IsComplete: false });
     expect(sent()).toEqual(stepCalls('green', 90, 10, T0));
 
+    // Between the steps, each poll watches green's gates.
     elb.resetHistory();
     at(T0 + 299_000);
     expect(await isComplete(event)).toEqual({ IsComplete: false });
-    expect(sent()).toEqual(describeCalls);
+    expect(sent()).toEqual([...describeCalls, ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }]]);
 
     elb.resetHistory();
     at(T0 + 300_000);
@@ -374,14 +375,26 @@ describe('update', () => {
     ]);
   });
 
-  test('a repeated poll after a step does no harm: it waits and sends no change', async () => {
+  test('a repeated poll after a step does no harm: it watches the gates and sends no change', async () => {
     setWorld(100, 0);
     const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300' });
     await isComplete(event);
     elb.resetHistory();
     expect(await isComplete(event)).toEqual({ IsComplete: false });
     expect(await isComplete(event)).toEqual({ IsComplete: false });
-    expect(sent()).toEqual([...describeCalls, ...describeCalls]);
+    const watch = [...describeCalls, ['DescribeTargetHealthCommand', { TargetGroupArn: GREEN }]];
+    expect(sent()).toEqual([...watch, ...watch]);
+  });
+
+  test('a canary whose green fails between the steps is cut off at the next poll, not when the next step is due', async () => {
+    setWorld(100, 0);
+    const { event } = await update({}, { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx'] });
+    await isComplete(event);
+    world.health[GREEN] = ['unhealthy', 'unhealthy'];
+    at(T0 + 30_000);
+    await expect(isComplete(event)).rejects.toThrow(
+      'health gate failed: green has 0 healthy targets, needs at least 2 (unhealthy 2); between steps, 270 s before the next. The rule now sends every user to blue');
+    expect(world.rule!.Actions).toEqual([cutAction('green')]);
   });
 
   test('a gate alarm DescribeAlarms does not return fails the gate instead of passing unseen', async () => {
