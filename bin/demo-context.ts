@@ -68,10 +68,12 @@ export function tierPropsFromContext(node: Node): SessionTierProps {
   const groupStickiness = attempt('groupStickiness', (s) =>
     (s === 'none' ? Stickiness.none() : Stickiness.loadBalancerCookie(parseDuration('groupStickiness', s))));
   const targetColor = attempt('targetColor', (s) => {
-    if (s !== 'blue' && s !== 'green') {
+    // The context keeps the colors' names; the props take the enum.
+    const color = Object.values(FleetColor).find((c) => c === s);
+    if (color === undefined) {
       throw new SessionTierValidationError(`targetColor: must be blue or green, got ${JSON.stringify(s)}`);
     }
-    return s as FleetColor;
+    return color;
   });
   const shiftPlan = attempt('shiftPlan', (s) => ShiftPlan.fromString(s));
   const minInstances = attempt('minInstances', (s) => parseInteger('minInstances', s, 1, 100));

@@ -9,7 +9,7 @@ import { writeFileSync } from 'fs';
 import { connect } from 'net';
 import { join } from 'path';
 import { routingStickinessProblems } from '../lib/blue-green-routing';
-import { FLEET_COLORS, FleetColor } from '../lib/contract/app-env';
+import { FLEET_COLORS, FleetColorName } from '../lib/contract/app-env';
 import { SessionTierValidationError } from '../lib/errors';
 import { MAX_STICKINESS_SECONDS, Stickiness, StickinessType } from '../lib/stickiness';
 import { RuleState, formatState, groupStickinessOn } from '../lambda/traffic-shifter/plan';
@@ -274,7 +274,7 @@ export class Haproxy {
   }
 
   /** Each server of a color by the health state the ALB would report for it (see {@link targetStateOf}). */
-  public async targetStates(color: FleetColor): Promise<Record<string, number>> {
+  public async targetStates(color: FleetColorName): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (const row of await this.stats()) {
       if (row.backend === color && row.server !== 'BACKEND') {
@@ -286,7 +286,7 @@ export class Haproxy {
   }
 
   /** Requests HAProxy has sent to a color since it started, answered or not (its backend's `stot`, a 503 without a server included). */
-  public async requestsTo(color: FleetColor): Promise<number> {
+  public async requestsTo(color: FleetColorName): Promise<number> {
     const row = (await this.stats()).find((r) => r.backend === color && r.server === 'BACKEND');
     if (!row) {
       throw new Error(`haproxy has no backend ${color}`);
@@ -311,7 +311,7 @@ export class Haproxy {
     const rows = [];
     for (const line of csv.split('\n')) {
       const [backend, server, ...rest] = line.split(',');
-      if (backend && server && !['FRONTEND', 'svname'].includes(server) && !backend.startsWith('#') && FLEET_COLORS.includes(backend as FleetColor)) {
+      if (backend && server && !['FRONTEND', 'svname'].includes(server) && !backend.startsWith('#') && FLEET_COLORS.includes(backend as FleetColorName)) {
         rows.push({ backend, server, total: Number(rest[5]), status: rest[15] ?? '' });
       }
     }

@@ -12,7 +12,7 @@
  */
 import { createInterface } from 'readline';
 import { Duration } from 'aws-cdk-lib/core';
-import { FLEET_COLORS, FleetColor, SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
+import { FLEET_COLORS, FleetColorName, SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
 import { cutOff, formatState } from '../lambda/traffic-shifter/plan';
 import { Stickiness } from '../lib/stickiness';
 import { Lab } from './lab';
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
       if (!(FLEET_COLORS as readonly string[]).includes(color)) {
         throw new Error(`cut: must name blue or green, got ${JSON.stringify(color)}`);
       }
-      await lab.setRule(cutOff(color as FleetColor));
+      await lab.setRule(cutOff(color as FleetColorName));
       return `rule: ${formatState(lab.rule)} (${color} cut off, no group stickiness; type weights to put both colors back)`;
     };
     const done = words[0] === 'kill'

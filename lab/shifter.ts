@@ -7,7 +7,7 @@
  * order of the calls follows `isComplete` in lambda/traffic-shifter/index.ts.
  */
 import { setTimeout as sleep } from 'timers/promises';
-import { FleetColor } from '../lib/contract/app-env';
+import { FleetColorName } from '../lib/contract/app-env';
 import { PlanSpec, Weights } from '../lib/contract/traffic-shift';
 import { RuleState, cutOff, formatState, gateVerdict, nextStep, sameState } from '../lambda/traffic-shifter/plan';
 import { Lab } from './lab';
@@ -22,7 +22,7 @@ export type OnGateFail = 'cut off' | 'weights back';
 
 /** A shift as `BlueGreenRouting` asks the shifter for one. */
 export interface LabShiftOptions {
-  readonly target: FleetColor;
+  readonly target: FleetColorName;
   readonly plan: PlanSpec;
   /** Healthy targets the target color needs before each step. */
   readonly minHealthy: number;

@@ -11,6 +11,6 @@ export * from './session-database';
 export * from './session-tier';
 export * from './session-dashboard';
 export {
-  APP_ENV, APP_METRICS_NAMESPACE, SESSION_STRATEGIES, HEALTH_CHECK_PATH, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, FLEET_COLORS, storeEnvironment,
+  APP_ENV, APP_METRICS_NAMESPACE, SESSION_STRATEGIES, HEALTH_CHECK_PATH, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, FleetColor, storeEnvironment,
 } from './contract/app-env';
-export type { SessionStrategyName, FleetColor, StoreSettings, RedisSettings, DatabaseSettings } from './contract/app-env';
+export type { SessionStrategyName, StoreSettings, RedisSettings, DatabaseSettings } from './contract/app-env';

@@ -34,7 +34,7 @@ export type { FleetOptions, SessionTierProps } from './session-tier/props';
  * const tier = new SessionTier(stack, 'Web', {
  *   blue: { strategy: SessionStrategy.cookie(), version: 'v1' },
  *   green: { strategy: SessionStrategy.cookie(), version: 'v2' },
- *   targetColor: 'green',
+ *   targetColor: FleetColor.GREEN,
  *   shiftPlan: ShiftPlan.canary(10, Duration.minutes(5)),
  * });
  */
@@ -87,8 +87,8 @@ export class SessionTier extends Construct {
     this.sessionFileSystem = stores.inUse('fileSystem');
     this.sessionDatabase = stores.inUse('database');
 
-    this.blue = this.createFleet('blue', r.blue, stores.blue, r.https);
-    this.green = props.green && stores.green ? this.createFleet('green', props.green, stores.green, r.https) : undefined;
+    this.blue = this.createFleet(FleetColor.BLUE, r.blue, stores.blue, r.https);
+    this.green = props.green && stores.green ? this.createFleet(FleetColor.GREEN, props.green, stores.green, r.https) : undefined;
     this.dashboard = r.dashboard ? this.createDashboard(props) : undefined;
     this.routing = new BlueGreenRouting(this, 'Routing', {
       listener: this.listener,
@@ -167,7 +167,7 @@ export class SessionTier extends Construct {
 
   /** One color's fleet, given what the tier supplies to both. */
   private createFleet(color: FleetColor, options: FleetOptions, strategy: SessionStrategy, secureCookies: boolean): AppFleet {
-    return new AppFleet(this, color === 'blue' ? 'Blue' : 'Green', {
+    return new AppFleet(this, color === FleetColor.BLUE ? 'Blue' : 'Green', {
       ...options,
       strategy,
       vpc: this.vpc,

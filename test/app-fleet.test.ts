@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { AppFleet, AppFleetProps, SessionStrategy, Stickiness } from '../lib';
+import { AppFleet, AppFleetProps, SessionStrategy, Stickiness, FleetColor } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 import { bootConfig, bootScriptOf } from './helpers/boot-harness';
 
@@ -12,7 +12,7 @@ import { bootConfig, bootScriptOf } from './helpers/boot-harness';
 function fleetStack(props: Partial<AppFleetProps> = {}, build?: (fleet: AppFleet, stack: Stack) => void) {
   const stack = testStack();
   const vpc = testVpc(stack);
-  const fleet = new AppFleet(stack, 'Blue', { vpc, color: 'blue', ...props });
+  const fleet = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, ...props });
   const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
   alb.addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
   build?.(fleet, stack);
@@ -326,7 +326,7 @@ describe('AppFleet options', () => {
 
   test('fails at synth when the target group is not behind a load balancer', () => {
     const stack = testStack();
-    new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: 'blue' });
+    new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: FleetColor.BLUE });
     expect(() => Template.fromStack(stack)).toThrow(/targetGroup: no load balancer forwards to it, so requests per target cannot be tracked; forward a listener to fleet.targetGroup/);
   });
 });
@@ -376,7 +376,7 @@ describe('AppFleet instance types', () => {
 describe('AppFleet validation', () => {
   function build(props: Partial<AppFleetProps>, vpcOf?: (stack: Stack) => ec2.IVpc) {
     const stack = testStack();
-    return () => new AppFleet(stack, 'Blue', { vpc: vpcOf ? vpcOf(stack) : testVpc(stack), color: 'blue', ...props });
+    return () => new AppFleet(stack, 'Blue', { vpc: vpcOf ? vpcOf(stack) : testVpc(stack), color: FleetColor.BLUE, ...props });
   }
 
   test.each([
@@ -421,7 +421,7 @@ describe('AppFleet validation', () => {
   test('fails when a cookie secret is given to a strategy that does not seal cookies', () => {
     const stack = testStack();
     const secret = new secretsmanager.Secret(stack, 'Key');
-    expect(() => new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: 'blue', cookieSecret: secret }))
+    expect(() => new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: FleetColor.BLUE, cookieSecret: secret }))
       .toThrow('cookieSecret: only the cookie strategy seals sessions, got strategy memory; remove cookieSecret or use SessionStrategy.cookie()');
   });
 

@@ -13,7 +13,7 @@ import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet, FleetApplication, RedisSessionCache, SessionStrategy } from '../lib';
+import { AppFleet, FleetApplication, RedisSessionCache, SessionStrategy, FleetColor } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 import { BootRun, bootConfig, bootScriptOf } from './helpers/boot-harness';
 import { TlsRedis, bootApp, freeAppPort } from './helpers/wiring';
@@ -25,7 +25,7 @@ function redisFleet(application: FleetApplication): Template {
   const stack = testStack();
   const vpc = testVpc(stack);
   const cache = new RedisSessionCache(stack, 'Cache', { vpc });
-  const fleet = new AppFleet(stack, 'Blue', { vpc, color: 'blue', strategy: SessionStrategy.redis(cache), application });
+  const fleet = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy: SessionStrategy.redis(cache), application });
   new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
   return Template.fromStack(stack);
 }
@@ -100,7 +100,7 @@ describe('FleetApplication.fromMachineImage', () => {
     const vpc = testVpc(stack);
     const image = ec2.MachineImage.genericLinux({ 'eu-west-1': 'ami-0123456789abcdef0' });
     const fleet = new AppFleet(stack, 'Blue', {
-      vpc, color: 'blue', application: FleetApplication.fromMachineImage(image, { command: '/opt/shop/bin/shop --port 9000', port: 9000 }),
+      vpc, color: FleetColor.BLUE, application: FleetApplication.fromMachineImage(image, { command: '/opt/shop/bin/shop --port 9000', port: 9000 }),
     });
     new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
     const template = Template.fromStack(stack);
@@ -131,7 +131,7 @@ describe('your own application, booted from its template, runs against the real 
     const run = await bootApp(redisFleet(nodeApp(port)), 'Blue', { redis, bundle: zipOf(path.join(FIXTURES, 'node-app'), work) });
     runs.push(run);
     const res = await fetch(`http://127.0.0.1:${port}/`);
-    expect(await res.json()).toEqual({ color: 'blue', strategy: 'redis', redis: { host: redis.ip, port: 6380, tls: true }, authToken: 'set' });
+    expect(await res.json()).toEqual({ color: FleetColor.BLUE, strategy: 'redis', redis: { host: redis.ip, port: 6380, tls: true }, authToken: 'set' });
   }, 90_000);
 
   test('a PHP app keeps its sessions in the cache with PHP\'s own Redis session handler, over TLS with the AUTH token', async () => {

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet, RedisSessionCache, SessionDatabase, SessionFileSystem, SessionStrategy } from '../lib';
+import { AppFleet, RedisSessionCache, SessionDatabase, SessionFileSystem, SessionStrategy, FleetColor } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 import { bootConfig, bootScriptOf } from './helpers/boot-harness';
 import { EXISTING, importedStores } from './helpers/stores';
@@ -46,7 +46,7 @@ describe('a standalone AppFleet wires itself to the store of its strategy', () =
   function fleet(strategy: (stores: ReturnType<typeof importedStores>) => SessionStrategy) {
     const stack = testStack();
     const vpc = testVpc(stack);
-    const f = new AppFleet(stack, 'Blue', { vpc, color: 'blue', strategy: strategy(importedStores(stack)) });
+    const f = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy: strategy(importedStores(stack)) });
     new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [f.targetGroup] });
     const template = Template.fromStack(stack);
     return { template, config: bootConfig(bootScriptOf(template)) };
@@ -121,7 +121,7 @@ describe('a standalone AppFleet wires itself to the store of its strategy', () =
     ['database', () => SessionStrategy.database(), 'strategy: SessionStrategy.database() needs its database, got none'],
   ])('fails when a %s strategy has no store', (_, strategy, message) => {
     const stack = testStack();
-    expect(() => new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: 'blue', strategy: strategy() })).toThrow(message);
+    expect(() => new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: FleetColor.BLUE, strategy: strategy() })).toThrow(message);
   });
 
   test('a store of this library works the same way (RedisSessionCache, SessionFileSystem, SessionDatabase)', () => {
@@ -130,9 +130,9 @@ describe('a standalone AppFleet wires itself to the store of its strategy', () =
     const cache = new RedisSessionCache(stack, 'Cache', { vpc });
     const files = new SessionFileSystem(stack, 'Files', { vpc });
     const db = new SessionDatabase(stack, 'Db', { vpc });
-    const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue', strategy: SessionStrategy.redis(cache) });
-    const green = new AppFleet(stack, 'Green', { vpc, color: 'green', strategy: SessionStrategy.database(db, { cache }) });
-    const third = new AppFleet(stack, 'Third', { vpc, color: 'blue', strategy: SessionStrategy.file(files) });
+    const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy: SessionStrategy.redis(cache) });
+    const green = new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN, strategy: SessionStrategy.database(db, { cache }) });
+    const third = new AppFleet(stack, 'Third', { vpc, color: FleetColor.BLUE, strategy: SessionStrategy.file(files) });
     const listener = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [blue.targetGroup] });
     listener.addTargetGroups('More', { priority: 1, conditions: [elbv2.ListenerCondition.pathPatterns(['/g'])], targetGroups: [green.targetGroup] });
     listener.addTargetGroups('Third', { priority: 2, conditions: [elbv2.ListenerCondition.pathPatterns(['/t'])], targetGroups: [third.targetGroup] });

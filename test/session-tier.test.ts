@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib/core';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { RedisSessionCache, SessionStrategy, SessionTier, SessionTierProps, ShiftPlan } from '../lib';
+import { RedisSessionCache, SessionStrategy, SessionTier, SessionTierProps, ShiftPlan, FleetColor } from '../lib';
 import { testStack } from './helpers/app';
 import { bootConfig, bootScriptOf } from './helpers/boot-harness';
 import { importedStores } from './helpers/stores';
@@ -153,7 +153,7 @@ describe('SessionTier options', () => {
     const { tier: t, template } = tier({
       blue: { strategy: SessionStrategy.cookie() },
       green: { strategy: SessionStrategy.cookie(), version: 'v2' },
-      targetColor: 'green',
+      targetColor: FleetColor.GREEN,
       shiftPlan: ShiftPlan.linear(25, Duration.minutes(2)),
     });
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
@@ -185,7 +185,7 @@ describe('SessionTier options', () => {
   });
 
   test('routing errors surface through the tier', () => {
-    expect(() => tier({ targetColor: 'green' })).toThrow(/targetColor: there is no green fleet to shift to, got green/);
+    expect(() => tier({ targetColor: FleetColor.GREEN })).toThrow(/targetColor: there is no green fleet to shift to, got green/);
   });
 });
 

@@ -16,7 +16,7 @@ import { Duration, Stack } from 'aws-cdk-lib/core';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet, FleetApplication, RedisSessionCache, SessionFileSystem, SessionStrategy, SessionTier } from '../lib';
+import { AppFleet, FleetApplication, RedisSessionCache, SessionFileSystem, SessionStrategy, SessionTier, FleetColor } from '../lib';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
 import { testStack, testVpc } from './helpers/app';
 import { BootRun, bootConfig, bootScriptOf, runBoot } from './helpers/boot-harness';
@@ -76,7 +76,7 @@ describe('a standalone AppFleet, booted from its template, runs the real app aga
     const port = await freeAppPort();
     const template = fleetStack((stack, vpc) => {
       const cache = new RedisSessionCache(stack, 'Cache', { vpc });
-      return new AppFleet(stack, 'Blue', { vpc, color: 'blue', strategy: SessionStrategy.redis(cache), application: FleetApplication.sampleApp({ port }) });
+      return new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy: SessionStrategy.redis(cache), application: FleetApplication.sampleApp({ port }) });
     });
     const { url } = await boot(template, 'Blue', port);
     const s = await session(url);
@@ -92,7 +92,7 @@ describe('a standalone AppFleet, booted from its template, runs the real app aga
     const port = await freeAppPort();
     const template = fleetStack((stack, vpc) => {
       const files = new SessionFileSystem(stack, 'Files', { vpc });
-      return new AppFleet(stack, 'Blue', { vpc, color: 'blue', strategy: SessionStrategy.file(files), application: FleetApplication.sampleApp({ port }) });
+      return new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy: SessionStrategy.file(files), application: FleetApplication.sampleApp({ port }) });
     });
     const { url, run } = await boot(template, 'Blue', port);
     const s = await session(url);
@@ -103,7 +103,7 @@ describe('a standalone AppFleet, booted from its template, runs the real app aga
   test('cookie(): the sealing key read at boot', async () => {
     const port = await freeAppPort();
     const template = fleetStack((stack, vpc) => new AppFleet(stack, 'Blue', {
-      vpc, color: 'blue', strategy: SessionStrategy.cookie(), application: FleetApplication.sampleApp({ port }),
+      vpc, color: FleetColor.BLUE, strategy: SessionStrategy.cookie(), application: FleetApplication.sampleApp({ port }),
     }));
     const { url } = await boot(template, 'Blue', port);
     expect(await session(url)).toMatchObject({ counter: 3, strategy: 'cookie' });
@@ -113,7 +113,7 @@ describe('a standalone AppFleet, booted from its template, runs the real app aga
     const port = await freeAppPort();
     const template = fleetStack((stack, vpc) => {
       // A short signal timeout: the boot gives up on the health check after a minute, not thirteen.
-      const fleet = new AppFleet(stack, 'Blue', { vpc, color: 'blue', application: FleetApplication.sampleApp({ port }), signalTimeout: Duration.minutes(3) });
+      const fleet = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, application: FleetApplication.sampleApp({ port }), signalTimeout: Duration.minutes(3) });
       // What the README's first example used to give: a redis app with no SESSION_REDIS_* values.
       fleet.addEnvironment('SESSION_STRATEGY', 'redis');
       return fleet;

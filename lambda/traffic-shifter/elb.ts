@@ -9,7 +9,7 @@ import {
   Action, AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, DescribeTagsCommand,
   DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { FleetColor } from '../../lib/contract/app-env';
+import { FLEET_COLORS, FleetColorName } from '../../lib/contract/app-env';
 import { Weights, sameWeights } from '../../lib/contract/traffic-shift';
 import { RuleState, formatState, formatWeights, groupStickinessOn, parseState } from './plan';
 
@@ -92,7 +92,7 @@ function actionOf(rule: Rule, groups: TargetGroups): LiveAction | undefined {
   if (targets.length !== 2 || colors.includes(undefined) || new Set(colors).size !== 2) {
     return undefined;
   }
-  const weightOf = (color: FleetColor) => targets[colors.indexOf(color)].Weight ?? 0;
+  const weightOf = (color: FleetColorName) => targets[colors.indexOf(color)].Weight ?? 0;
   const stickiness = forward?.ForwardConfig?.TargetGroupStickinessConfig;
   return {
     weights: { blue: weightOf('blue'), green: weightOf('green') },
@@ -102,7 +102,7 @@ function actionOf(rule: Rule, groups: TargetGroups): LiveAction | undefined {
 
 /** Fails with a clear message when a target group does not exist. */
 export async function assertTargetGroupsExist(groups: TargetGroups): Promise<void> {
-  for (const color of ['blue', 'green'] as FleetColor[]) {
+  for (const color of FLEET_COLORS) {
     try {
       await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [groups[color]] }));
     } catch (e) {

@@ -3,7 +3,7 @@
  * the plan and the gate readings, what happens next. No SDK, no clock: the
  * handler passes `now` in, so every branch is tested without a client.
  */
-import { FleetColor } from '../../lib/contract/app-env';
+import { FleetColorName } from '../../lib/contract/app-env';
 import {
   PlanSpec, SHIFT_OUTCOMES, ShiftOutcome, Weights, otherColor, plannedShares, sameWeights, shareOf, stepDelaySeconds, weightsFor,
 } from '../../lib/contract/traffic-shift';
@@ -11,7 +11,7 @@ import {
 /** What the shifter knows when it decides. */
 export interface ShiftState {
   /** The color that should end up with all the traffic. */
-  readonly target: FleetColor;
+  readonly target: FleetColorName;
   readonly plan: PlanSpec;
   /** The weights before this deploy began: while the live weights equal them, the first step goes at once. */
   readonly start: Weights;
@@ -53,7 +53,7 @@ export function nextStep(state: ShiftState): Decision {
 /** What the gates saw before a step. */
 export interface GateReadings {
   /** The color about to receive more traffic. */
-  readonly color: FleetColor;
+  readonly color: FleetColorName;
   /** Its targets by health state (`healthy`, `initial`, `unhealthy`, `draining`, `unused`, ...). */
   readonly targetStates: Readonly<Record<string, number>>;
   /** How many healthy targets the step needs. */
@@ -129,11 +129,11 @@ export interface RuleState {
   /** The weights; a `cut` color has 0. */
   readonly weights: Weights;
   /** The color a failed gate cut off: weight 0, and no group stickiness on the action. */
-  readonly cut?: FleetColor;
+  readonly cut?: FleetColorName;
 }
 
 /** What a failed gate leaves on the rule: everyone to the other color, the failed one at 0 without group stickiness. */
-export function cutOff(failed: FleetColor): RuleState {
+export function cutOff(failed: FleetColorName): RuleState {
   return { weights: weightsFor(otherColor(failed), 100), cut: failed };
 }
 
@@ -176,7 +176,7 @@ export function parseState(text: string | undefined): RuleState | undefined {
     return undefined;
   }
   const weights = { blue: Number(match[1]), green: Number(match[2]) };
-  const cut = match[3] as FleetColor | undefined;
+  const cut = match[3] as FleetColorName | undefined;
   if (cut && weights[cut] !== 0) {
     return undefined;
   }

@@ -1,5 +1,5 @@
 /** Parses and validates the custom resource's properties (CloudFormation passes every scalar as a string). */
-import { FleetColor, MAX_STICKINESS_SECONDS } from '../../lib/contract/app-env';
+import { FleetColorName, MAX_STICKINESS_SECONDS } from '../../lib/contract/app-env';
 import { PlanSpec, SHIFT_PROPS, parsePlan } from '../../lib/contract/traffic-shift';
 import { TargetGroups } from './elb';
 
@@ -7,7 +7,7 @@ import { TargetGroups } from './elb';
 export interface ShiftProperties {
   readonly listenerArn: string;
   readonly groups: TargetGroups;
-  readonly target: FleetColor;
+  readonly target: FleetColorName;
   readonly plan: PlanSpec;
   readonly groupStickinessSeconds: number;
   readonly minHealthyTargets: number;
@@ -69,7 +69,7 @@ export function parseProperties(raw: Record<string, unknown> | undefined): Shift
   return {
     listenerArn,
     groups: { blue, green },
-    target: target as FleetColor,
+    target: target as FleetColorName,
     plan,
     groupStickinessSeconds,
     minHealthyTargets,

@@ -33,7 +33,7 @@ export interface BlueGreenRoutingProps {
   /**
    * The color that should have all the traffic once the deploy is done.
    * Change it and deploy to shift traffic by `shiftPlan`.
-   * @default 'blue'
+   * @default FleetColor.BLUE
    */
   readonly targetColor?: FleetColor;
 

@@ -5,7 +5,7 @@
  * name can never drift between them.
  */
 export const APP_ENV = {
-  /** `blue` or `green`. */
+  /** `blue` or `green` ({@link FleetColor}). */
   COLOR: 'SESSION_APP_COLOR',
   /** Free-form release label shown on the page, e.g. `v1.4.2`. */
   VERSION: 'SESSION_APP_VERSION',
@@ -87,11 +87,24 @@ export const APP_ENV = {
   METRICS_INTERVAL: 'SESSION_METRICS_INTERVAL_SECONDS',
 } as const;
 
-/** The two colors of a blue/green release. */
-export const FLEET_COLORS = ['blue', 'green'] as const;
+/** A color of a blue/green release. */
+export enum FleetColor {
+  /** The color a tier starts with. */
+  BLUE = 'blue',
+  /** The other color: the release that replaces blue, or that blue replaces. */
+  GREEN = 'green',
+}
 
-/** A color of a blue/green release: `blue` or `green`. */
-export type FleetColor = (typeof FLEET_COLORS)[number];
+/**
+ * A color as text, `blue` or `green`, for the code that reads it from
+ * outside the constructs (the traffic shifter's properties, the app's
+ * environment, the lab): a {@link FleetColor} is one, text is not a
+ * {@link FleetColor} until checked.
+ */
+export type FleetColorName = `${FleetColor}`;
+
+/** The two colors, blue first. */
+export const FLEET_COLORS: readonly FleetColorName[] = [FleetColor.BLUE, FleetColor.GREEN];
 
 /** The longest stickiness an Application Load Balancer accepts, for a target group or between target groups: 7 days. */
 export const MAX_STICKINESS_SECONDS = 604_800;

@@ -4,7 +4,7 @@
  * Both sides import this module; it depends on nothing but the language and app-env.ts.
  */
 
-import type { FleetColor } from './app-env';
+import type { FleetColorName } from './app-env';
 
 /** Weights of the two target groups of the forward action; they always add up to 100. */
 export interface Weights {
@@ -176,12 +176,12 @@ export function plannedShares(plan: PlanSpec): number[] {
 }
 
 /** The weights that give `color` the given share. */
-export function weightsFor(color: FleetColor, share: number): Weights {
+export function weightsFor(color: FleetColorName, share: number): Weights {
   return color === 'blue' ? { blue: share, green: 100 - share } : { blue: 100 - share, green: share };
 }
 
 /** The share of `color` in `weights`, as a percentage of their sum. */
-export function shareOf(color: FleetColor, weights: Weights): number {
+export function shareOf(color: FleetColorName, weights: Weights): number {
   const total = weights.blue + weights.green;
   return total === 0 ? 0 : Math.round((100 * weights[color]) / total);
 }
@@ -192,6 +192,6 @@ export function sameWeights(a: Weights, b: Weights): boolean {
 }
 
 /** The other color. */
-export function otherColor(color: FleetColor): FleetColor {
+export function otherColor(color: FleetColorName): FleetColorName {
   return color === 'blue' ? 'green' : 'blue';
 }

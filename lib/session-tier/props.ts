@@ -56,7 +56,7 @@ export interface SessionTierProps {
    * The color that should serve everyone once a deploy is done. Change it and
    * deploy to move traffic by `shiftPlan`, in health-checked steps that roll
    * back by themselves.
-   * @default 'blue'
+   * @default FleetColor.BLUE
    */
   readonly targetColor?: FleetColor;
 

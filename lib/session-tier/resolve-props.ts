@@ -41,7 +41,7 @@ export function resolveTierProps(scope: Construct, props: SessionTierProps): Res
     https: props.certificateArn !== undefined,
     loadBalancerDeletionProtection: props.loadBalancerDeletionProtection ?? true,
     blue,
-    targetColor: props.targetColor ?? 'blue',
+    targetColor: props.targetColor ?? FleetColor.BLUE,
     strategies: {
       blue: blue.strategy ?? SessionStrategy.memory(),
       green: props.green ? props.green.strategy ?? SessionStrategy.memory() : undefined,

@@ -3,7 +3,7 @@ import { Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps } from '../../lib';
+import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, FleetColor } from '../../lib';
 import { testStack, testVpc } from '../helpers/app';
 import { Statement, resolveIntrinsics } from './iam-policy';
 
@@ -23,8 +23,8 @@ export function routingStack(props: Partial<BlueGreenRoutingProps> = {}, gateAla
   const vpc = testVpc(stack);
   const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
   const listener = alb.addListener('Http', { port: 80 });
-  const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue' });
-  const green = new AppFleet(stack, 'Green', { vpc, color: 'green' });
+  const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE });
+  const green = new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN });
   const gateAlarms = gateAlarmNames.map((alarmName) => new cloudwatch.Alarm(stack, `Gate-${alarmName}`, {
     alarmName, metric: new cloudwatch.Metric({ namespace: 'App', metricName: alarmName }), threshold: 1, evaluationPeriods: 1,
   }));
