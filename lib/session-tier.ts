@@ -9,14 +9,14 @@ import { Construct } from 'constructs';
 import { AppFleet } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { BlueGreenRouting } from './blue-green-routing';
-import { createCookieSecret } from './private/session-keys';
+import { createCookieSecret, createSessionIdKey } from './private/session-keys';
 import { logsKey } from './private/keys';
 import { encryptedTopic } from './private/notification-topic';
 import { ISessionCache, RedisSessionCache } from './redis-session-cache';
 import { SessionDashboard } from './session-dashboard';
 import { ISessionDatabase, SessionDatabase } from './session-database';
 import { ISessionFileSystem, SessionFileSystem } from './session-file-system';
-import { SessionStores, SessionStrategy } from './session-strategy';
+import { SessionStoreKind, SessionStores, SessionStrategy } from './session-strategy';
 import { createAccessLogsBucket } from './session-tier/access-logs';
 import { createVpc } from './session-tier/network';
 import { FleetOptions, SessionTierProps } from './session-tier/props';
@@ -139,30 +139,32 @@ export class SessionTier extends Construct {
   }
 
   /**
-   * The stores the fleets' strategies need and were not given, and each
-   * color's strategy bound to them; a store handed in is used as it is.
+   * What the fleets' strategies lack, supplied once for both colors: the
+   * stores they need (a store handed in is used as it is), and one key of
+   * each kind they would otherwise create per strategy object, so a user
+   * moving between the colors keeps the session and its signed id.
    */
   private createStores(props: SessionTierProps, r: ResolvedTierProps) {
     const { strategies } = r;
     const needed = new Set([strategies.blue, strategies.green].flatMap((st) => st?.missingStores ?? []));
-    const unkeyedCookie = [strategies.blue, strategies.green].some((st) => st?.name === 'cookie' && !st.stores.cookieSecret);
-    // Both colors seal with one key, so a user moving between them keeps the session.
-    const cookieSecret = unkeyedCookie ? createCookieSecret(this, 'CookieSecret') : undefined;
     const created: SessionStores = {
-      cache: needed.has('cache') ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...props.cacheProps, vpc: this.vpc }) : undefined,
-      fileSystem: needed.has('fileSystem')
+      cache: needed.has(SessionStoreKind.CACHE)
+        ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...props.cacheProps, vpc: this.vpc })
+        : undefined,
+      fileSystem: needed.has(SessionStoreKind.FILE_SYSTEM)
         ? props.sessionFileSystem ?? new SessionFileSystem(this, 'SessionFiles', { ...props.fileSystemProps, vpc: this.vpc })
         : undefined,
-      database: needed.has('database')
+      database: needed.has(SessionStoreKind.DATABASE)
         ? props.sessionDatabase ?? new SessionDatabase(this, 'SessionDatabase', { logEncryptionKey: this.logEncryptionKey, ...props.databaseProps, vpc: this.vpc })
         : undefined,
-      cookieSecret,
+      cookieSecret: needed.has(SessionStoreKind.COOKIE_SECRET) ? createCookieSecret(this, 'CookieSecret') : undefined,
+      sessionIdKey: needed.has(SessionStoreKind.SESSION_ID_KEY) ? createSessionIdKey(this, 'SessionIdKey', 'memory') : undefined,
     };
     const blue = strategies.blue.withStores(created);
     const green = strategies.green?.withStores(created);
     // The store of that kind some color uses, whether the tier made it or was given it.
     const inUse = <K extends 'cache' | 'fileSystem' | 'database'>(key: K) => blue.stores[key] ?? green?.stores[key];
-    return { cookieSecret, blue, green, inUse };
+    return { cookieSecret: created.cookieSecret, blue, green, inUse };
   }
 
   /** One color's fleet, given what the tier supplies to both. */

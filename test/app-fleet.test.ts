@@ -51,7 +51,7 @@ describe('AppFleet defaults', () => {
     });
   });
 
-  test('instance role: Session Manager through AmazonSSMManagedInstanceCore, read of exactly the app bundle, writes to its own log group', () => {
+  test('instance role: Session Manager through AmazonSSMManagedInstanceCore, read of exactly the app bundle and the session-id key, writes to its own log group', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: Match.objectLike({
         Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })],
@@ -66,6 +66,11 @@ describe('AppFleet defaults', () => {
             Action: 's3:GetObject',
             Effect: 'Allow',
             Resource: Match.stringLikeRegexp('^arn:aws:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}\\.js$'),
+          },
+          {
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Effect: 'Allow',
+            Resource: { Ref: Match.stringLikeRegexp('^BlueSessionIdKey') },
           },
           {
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -204,6 +209,17 @@ describe('AppFleet defaults', () => {
     expect(script).toContain('SESSION_SECURE_COOKIE="false"');
     expect(script).toMatch(/^readonly STACK='Test' RESOURCE='BlueASG[0-9A-F]{8}' REGION='eu-west-1'$/m);
     expect(fleet.cookieSecret).toBeUndefined();
+  });
+
+  test('memory sessions: ids signed with a key of the strategy\'s, beside the fleet, read at boot', () => {
+    expect(bootConfig(userDataOf(template)).secrets).toEqual({
+      SESSION_ID_KEYS: { arn: expect.stringMatching(/secret:BlueSessionIdKey[0-9A-F]{8}$/), field: undefined },
+    });
+    expect(fleet.sessionIdKey?.node.path).toBe('Test/BlueSessionIdKey');
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: 'Signs the session ids of the session tier\'s memory strategy (HMAC key)',
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+    });
   });
 });
 

@@ -128,7 +128,9 @@ describe('SessionTier defaults', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('TierBlueTargetGroup') } }],
     });
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // The memory fleet's session-id key, the tier's.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    expect(t.blue.sessionIdKey?.node.path).toBe('Test/Tier/SessionIdKey');
   });
 });
 
@@ -160,6 +162,14 @@ describe('SessionTier options', () => {
     expect(t.blue.cookieSecret).toBe(t.cookieSecret);
     expect(t.green!.cookieSecret).toBe(t.cookieSecret);
     template.hasResourceProperties('Custom::BlueGreenTrafficShift', { TargetColor: 'green', Plan: 'linear:25:120', GroupStickinessSeconds: '86400' });
+  });
+
+  test('both colors\' memory strategies, two objects, sign ids with one key: a user a release moves counts as a lost session, not a forged id', () => {
+    const { tier: t, template } = tier({ blue: { strategy: SessionStrategy.memory() }, green: { strategy: SessionStrategy.memory() } });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    expect(t.blue.sessionIdKey).toBeDefined();
+    expect(t.green!.sessionIdKey).toBe(t.blue.sessionIdKey);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Description: 'Signs the session ids of the session tier\'s memory strategy (HMAC key)' });
   });
 
   test('only a fleet that uses cookie sessions gets the key', () => {

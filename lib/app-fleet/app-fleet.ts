@@ -40,6 +40,8 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
 
   /** The fleet's color. */
   public readonly color: FleetColor;
+  /** The VPC of the fleet's instances. */
+  public readonly vpc: ec2.IVpc;
   /** Where the app keeps its sessions. */
   public readonly strategy: SessionStrategy;
   /** How the load balancer keeps a user on one instance. */
@@ -68,6 +70,8 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
   public readonly notificationsTopic: sns.ITopic;
   /** The key that seals `cookie` sessions, when the strategy is `cookie`. */
   public readonly cookieSecret?: secretsmanager.ISecret;
+  /** The key that signs the session ids (`SESSION_ID_KEYS`), when the strategy keeps sessions on the server and has one. */
+  public readonly sessionIdKey?: secretsmanager.ISecret;
   /** Where the CloudWatch agent ships the app's Embedded Metric Format documents, one stream per instance; only for an application that publishes metrics. */
   public readonly logGroup?: logs.LogGroup;
 
@@ -78,6 +82,7 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
     super(scope, id);
     const resolved = resolveFleetProps(this, props);
     this.color = props.color;
+    this.vpc = props.vpc;
     this.minCapacity = resolved.minCapacity;
     this.stickiness = resolved.stickiness;
     this.cookieName = this.stickiness.cookieName ?? DEFAULT_COOKIE_NAME;
@@ -102,7 +107,9 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
 
     this.writeAppEnvironment(resolved);
     this.strategy = resolved.strategy;
-    this.cookieSecret = this.strategy.bind(this).cookieSecret;
+    const binding = this.strategy.bind(this);
+    this.cookieSecret = binding.cookieSecret;
+    this.sessionIdKey = binding.sessionIdKey;
     this.logGroup = application.publishesMetrics ? shipMetrics(this, props, resolved, this.role, this.boot) : undefined;
     this.boot.addTo(this.launchTemplate, this.autoScalingGroup, application, resolved.signalTimeout);
   }

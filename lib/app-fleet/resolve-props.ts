@@ -95,9 +95,9 @@ export function resolveFleetProps(scope: Construct, props: AppFleetProps): Resol
     problems.check(known(props.targetRequestsPerMinute) && !(props.targetRequestsPerMinute > 0),
       () => `targetRequestsPerMinute: must be greater than 0, got ${props.targetRequestsPerMinute}`);
   }
-  if (r.strategy.name === 'memory' && !r.stickiness.enabled) {
+  if (!r.strategy.survivesInstanceLoss && !r.stickiness.enabled) {
     Annotations.of(scope).addWarningV2('cdk-session-tier:memoryWithoutStickiness',
-      'strategy: memory sessions without stickiness are lost whenever a request reaches another instance; use Stickiness.loadBalancerCookie(...) or a shared strategy');
+      `strategy: ${r.strategy} sessions without stickiness are lost whenever a request reaches another instance; use Stickiness.loadBalancerCookie(...) or a shared strategy`);
   }
 
   const selected = props.vpc.selectSubnets(r.vpcSubnets);

@@ -99,7 +99,7 @@ describe('the boot script, run', () => {
     // Every secret is fetched before the application starts.
     const secrets = r.events.map((e, i) => (e.startsWith('secret ') ? i : -1)).filter((i) => i >= 0);
     expect(secrets.every((i) => i < at('systemctl enable'))).toBe(true);
-    expect(secrets.length).toBe({ memory: 0, cookie: 1, redis: 1, file: 0, database: 4 }[strategy]);
+    expect(secrets.length).toBe({ memory: 1, cookie: 1, redis: 1, file: 0, database: 4 }[strategy]);
   });
 
   test('the file fleet mounts the file system before the application starts, and its unit requires the mount', async () => {
