@@ -10,7 +10,6 @@ export * from './session-file-system';
 export * from './session-database';
 export * from './session-tier';
 export * from './session-dashboard';
-export {
-  APP_ENV, APP_METRICS_NAMESPACE, SESSION_STRATEGIES, HEALTH_CHECK_PATH, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, FleetColor, storeEnvironment,
-} from './contract/app-env';
-export type { SessionStrategyName, StoreSettings, RedisSettings, DatabaseSettings } from './contract/app-env';
+// The rest of the contract (APP_ENV, storeEnvironment, ...) is the code's, not the package's: constants,
+// functions and unions that no jsii language could use. README.md lists the variables an application reads.
+export { FleetColor } from './contract/app-env';

@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AppFleet } from './app-fleet';
+import { AppFleet, AppFleetOptions } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { BlueGreenRouting } from './blue-green-routing';
 import { createCookieSecret, createSessionIdKey } from './private/session-keys';
@@ -19,10 +19,10 @@ import { ISessionFileSystem, SessionFileSystem } from './session-file-system';
 import { SessionStoreKind, SessionStores, SessionStrategy } from './session-strategy';
 import { createAccessLogsBucket } from './session-tier/access-logs';
 import { createVpc } from './session-tier/network';
-import { FleetOptions, SessionTierProps } from './session-tier/props';
+import { SessionTierProps } from './session-tier/props';
 import { ResolvedTierProps, resolveTierProps } from './session-tier/resolve-props';
 
-export type { FleetOptions, SessionTierProps } from './session-tier/props';
+export type { SessionTierProps } from './session-tier/props';
 
 /**
  * A web tier on EC2 that keeps its users' sessions: an internet-facing
@@ -167,14 +167,17 @@ export class SessionTier extends Construct {
     return { cookieSecret: created.cookieSecret, blue, green, inUse };
   }
 
-  /** One color's fleet, given what the tier supplies to both. */
-  private createFleet(color: FleetColor, options: FleetOptions, strategy: SessionStrategy, secureCookies: boolean): AppFleet {
+  /**
+   * One color's fleet, given what the tier supplies to both. Its cookies are
+   * Secure when the tier serves HTTPS, unless the options say otherwise.
+   */
+  private createFleet(color: FleetColor, options: AppFleetOptions, strategy: SessionStrategy, https: boolean): AppFleet {
     return new AppFleet(this, color === FleetColor.BLUE ? 'Blue' : 'Green', {
       ...options,
       strategy,
+      secureCookies: options.secureCookies ?? https,
       vpc: this.vpc,
       color,
-      secureCookies,
       notificationsTopic: this.notificationsTopic,
       logEncryptionKey: this.logEncryptionKey,
     });

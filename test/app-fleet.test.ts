@@ -1,11 +1,12 @@
-import { Duration, Stack } from 'aws-cdk-lib/core';
+import { CfnParameter, CfnResource, Duration, Stack } from 'aws-cdk-lib/core';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { AppFleet, AppFleetProps, SessionStrategy, Stickiness, FleetColor } from '../lib';
-import { testStack, testVpc } from './helpers/app';
+import { AppFleet, AppFleetProps, FleetColor, SessionStrategy, Stickiness } from '../lib';
+import { testApp, testStack, testVpc } from './helpers/app';
 import { bootConfig, bootScriptOf } from './helpers/boot-harness';
 
 /** A fleet behind a listener, as SessionTier builds it. */
@@ -61,12 +62,12 @@ describe('AppFleet defaults', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
-          { Action: 'cloudformation:SignalResource', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
           {
             Action: 's3:GetObject',
             Effect: 'Allow',
             Resource: Match.stringLikeRegexp('^arn:aws:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}\\.js$'),
           },
+          { Action: 'cloudformation:SignalResource', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
           {
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
             Effect: 'Allow',
@@ -206,7 +207,7 @@ describe('AppFleet defaults', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(script).toContain('SESSION_INSTANCE_METADATA="imds"');
     expect(script).toContain('SESSION_COOKIE_NAME="sid"');
-    expect(script).toContain('SESSION_SECURE_COOKIE="false"');
+    expect(script).toContain('SESSION_SECURE_COOKIE="true"');
     expect(script).toMatch(/^readonly STACK='Test' RESOURCE='BlueASG[0-9A-F]{8}' REGION='eu-west-1'$/m);
     expect(fleet.cookieSecret).toBeUndefined();
   });
@@ -220,6 +221,11 @@ describe('AppFleet defaults', () => {
       Description: 'Signs the session ids of the session tier\'s memory strategy (HMAC key)',
       GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
     });
+  });
+
+  test('secure cookies by default, with no warning', () => {
+    expect(fleet.secureCookies).toBe(true);
+    expect(Annotations.fromStack(Stack.of(fleet)).findWarning('*', Match.stringLikeRegexp('secureCookies'))).toEqual([]);
   });
 });
 
@@ -295,6 +301,15 @@ describe('AppFleet options', () => {
       .hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
         TargetGroupAttributes: Match.arrayWith([{ Key: 'load_balancing.algorithm.type', Value: 'least_outstanding_requests' }]),
       });
+  });
+
+  test('secureCookies: false drops Secure from the app\'s cookie, with a warning of its own', () => {
+    const { stack, template, fleet } = fleetStack({ secureCookies: false });
+    expect(userDataOf(template)).toContain('SESSION_SECURE_COOKIE="false"');
+    expect(fleet.secureCookies).toBe(false);
+    const warnings = Annotations.fromStack(stack).findWarning('/Test/Blue', Match.anyValue()).map((w) => String(w.entry.data));
+    expect(warnings).toEqual([expect.stringMatching(
+      /^secureCookies: false, so the session cookie lacks Secure and a browser also sends it over plain HTTP, unencrypted; serve HTTPS .* \[ack: cdk-session-tier:insecureCookies\]$/)]);
   });
 
   test('the cookie strategy gets a generated sealing key, read at boot into a root-only file, never into the template', () => {
@@ -434,13 +449,6 @@ describe('AppFleet validation', () => {
     expect(build({ vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })).toThrow(/vpcSubnets: the fleet must run in private subnets, got public ones/);
   });
 
-  test('fails when a cookie secret is given to a strategy that does not seal cookies', () => {
-    const stack = testStack();
-    const secret = new secretsmanager.Secret(stack, 'Key');
-    expect(() => new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: FleetColor.BLUE, cookieSecret: secret }))
-      .toThrow('cookieSecret: only the cookie strategy seals sessions, got strategy memory; remove cookieSecret or use SessionStrategy.cookie()');
-  });
-
   test('instanceTypes: in order of preference, one architecture; an x86 type falls back on its next size', () => {
     const overrides = (t: Template) => Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'))[0].Properties.MixedInstancesPolicy.LaunchTemplate.Overrides;
     expect(overrides(fleetStack({ instanceTypes: [new ec2.InstanceType('c7g.large'), new ec2.InstanceType('m7g.large')] }).template))
@@ -458,9 +466,80 @@ describe('AppFleet validation', () => {
     expect(build({ instanceTypes: [] })).toThrow('instanceTypes: must name at least one instance type, got none');
   });
 
+  test.each([0, 1.5])('fails when rootVolumeSize is %s', (size) => {
+    expect(build({ rootVolumeSize: size })).toThrow(`rootVolumeSize: must be a whole number of at least 1, got ${size}`);
+  });
+
+  test('numbers known only at deploy time (CfnParameter) pass synth, are never checked against known values, and never printed', () => {
+    const stack = testStack();
+    const number = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
+    const vpc = testVpc(stack);
+    const fleet = new AppFleet(stack, 'Blue', {
+      vpc, color: FleetColor.BLUE,
+      minCapacity: number('Min'), maxCapacity: number('Max'), targetRequestsPerMinute: number('Target'), rootVolumeSize: number('Root'),
+    });
+    new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: { Ref: 'Min' }, MaxSize: { Ref: 'Max' } });
+    template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', { TargetTrackingConfiguration: Match.objectLike({ TargetValue: { Ref: 'Target' } }) });
+    // A deploy-time maxCapacity beside a known, wrong minCapacity: only what is known is reported.
+    const other = testStack();
+    const error = (() => {
+      try {
+        new AppFleet(other, 'Blue', { vpc: testVpc(other), color: FleetColor.BLUE, minCapacity: 0, maxCapacity: new CfnParameter(other, 'Max', { type: 'Number' }).valueAsNumber });
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(error).toBe('minCapacity: must be a whole number of at least 1, got 0; a fleet behind a load balancer needs an instance to serve (at Test/Blue)');
+  });
+
+  test('an environment-agnostic stack\'s one zone is counted, not printed as a token', () => {
+    const stack = new Stack(testApp(), 'Agnostic');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1 });
+    expect(() => new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE })).toThrow(
+      'vpcSubnets: the fleet must span at least two Availability Zones, got 1; select subnets in two or more zones (and give the VPC two or more: ec2.Vpc\'s maxAzs) (at Agnostic/Blue)');
+  });
+
   test('reports every problem at once', () => {
-    expect(build({ minCapacity: 0, deregistrationDelay: Duration.hours(2), appPort: 80 })).toThrow(
-      /^3 problems \(at Test\/Blue\):\n {2}- appPort: must be a whole number from 1024 to 65535.*\n {2}- minCapacity: .*\n {2}- deregistrationDelay: .*$/,
+    expect(build({ minCapacity: 0, deregistrationDelay: Duration.hours(2), rootVolumeSize: 0 })).toThrow(
+      /^3 problems \(at Test\/Blue\):\n {2}- minCapacity: .*\n {2}- rootVolumeSize: .*\n {2}- deregistrationDelay: .*$/,
     );
+  });
+});
+
+describe('AppFleet.fromAppFleetAttributes', () => {
+  function imported(attrs: { minCapacity: number; secureCookies?: boolean; withVpc?: boolean }) {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const autoScalingGroup = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'shop');
+    const targetGroup = elbv2.ApplicationTargetGroup.fromTargetGroupAttributes(stack, 'Targets', {
+      targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop/0123456789abcdef',
+    });
+    const fleet = AppFleet.fromAppFleetAttributes(stack, 'Shop', {
+      autoScalingGroup, targetGroup, minCapacity: attrs.minCapacity, secureCookies: attrs.secureCookies, vpc: attrs.withVpc ? vpc : undefined,
+    });
+    return { stack, vpc, fleet, created: fleet.node.findAll().filter((c) => c instanceof CfnResource).length };
+  }
+
+  test('creates no resource, and knows the VPC and secure cookies only when told', () => {
+    const told = imported({ minCapacity: 2, secureCookies: true, withVpc: true });
+    expect(told.created).toBe(0);
+    expect(told.fleet).toMatchObject({ minCapacity: 2, secureCookies: true, vpc: told.vpc, publishesAppMetrics: false });
+    expect(told.fleet.stickiness.enabled).toBe(false);
+    const untold = imported({ minCapacity: 2 });
+    expect(untold.fleet.secureCookies).toBeUndefined();
+    expect(untold.fleet.vpc).toBeUndefined();
+  });
+
+  test('fails when minCapacity is not a whole number of at least 0, unless known only at deploy time', () => {
+    expect(() => imported({ minCapacity: -1 })).toThrow('minCapacity: must be a whole number of at least 0, got -1 (at Test/Shop)');
+    const stack = testStack();
+    expect(() => AppFleet.fromAppFleetAttributes(stack, 'Shop', {
+      autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'shop'),
+      targetGroup: elbv2.ApplicationTargetGroup.fromTargetGroupAttributes(stack, 'Targets', { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop/0123456789abcdef' }),
+      minCapacity: new CfnParameter(stack, 'Min', { type: 'Number' }).valueAsNumber,
+    })).not.toThrow();
   });
 });

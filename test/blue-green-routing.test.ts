@@ -4,7 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, ShiftPlan, Stickiness, FleetColor } from '../lib';
+import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, FleetColor, ShiftPlan, Stickiness } from '../lib';
 import { defaultShiftSettings } from './contracts/routing-stack';
 import { testStack, testVpc } from './helpers/app';
 
@@ -291,7 +291,7 @@ describe('BlueGreenRouting with Auto Scaling groups of your own', () => {
       minCapacity: 2,
     });
     const targetGroup = new elbv2.ApplicationTargetGroup(stack, `${id}Targets`, { vpc, port: 8080, targets: [group], stickinessCookieDuration: Duration.hours(1) });
-    return AppFleet.fromAutoScalingGroup(stack, id, { autoScalingGroup: group, targetGroup, minCapacity: 2, stickiness: Stickiness.loadBalancerCookie(Duration.hours(1)) });
+    return AppFleet.fromAppFleetAttributes(stack, id, { autoScalingGroup: group, targetGroup, minCapacity: 2, stickiness: Stickiness.loadBalancerCookie(Duration.hours(1)) });
   }
 
   test('the traffic shifter moves traffic between them, waits for both groups, and the listener falls back to blue', () => {

@@ -10,10 +10,11 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CfnParameter } from 'aws-cdk-lib/core';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet, FleetApplication, RedisSessionCache, SessionStrategy, FleetColor } from '../lib';
+import { AppFleet, FleetApplication, FleetColor, RedisSessionCache, SessionStrategy } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 import { BootRun, bootConfig, bootScriptOf } from './helpers/boot-harness';
 import { TlsRedis, bootApp, freeAppPort } from './helpers/wiring';
@@ -86,11 +87,18 @@ describe('FleetApplication.fromAsset', () => {
   test.each([
     [{ command: '' }, 'command: must be one non-empty line, got ""'],
     [{ command: 'a\nb' }, 'command: must be one non-empty line'],
-    [{ command: 'x', port: 80 }, 'port: must be a whole number from 1024 to 65535 (the application runs unprivileged), got 80'],
+    [{ command: 'x', port: 80 }, 'port: must be a whole number from 1024 to 65535, got 80; the application runs unprivileged'],
     [{ command: 'x', healthCheckPath: 'health' }, 'healthCheckPath: must be a URL path starting with /'],
     [{ command: 'x', packages: ['nodejs22; rm -rf /'] }, 'packages: each must be an Amazon Linux 2023 package name like nodejs22 or php8.4, got "nodejs22; rm -rf /"'],
   ])('fails when %j', (options, message) => {
     expect(() => FleetApplication.fromAsset(FIXTURES, options)).toThrow(message);
+  });
+
+  test('a port known only at deploy time (CfnParameter) is left to CloudFormation, and the sample app\'s too', () => {
+    const port = new CfnParameter(testStack(), 'Port', { type: 'Number' }).valueAsNumber;
+    expect(FleetApplication.fromAsset(FIXTURES, { command: 'x', port }).port).toBe(port);
+    expect(FleetApplication.sampleApp({ port }).port).toBe(port);
+    expect(() => FleetApplication.sampleApp({ port: 80 })).toThrow('port: must be a whole number from 1024 to 65535, got 80; the application runs unprivileged');
   });
 });
 

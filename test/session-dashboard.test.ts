@@ -4,7 +4,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AppFleet, RedisSessionCache, SessionDashboard, SessionDashboardProps, SessionFileSystem, SessionStrategy, SessionTier, FleetColor } from '../lib';
+import { AppFleet, FleetColor, RedisSessionCache, SessionDashboard, SessionDashboardProps, SessionFileSystem, SessionStrategy, SessionTier } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 
 /** Two fleets behind a load balancer, with the stores when asked for. */
@@ -233,7 +233,7 @@ describe('SessionDashboard for groups of your own', () => {
     });
     const targetGroup = new elbv2.ApplicationTargetGroup(stack, 'Targets', { vpc, port: 8080, targets: [group] });
     loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [targetGroup] });
-    const blue = AppFleet.fromAutoScalingGroup(stack, 'Mine', { autoScalingGroup: group, targetGroup, minCapacity: 1, publishesAppMetrics });
+    const blue = AppFleet.fromAppFleetAttributes(stack, 'Mine', { autoScalingGroup: group, targetGroup, minCapacity: 1, publishesAppMetrics });
     const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, blue });
     return { dashboard, template: Template.fromStack(stack) };
   }
@@ -264,7 +264,7 @@ describe('SessionDashboard for groups of your own', () => {
       targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop/73e2d6bc24d8a067',
     });
     const group = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'shop');
-    new SessionDashboard(stack, 'Health', { loadBalancer, blue: AppFleet.fromAutoScalingGroup(stack, 'Shop', { autoScalingGroup: group, targetGroup, minCapacity: 2 }) });
+    new SessionDashboard(stack, 'Health', { loadBalancer, blue: AppFleet.fromAppFleetAttributes(stack, 'Shop', { autoScalingGroup: group, targetGroup, minCapacity: 2 }) });
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'UnHealthyHostCount',
       Dimensions: Match.arrayWith([{ Name: 'TargetGroup', Value: 'targetgroup/shop/73e2d6bc24d8a067' }]),

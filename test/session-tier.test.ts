@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib/core';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { RedisSessionCache, SessionStrategy, SessionTier, SessionTierProps, ShiftPlan, FleetColor } from '../lib';
+import { FleetColor, RedisSessionCache, SessionStrategy, SessionTier, SessionTierProps, ShiftPlan } from '../lib';
 import { testStack } from './helpers/app';
 import { bootConfig, bootScriptOf } from './helpers/boot-harness';
 import { importedStores } from './helpers/stores';
@@ -132,6 +132,11 @@ describe('SessionTier defaults', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     expect(t.blue.sessionIdKey?.node.path).toBe('Test/Tier/SessionIdKey');
   });
+
+  test('without a certificate the fleets\' cookies lack Secure, and each fleet says so too', () => {
+    expect(t.blue.secureCookies).toBe(false);
+    Annotations.fromStack(stack).hasWarning('/Test/Tier/Blue', Match.stringLikeRegexp('^secureCookies: false, so the session cookie lacks Secure'));
+  });
 });
 
 describe('SessionTier options', () => {
@@ -170,6 +175,11 @@ describe('SessionTier options', () => {
     expect(t.blue.sessionIdKey).toBeDefined();
     expect(t.green!.sessionIdKey).toBe(t.blue.sessionIdKey);
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Description: 'Signs the session ids of the session tier\'s memory strategy (HMAC key)' });
+  });
+
+  test('a fleet\'s own secureCookies wins over the tier\'s listener', () => {
+    const { tier: t } = tier({ certificateArn: CERT, blue: { secureCookies: false } });
+    expect(t.blue.secureCookies).toBe(false);
   });
 
   test('only a fleet that uses cookie sessions gets the key', () => {

@@ -20,7 +20,7 @@ export interface BlueGreenRoutingProps {
   /** The listener users reach. */
   readonly listener: elbv2.IApplicationListener;
 
-  /** The blue fleet: an `AppFleet`, or a group of your own through `AppFleet.fromAutoScalingGroup`. */
+  /** The blue fleet: an `AppFleet`, or a group of your own through `AppFleet.fromAppFleetAttributes`. */
   readonly blue: IAppFleet;
 
   /**

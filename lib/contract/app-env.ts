@@ -148,7 +148,7 @@ export interface DatabaseSettings {
   /** The database that holds the sessions table. */
   readonly name: string;
   /** The read replicas, `host:port` each. */
-  readonly replicas: readonly string[];
+  readonly replicas: string[];
   /** Whether to connect with TLS. */
   readonly tls: boolean;
   /** PEM file of the certificate authorities to trust, with `tls`. */

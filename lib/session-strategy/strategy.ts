@@ -15,8 +15,11 @@ import type { ISessionFileSystem } from '../session-file-system';
 export interface ISessionStrategyTarget extends ec2.IConnectable, iam.IGrantable, IConstruct {
   /** The fleet's color, for the descriptions of the rules it opens. */
   readonly color: FleetColor;
-  /** The fleet's VPC: a store in another one is out of its reach. */
-  readonly vpc: ec2.IVpc;
+  /**
+   * The fleet's VPC: a store in another one is out of its reach.
+   * @default not known: the store's VPC is not checked
+   */
+  readonly vpc?: ec2.IVpc;
   /** Adds a variable to the application's environment file. */
   addEnvironment(name: string, value: string): void;
   /** Adds a variable whose value is a secret's (or one JSON field of it), fetched at boot; grants its read. */

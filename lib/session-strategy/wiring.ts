@@ -89,7 +89,7 @@ export function signIdsWithStoreKey(fleet: ISessionStrategyTarget, store: object
  */
 export function checkSameVpc(fleet: ISessionStrategyTarget, store: object, factory: string, what: string): void {
   const storeVpc = factsOf(store).vpc;
-  if (storeVpc === undefined || !differentVpcs(fleet, fleet.vpc, storeVpc)) {
+  if (storeVpc === undefined || fleet.vpc === undefined || !differentVpcs(fleet, fleet.vpc, storeVpc)) {
     return;
   }
   throw new SessionTierValidationError(

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AppFleetProps } from '../app-fleet';
+import { AppFleetOptions } from '../app-fleet';
 import { FleetColor } from '../contract/app-env';
 import { ISessionCache, RedisSessionCacheProps } from '../redis-session-cache';
 import { SessionAlarmThresholds } from '../session-dashboard';
@@ -11,12 +11,6 @@ import { ISessionDatabase, SessionDatabaseProps } from '../session-database';
 import { ISessionFileSystem, SessionFileSystemProps } from '../session-file-system';
 import { ShiftPlan } from '../shift-plan';
 import { Stickiness } from '../stickiness';
-
-/**
- * What a user sets per color; the tier supplies the VPC, the color, the
- * shared cookie key, the notification topic and whether cookies are Secure.
- */
-export type FleetOptions = Omit<AppFleetProps, 'vpc' | 'color' | 'cookieSecret' | 'notificationsTopic' | 'secureCookies' | 'logEncryptionKey'>;
 
 /** Properties of a {@link SessionTier}. */
 export interface SessionTierProps {
@@ -41,16 +35,19 @@ export interface SessionTierProps {
   readonly certificateArn?: string;
 
   /**
-   * The blue fleet.
+   * The blue fleet: what it runs, how it keeps sessions and how it scales.
+   * The tier supplies the rest of its props (VPC, color, notification topic,
+   * log key), the stores and keys its strategy lacks (shared with green), and
+   * `secureCookies` (true when the tier serves HTTPS) unless set here.
    * @default memory sessions, load-balancer-cookie stickiness for 1 day, two to four t4g.small instances
    */
-  readonly blue?: FleetOptions;
+  readonly blue?: AppFleetOptions;
 
   /**
    * The green fleet.
    * @default no green fleet: the listener forwards straight to blue
    */
-  readonly green?: FleetOptions;
+  readonly green?: AppFleetOptions;
 
   /**
    * The color that should serve everyone once a deploy is done. Change it and

@@ -15,7 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { tierPropsFromContext } from '../../bin/demo-context';
 import { DemoStack } from '../../bin/demo-stack';
-import { AppFleet, SessionStrategy, FleetColor } from '../../lib';
+import { AppFleet, FleetColor, SessionStrategy } from '../../lib';
 import { testApp, testStack, testVpc } from '../helpers/app';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

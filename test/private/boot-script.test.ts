@@ -6,7 +6,7 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet, AppFleetProps, DatabaseEngine, FleetApplication, SessionStrategy, SessionTier, FleetColor } from '../../lib';
+import { AppFleet, AppFleetProps, DatabaseEngine, FleetApplication, FleetColor, SessionStrategy, SessionTier } from '../../lib';
 import { testStack, testVpc } from '../helpers/app';
 import { BootFailure, BootRun, bootScriptOf, runBoot, secretArnFor, shellcheck } from '../helpers/boot-harness';
 import { importedStores } from '../helpers/stores';
