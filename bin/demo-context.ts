@@ -3,7 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Node } from 'constructs';
 import { SessionTierValidationError } from '../lib/errors';
 import { FleetColor } from '../lib/contract/app-env';
-import { FleetOptions, SessionTierProps } from '../lib/session-tier';
+import { AppFleetOptions } from '../lib/app-fleet';
+import { SessionTierProps } from '../lib/session-tier';
 import { ShiftPlan } from '../lib/shift-plan';
 import { DatabaseEngine, MAX_READ_REPLICAS } from '../lib/session-database';
 import { SessionStrategy } from '../lib/session-strategy';
@@ -68,10 +69,12 @@ export function tierPropsFromContext(node: Node): SessionTierProps {
   const groupStickiness = attempt('groupStickiness', (s) =>
     (s === 'none' ? Stickiness.none() : Stickiness.loadBalancerCookie(parseDuration('groupStickiness', s))));
   const targetColor = attempt('targetColor', (s) => {
-    if (s !== 'blue' && s !== 'green') {
+    // The context keeps the colors' names; the props take the enum.
+    const color = Object.values(FleetColor).find((c) => c === s);
+    if (color === undefined) {
       throw new SessionTierValidationError(`targetColor: must be blue or green, got ${JSON.stringify(s)}`);
     }
-    return s as FleetColor;
+    return color;
   });
   const shiftPlan = attempt('shiftPlan', (s) => ShiftPlan.fromString(s));
   const minInstances = attempt('minInstances', (s) => parseInteger('minInstances', s, 1, 100));
@@ -119,8 +122,8 @@ export function tierPropsFromContext(node: Node): SessionTierProps {
   }
 
   const common = { stickiness, instanceType, minCapacity: minInstances, maxCapacity: maxInstances };
-  const blue: FleetOptions = { ...common, strategy: blueStrategy, version: value('blueVersion') };
-  const green: FleetOptions | undefined = greenStrategy
+  const blue: AppFleetOptions = { ...common, strategy: blueStrategy, version: value('blueVersion') };
+  const green: AppFleetOptions | undefined = greenStrategy
     ? { ...common, strategy: greenStrategy, version: value('greenVersion') }
     : undefined;
   return {

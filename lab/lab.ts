@@ -8,7 +8,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { DEFAULT_GROUP_STICKINESS } from '../lib/blue-green-routing/props';
 import { Stickiness } from '../lib/stickiness';
-import { APP_ENV, FLEET_COLORS, FleetColor, RedisSettings, SessionStrategyName, storeEnvironment } from '../lib/contract/app-env';
+import { APP_ENV, FLEET_COLORS, FleetColorName, RedisSettings, SessionStrategyName, storeEnvironment } from '../lib/contract/app-env';
 import { AppProcess, spawnApp } from '../local/app-process';
 import { freePort } from '../local/ports';
 import { MariadbCluster } from '../local/mariadb';
@@ -86,11 +86,11 @@ export class Lab {
   /** The load balancer's API (ELBv2 and CloudWatch's DescribeAlarms), which HAProxy routes by. */
   public endpoint?: ElbEndpoint;
   /** The instances each color has started so far, for the next one's name. */
-  private readonly started: Record<FleetColor, number> = { blue: 0, green: 0 };
+  private readonly started: Record<FleetColorName, number> = { blue: 0, green: 0 };
   /** The strategy each instance started with, by name (those stopped too). */
   public readonly strategies = new Map<string, SessionStrategyName>();
   /** Each color's fleet as its next instance starts (a rolling update changes it). */
-  private readonly fleets: Partial<Record<FleetColor, LabColor>> = {};
+  private readonly fleets: Partial<Record<FleetColorName, LabColor>> = {};
 
   private constructor(
     /** The lab's own temporary directory: HAProxy's files, Redis's data, the `file` sessions; removed by {@link stop}. */
@@ -147,7 +147,7 @@ export class Lab {
    * registered in the color's target group (`initial` until its health
    * checks pass). Resolves with its name once registered.
    */
-  public async launch(color: FleetColor): Promise<string> {
+  public async launch(color: FleetColorName): Promise<string> {
     const spec = this.fleets[color];
     if (!spec) {
       throw new Error(`the lab runs no ${color} fleet`);
@@ -181,7 +181,7 @@ export class Lab {
   }
 
   /** The settings of the color's next instances (a new launch template): strategy, version. */
-  public updateFleet(color: FleetColor, change: Partial<Pick<LabColor, 'strategy' | 'version'>>): void {
+  public updateFleet(color: FleetColorName, change: Partial<Pick<LabColor, 'strategy' | 'version'>>): void {
     const spec = this.fleets[color];
     if (!spec) {
       throw new Error(`the lab runs no ${color} fleet`);
@@ -190,12 +190,12 @@ export class Lab {
   }
 
   /** The color's fleet as its next instance starts. */
-  public fleet(color: FleetColor): LabColor | undefined {
+  public fleet(color: FleetColorName): LabColor | undefined {
     return this.fleets[color];
   }
 
   /** The app processes of a color now running, by name. */
-  public instancesOf(color: FleetColor): string[] {
+  public instancesOf(color: FleetColorName): string[] {
     return [...this.apps.keys()].filter((n) => n.startsWith(`${color}-`));
   }
 
@@ -264,7 +264,7 @@ export class Lab {
     });
     this.endpoint = await ElbEndpoint.start(loadBalancer, this.haproxy, { deregistrationDelayMs: this.options.deregistrationDelayMs });
     // Two at a time: each app compiles its TypeScript as it starts, and eight at once on a busy machine can outlast their start deadline.
-    const launches = (Object.entries(colors) as Array<[FleetColor, LabColor]>).flatMap(([color, spec]) => Array.from({ length: spec.instances }, () => color));
+    const launches = (Object.entries(colors) as Array<[FleetColorName, LabColor]>).flatMap(([color, spec]) => Array.from({ length: spec.instances }, () => color));
     for (let i = 0; i < launches.length; i += 2) {
       // allSettled: every process that did start is in `apps` before a failure stops the lab.
       const launched = await Promise.allSettled(launches.slice(i, i + 2).map((color) => this.launch(color)));

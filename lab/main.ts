@@ -16,7 +16,7 @@
  */
 import { createInterface } from 'readline';
 import { Duration } from 'aws-cdk-lib/core';
-import { FLEET_COLORS, FleetColor, SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
+import { FLEET_COLORS, FleetColorName, SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
 import { parsePlan } from '../lib/contract/traffic-shift';
 import { Stickiness } from '../lib/stickiness';
 import { Lab } from './lab';
@@ -115,11 +115,11 @@ async function main(): Promise<void> {
   console.log(`  files: ${lab.dir}`);
   console.log('type "deploy <color> [plan]", "kill <instance>", "launch <color>", "terminate <instance>" or "alarm <name> <OK|ALARM>" and Enter; Ctrl-C stops everything');
 
-  const color = (word: string | undefined): FleetColor => {
+  const color = (word: string | undefined): FleetColorName => {
     if (!(FLEET_COLORS as readonly string[]).includes(word ?? '')) {
       throw new Error(`must name blue or green, got ${JSON.stringify(word)}`);
     }
-    return word as FleetColor;
+    return word as FleetColorName;
   };
   const commands: Record<string, (words: string[]) => Promise<string>> = {
     deploy: async ([target, plan = 'all-at-once']) => {

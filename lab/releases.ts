@@ -11,7 +11,7 @@
  * users sent to a color after it failed, and the time to complete.
  */
 import { Duration } from 'aws-cdk-lib/core';
-import { FleetColor, SessionStrategyName } from '../lib/contract/app-env';
+import { FleetColorName, SessionStrategyName } from '../lib/contract/app-env';
 import { PlanSpec, formatPlan } from '../lib/contract/traffic-shift';
 import { ShiftPlan } from '../lib/shift-plan';
 import { Stickiness } from '../lib/stickiness';
@@ -115,7 +115,7 @@ class Sequence {
   }
 
   /** New users arrive one at a time until `want` users are on `color` (a canary sends a share of new users there); bounded. */
-  public async arriveUntilOn(color: FleetColor, want: number): Promise<void> {
+  public async arriveUntilOn(color: FleetColorName, want: number): Promise<void> {
     for (let arrived = 0; this.users.filter((u) => u.color === color).length < want; arrived++) {
       if (arrived >= 4 * this.size.users) {
         throw new Error(`only ${this.users.filter((u) => u.color === color).length} users reached ${color} after ${arrived} new ones arrived`);
@@ -176,12 +176,12 @@ class Sequence {
   }
 
   /** Waits until the shifter's rule sends new users to `color` (its first step). */
-  public async firstStepTo(color: FleetColor): Promise<void> {
+  public async firstStepTo(color: FleetColorName): Promise<void> {
     await waitFor(`the first step to ${color}`, async () => (shiftRule(this.lab)?.targets.find((t) => t.group === color)?.weight ?? 0) > 0, 60_000);
   }
 
   /** Launches `count` instances of a color and waits until each answers its health check (the Auto Scaling group's signal). */
-  public async launch(color: FleetColor, count: number): Promise<string[]> {
+  public async launch(color: FleetColorName, count: number): Promise<string[]> {
     const names: string[] = [];
     for (let i = 0; i < count; i++) {
       names.push(await this.lab.launch(color));
@@ -192,7 +192,7 @@ class Sequence {
 
 /** A color whose instances failed at `at`; the rule stopped sending users there at `changeAt`. */
 interface FailedColor {
-  readonly color: FleetColor;
+  readonly color: FleetColorName;
   readonly at: number;
   readonly changeAt?: number;
 }
@@ -262,7 +262,7 @@ async function firstStack(strategy: SessionStrategyName, size: ScenarioSize, ste
   const gate = { minHealthyTargets: INSTANCES };
   return withSequence(strategy, size, async (s) => {
     const { lab, shift } = s;
-    const deploy = (target: FleetColor, plan: PlanSpec) => shift.deploy({ target, plan, ...gate });
+    const deploy = (target: FleetColorName, plan: PlanSpec) => shift.deploy({ target, plan, ...gate });
     await s.step('b', 'add green, target blue', async () => {
       // The green fleet first (the traffic shift depends on its Auto Scaling group), then the resource's Create.
       await s.launch('green', INSTANCES);

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'fs';
 import { join } from 'path';
 import { DEFAULT_SHIFT_RULE_PRIORITY } from '../lib/blue-green-routing/props';
-import { FleetColor } from '../lib/contract/app-env';
+import { FleetColorName } from '../lib/contract/app-env';
 import { PlanSpec, SHIFT_PROPS, formatPlan, releaseSeconds } from '../lib/contract/traffic-shift';
 import { CustomResourceStack, Provider, ProviderSettings, StackOperation } from './cloudformation';
 import { Lab } from './lab';
@@ -16,7 +16,7 @@ import { LambdaFunction, trafficShifterBundle } from './lambda';
 
 /** What a deploy asks of the traffic shift: the construct's props that become the resource's properties. */
 export interface ShiftSettings {
-  readonly target: FleetColor;
+  readonly target: FleetColorName;
   readonly plan: PlanSpec;
   /** Healthy targets the target color needs before each step. */
   readonly minHealthyTargets: number;

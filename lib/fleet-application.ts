@@ -1,10 +1,9 @@
 import * as path from 'path';
-import { Token } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { DEFAULT_APP_PORT, HEALTH_CHECK_PATH } from './contract/app-env';
-import { SessionTierValidationError } from './errors';
+import { ProblemList } from './private/problems';
 import { INSTANCE_PATHS } from './private/user-data';
 import { SAMPLE_APP_FILE, sampleAppAsset } from './private/sample-app-asset';
 
@@ -14,7 +13,7 @@ const SAMPLE_APP_NODE = { package: 'nodejs22', binary: '/usr/bin/node-22' } as c
 /** How a fleet's instances get, start and check an application. */
 export interface FleetApplicationConfig {
   /** Amazon Linux 2023 packages the application needs (installed with dnf at boot). */
-  readonly packages: readonly string[];
+  readonly packages: string[];
   /** The application's files, downloaded at boot into the application directory (an archive unpacked); none for an image that holds them. */
   readonly asset?: s3assets.Asset;
   /** The name a single-file asset gets in the application directory. */
@@ -29,6 +28,15 @@ export interface FleetApplicationConfig {
   readonly machineImage?: ec2.IMachineImage;
   /** Whether it publishes the session metrics of the sample app (Embedded Metric Format, to the CloudWatch agent). */
   readonly publishesMetrics: boolean;
+}
+
+/** Options of {@link FleetApplication.sampleApp}. */
+export interface SampleAppOptions {
+  /**
+   * The port it listens on: 1024 to 65535 (it runs unprivileged).
+   * @default 8080
+   */
+  readonly port?: number;
 }
 
 /** What every application run on a fleet declares. */
@@ -71,9 +79,8 @@ export abstract class FleetApplication {
   /**
    * The sample app of this library (Node.js 22), which keeps its session in
    * any of the five strategies and publishes session metrics.
-   * @param options.port the port it listens on (1024 to 65535) @default 8080
    */
-  public static sampleApp(options: { readonly port?: number } = {}): FleetApplication {
+  public static sampleApp(options: SampleAppOptions = {}): FleetApplication {
     const port = options.port ?? DEFAULT_APP_PORT;
     checkOptions({ command: 'node', port, healthCheckPath: HEALTH_CHECK_PATH, packages: [] });
     return new SampleApplication(port);
@@ -119,24 +126,17 @@ function resolveOptions(options: FleetApplicationOptions): ResolvedOptions {
 
 /** The rules of a systemd unit, a target group and dnf, checked at synth in one pass. */
 function checkOptions(o: ResolvedOptions): void {
-  const problems: string[] = [];
-  if (typeof o.command !== 'string' || o.command.trim() === '' || /[\r\n\0]/.test(o.command)) {
-    problems.push(`command: must be one non-empty line, got ${JSON.stringify(o.command)}; e.g. '/usr/bin/node-22 server.js'`);
-  }
-  if (!Token.isUnresolved(o.port) && (!Number.isInteger(o.port) || o.port < 1024 || o.port > 65535)) {
-    problems.push(`port: must be a whole number from 1024 to 65535 (the application runs unprivileged), got ${o.port}`);
-  }
-  if (!/^\/[A-Za-z0-9\-._~/%!$&'()*+,;=:@]{0,1023}$/.test(o.healthCheckPath)) {
-    problems.push(`healthCheckPath: must be a URL path starting with / (at most 1024 characters, no spaces or query), got ${JSON.stringify(o.healthCheckPath)}`);
-  }
+  const problems = new ProblemList();
+  problems.check(typeof o.command !== 'string' || o.command.trim() === '' || /[\r\n\0]/.test(o.command),
+    () => `command: must be one non-empty line, got ${JSON.stringify(o.command)}; e.g. '/usr/bin/node-22 server.js'`);
+  problems.wholeNumber('port', o.port, { min: 1024, max: 65535 }, 'the application runs unprivileged');
+  problems.check(!/^\/[A-Za-z0-9\-._~/%!$&'()*+,;=:@]{0,1023}$/.test(o.healthCheckPath),
+    () => `healthCheckPath: must be a URL path starting with / (at most 1024 characters, no spaces or query), got ${JSON.stringify(o.healthCheckPath)}`);
   for (const pkg of o.packages) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(pkg)) {
-      problems.push(`packages: each must be an Amazon Linux 2023 package name like nodejs22 or php8.4, got ${JSON.stringify(pkg)}`);
-    }
+    problems.check(!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(pkg),
+      () => `packages: each must be an Amazon Linux 2023 package name like nodejs22 or php8.4, got ${JSON.stringify(pkg)}`);
   }
-  if (problems.length > 0) {
-    throw new SessionTierValidationError(problems);
-  }
+  problems.throwIfAny();
 }
 
 class SampleApplication extends FleetApplication {

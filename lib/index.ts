@@ -10,4 +10,6 @@ export * from './session-file-system';
 export * from './session-database';
 export * from './session-tier';
 export * from './session-dashboard';
-export type { SessionStrategyName, FleetColor } from './contract/app-env';
+// The rest of the contract (APP_ENV, storeEnvironment, ...) is the code's, not the package's: constants,
+// functions and unions that no jsii language could use. README.md lists the variables an application reads.
+export { FleetColor } from './contract/app-env';

@@ -6,23 +6,23 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AppFleet } from './app-fleet';
+import { AppFleet, AppFleetOptions } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { BlueGreenRouting } from './blue-green-routing';
-import { createCookieSecret } from './private/session-keys';
+import { createCookieSecret, createSessionIdKey } from './private/session-keys';
 import { logsKey } from './private/keys';
 import { encryptedTopic } from './private/notification-topic';
 import { ISessionCache, RedisSessionCache } from './redis-session-cache';
 import { SessionDashboard } from './session-dashboard';
 import { ISessionDatabase, SessionDatabase } from './session-database';
 import { ISessionFileSystem, SessionFileSystem } from './session-file-system';
-import { SessionStores, SessionStrategy } from './session-strategy';
+import { SessionStoreKind, SessionStores, SessionStrategy } from './session-strategy';
 import { createAccessLogsBucket } from './session-tier/access-logs';
 import { createVpc } from './session-tier/network';
-import { FleetOptions, SessionTierProps } from './session-tier/props';
+import { SessionTierProps } from './session-tier/props';
 import { ResolvedTierProps, resolveTierProps } from './session-tier/resolve-props';
 
-export type { FleetOptions, SessionTierProps } from './session-tier/props';
+export type { SessionTierProps } from './session-tier/props';
 
 /**
  * A web tier on EC2 that keeps its users' sessions: an internet-facing
@@ -34,7 +34,7 @@ export type { FleetOptions, SessionTierProps } from './session-tier/props';
  * const tier = new SessionTier(stack, 'Web', {
  *   blue: { strategy: SessionStrategy.cookie(), version: 'v1' },
  *   green: { strategy: SessionStrategy.cookie(), version: 'v2' },
- *   targetColor: 'green',
+ *   targetColor: FleetColor.GREEN,
  *   shiftPlan: ShiftPlan.canary(10, Duration.minutes(5)),
  * });
  */
@@ -87,8 +87,8 @@ export class SessionTier extends Construct {
     this.sessionFileSystem = stores.inUse('fileSystem');
     this.sessionDatabase = stores.inUse('database');
 
-    this.blue = this.createFleet('blue', r.blue, stores.blue, r.https);
-    this.green = props.green && stores.green ? this.createFleet('green', props.green, stores.green, r.https) : undefined;
+    this.blue = this.createFleet(FleetColor.BLUE, r.blue, stores.blue, r.https);
+    this.green = props.green && stores.green ? this.createFleet(FleetColor.GREEN, props.green, stores.green, r.https) : undefined;
     this.dashboard = r.dashboard ? this.createDashboard(props) : undefined;
     this.routing = new BlueGreenRouting(this, 'Routing', {
       listener: this.listener,
@@ -143,40 +143,45 @@ export class SessionTier extends Construct {
   }
 
   /**
-   * The stores the fleets' strategies need and were not given, and each
-   * color's strategy bound to them; a store handed in is used as it is.
+   * What the fleets' strategies lack, supplied once for both colors: the
+   * stores they need (a store handed in is used as it is), and one key of
+   * each kind they would otherwise create per strategy object, so a user
+   * moving between the colors keeps the session and its signed id.
    */
   private createStores(props: SessionTierProps, r: ResolvedTierProps) {
     const { strategies } = r;
     const needed = new Set([strategies.blue, strategies.green].flatMap((st) => st?.missingStores ?? []));
-    const unkeyedCookie = [strategies.blue, strategies.green].some((st) => st?.name === 'cookie' && !st.stores.cookieSecret);
-    // Both colors seal with one key, so a user moving between them keeps the session.
-    const cookieSecret = unkeyedCookie ? createCookieSecret(this, 'CookieSecret') : undefined;
     const created: SessionStores = {
-      cache: needed.has('cache') ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...props.cacheProps, vpc: this.vpc }) : undefined,
-      fileSystem: needed.has('fileSystem')
+      cache: needed.has(SessionStoreKind.CACHE)
+        ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...props.cacheProps, vpc: this.vpc })
+        : undefined,
+      fileSystem: needed.has(SessionStoreKind.FILE_SYSTEM)
         ? props.sessionFileSystem ?? new SessionFileSystem(this, 'SessionFiles', { ...props.fileSystemProps, vpc: this.vpc })
         : undefined,
-      database: needed.has('database')
+      database: needed.has(SessionStoreKind.DATABASE)
         ? props.sessionDatabase ?? new SessionDatabase(this, 'SessionDatabase', { logEncryptionKey: this.logEncryptionKey, ...props.databaseProps, vpc: this.vpc })
         : undefined,
-      cookieSecret,
+      cookieSecret: needed.has(SessionStoreKind.COOKIE_SECRET) ? createCookieSecret(this, 'CookieSecret') : undefined,
+      sessionIdKey: needed.has(SessionStoreKind.SESSION_ID_KEY) ? createSessionIdKey(this, 'SessionIdKey', 'memory') : undefined,
     };
     const blue = strategies.blue.withStores(created);
     const green = strategies.green?.withStores(created);
     // The store of that kind some color uses, whether the tier made it or was given it.
     const inUse = <K extends 'cache' | 'fileSystem' | 'database'>(key: K) => blue.stores[key] ?? green?.stores[key];
-    return { cookieSecret, blue, green, inUse };
+    return { cookieSecret: created.cookieSecret, blue, green, inUse };
   }
 
-  /** One color's fleet, given what the tier supplies to both. */
-  private createFleet(color: FleetColor, options: FleetOptions, strategy: SessionStrategy, secureCookies: boolean): AppFleet {
-    return new AppFleet(this, color === 'blue' ? 'Blue' : 'Green', {
+  /**
+   * One color's fleet, given what the tier supplies to both. Its cookies are
+   * Secure when the tier serves HTTPS, unless the options say otherwise.
+   */
+  private createFleet(color: FleetColor, options: AppFleetOptions, strategy: SessionStrategy, https: boolean): AppFleet {
+    return new AppFleet(this, color === FleetColor.BLUE ? 'Blue' : 'Green', {
       ...options,
       strategy,
+      secureCookies: options.secureCookies ?? https,
       vpc: this.vpc,
       color,
-      secureCookies,
       notificationsTopic: this.notificationsTopic,
       logEncryptionKey: this.logEncryptionKey,
     });

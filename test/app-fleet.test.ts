@@ -1,18 +1,19 @@
-import { Duration, Stack } from 'aws-cdk-lib/core';
+import { CfnParameter, CfnResource, Duration, Stack } from 'aws-cdk-lib/core';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { AppFleet, AppFleetProps, SessionStrategy, Stickiness } from '../lib';
-import { testStack, testVpc } from './helpers/app';
+import { AppFleet, AppFleetProps, FleetColor, SessionStrategy, Stickiness } from '../lib';
+import { testApp, testStack, testVpc } from './helpers/app';
 import { bootConfig, bootScriptOf } from './helpers/boot-harness';
 
 /** A fleet behind a listener, as SessionTier builds it. */
 function fleetStack(props: Partial<AppFleetProps> = {}, build?: (fleet: AppFleet, stack: Stack) => void) {
   const stack = testStack();
   const vpc = testVpc(stack);
-  const fleet = new AppFleet(stack, 'Blue', { vpc, color: 'blue', ...props });
+  const fleet = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, ...props });
   const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
   alb.addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
   build?.(fleet, stack);
@@ -51,7 +52,7 @@ describe('AppFleet defaults', () => {
     });
   });
 
-  test('instance role: Session Manager through AmazonSSMManagedInstanceCore, read of exactly the app bundle, writes to its own log group', () => {
+  test('instance role: Session Manager through AmazonSSMManagedInstanceCore, read of exactly the app bundle and the session-id key, writes to its own log group', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: Match.objectLike({
         Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })],
@@ -61,11 +62,16 @@ describe('AppFleet defaults', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
-          { Action: 'cloudformation:SignalResource', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
           {
             Action: 's3:GetObject',
             Effect: 'Allow',
             Resource: Match.stringLikeRegexp('^arn:aws:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/[0-9a-f]{64}\\.js$'),
+          },
+          { Action: 'cloudformation:SignalResource', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+          {
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Effect: 'Allow',
+            Resource: { Ref: Match.stringLikeRegexp('^BlueSessionIdKey') },
           },
           {
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -201,9 +207,25 @@ describe('AppFleet defaults', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(script).toContain('SESSION_INSTANCE_METADATA="imds"');
     expect(script).toContain('SESSION_COOKIE_NAME="sid"');
-    expect(script).toContain('SESSION_SECURE_COOKIE="false"');
+    expect(script).toContain('SESSION_SECURE_COOKIE="true"');
     expect(script).toMatch(/^readonly STACK='Test' RESOURCE='BlueASG[0-9A-F]{8}' REGION='eu-west-1'$/m);
     expect(fleet.cookieSecret).toBeUndefined();
+  });
+
+  test('memory sessions: ids signed with a key of the strategy\'s, beside the fleet, read at boot', () => {
+    expect(bootConfig(userDataOf(template)).secrets).toEqual({
+      SESSION_ID_KEYS: { arn: expect.stringMatching(/secret:BlueSessionIdKey[0-9A-F]{8}$/), field: undefined },
+    });
+    expect(fleet.sessionIdKey?.node.path).toBe('Test/BlueSessionIdKey');
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: 'Signs the session ids of the session tier\'s memory strategy (HMAC key)',
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+    });
+  });
+
+  test('secure cookies by default, with no warning', () => {
+    expect(fleet.secureCookies).toBe(true);
+    expect(Annotations.fromStack(Stack.of(fleet)).findWarning('*', Match.stringLikeRegexp('secureCookies'))).toEqual([]);
   });
 });
 
@@ -281,6 +303,15 @@ describe('AppFleet options', () => {
       });
   });
 
+  test('secureCookies: false drops Secure from the app\'s cookie, with a warning of its own', () => {
+    const { stack, template, fleet } = fleetStack({ secureCookies: false });
+    expect(userDataOf(template)).toContain('SESSION_SECURE_COOKIE="false"');
+    expect(fleet.secureCookies).toBe(false);
+    const warnings = Annotations.fromStack(stack).findWarning('/Test/Blue', Match.anyValue()).map((w) => String(w.entry.data));
+    expect(warnings).toEqual([expect.stringMatching(
+      /^secureCookies: false, so the session cookie lacks Secure and a browser also sends it over plain HTTP, unencrypted; serve HTTPS .* \[ack: cdk-session-tier:insecureCookies\]$/)]);
+  });
+
   test('the cookie strategy gets a generated sealing key, read at boot into a root-only file, never into the template', () => {
     const { template, fleet } = fleetStack({ strategy: SessionStrategy.cookie() });
     expect(fleet.cookieSecret).toBeDefined();
@@ -326,7 +357,7 @@ describe('AppFleet options', () => {
 
   test('fails at synth when the target group is not behind a load balancer', () => {
     const stack = testStack();
-    new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: 'blue' });
+    new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: FleetColor.BLUE });
     expect(() => Template.fromStack(stack)).toThrow(/targetGroup: no load balancer forwards to it, so requests per target cannot be tracked; forward a listener to fleet.targetGroup/);
   });
 });
@@ -376,7 +407,7 @@ describe('AppFleet instance types', () => {
 describe('AppFleet validation', () => {
   function build(props: Partial<AppFleetProps>, vpcOf?: (stack: Stack) => ec2.IVpc) {
     const stack = testStack();
-    return () => new AppFleet(stack, 'Blue', { vpc: vpcOf ? vpcOf(stack) : testVpc(stack), color: 'blue', ...props });
+    return () => new AppFleet(stack, 'Blue', { vpc: vpcOf ? vpcOf(stack) : testVpc(stack), color: FleetColor.BLUE, ...props });
   }
 
   test.each([
@@ -418,13 +449,6 @@ describe('AppFleet validation', () => {
     expect(build({ vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })).toThrow(/vpcSubnets: the fleet must run in private subnets, got public ones/);
   });
 
-  test('fails when a cookie secret is given to a strategy that does not seal cookies', () => {
-    const stack = testStack();
-    const secret = new secretsmanager.Secret(stack, 'Key');
-    expect(() => new AppFleet(stack, 'Blue', { vpc: testVpc(stack), color: 'blue', cookieSecret: secret }))
-      .toThrow('cookieSecret: only the cookie strategy seals sessions, got strategy memory; remove cookieSecret or use SessionStrategy.cookie()');
-  });
-
   test('instanceTypes: in order of preference, one architecture; an x86 type falls back on its next size', () => {
     const overrides = (t: Template) => Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'))[0].Properties.MixedInstancesPolicy.LaunchTemplate.Overrides;
     expect(overrides(fleetStack({ instanceTypes: [new ec2.InstanceType('c7g.large'), new ec2.InstanceType('m7g.large')] }).template))
@@ -442,9 +466,80 @@ describe('AppFleet validation', () => {
     expect(build({ instanceTypes: [] })).toThrow('instanceTypes: must name at least one instance type, got none');
   });
 
+  test.each([0, 1.5])('fails when rootVolumeSize is %s', (size) => {
+    expect(build({ rootVolumeSize: size })).toThrow(`rootVolumeSize: must be a whole number of at least 1, got ${size}`);
+  });
+
+  test('numbers known only at deploy time (CfnParameter) pass synth, are never checked against known values, and never printed', () => {
+    const stack = testStack();
+    const number = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
+    const vpc = testVpc(stack);
+    const fleet = new AppFleet(stack, 'Blue', {
+      vpc, color: FleetColor.BLUE,
+      minCapacity: number('Min'), maxCapacity: number('Max'), targetRequestsPerMinute: number('Target'), rootVolumeSize: number('Root'),
+    });
+    new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: { Ref: 'Min' }, MaxSize: { Ref: 'Max' } });
+    template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', { TargetTrackingConfiguration: Match.objectLike({ TargetValue: { Ref: 'Target' } }) });
+    // A deploy-time maxCapacity beside a known, wrong minCapacity: only what is known is reported.
+    const other = testStack();
+    const error = (() => {
+      try {
+        new AppFleet(other, 'Blue', { vpc: testVpc(other), color: FleetColor.BLUE, minCapacity: 0, maxCapacity: new CfnParameter(other, 'Max', { type: 'Number' }).valueAsNumber });
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(error).toBe('minCapacity: must be a whole number of at least 1, got 0; a fleet behind a load balancer needs an instance to serve (at Test/Blue)');
+  });
+
+  test('an environment-agnostic stack\'s one zone is counted, not printed as a token', () => {
+    const stack = new Stack(testApp(), 'Agnostic');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1 });
+    expect(() => new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE })).toThrow(
+      'vpcSubnets: the fleet must span at least two Availability Zones, got 1; select subnets in two or more zones (and give the VPC two or more: ec2.Vpc\'s maxAzs) (at Agnostic/Blue)');
+  });
+
   test('reports every problem at once', () => {
-    expect(build({ minCapacity: 0, deregistrationDelay: Duration.hours(2), appPort: 80 })).toThrow(
-      /^3 problems \(at Test\/Blue\):\n {2}- appPort: must be a whole number from 1024 to 65535.*\n {2}- minCapacity: .*\n {2}- deregistrationDelay: .*$/,
+    expect(build({ minCapacity: 0, deregistrationDelay: Duration.hours(2), rootVolumeSize: 0 })).toThrow(
+      /^3 problems \(at Test\/Blue\):\n {2}- minCapacity: .*\n {2}- rootVolumeSize: .*\n {2}- deregistrationDelay: .*$/,
     );
+  });
+});
+
+describe('AppFleet.fromAppFleetAttributes', () => {
+  function imported(attrs: { minCapacity: number; secureCookies?: boolean; withVpc?: boolean }) {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const autoScalingGroup = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'shop');
+    const targetGroup = elbv2.ApplicationTargetGroup.fromTargetGroupAttributes(stack, 'Targets', {
+      targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop/0123456789abcdef',
+    });
+    const fleet = AppFleet.fromAppFleetAttributes(stack, 'Shop', {
+      autoScalingGroup, targetGroup, minCapacity: attrs.minCapacity, secureCookies: attrs.secureCookies, vpc: attrs.withVpc ? vpc : undefined,
+    });
+    return { stack, vpc, fleet, created: fleet.node.findAll().filter((c) => c instanceof CfnResource).length };
+  }
+
+  test('creates no resource, and knows the VPC and secure cookies only when told', () => {
+    const told = imported({ minCapacity: 2, secureCookies: true, withVpc: true });
+    expect(told.created).toBe(0);
+    expect(told.fleet).toMatchObject({ minCapacity: 2, secureCookies: true, vpc: told.vpc, publishesAppMetrics: false });
+    expect(told.fleet.stickiness.enabled).toBe(false);
+    const untold = imported({ minCapacity: 2 });
+    expect(untold.fleet.secureCookies).toBeUndefined();
+    expect(untold.fleet.vpc).toBeUndefined();
+  });
+
+  test('fails when minCapacity is not a whole number of at least 0, unless known only at deploy time', () => {
+    expect(() => imported({ minCapacity: -1 })).toThrow('minCapacity: must be a whole number of at least 0, got -1 (at Test/Shop)');
+    const stack = testStack();
+    expect(() => AppFleet.fromAppFleetAttributes(stack, 'Shop', {
+      autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'shop'),
+      targetGroup: elbv2.ApplicationTargetGroup.fromTargetGroupAttributes(stack, 'Targets', { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop/0123456789abcdef' }),
+      minCapacity: new CfnParameter(stack, 'Min', { type: 'Number' }).valueAsNumber,
+    })).not.toThrow();
   });
 });

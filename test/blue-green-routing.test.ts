@@ -5,7 +5,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, ShiftPlan, Stickiness } from '../lib';
+import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, FleetColor, ShiftPlan, Stickiness } from '../lib';
 import { vpcFunctionRoleViolations } from './contracts/lambda-vpc';
 import { defaultShiftSettings } from './contracts/routing-stack';
 import { testStack, testVpc } from './helpers/app';
@@ -26,9 +26,9 @@ function routing(setup: Setup, props: Partial<BlueGreenRoutingProps> = {}, inVpc
   }
   const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
   const listener = alb.addListener('Http', { port: 80 });
-  const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue', stickiness: setup.blueStickiness });
+  const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, stickiness: setup.blueStickiness });
   const green = setup.withGreen === false ? undefined
-    : new AppFleet(stack, 'Green', { vpc, color: 'green', stickiness: setup.greenStickiness, minCapacity: 3, maxCapacity: 5 });
+    : new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN, stickiness: setup.greenStickiness, minCapacity: 3, maxCapacity: 5 });
   return { stack, base: { listener, blue, green }, build: () => new BlueGreenRouting(stack, 'Routing', { listener, blue, green, ...props }) };
 }
 
@@ -193,7 +193,7 @@ describe('BlueGreenRouting options', () => {
       listener: (other.stack.node.findChild('Alb') as elbv2.ApplicationLoadBalancer).listeners[0],
       blue: other.stack.node.findChild('Blue') as AppFleet,
       green: other.stack.node.findChild('Green') as AppFleet,
-      targetColor: 'green',
+      targetColor: FleetColor.GREEN,
       shiftPlan: ShiftPlan.canary(10, Duration.minutes(5)),
       gateAlarms: [alarm2],
       rulePriority: 10,
@@ -282,7 +282,7 @@ describe('BlueGreenRouting validation', () => {
   });
 
   test('fails when green is the target without a green fleet', () => {
-    expect(routing({ withGreen: false }, { targetColor: 'green' }).build).toThrow(
+    expect(routing({ withGreen: false }, { targetColor: FleetColor.GREEN }).build).toThrow(
       'targetColor: there is no green fleet to shift to, got green; add a green fleet or target blue',
     );
   });
@@ -307,7 +307,7 @@ describe('BlueGreenRouting with Auto Scaling groups of your own', () => {
       minCapacity: 2,
     });
     const targetGroup = new elbv2.ApplicationTargetGroup(stack, `${id}Targets`, { vpc, port: 8080, targets: [group], stickinessCookieDuration: Duration.hours(1) });
-    return AppFleet.fromAutoScalingGroup(stack, id, { autoScalingGroup: group, targetGroup, minCapacity: 2, stickiness: Stickiness.loadBalancerCookie(Duration.hours(1)) });
+    return AppFleet.fromAppFleetAttributes(stack, id, { autoScalingGroup: group, targetGroup, minCapacity: 2, stickiness: Stickiness.loadBalancerCookie(Duration.hours(1)) });
   }
 
   test('the traffic shifter moves traffic between them, waits for both groups, and the listener falls back to blue', () => {
@@ -316,7 +316,7 @@ describe('BlueGreenRouting with Auto Scaling groups of your own', () => {
     const listener = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80 });
     const blue = ownFleet(stack, vpc, 'Blue');
     const green = ownFleet(stack, vpc, 'Green');
-    new BlueGreenRouting(stack, 'Routing', { listener, blue, green, targetColor: 'green' });
+    new BlueGreenRouting(stack, 'Routing', { listener, blue, green, targetColor: FleetColor.GREEN });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('Custom::BlueGreenTrafficShift', {
       BlueTargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargets') },

@@ -10,10 +10,11 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CfnParameter } from 'aws-cdk-lib/core';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet, FleetApplication, RedisSessionCache, SessionStrategy } from '../lib';
+import { AppFleet, FleetApplication, FleetColor, RedisSessionCache, SessionStrategy } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 import { BootRun, bootConfig, bootScriptOf } from './helpers/boot-harness';
 import { TlsRedis, bootApp, freeAppPort } from './helpers/wiring';
@@ -25,7 +26,7 @@ function redisFleet(application: FleetApplication): Template {
   const stack = testStack();
   const vpc = testVpc(stack);
   const cache = new RedisSessionCache(stack, 'Cache', { vpc });
-  const fleet = new AppFleet(stack, 'Blue', { vpc, color: 'blue', strategy: SessionStrategy.redis(cache), application });
+  const fleet = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy: SessionStrategy.redis(cache), application });
   new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
   return Template.fromStack(stack);
 }
@@ -86,11 +87,18 @@ describe('FleetApplication.fromAsset', () => {
   test.each([
     [{ command: '' }, 'command: must be one non-empty line, got ""'],
     [{ command: 'a\nb' }, 'command: must be one non-empty line'],
-    [{ command: 'x', port: 80 }, 'port: must be a whole number from 1024 to 65535 (the application runs unprivileged), got 80'],
+    [{ command: 'x', port: 80 }, 'port: must be a whole number from 1024 to 65535, got 80; the application runs unprivileged'],
     [{ command: 'x', healthCheckPath: 'health' }, 'healthCheckPath: must be a URL path starting with /'],
     [{ command: 'x', packages: ['nodejs22; rm -rf /'] }, 'packages: each must be an Amazon Linux 2023 package name like nodejs22 or php8.4, got "nodejs22; rm -rf /"'],
   ])('fails when %j', (options, message) => {
     expect(() => FleetApplication.fromAsset(FIXTURES, options)).toThrow(message);
+  });
+
+  test('a port known only at deploy time (CfnParameter) is left to CloudFormation, and the sample app\'s too', () => {
+    const port = new CfnParameter(testStack(), 'Port', { type: 'Number' }).valueAsNumber;
+    expect(FleetApplication.fromAsset(FIXTURES, { command: 'x', port }).port).toBe(port);
+    expect(FleetApplication.sampleApp({ port }).port).toBe(port);
+    expect(() => FleetApplication.sampleApp({ port: 80 })).toThrow('port: must be a whole number from 1024 to 65535, got 80; the application runs unprivileged');
   });
 });
 
@@ -100,7 +108,7 @@ describe('FleetApplication.fromMachineImage', () => {
     const vpc = testVpc(stack);
     const image = ec2.MachineImage.genericLinux({ 'eu-west-1': 'ami-0123456789abcdef0' });
     const fleet = new AppFleet(stack, 'Blue', {
-      vpc, color: 'blue', application: FleetApplication.fromMachineImage(image, { command: '/opt/shop/bin/shop --port 9000', port: 9000 }),
+      vpc, color: FleetColor.BLUE, application: FleetApplication.fromMachineImage(image, { command: '/opt/shop/bin/shop --port 9000', port: 9000 }),
     });
     new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
     const template = Template.fromStack(stack);
@@ -131,7 +139,7 @@ describe('your own application, booted from its template, runs against the real 
     const run = await bootApp(redisFleet(nodeApp(port)), 'Blue', { redis, bundle: zipOf(path.join(FIXTURES, 'node-app'), work) });
     runs.push(run);
     const res = await fetch(`http://127.0.0.1:${port}/`);
-    expect(await res.json()).toEqual({ color: 'blue', strategy: 'redis', redis: { host: redis.ip, port: 6380, tls: true }, authToken: 'set' });
+    expect(await res.json()).toEqual({ color: FleetColor.BLUE, strategy: 'redis', redis: { host: redis.ip, port: 6380, tls: true }, authToken: 'set' });
   }, 90_000);
 
   test('a PHP app keeps its sessions in the cache with PHP\'s own Redis session handler, over TLS with the AUTH token', async () => {

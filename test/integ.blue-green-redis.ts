@@ -33,6 +33,7 @@ import { Duration, Stack } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ActualResult, ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { DemoStack } from '../bin/demo-stack';
+import { FleetColor } from '../lib/contract/app-env';
 import { SHIFT_ATTRIBUTES } from '../lib/contract/traffic-shift';
 import { ShiftPlan } from '../lib/shift-plan';
 import { SessionStrategy } from '../lib/session-strategy';
@@ -53,7 +54,7 @@ const stack = new DemoStack(app, 'SessionTierIntegBlueGreenRedis', {
   tier: {
     blue: { ...fleet, version: 'v1' },
     green: { ...fleet, version: 'v2' },
-    targetColor: 'green',
+    targetColor: FleetColor.GREEN,
     shiftPlan: ShiftPlan.canary(10, Duration.seconds(60)),
     groupStickiness: Stickiness.loadBalancerCookie(Duration.days(1)),
     // integ-runner destroys the stack after the run.

@@ -4,7 +4,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AppFleet, RedisSessionCache, SessionDashboard, SessionDashboardProps, SessionFileSystem, SessionStrategy, SessionTier } from '../lib';
+import { AppFleet, FleetColor, RedisSessionCache, SessionDashboard, SessionDashboardProps, SessionFileSystem, SessionStrategy, SessionTier } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 
 /** Two fleets behind a load balancer, with the stores when asked for. */
@@ -13,8 +13,8 @@ function dashboardStack(props: Partial<SessionDashboardProps> & { stores?: boole
   const vpc = testVpc(stack);
   const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
   const cache = new RedisSessionCache(stack, 'Cache', { vpc });
-  const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue' });
-  const green = new AppFleet(stack, 'Green', { vpc, color: 'green', strategy: SessionStrategy.redis(cache) });
+  const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE });
+  const green = new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN, strategy: SessionStrategy.redis(cache) });
   loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [blue.targetGroup, green.targetGroup] });
   const stores = props.stores ? {
     sessionCache: cache,
@@ -132,9 +132,9 @@ describe('SessionDashboard alarms', () => {
 
   test('alarmsFor gives the alarms of one color, for the traffic shifter\'s gates', () => {
     const stack = Stack.of(dashboard);
-    const ids = (color: 'blue' | 'green') => dashboard.alarmsFor(color).map((a) => stack.resolve((a as any).node.id));
-    expect(ids('green')).toEqual(['GreenUnhealthyHosts', 'GreenHttp5xxRate', 'GreenLatencyP99', 'GreenStoreErrors']);
-    expect(ids('blue')).toEqual(['BlueUnhealthyHosts', 'BlueHttp5xxRate', 'BlueLatencyP99', 'BlueStoreErrors']);
+    const ids = (color: FleetColor) => dashboard.alarmsFor(color).map((a) => stack.resolve((a as any).node.id));
+    expect(ids(FleetColor.GREEN)).toEqual(['GreenUnhealthyHosts', 'GreenHttp5xxRate', 'GreenLatencyP99', 'GreenStoreErrors']);
+    expect(ids(FleetColor.BLUE)).toEqual(['BlueUnhealthyHosts', 'BlueHttp5xxRate', 'BlueLatencyP99', 'BlueStoreErrors']);
   });
 });
 
@@ -204,7 +204,7 @@ describe('SessionTier and its dashboard', () => {
     new SessionTier(stack, 'Tier', {
       blue: { strategy: SessionStrategy.cookie() },
       green: { strategy: SessionStrategy.cookie() },
-      targetColor: 'green',
+      targetColor: FleetColor.GREEN,
     });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -233,14 +233,14 @@ describe('SessionDashboard for groups of your own', () => {
     });
     const targetGroup = new elbv2.ApplicationTargetGroup(stack, 'Targets', { vpc, port: 8080, targets: [group] });
     loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [targetGroup] });
-    const blue = AppFleet.fromAutoScalingGroup(stack, 'Mine', { autoScalingGroup: group, targetGroup, minCapacity: 1, publishesAppMetrics });
+    const blue = AppFleet.fromAppFleetAttributes(stack, 'Mine', { autoScalingGroup: group, targetGroup, minCapacity: 1, publishesAppMetrics });
     const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, blue });
     return { dashboard, template: Template.fromStack(stack) };
   }
 
   test('the load balancer\'s alarms and widgets for the group; no app metrics for an application that publishes none', () => {
     const { dashboard, template } = ownFleetDashboard(false);
-    expect(dashboard.alarmsFor('blue').map((a) => a.node.id)).toEqual(['BlueUnhealthyHosts', 'BlueHttp5xxRate', 'BlueLatencyP99']);
+    expect(dashboard.alarmsFor(FleetColor.BLUE).map((a) => a.node.id)).toEqual(['BlueUnhealthyHosts', 'BlueHttp5xxRate', 'BlueLatencyP99']);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'UnHealthyHostCount',
       Dimensions: Match.arrayWith([{ Name: 'TargetGroup', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Targets'), 'TargetGroupFullName'] } }]),
@@ -252,7 +252,7 @@ describe('SessionDashboard for groups of your own', () => {
 
   test('with the app\'s metrics when the application publishes them', () => {
     const { dashboard, template } = ownFleetDashboard(true);
-    expect(dashboard.alarmsFor('blue').map((a) => a.node.id)).toContain('BlueStoreErrors');
+    expect(dashboard.alarmsFor(FleetColor.BLUE).map((a) => a.node.id)).toContain('BlueStoreErrors');
     expect(JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody)).toContain('SessionTier/App');
   });
 
@@ -264,7 +264,7 @@ describe('SessionDashboard for groups of your own', () => {
       targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop/73e2d6bc24d8a067',
     });
     const group = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'shop');
-    new SessionDashboard(stack, 'Health', { loadBalancer, blue: AppFleet.fromAutoScalingGroup(stack, 'Shop', { autoScalingGroup: group, targetGroup, minCapacity: 2 }) });
+    new SessionDashboard(stack, 'Health', { loadBalancer, blue: AppFleet.fromAppFleetAttributes(stack, 'Shop', { autoScalingGroup: group, targetGroup, minCapacity: 2 }) });
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'UnHealthyHostCount',
       Dimensions: Match.arrayWith([{ Name: 'TargetGroup', Value: 'targetgroup/shop/73e2d6bc24d8a067' }]),
@@ -275,9 +275,9 @@ describe('SessionDashboard for groups of your own', () => {
     const stack = testStack();
     const vpc = testVpc(stack);
     const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
-    const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue' });
+    const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE });
     loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [blue.targetGroup] });
-    expect(new SessionDashboard(stack, 'Old', { loadBalancer, fleets: [blue] }).alarmsFor('blue')).toHaveLength(4);
+    expect(new SessionDashboard(stack, 'Old', { loadBalancer, fleets: [blue] }).alarmsFor(FleetColor.BLUE)).toHaveLength(4);
     expect(() => new SessionDashboard(stack, 'Both', { loadBalancer, fleets: [blue], blue }))
       .toThrow('fleets: deprecated, and given together with blue or green; pass blue and green only');
     expect(() => new SessionDashboard(stack, 'None', { loadBalancer }))

@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib/core';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { RedisSessionCache, SessionStrategy, SessionTier, SessionTierProps, ShiftPlan } from '../lib';
+import { FleetColor, RedisSessionCache, SessionStrategy, SessionTier, SessionTierProps, ShiftPlan } from '../lib';
 import { testStack } from './helpers/app';
 import { bootConfig, bootScriptOf } from './helpers/boot-harness';
 import { importedStores } from './helpers/stores';
@@ -128,7 +128,14 @@ describe('SessionTier defaults', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('TierBlueTargetGroup') } }],
     });
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // The memory fleet's session-id key, the tier's.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    expect(t.blue.sessionIdKey?.node.path).toBe('Test/Tier/SessionIdKey');
+  });
+
+  test('without a certificate the fleets\' cookies lack Secure, and each fleet says so too', () => {
+    expect(t.blue.secureCookies).toBe(false);
+    Annotations.fromStack(stack).hasWarning('/Test/Tier/Blue', Match.stringLikeRegexp('^secureCookies: false, so the session cookie lacks Secure'));
   });
 });
 
@@ -153,13 +160,26 @@ describe('SessionTier options', () => {
     const { tier: t, template } = tier({
       blue: { strategy: SessionStrategy.cookie() },
       green: { strategy: SessionStrategy.cookie(), version: 'v2' },
-      targetColor: 'green',
+      targetColor: FleetColor.GREEN,
       shiftPlan: ShiftPlan.linear(25, Duration.minutes(2)),
     });
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     expect(t.blue.cookieSecret).toBe(t.cookieSecret);
     expect(t.green!.cookieSecret).toBe(t.cookieSecret);
     template.hasResourceProperties('Custom::BlueGreenTrafficShift', { TargetColor: 'green', Plan: 'linear:25:120', GroupStickinessSeconds: '86400' });
+  });
+
+  test('both colors\' memory strategies, two objects, sign ids with one key: a user a release moves counts as a lost session, not a forged id', () => {
+    const { tier: t, template } = tier({ blue: { strategy: SessionStrategy.memory() }, green: { strategy: SessionStrategy.memory() } });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    expect(t.blue.sessionIdKey).toBeDefined();
+    expect(t.green!.sessionIdKey).toBe(t.blue.sessionIdKey);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Description: 'Signs the session ids of the session tier\'s memory strategy (HMAC key)' });
+  });
+
+  test('a fleet\'s own secureCookies wins over the tier\'s listener', () => {
+    const { tier: t } = tier({ certificateArn: CERT, blue: { secureCookies: false } });
+    expect(t.blue.secureCookies).toBe(false);
   });
 
   test('only a fleet that uses cookie sessions gets the key', () => {
@@ -185,7 +205,7 @@ describe('SessionTier options', () => {
   });
 
   test('routing errors surface through the tier', () => {
-    expect(() => tier({ targetColor: 'green' })).toThrow(/targetColor: there is no green fleet to shift to, got green/);
+    expect(() => tier({ targetColor: FleetColor.GREEN })).toThrow(/targetColor: there is no green fleet to shift to, got green/);
   });
 });
 

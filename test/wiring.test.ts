@@ -16,11 +16,12 @@ import { Duration, Stack } from 'aws-cdk-lib/core';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet, FleetApplication, RedisSessionCache, SessionFileSystem, SessionStrategy, SessionTier } from '../lib';
+import { AppFleet, FleetApplication, FleetColor, RedisSessionCache, SessionFileSystem, SessionStrategy, SessionTier } from '../lib';
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
 import { testStack, testVpc } from './helpers/app';
 import { BootRun, bootConfig, bootScriptOf, runBoot } from './helpers/boot-harness';
-import { TlsRedis, bootApp, freeAppPort } from './helpers/wiring';
+import { KeyedCache } from './helpers/store-facts';
+import { TlsRedis, bootApp, freeAppPort, secretValueOf } from './helpers/wiring';
 import { TestCa, createCa, serverCert } from './helpers/tls';
 import { PostgresCluster } from '../local/postgres';
 
@@ -76,7 +77,7 @@ describe('a standalone AppFleet, booted from its template, runs the real app aga
     const port = await freeAppPort();
     const template = fleetStack((stack, vpc) => {
       const cache = new RedisSessionCache(stack, 'Cache', { vpc });
-      return new AppFleet(stack, 'Blue', { vpc, color: 'blue', strategy: SessionStrategy.redis(cache), application: FleetApplication.sampleApp({ port }) });
+      return new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy: SessionStrategy.redis(cache), application: FleetApplication.sampleApp({ port }) });
     });
     const { url } = await boot(template, 'Blue', port);
     const s = await session(url);
@@ -92,7 +93,7 @@ describe('a standalone AppFleet, booted from its template, runs the real app aga
     const port = await freeAppPort();
     const template = fleetStack((stack, vpc) => {
       const files = new SessionFileSystem(stack, 'Files', { vpc });
-      return new AppFleet(stack, 'Blue', { vpc, color: 'blue', strategy: SessionStrategy.file(files), application: FleetApplication.sampleApp({ port }) });
+      return new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy: SessionStrategy.file(files), application: FleetApplication.sampleApp({ port }) });
     });
     const { url, run } = await boot(template, 'Blue', port);
     const s = await session(url);
@@ -103,7 +104,7 @@ describe('a standalone AppFleet, booted from its template, runs the real app aga
   test('cookie(): the sealing key read at boot', async () => {
     const port = await freeAppPort();
     const template = fleetStack((stack, vpc) => new AppFleet(stack, 'Blue', {
-      vpc, color: 'blue', strategy: SessionStrategy.cookie(), application: FleetApplication.sampleApp({ port }),
+      vpc, color: FleetColor.BLUE, strategy: SessionStrategy.cookie(), application: FleetApplication.sampleApp({ port }),
     }));
     const { url } = await boot(template, 'Blue', port);
     expect(await session(url)).toMatchObject({ counter: 3, strategy: 'cookie' });
@@ -113,17 +114,70 @@ describe('a standalone AppFleet, booted from its template, runs the real app aga
     const port = await freeAppPort();
     const template = fleetStack((stack, vpc) => {
       // A short signal timeout: the boot gives up on the health check after a minute, not thirteen.
-      const fleet = new AppFleet(stack, 'Blue', { vpc, color: 'blue', application: FleetApplication.sampleApp({ port }), signalTimeout: Duration.minutes(3) });
+      const fleet = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, application: FleetApplication.sampleApp({ port }), signalTimeout: Duration.minutes(3) });
       // What the README's first example used to give: a redis app with no SESSION_REDIS_* values.
       fleet.addEnvironment('SESSION_STRATEGY', 'redis');
       return fleet;
     });
     const script = bootScriptOf(template, 'Blue', redis.resolve);
-    const run = await runBoot(script, { s3: { '*': bundle }, app: 'run', timeoutMs: 45_000 });
+    // Its secrets (the memory strategy's id key) are served: the app itself must be what fails.
+    const secrets = Object.fromEntries(Object.values(bootConfig(script).secrets).map(({ arn }) => [arn, secretValueOf(arn)]));
+    const run = await runBoot(script, { secrets, s3: { '*': bundle }, app: 'run', timeoutMs: 45_000 });
     runs.push(run);
     expect(run.signals).toEqual(['FAILURE']);
     expect(run.output).toContain('SESSION_REDIS_HOST: the redis strategy needs the cache\'s host name');
   }, 90_000);
+});
+
+describe('one strategy object, two standalone fleets: a user moved from blue to green keeps the session', () => {
+  /**
+   * Blue and green built standalone from one `strategy`, each on its own
+   * port, behind one listener; both booted from the template, each secret
+   * with a value of its own (secretValueOf), as Secrets Manager serves them.
+   */
+  async function blueAndGreen(strategy: (stack: Stack, vpc: ec2.IVpc) => SessionStrategy) {
+    const ports = { blue: await freeAppPort(), green: await freeAppPort() };
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const shared = strategy(stack, vpc);
+    const fleet = (id: string, color: FleetColor, port: number) =>
+      new AppFleet(stack, id, { vpc, color, strategy: shared, application: FleetApplication.sampleApp({ port }) });
+    const blue = fleet('Blue', FleetColor.BLUE, ports.blue);
+    const green = fleet('Green', FleetColor.GREEN, ports.green);
+    const listener = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [blue.targetGroup] });
+    listener.addTargetGroups('Green', { priority: 1, conditions: [elbv2.ListenerCondition.pathPatterns(['/green'])], targetGroups: [green.targetGroup] });
+    const template = Template.fromStack(stack);
+    await boot(template, 'Blue', ports.blue);
+    await boot(template, 'Green', ports.green);
+    return { template, blue: `http://127.0.0.1:${ports.blue}`, green: `http://127.0.0.1:${ports.green}` };
+  }
+
+  /** Three requests on blue, then the same browser's fourth on green (as a shift's weights send it). */
+  async function moved(urls: { blue: string; green: string }) {
+    const onBlue = await session(urls.blue);
+    const res = await fetch(`${urls.green}/api/counter`, { method: 'POST', headers: { cookie: onBlue.cookie } });
+    expect(res.status).toBe(200);
+    return { onBlue, onGreen: await res.json() as { counter: number; strategy: string } };
+  }
+
+  test('cookie(): both fleets open the sessions sealed with one key', async () => {
+    const fleets = await blueAndGreen(() => SessionStrategy.cookie());
+    const { onBlue, onGreen } = await moved(fleets);
+    expect(onBlue).toMatchObject({ counter: 3, strategy: 'cookie' });
+    expect(onGreen).toEqual(expect.objectContaining({ counter: 4, strategy: 'cookie' }));
+  }, 120_000);
+
+  test('redis(cache): both fleets sign ids with the cache\'s key, and green verifies blue\'s', async () => {
+    const fleets = await blueAndGreen((stack, vpc) => SessionStrategy.redis(new KeyedCache(stack, 'Cache', { vpc })));
+    const { onBlue, onGreen } = await moved(fleets);
+    expect(onBlue).toMatchObject({ counter: 3, strategy: 'redis' });
+    // Signed: 16 random bytes and their MAC, base64url.
+    expect(onBlue.cookie.split('=')[1]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(onGreen).toEqual(expect.objectContaining({ counter: 4, strategy: 'redis' }));
+    const keys = ['Blue', 'Green'].map((prefix) => bootConfig(bootScriptOf(fleets.template, `${prefix}LaunchTemplate`)).secrets.SESSION_ID_KEYS?.arn);
+    expect(keys[0]).toMatch(/secret:CacheSessionIdKey[0-9A-F]{8}$/);
+    expect(keys[1]).toBe(keys[0]);
+  }, 120_000);
 });
 
 describe('SessionTier\'s fleets, booted from the template, run the real app against the real store', () => {

@@ -9,7 +9,7 @@ import {
   Action, AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, DescribeTagsCommand,
   DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule, RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { FleetColorName } from '../../lib/contract/app-env';
+import { FLEET_COLORS, FleetColorName } from '../../lib/contract/app-env';
 import { Weights, sameWeights } from '../../lib/contract/traffic-shift';
 import { RuleState, formatState, formatWeights, groupStickinessOn, parseState } from './plan';
 
@@ -104,7 +104,7 @@ function actionOf(rule: Rule, groups: TargetGroups): LiveAction | undefined {
 
 /** Fails with a clear message when a target group does not exist. */
 export async function assertTargetGroupsExist(groups: TargetGroups): Promise<void> {
-  for (const color of ['blue', 'green'] as FleetColorName[]) {
+  for (const color of FLEET_COLORS) {
     try {
       await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [groups[color]] }));
     } catch (e) {

@@ -6,17 +6,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IDependable } from 'constructs';
-import { APP_ENV, DEFAULT_COOKIE_NAME, FleetColor } from '../contract/app-env';
-import { encryptedTopic } from '../private/notification-topic';
+import { FleetColor } from '../contract/app-env';
 import { ISessionStrategyTarget, SessionStrategy } from '../session-strategy';
 import { Stickiness } from '../stickiness';
-import { createAutoScalingGroup, trackRequestsPerTarget } from './auto-scaling';
+import { createAutoScalingGroup } from './auto-scaling';
 import { BootScriptBuilder } from './boot-script';
 import { ImportedAppFleet } from './imported';
-import { allowAppDownload, createInstanceRole, createInstanceSecurityGroup, createLaunchTemplate } from './instances';
+import { createInstances } from './instances';
 import { shipMetrics } from './metrics-shipping';
 import { AppFleetAttributes, AppFleetProps, IAppFleet } from './props';
-import { ResolvedFleetProps, resolveFleetProps } from './resolve-props';
+import { resolveFleetProps } from './resolve-props';
 import { createTargetGroup } from './target-group';
 
 /**
@@ -33,19 +32,26 @@ import { createTargetGroup } from './target-group';
  * reach HTTPS (AWS APIs, packages) and the ports of their store, nothing else.
  */
 export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTarget {
-  /** A group and target group of your own, for the routing and the dashboard. */
-  public static fromAutoScalingGroup(scope: Construct, id: string, attrs: AppFleetAttributes): IAppFleet {
+  /**
+   * A group and target group of your own, for the routing and the dashboard.
+   * Creates no resource.
+   */
+  public static fromAppFleetAttributes(scope: Construct, id: string, attrs: AppFleetAttributes): IAppFleet {
     return new ImportedAppFleet(scope, id, attrs);
   }
 
   /** The fleet's color. */
   public readonly color: FleetColor;
+  /** The VPC of the fleet's instances (always set; optional as `IAppFleet`'s, which jsii languages require). */
+  public readonly vpc?: ec2.IVpc;
   /** Where the app keeps its sessions. */
   public readonly strategy: SessionStrategy;
   /** How the load balancer keeps a user on one instance. */
   public readonly stickiness: Stickiness;
   /** The name of the app's session cookie. */
   public readonly cookieName: string;
+  /** Whether the app's cookies carry `Secure` (always set; optional as `IAppFleet`'s). */
+  public readonly secureCookies?: boolean;
   /** The port the application listens on. */
   public readonly appPort: number;
   /** The fewest instances the group keeps. */
@@ -60,14 +66,16 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
   public readonly grantPrincipal: iam.IPrincipal;
   /** The launch template of the instances. */
   public readonly launchTemplate: ec2.LaunchTemplate;
-  /** The Auto Scaling group. */
-  public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   /** The target group the load balancer forwards this color's traffic to. */
-  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  public readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** The Auto Scaling group. */
+  public readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
   /** The topic that receives the group's scaling notifications. */
   public readonly notificationsTopic: sns.ITopic;
   /** The key that seals `cookie` sessions, when the strategy is `cookie`. */
   public readonly cookieSecret?: secretsmanager.ISecret;
+  /** The key that signs the session ids (`SESSION_ID_KEYS`), when the strategy keeps sessions on the server and has one. */
+  public readonly sessionIdKey?: secretsmanager.ISecret;
   /** Where the CloudWatch agent ships the app's Embedded Metric Format documents, one stream per instance; only for an application that publishes metrics. */
   public readonly logGroup?: logs.LogGroup;
 
@@ -76,35 +84,36 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
 
   constructor(scope: Construct, id: string, props: AppFleetProps) {
     super(scope, id);
-    const resolved = resolveFleetProps(this, props);
-    this.color = props.color;
-    this.minCapacity = resolved.minCapacity;
-    this.stickiness = resolved.stickiness;
-    this.cookieName = this.stickiness.cookieName ?? DEFAULT_COOKIE_NAME;
-    const application = resolved.application.bind(this);
+    // Resolved once; each step below reads only the result, in the order they run.
+    const r = resolveFleetProps(this, props);
+    this.color = r.color;
+    this.vpc = r.vpc;
+    this.strategy = r.strategy;
+    this.stickiness = r.stickiness;
+    this.cookieName = r.cookieName;
+    this.secureCookies = r.secureCookies;
+    this.minCapacity = r.minCapacity;
+
+    const application = r.application.bind(this);
     this.appPort = application.port;
     this.publishesAppMetrics = application.publishesMetrics;
 
-    this.role = createInstanceRole(this, this.color);
-    this.grantPrincipal = this.role;
-    const securityGroup = createInstanceSecurityGroup(this, props.vpc, this.color);
-    this.launchTemplate = createLaunchTemplate(this, resolved, application, { role: this.role, securityGroup });
-    this.notificationsTopic = props.notificationsTopic ?? encryptedTopic(this, 'Notifications', `${this.color} fleet scaling events`);
-    this.autoScalingGroup = createAutoScalingGroup(this, props, resolved, this.launchTemplate, this.notificationsTopic);
-    this.connections = this.autoScalingGroup.connections;
-    allowAppDownload(this.role, application);
-    this.targetGroup = createTargetGroup(this, props, resolved, {
-      targets: this.autoScalingGroup,
-      port: this.appPort,
-      healthCheckPath: application.healthCheckPath,
-    });
-    trackRequestsPerTarget(this, this.autoScalingGroup, this.targetGroup, resolved.targetRequestsPerMinute);
+    const instances = createInstances(this, r, application);
+    this.role = instances.role;
+    this.grantPrincipal = instances.role;
+    this.launchTemplate = instances.launchTemplate;
+    const targetGroup = createTargetGroup(this, r, application);
+    this.targetGroup = targetGroup;
+    const { group, notificationsTopic } = createAutoScalingGroup(this, r, instances.launchTemplate, targetGroup);
+    this.autoScalingGroup = group;
+    this.notificationsTopic = notificationsTopic;
+    this.connections = group.connections;
 
-    this.writeAppEnvironment(resolved);
-    this.strategy = resolved.strategy;
-    this.cookieSecret = this.strategy.bind(this).cookieSecret;
-    this.logGroup = application.publishesMetrics ? shipMetrics(this, props, resolved, this.role, this.boot) : undefined;
-    this.boot.addTo(this.launchTemplate, this.autoScalingGroup, application, resolved.signalTimeout);
+    const binding = this.strategy.bind(this);
+    this.cookieSecret = binding.cookieSecret;
+    this.sessionIdKey = binding.sessionIdKey;
+    this.logGroup = application.publishesMetrics ? shipMetrics(this, r, this.role, this.boot) : undefined;
+    this.boot.addTo(this.launchTemplate, group, application, r);
   }
 
   /**
@@ -165,16 +174,5 @@ export class AppFleet extends Construct implements IAppFleet, ISessionStrategyTa
   /** Adds a statement to the instances' role. */
   public addToRolePolicy(statement: iam.PolicyStatement): void {
     this.role.addToPrincipalPolicy(statement);
-  }
-
-  /** What every application reads: who it is, where it listens, how it names and secures its cookie. */
-  private writeAppEnvironment(r: ResolvedFleetProps): void {
-    this.addEnvironment(APP_ENV.COLOR, this.color);
-    this.addEnvironment(APP_ENV.VERSION, r.version);
-    this.addEnvironment(APP_ENV.HOST, '0.0.0.0');
-    this.addEnvironment(APP_ENV.PORT, String(this.appPort));
-    this.addEnvironment(APP_ENV.COOKIE_NAME, this.cookieName);
-    this.addEnvironment(APP_ENV.SECURE_COOKIE, String(r.secureCookies));
-    this.addEnvironment(APP_ENV.INSTANCE_METADATA, 'imds');
   }
 }

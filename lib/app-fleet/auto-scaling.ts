@@ -5,18 +5,28 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledgeControl } from '../private/control-tower';
-import { AppFleetProps } from './props';
+import { encryptedTopic } from '../private/notification-topic';
 import { ResolvedFleetProps } from './resolve-props';
+
+/** The fleet's group and where it reports. */
+export interface FleetGroup {
+  /** The Auto Scaling group. */
+  readonly group: autoscaling.AutoScalingGroup;
+  /** The topic of its scaling notifications: the one given, or a new one. */
+  readonly notificationsTopic: sns.ITopic;
+}
 
 /**
  * The fleet's Auto Scaling group (the fleet's `Resource`): its types preferred
  * in order, load balancer health checks, success signals, and a rolling update
- * one instance at a time that keeps `minCapacity` in service.
+ * one instance at a time that keeps `minCapacity` in service; its instances
+ * registered in the target group, and scaled on requests per target.
  */
-export function createAutoScalingGroup(fleet: Construct, props: AppFleetProps, r: ResolvedFleetProps,
-  launchTemplate: ec2.LaunchTemplate, notificationsTopic: sns.ITopic): autoscaling.AutoScalingGroup {
+export function createAutoScalingGroup(fleet: Construct, r: ResolvedFleetProps,
+  launchTemplate: ec2.LaunchTemplate, targetGroup: elbv2.ApplicationTargetGroup): FleetGroup {
+  const notificationsTopic = r.notificationsTopic ?? encryptedTopic(fleet, 'Notifications', `${r.color} fleet scaling events`);
   const group = new autoscaling.AutoScalingGroup(fleet, 'Resource', {
-    vpc: props.vpc,
+    vpc: r.vpc,
     vpcSubnets: r.vpcSubnets,
     // Several types, preferred in order: a zone short of the first still launches (Control Tower CT.AUTOSCALING.PR.6).
     mixedInstancesPolicy: {
@@ -47,7 +57,7 @@ export function createAutoScalingGroup(fleet: Construct, props: AppFleetProps, r
     // Instances in service and desired, for the dashboard.
     groupMetrics: [new autoscaling.GroupMetrics(autoscaling.GroupMetric.IN_SERVICE_INSTANCES, autoscaling.GroupMetric.DESIRED_CAPACITY)],
   });
-  const subnets = props.vpc.selectSubnets(r.vpcSubnets);
+  const subnets = r.vpc.selectSubnets(r.vpcSubnets);
   // Instances install packages and fetch their app at boot: they start once the subnets' routes out (NAT) exist.
   group.node.addDependency(subnets.internetConnectivityEstablished);
   // The zones of the subnets, named as well: Control Tower's hook (CT.AUTOSCALING.PR.1) reads this property, not the subnets.
@@ -60,7 +70,9 @@ export function createAutoScalingGroup(fleet: Construct, props: AppFleetProps, r
     'Nitro encryption in transit protects traffic between two instances of supported types, and these instances talk to no other instance: ' +
     'only to the load balancer, to their session store over TLS (ElastiCache, RDS, EFS) and to AWS APIs over HTTPS. The default t4g types ' +
     'lack the feature; m7g or c7g types (instanceTypes) pass the control at more than twice the price (m7g.medium against t4g.small).');
-  return group;
+  targetGroup.addTarget(group);
+  trackRequestsPerTarget(fleet, group, targetGroup, r.targetRequestsPerMinute);
+  return { group, notificationsTopic };
 }
 
 /**
@@ -68,7 +80,7 @@ export function createAutoScalingGroup(fleet: Construct, props: AppFleetProps, r
  * balancer, known once a listener (or the traffic shifter's rule) forwards to
  * the group; Auto Scaling refuses the policy until then, so it waits for that.
  */
-export function trackRequestsPerTarget(fleet: Construct, group: autoscaling.AutoScalingGroup,
+function trackRequestsPerTarget(fleet: Construct, group: autoscaling.AutoScalingGroup,
   targetGroup: elbv2.ApplicationTargetGroup, targetValue: number): void {
   const attached = () => {
     try {

@@ -1,11 +1,13 @@
-import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib/core';
+import { Lazy, Stack, Token } from 'aws-cdk-lib/core';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { APP_ENV } from '../contract/app-env';
 import { SessionTierValidationError } from '../errors';
 import { FleetApplicationConfig } from '../fleet-application';
 import { SecretReference, renderBootScript } from '../private/user-data';
+import { ResolvedFleetProps } from './resolve-props';
 
 /**
  * What a fleet's instances do at boot, gathered from the fleet, its strategy
@@ -28,11 +30,7 @@ export class BootScriptBuilder {
 
   /** A variable of the environment file: a shell-style name and a single-line value. */
   public addEnvironment(name: string, value: string): void {
-    checkEnvironmentName(name, this.fleet);
-    if (!Token.isUnresolved(value) && /[\r\n\0]/.test(value)) {
-      throw new SessionTierValidationError(`environment: ${name} must be a single line, got ${JSON.stringify(value)}; remove the line breaks`, this.fleet);
-    }
-    this.environment[name] = value;
+    this.environment[name] = checkEnvironment(name, value, this.fleet);
   }
 
   /** A variable whose value is a secret's (or one JSON field of it), fetched at boot; granting its read is the caller's. */
@@ -71,10 +69,24 @@ export class BootScriptBuilder {
 
   /**
    * Puts the script into the launch template's user data, rendered at synth
-   * from everything added by then.
+   * from everything added by then. The environment file starts with what
+   * every application reads of its fleet: who it is, where it listens, how it
+   * names and secures its cookie.
    * @param group the Auto Scaling group the instance signals once the app answers its health check
    */
-  public addTo(launchTemplate: ec2.LaunchTemplate, group: autoscaling.AutoScalingGroup, application: FleetApplicationConfig, signalTimeout: Duration): void {
+  public addTo(launchTemplate: ec2.LaunchTemplate, group: autoscaling.AutoScalingGroup, application: FleetApplicationConfig, r: ResolvedFleetProps): void {
+    const fleetEnvironment: Record<string, string> = {};
+    for (const [name, value] of Object.entries({
+      [APP_ENV.COLOR]: r.color,
+      [APP_ENV.VERSION]: r.version,
+      [APP_ENV.HOST]: '0.0.0.0',
+      [APP_ENV.PORT]: String(application.port),
+      [APP_ENV.COOKIE_NAME]: r.cookieName,
+      [APP_ENV.SECURE_COOKIE]: String(r.secureCookies),
+      [APP_ENV.INSTANCE_METADATA]: 'imds',
+    })) {
+      fleetEnvironment[name] = checkEnvironment(name, value, this.fleet);
+    }
     const stack = Stack.of(this.fleet);
     const asset = application.asset;
     // The boot reports to its Auto Scaling group through the CloudFormation API (cfn-signal is not on AL2023);
@@ -84,12 +96,13 @@ export class BootScriptBuilder {
       produce: () => renderBootScript({
         packages: [...application.packages, ...archive ? ['unzip'] : [], ...this.packages],
         download: asset && { bucket: asset.bucket, key: asset.s3ObjectKey, archive, fileName: application.fileName ?? 'app' },
-        environment: this.environment,
+        // The fleet's own first; a variable added again keeps its place and takes the later value.
+        environment: { ...fleetEnvironment, ...this.environment },
         instanceIdVariable: this.instanceIdVariable,
         secrets: this.secretEnvironment,
         bootCommands: this.bootCommands,
         unit: { unitSettings: this.unitSettings, serviceSettings: this.serviceSettings, command: application.command },
-        health: { port: application.port, path: application.healthCheckPath, waitSeconds: Math.max(60, signalTimeout.toSeconds() - 120) },
+        health: { port: application.port, path: application.healthCheckPath, waitSeconds: Math.max(60, r.signalTimeout.toSeconds() - 120) },
         signal: {
           stackName: stack.stackName,
           region: stack.region,
@@ -98,6 +111,15 @@ export class BootScriptBuilder {
       }),
     }));
   }
+}
+
+/** A variable of the environment file: a shell-style name and a single-line value; returns the value. */
+function checkEnvironment(name: string, value: string, scope: Construct): string {
+  checkEnvironmentName(name, scope);
+  if (!Token.isUnresolved(value) && /[\r\n\0]/.test(value)) {
+    throw new SessionTierValidationError(`environment: ${name} must be a single line, got ${JSON.stringify(value)}; remove the line breaks`, scope);
+  }
+  return value;
 }
 
 function checkEnvironmentName(name: string, scope: Construct): void {

@@ -6,8 +6,25 @@ import { FleetColor } from '../contract/app-env';
 import { FleetApplicationConfig } from '../fleet-application';
 import { ResolvedFleetProps } from './resolve-props';
 
+/** The fleet's instances as its launch template describes them. */
+export interface FleetInstances {
+  /** Their role: Session Manager, the application's download, and what the strategy and the app add. */
+  readonly role: iam.Role;
+  /** The launch template, whose user data gets the boot script. */
+  readonly launchTemplate: ec2.LaunchTemplate;
+}
+
+/** The role, the security group and the launch template of the fleet's instances (the group's connections are theirs). */
+export function createInstances(fleet: Construct, r: ResolvedFleetProps, application: FleetApplicationConfig): FleetInstances {
+  const role = createInstanceRole(fleet, r.color);
+  allowAppDownload(role, application);
+  const securityGroup = createInstanceSecurityGroup(fleet, r.vpc, r.color);
+  const launchTemplate = createLaunchTemplate(fleet, r, application, { role, securityGroup });
+  return { role, launchTemplate };
+}
+
 /** The instances' role: Session Manager access; the app's own permissions are added to it. */
-export function createInstanceRole(fleet: Construct, color: FleetColor): iam.Role {
+function createInstanceRole(fleet: Construct, color: FleetColor): iam.Role {
   const role = new iam.Role(fleet, 'InstanceRole', {
     assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
     description: `Instances of the ${color} fleet: Session Manager access and what the session app needs`,
@@ -21,7 +38,7 @@ export function createInstanceRole(fleet: Construct, color: FleetColor): iam.Rol
 }
 
 /** HTTPS out (AWS APIs, packages, S3); the store's port is added when the strategy binds. */
-export function createInstanceSecurityGroup(fleet: Construct, vpc: ec2.IVpc, color: FleetColor): ec2.SecurityGroup {
+function createInstanceSecurityGroup(fleet: Construct, vpc: ec2.IVpc, color: FleetColor): ec2.SecurityGroup {
   const securityGroup = new ec2.SecurityGroup(fleet, 'SecurityGroup', {
     vpc,
     description: `${color} fleet: app port from the load balancer only; out: HTTPS and its session store`,
@@ -32,7 +49,7 @@ export function createInstanceSecurityGroup(fleet: Construct, vpc: ec2.IVpc, col
 }
 
 /** What a launch template of the fleet needs besides the resolved props. */
-export interface LaunchTemplateOptions {
+interface LaunchTemplateOptions {
   readonly role: iam.IRole;
   readonly securityGroup: ec2.ISecurityGroup;
 }
@@ -42,7 +59,7 @@ export interface LaunchTemplateOptions {
  * brings its image), IMDSv2 only, detailed monitoring and an encrypted gp3
  * root volume; the user data starts empty and gets the boot script.
  */
-export function createLaunchTemplate(fleet: Construct, r: ResolvedFleetProps, application: FleetApplicationConfig, options: LaunchTemplateOptions): ec2.LaunchTemplate {
+function createLaunchTemplate(fleet: Construct, r: ResolvedFleetProps, application: FleetApplicationConfig, options: LaunchTemplateOptions): ec2.LaunchTemplate {
   const instanceType = r.instanceTypes[0];
   return new ec2.LaunchTemplate(fleet, 'LaunchTemplate', {
     machineImage: application.machineImage ?? ec2.MachineImage.latestAmazonLinux2023({
@@ -69,7 +86,7 @@ export function createLaunchTemplate(fleet: Construct, r: ResolvedFleetProps, ap
 }
 
 /** Lets the instances download the application's asset, when it has one. */
-export function allowAppDownload(role: iam.IRole, application: FleetApplicationConfig): void {
+function allowAppDownload(role: iam.IRole, application: FleetApplicationConfig): void {
   if (application.asset) {
     // Exactly the one object, not the asset bucket.
     role.addToPrincipalPolicy(new iam.PolicyStatement({

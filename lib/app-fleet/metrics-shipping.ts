@@ -4,7 +4,6 @@ import { Construct } from 'constructs';
 import { APP_ENV } from '../contract/app-env';
 import { encryptedLogGroup, logsKey } from '../private/keys';
 import { BootScriptBuilder } from './boot-script';
-import { AppFleetProps } from './props';
 import { ResolvedFleetProps } from './resolve-props';
 
 /**
@@ -13,8 +12,8 @@ import { ResolvedFleetProps } from './resolve-props';
  * to the fleet's log group, a stream per instance, and CloudWatch extracts
  * the metrics.
  */
-export function shipMetrics(fleet: Construct, props: AppFleetProps, r: ResolvedFleetProps, role: iam.IGrantable, boot: BootScriptBuilder): logs.LogGroup {
-  const key = props.logEncryptionKey ?? logsKey(fleet, 'LogsKey', `Encrypts the ${props.color} fleet's log group`);
+export function shipMetrics(fleet: Construct, r: ResolvedFleetProps, role: iam.IGrantable, boot: BootScriptBuilder): logs.LogGroup {
+  const key = r.logEncryptionKey ?? logsKey(fleet, 'LogsKey', `Encrypts the ${r.color} fleet's log group`);
   const logGroup = encryptedLogGroup(fleet, 'AppMetrics', key, r.logRetention);
   logGroup.grantWrite(role);
   boot.addEnvironment(APP_ENV.METRICS_INTERVAL, String(r.metricsInterval.toSeconds()));

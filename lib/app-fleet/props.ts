@@ -4,8 +4,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { IConstruct } from 'constructs';
 import { FleetColor } from '../contract/app-env';
 import { FleetApplication } from '../fleet-application';
 import { SessionStrategy } from '../session-strategy';
@@ -14,9 +14,9 @@ import { Stickiness } from '../stickiness';
 /**
  * A fleet behind the blue/green routing and on the dashboard: a target group
  * and the Auto Scaling group that fills it. `AppFleet` is one; a group and
- * target group of your own become one through `AppFleet.fromAutoScalingGroup`.
+ * target group of your own become one through `AppFleet.fromAppFleetAttributes`.
  */
-export interface IAppFleet {
+export interface IAppFleet extends IConstruct {
   /** The target group the load balancer forwards this fleet's traffic to. */
   readonly targetGroup: elbv2.IApplicationTargetGroup;
   /** The Auto Scaling group whose instances are the targets. */
@@ -27,9 +27,19 @@ export interface IAppFleet {
   readonly stickiness: Stickiness;
   /** Whether the application publishes the sample app's session metrics (namespace `SessionTier/App`). */
   readonly publishesAppMetrics: boolean;
+  /**
+   * Whether the application's cookies carry `Secure`, so they reach it over HTTPS only.
+   * @default undefined: not known (a fleet of yours imported without it)
+   */
+  readonly secureCookies?: boolean;
+  /**
+   * The VPC of the fleet's instances.
+   * @default undefined: not known (a fleet of yours imported without it)
+   */
+  readonly vpc?: ec2.IVpc;
 }
 
-/** A group and target group of your own, as `AppFleet.fromAutoScalingGroup` takes them. */
+/** A group and target group of your own, as `AppFleet.fromAppFleetAttributes` takes them. */
 export interface AppFleetAttributes {
   /** The Auto Scaling group; its instances must be the target group's targets. */
   readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
@@ -43,20 +53,28 @@ export interface AppFleetAttributes {
    */
   readonly stickiness?: Stickiness;
   /**
-   * Whether your application publishes the sample app's session metrics (see APP_METRICS_NAMESPACE).
+   * Whether your application publishes the sample app's session metrics (namespace `SessionTier/App`).
    * @default false
    */
   readonly publishesAppMetrics?: boolean;
+  /**
+   * Whether your application's session cookies carry `Secure`.
+   * @default not known
+   */
+  readonly secureCookies?: boolean;
+  /**
+   * The VPC of your group's instances.
+   * @default not known
+   */
+  readonly vpc?: ec2.IVpc;
 }
 
-/** Properties of an {@link AppFleet}. */
-export interface AppFleetProps {
-  /** The VPC to place the fleet in. */
-  readonly vpc: ec2.IVpc;
-
-  /** Which color this fleet is; shown by the app and used in names. */
-  readonly color: FleetColor;
-
+/**
+ * What a fleet runs and how it scales: what a user sets per color (the
+ * `blue` and `green` of `SessionTier`, which supplies the rest of
+ * {@link AppFleetProps}).
+ */
+export interface AppFleetOptions {
   /**
    * The application the instances run.
    * @default FleetApplication.sampleApp()
@@ -171,33 +189,17 @@ export interface AppFleetProps {
   readonly loadBalancingAlgorithm?: elbv2.TargetGroupLoadBalancingAlgorithmType;
 
   /**
-   * Port the sample app listens on.
-   * @deprecated use `application: FleetApplication.sampleApp({ port })`
-   * @default 8080
-   */
-  readonly appPort?: number;
-
-  /**
-   * Whether users reach the app over HTTPS, so its cookies carry `Secure`.
-   * @default false
+   * Whether users reach the app over HTTPS only, so its session cookie
+   * carries `Secure` and a browser never sends it over plain HTTP. Turn it
+   * off only behind a plain-HTTP listener (a warning,
+   * `cdk-session-tier:insecureCookies`, says so).
+   * @default true
    */
   readonly secureCookies?: boolean;
 
   /**
-   * The key that seals `cookie` sessions.
-   * @deprecated use `strategy: SessionStrategy.cookie({ secret })`
-   * @default a new generated secret, when the strategy is `cookie`
-   */
-  readonly cookieSecret?: secretsmanager.ISecret;
-
-  /**
-   * Where the Auto Scaling group reports launches, terminations and failures.
-   * @default a new topic, encrypted and TLS-only
-   */
-  readonly notificationsTopic?: sns.ITopic;
-
-  /**
-   * Size of the encrypted gp3 root volume, in GiB.
+   * Size of the encrypted gp3 root volume, in GiB: a whole number, no
+   * smaller than the image's root snapshot (EC2 refuses a smaller one).
    * @default 8
    */
   readonly rootVolumeSize?: number;
@@ -215,6 +217,21 @@ export interface AppFleetProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+}
+
+/** Properties of an {@link AppFleet}: its options, and where and as what it runs. */
+export interface AppFleetProps extends AppFleetOptions {
+  /** The VPC to place the fleet in. */
+  readonly vpc: ec2.IVpc;
+
+  /** Which color this fleet is; shown by the app and used in names. */
+  readonly color: FleetColor;
+
+  /**
+   * Where the Auto Scaling group reports launches, terminations and failures.
+   * @default a new topic, encrypted and TLS-only
+   */
+  readonly notificationsTopic?: sns.ITopic;
 
   /**
    * The key the fleet's log group is encrypted with; its policy must let

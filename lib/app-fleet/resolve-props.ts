@@ -1,9 +1,11 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { FLEET_COLORS } from '../contract/app-env';
+import { DEFAULT_COOKIE_NAME, FleetColor } from '../contract/app-env';
 import { FleetApplication } from '../fleet-application';
 import { EC2_INSTANCE_SIZES, EC2_INSTANCE_TYPES_SOURCE } from '../private/ec2-instance-types';
 import { DEFAULT_LOG_RETENTION } from '../private/keys';
@@ -12,101 +14,105 @@ import { SessionStrategy } from '../session-strategy';
 import { Stickiness } from '../stickiness';
 import { AppFleetProps } from './props';
 
-/** The props with their defaults, checked. */
+/** Everything the fleet's steps need: the props with their defaults, checked. */
 export interface ResolvedFleetProps {
+  readonly vpc: ec2.IVpc;
+  readonly color: FleetColor;
+  readonly application: FleetApplication;
+  readonly strategy: SessionStrategy;
+  readonly version: string;
+  readonly stickiness: Stickiness;
+  /** The app's session cookie: the one application-cookie stickiness names, else the default. */
+  readonly cookieName: string;
+  readonly secureCookies: boolean;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly instanceTypes: ec2.InstanceType[];
+  readonly rootVolumeSize: number;
   readonly minCapacity: number;
   readonly maxCapacity: number;
-  readonly deregistrationDelay: Duration;
-  readonly signalTimeout: Duration;
-  readonly vpcSubnets: ec2.SubnetSelection;
-  readonly stickiness: Stickiness;
-  readonly strategy: SessionStrategy;
-  readonly application: FleetApplication;
-  readonly instanceTypes: ec2.InstanceType[];
-  readonly version: string;
-  readonly secureCookies: boolean;
-  readonly rootVolumeSize: number;
-  readonly healthCheckGracePeriod: Duration;
   readonly targetRequestsPerMinute: number;
+  readonly healthCheckGracePeriod: Duration;
+  readonly signalTimeout: Duration;
+  readonly deregistrationDelay: Duration;
+  readonly slowStart?: Duration;
+  readonly loadBalancingAlgorithm?: elbv2.TargetGroupLoadBalancingAlgorithmType;
+  readonly notificationsTopic?: sns.ITopic;
   readonly metricsInterval: Duration;
   readonly logRetention: logs.RetentionDays;
+  readonly logEncryptionKey?: kms.IKey;
 }
 
-/** Defaults, then every rule AWS or CloudFormation would reject later, checked at synth in one pass. */
+/**
+ * Defaults, then every rule AWS or CloudFormation would reject later, checked
+ * at synth in one pass. Values known only at deploy time (a `CfnParameter`'s)
+ * are left to CloudFormation and never printed.
+ */
 export function resolveFleetProps(scope: Construct, props: AppFleetProps): ResolvedFleetProps {
-  const problems = new ProblemList();
-  const known = (...values: unknown[]) => values.every((v) => !Token.isUnresolved(v));
-  problems.check(props.application !== undefined && props.appPort !== undefined,
-    () => `appPort: only sets the sample app's port, got appPort ${props.appPort} with an application; use the application's port option`);
-  problems.check(props.cookieSecret !== undefined && props.strategy?.name !== 'cookie',
-    () => `cookieSecret: only the cookie strategy seals sessions, got strategy ${props.strategy?.name ?? 'memory'}; remove cookieSecret or use SessionStrategy.cookie()`);
-  problems.check(props.cookieSecret !== undefined && props.strategy?.stores.cookieSecret !== undefined,
-    () => 'cookieSecret: the strategy already has a secret (SessionStrategy.cookie({ secret })); give it in one place');
-  const strategy = props.cookieSecret
-    ? SessionStrategy.cookie({ secret: props.cookieSecret })
-    : props.strategy ?? SessionStrategy.memory();
-  const appPortValid = props.appPort === undefined || !known(props.appPort) || (Number.isInteger(props.appPort) && props.appPort >= 1024 && props.appPort <= 65535);
-  const application = props.application ?? FleetApplication.sampleApp({ port: appPortValid ? props.appPort : undefined });
+  const stickiness = props.stickiness ?? Stickiness.loadBalancerCookie(Duration.days(1));
+  const instanceTypes = resolveInstanceTypes(scope, props.instanceType, props.instanceTypes);
   const r: ResolvedFleetProps = {
+    vpc: props.vpc,
+    color: props.color,
+    application: props.application ?? FleetApplication.sampleApp(),
+    strategy: props.strategy ?? SessionStrategy.memory(),
+    version: props.version ?? '1.0.0',
+    stickiness,
+    cookieName: stickiness.cookieName ?? DEFAULT_COOKIE_NAME,
+    secureCookies: props.secureCookies ?? true,
+    vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    instanceTypes: instanceTypes.types,
+    rootVolumeSize: props.rootVolumeSize ?? 8,
     minCapacity: props.minCapacity ?? 2,
     maxCapacity: props.maxCapacity ?? 4,
-    deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(30),
-    signalTimeout: props.signalTimeout ?? Duration.minutes(15),
-    vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-    stickiness: props.stickiness ?? Stickiness.loadBalancerCookie(Duration.days(1)),
-    strategy,
-    application,
-    instanceTypes: resolveInstanceTypes(scope, problems, props),
-    version: props.version ?? '1.0.0',
-    secureCookies: props.secureCookies ?? false,
-    rootVolumeSize: props.rootVolumeSize ?? 8,
-    healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
     targetRequestsPerMinute: props.targetRequestsPerMinute ?? 1000,
+    healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
+    signalTimeout: props.signalTimeout ?? Duration.minutes(15),
+    deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(30),
+    slowStart: props.slowStart,
+    loadBalancingAlgorithm: props.loadBalancingAlgorithm,
+    notificationsTopic: props.notificationsTopic,
     metricsInterval: props.metricsInterval ?? Duration.minutes(1),
     logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+    logEncryptionKey: props.logEncryptionKey,
   };
-  problems.check(!appPortValid,
-    () => `appPort: must be a whole number from 1024 to 65535 (the app runs unprivileged), got ${props.appPort}`);
-  const { minCapacity, maxCapacity, deregistrationDelay } = r;
+  const subnets = r.vpc.selectSubnets(r.vpcSubnets);
 
-  problems.check(!(FLEET_COLORS as readonly string[]).includes(props.color), () => `color: must be blue or green, got ${JSON.stringify(props.color)}`);
-  problems.check(known(minCapacity) && (!Number.isInteger(minCapacity) || minCapacity < 1),
-    () => `minCapacity: must be a whole number of at least 1, got ${minCapacity}; a fleet behind a load balancer needs an instance to serve`);
-  problems.check(known(minCapacity, maxCapacity) && (!Number.isInteger(maxCapacity) || maxCapacity <= minCapacity),
-    () => `maxCapacity: must be a whole number greater than minCapacity (${minCapacity}), got ${maxCapacity}; a rolling update launches a replacement before it retires an instance`);
-
-  const dereg = deregistrationDelay.toSeconds({ integral: false });
-  problems.check(known(dereg) && (!Number.isInteger(dereg) || dereg < 0 || dereg > 3600),
-    () => `deregistrationDelay: must be whole seconds from 0 to 3600, got ${deregistrationDelay.toHumanString()}`);
-
-  if (props.slowStart !== undefined) {
-    const slow = props.slowStart.toSeconds({ integral: false });
-    problems.check(known(slow) && (!Number.isInteger(slow) || slow < 30 || slow > 900),
-      () => `slowStart: must be whole seconds from 30 to 900, got ${props.slowStart!.toHumanString()}; omit it to turn slow start off`);
-    problems.check(props.loadBalancingAlgorithm === elbv2.TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS,
-      () => `slowStart: not supported with the least_outstanding_requests algorithm, got slowStart ${props.slowStart!.toHumanString()}; remove slowStart or use ROUND_ROBIN`);
+  const problems = new ProblemList();
+  problems.add(...instanceTypes.problems);
+  problems.check(!Object.values(FleetColor).includes(r.color), () => `color: must be FleetColor.BLUE or FleetColor.GREEN, got ${JSON.stringify(r.color)}`);
+  const rolling = 'a rolling update launches a replacement before it retires an instance';
+  problems.wholeNumber('minCapacity', r.minCapacity, { min: 1 }, 'a fleet behind a load balancer needs an instance to serve');
+  if (!Token.isUnresolved(r.minCapacity) && Number.isInteger(r.minCapacity) && r.minCapacity >= 1) {
+    problems.check(!Token.isUnresolved(r.maxCapacity) && (!Number.isInteger(r.maxCapacity) || r.maxCapacity <= r.minCapacity),
+      () => `maxCapacity: must be a whole number greater than minCapacity (${r.minCapacity}), got ${r.maxCapacity}; ${rolling}`);
+  } else {
+    problems.wholeNumber('maxCapacity', r.maxCapacity, { min: 2 }, rolling);
   }
-  if (props.metricsInterval !== undefined) {
-    const every = props.metricsInterval.toSeconds({ integral: false });
-    problems.check(known(every) && (!Number.isInteger(every) || every < 1 || every > 3600),
-      () => `metricsInterval: must be whole seconds from 1 to 3600, got ${props.metricsInterval!.toHumanString()}`);
-  }
-  if (props.targetRequestsPerMinute !== undefined) {
-    problems.check(known(props.targetRequestsPerMinute) && !(props.targetRequestsPerMinute > 0),
-      () => `targetRequestsPerMinute: must be greater than 0, got ${props.targetRequestsPerMinute}`);
-  }
-  if (r.strategy.name === 'memory' && !r.stickiness.enabled) {
-    Annotations.of(scope).addWarningV2('cdk-session-tier:memoryWithoutStickiness',
-      'strategy: memory sessions without stickiness are lost whenever a request reaches another instance; use Stickiness.loadBalancerCookie(...) or a shared strategy');
-  }
-
-  const selected = props.vpc.selectSubnets(r.vpcSubnets);
-  problems.check(selected.availabilityZones.length < 2,
-    () => `vpcSubnets: the fleet must span at least two Availability Zones, got ${selected.availabilityZones.length} (${selected.availabilityZones.join(', ') || 'none'}); select subnets in two or more zones`);
-  problems.check(selected.hasPublic,
+  problems.number('targetRequestsPerMinute', r.targetRequestsPerMinute, { above: 0 });
+  // EC2 judges the largest size (16,384 GiB for gp3 in its launch-template model; larger in newer docs).
+  problems.wholeNumber('rootVolumeSize', r.rootVolumeSize, { min: 1 });
+  problems.wholeSeconds('deregistrationDelay', r.deregistrationDelay, { min: 0, max: 3600 });
+  problems.wholeSeconds('slowStart', r.slowStart, { min: 30, max: 900 }, 'omit it to turn slow start off');
+  problems.check(r.slowStart !== undefined && r.loadBalancingAlgorithm === elbv2.TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS,
+    () => `slowStart: not supported with the least_outstanding_requests algorithm, got slowStart ${r.slowStart!.toHumanString()}; remove slowStart or use ROUND_ROBIN`);
+  problems.wholeSeconds('metricsInterval', r.metricsInterval, { min: 1, max: 3600 });
+  const zones = subnets.availabilityZones;
+  // The zones' names, where known at synth (an environment-agnostic stack's are tokens).
+  const named = zones.some((z) => Token.isUnresolved(z)) ? '' : ` (${zones.join(', ') || 'none'})`;
+  problems.check(zones.length < 2,
+    () => `vpcSubnets: the fleet must span at least two Availability Zones, got ${zones.length}${named}; select subnets in two or more zones (and give the VPC two or more: ec2.Vpc's maxAzs)`);
+  problems.check(subnets.hasPublic,
     () => 'vpcSubnets: the fleet must run in private subnets, got public ones; the load balancer is the only public entry');
-
   problems.throwIfAny(scope);
+
+  if (!r.strategy.survivesInstanceLoss && !r.stickiness.enabled) {
+    Annotations.of(scope).addWarningV2('cdk-session-tier:memoryWithoutStickiness',
+      `strategy: ${r.strategy} sessions without stickiness are lost whenever a request reaches another instance; use Stickiness.loadBalancerCookie(...) or a shared strategy`);
+  }
+  if (!r.secureCookies) {
+    Annotations.of(scope).addWarningV2('cdk-session-tier:insecureCookies',
+      'secureCookies: false, so the session cookie lacks Secure and a browser also sends it over plain HTTP, unencrypted; serve HTTPS (an ACM certificate on the listener) and leave secureCookies at its default, true');
+  }
   return r;
 }
 
@@ -147,18 +153,23 @@ export function fallbackInstanceType(type: string): string | undefined {
  * A type the shipped model does not know (newer than it, or a typo) is a
  * warning, not an error: EC2 is the judge at deploy, and a new family must not
  * be blocked by old data. Without a fallback the group launches the one type.
+ * Returns the types and the problems found, for the caller's list.
  */
-function resolveInstanceTypes(scope: Construct, problems: ProblemList, props: AppFleetProps): ec2.InstanceType[] {
-  problems.check(props.instanceType !== undefined && props.instanceTypes !== undefined,
-    () => `instanceTypes: give either instanceType or instanceTypes, got instanceType ${props.instanceType} and instanceTypes ${props.instanceTypes!.join(', ')}; put ${props.instanceType} first in instanceTypes`);
-  const first = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL);
-  let types = props.instanceTypes;
+function resolveInstanceTypes(scope: Construct, instanceType: ec2.InstanceType | undefined, instanceTypes: ec2.InstanceType[] | undefined):
+{ readonly types: ec2.InstanceType[]; readonly problems: string[] } {
+  const problems: string[] = [];
+  if (instanceType !== undefined && instanceTypes !== undefined) {
+    problems.push(`instanceTypes: give either instanceType or instanceTypes, got instanceType ${instanceType} and instanceTypes ${instanceTypes.join(', ')}; ` +
+      `put ${instanceType} first in instanceTypes`);
+  }
+  const first = instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL);
+  let types = instanceTypes;
   if (types === undefined) {
-    const fallback = fallbackInstanceType(first.toString());
+    const fallback = fallbackInstanceType(String(first));
     types = fallback ? [first, new ec2.InstanceType(fallback)] : [first];
     if (!fallback) {
-      const { family, size } = parts(first.toString());
-      const why = !isKnownInstanceType(first.toString())
+      const { family, size } = parts(String(first));
+      const why = !isKnownInstanceType(String(first))
         ? `not an EC2 instance type this package knows (AWS's EC2 model of ${EC2_INSTANCE_TYPES_SOURCE}), got ${first}`
         : `no larger size of ${family} to fall back on, got ${first} (${size.startsWith('metal') ? 'bare metal' : 'its largest size'})`;
       Annotations.of(scope).addWarningV2('cdk-session-tier:instanceTypeWithoutFallback',
@@ -174,10 +185,15 @@ function resolveInstanceTypes(scope: Construct, problems: ProblemList, props: Ap
     }
   }
   const names = types.map(String);
-  problems.check(types.length < 1, () => 'instanceTypes: must name at least one instance type, got none');
-  problems.check(new Set(names).size !== names.length, () => `instanceTypes: must not repeat a type, got ${names.join(', ')}`);
-  const architectures = new Set(types.map((t) => t.architecture));
-  problems.check(architectures.size > 1,
-    () => `instanceTypes: must share one architecture (the instances boot one AMI), got ${types!.map((t) => `${t} (${t.architecture})`).join(', ')}; use only Graviton or only x86 types`);
-  return types;
+  if (types.length < 1) {
+    problems.push('instanceTypes: must name at least one instance type, got none');
+  }
+  if (new Set(names).size !== names.length) {
+    problems.push(`instanceTypes: must not repeat a type, got ${names.join(', ')}`);
+  }
+  if (new Set(types.map((t) => t.architecture)).size > 1) {
+    problems.push(`instanceTypes: must share one architecture (the instances boot one AMI), got ${types.map((t) => `${t} (${t.architecture})`).join(', ')}; ` +
+      'use only Graviton or only x86 types');
+  }
+  return { types, problems };
 }

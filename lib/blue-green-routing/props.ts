@@ -63,7 +63,7 @@ export interface BlueGreenRoutingProps {
   /** The listener users reach. */
   readonly listener: elbv2.IApplicationListener;
 
-  /** The blue fleet: an `AppFleet`, or a group of your own through `AppFleet.fromAutoScalingGroup`. */
+  /** The blue fleet: an `AppFleet`, or a group of your own through `AppFleet.fromAppFleetAttributes`. */
   readonly blue: IAppFleet;
 
   /**
@@ -76,7 +76,7 @@ export interface BlueGreenRoutingProps {
   /**
    * The color that should have all the traffic once the deploy is done.
    * Change it and deploy to shift traffic by `shiftPlan`.
-   * @default 'blue'
+   * @default FleetColor.BLUE
    */
   readonly targetColor?: FleetColor;
 

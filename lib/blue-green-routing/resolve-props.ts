@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { IAppFleet } from '../app-fleet';
-import { FleetColor } from '../contract/app-env';
+import { FLEET_COLORS, FleetColor } from '../contract/app-env';
 import { HOOK_ANSWER_SECONDS, MAX_PLAN_SECONDS, PLAN_LIMIT_REASON, hookStages, waiterSeconds } from '../contract/traffic-shift';
 import { DEFAULT_LOG_RETENTION } from '../private/keys';
 import { ProblemList } from '../private/problems';
@@ -65,13 +65,13 @@ const COOKIE_PART = /^[!#$%&'+.^_`|~0-9A-Za-z-]{1,60}$/;
  */
 export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingProps): ResolvedRoutingProps {
   const { blue, green } = props;
-  const targetColor = props.targetColor ?? 'blue';
+  const targetColor = props.targetColor ?? FleetColor.BLUE;
   const groupStickiness = green ? props.groupStickiness ?? DEFAULT_GROUP_STICKINESS : Stickiness.none();
   const plan = props.shiftPlan ?? ShiftPlan.allAtOnce();
   const checkInterval = props.checkInterval ?? Duration.seconds(30);
 
   const problems = new ProblemList();
-  problems.check(!['blue', 'green'].includes(targetColor), () => `targetColor: must be blue or green, got ${JSON.stringify(targetColor)}`);
+  problems.check(!(FLEET_COLORS as readonly string[]).includes(targetColor), () => `targetColor: must be blue or green, got ${JSON.stringify(targetColor)}`);
   if (props.rulePriority !== undefined) {
     problems.check(!Token.isUnresolved(props.rulePriority) && (!Number.isInteger(props.rulePriority) || props.rulePriority < 1 || props.rulePriority > 50_000),
       () => `rulePriority: must be a whole number from 1 to 50000, got ${props.rulePriority}`);
@@ -96,7 +96,7 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
   problems.check(props.checkInterval !== undefined && !intervalValid,
     () => `checkInterval: must be whole seconds from 10 to 300, got ${checkInterval.toHumanString()}`);
 
-  problems.check(!green && targetColor === 'green',
+  problems.check(!green && targetColor === FleetColor.GREEN,
     () => 'targetColor: there is no green fleet to shift to, got green; add a green fleet or target blue');
   problems.add(...routingStickinessProblems(blue.stickiness, green?.stickiness, green ? groupStickiness : props.groupStickiness));
   // Only a shift has a waiter to fit, and only a valid interval says how the waiter polls the plan.
@@ -118,7 +118,7 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
       plan,
       checkInterval,
       waiterTimeout: Duration.seconds(wait.total),
-      minHealthyTargets: props.minHealthyTargets ?? (targetColor === 'blue' ? blue : green).minCapacity,
+      minHealthyTargets: props.minHealthyTargets ?? (targetColor === FleetColor.BLUE ? blue : green).minCapacity,
       gateAlarms: props.gateAlarms ?? [],
       rulePriority,
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },

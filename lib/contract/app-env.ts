@@ -5,7 +5,7 @@
  * name can never drift between them.
  */
 export const APP_ENV = {
-  /** `blue` or `green`. */
+  /** `blue` or `green` ({@link FleetColor}). */
   COLOR: 'SESSION_APP_COLOR',
   /** Free-form release label shown on the page, e.g. `v1.4.2`. */
   VERSION: 'SESSION_APP_VERSION',
@@ -87,14 +87,24 @@ export const APP_ENV = {
   METRICS_INTERVAL: 'SESSION_METRICS_INTERVAL_SECONDS',
 } as const;
 
-/** The two colors of a blue/green release. */
-export const FLEET_COLORS = ['blue', 'green'] as const;
+/** A color of a blue/green release. */
+export enum FleetColor {
+  /** The color a tier starts with. */
+  BLUE = 'blue',
+  /** The other color: the release that replaces blue, or that blue replaces. */
+  GREEN = 'green',
+}
 
-/** A color of a blue/green release: `blue` or `green`. */
-export type FleetColor = (typeof FLEET_COLORS)[number];
+/**
+ * A color as text, `blue` or `green`, for the code that reads it from
+ * outside the constructs (the traffic shifter's properties, the app's
+ * environment, the lab): a {@link FleetColor} is one, text is not a
+ * {@link FleetColor} until checked.
+ */
+export type FleetColorName = `${FleetColor}`;
 
-/** A color's name, for the code that runs on AWS and the lab. */
-export type FleetColorName = FleetColor;
+/** The two colors, blue first. */
+export const FLEET_COLORS: readonly FleetColorName[] = [FleetColor.BLUE, FleetColor.GREEN];
 
 /** The longest stickiness an Application Load Balancer accepts, for a target group or between target groups: 7 days. */
 export const MAX_STICKINESS_SECONDS = 604_800;
@@ -147,7 +157,7 @@ export interface DatabaseSettings {
   /** The database that holds the sessions table. */
   readonly name: string;
   /** The read replicas, `host:port` each. */
-  readonly replicas: readonly string[];
+  readonly replicas: string[];
   /** Whether to connect with TLS. */
   readonly tls: boolean;
   /** PEM file of the certificate authorities to trust, with `tls`. */
@@ -156,10 +166,40 @@ export interface DatabaseSettings {
 
 /** What a session store needs written into the app's environment, per strategy. */
 export type StoreSettings =
-  | { readonly strategy: 'memory' | 'cookie' }
+  | { readonly strategy: 'memory' }
+  | { readonly strategy: 'cookie' }
   | { readonly strategy: 'redis'; readonly redis: RedisSettings }
   | { readonly strategy: 'file'; readonly directory: string }
   | { readonly strategy: 'database'; readonly database: DatabaseSettings; readonly cache?: RedisSettings };
+
+/** The settings of one strategy. */
+type SettingsOf<N extends SessionStrategyName> = Extract<StoreSettings, { readonly strategy: N }>;
+
+function redisVariables(r: RedisSettings): Record<string, string> {
+  return { [APP_ENV.REDIS_HOST]: r.host, [APP_ENV.REDIS_PORT]: r.port, [APP_ENV.REDIS_TLS]: String(r.tls) };
+}
+
+/**
+ * Each strategy's variables, but `SESSION_STRATEGY` and the secrets: its
+ * entry in the contract (a new strategy adds its own, and the compiler asks for it).
+ */
+const STORE_VARIABLES: { readonly [N in SessionStrategyName]: (settings: SettingsOf<N>) => Record<string, string> } = {
+  memory: () => ({}),
+  cookie: () => ({}),
+  redis: (s) => redisVariables(s.redis),
+  file: (s) => ({ [APP_ENV.FILE_DIR]: s.directory }),
+  database: ({ database: db, cache }) => ({
+    [APP_ENV.DB_ENGINE]: db.engine,
+    [APP_ENV.DB_HOST]: db.host,
+    [APP_ENV.DB_PORT]: db.port,
+    [APP_ENV.DB_NAME]: db.name,
+    [APP_ENV.DB_REPLICAS]: db.replicas.join(','),
+    [APP_ENV.DB_TLS]: String(db.tls),
+    [APP_ENV.DB_CACHE]: String(cache !== undefined),
+    ...db.caFile !== undefined ? { [APP_ENV.DB_CA_FILE]: db.caFile } : {},
+    ...cache ? redisVariables(cache) : {},
+  }),
+};
 
 /**
  * The app's environment for a session store, except the secrets (AUTH token,
@@ -168,38 +208,6 @@ export type StoreSettings =
  * lab and the benchmarks start local app processes with it.
  */
 export function storeEnvironment(store: StoreSettings): Record<string, string> {
-  const env: Record<string, string> = { [APP_ENV.STRATEGY]: store.strategy };
-  const redis = (r: RedisSettings) => Object.assign(env, {
-    [APP_ENV.REDIS_HOST]: r.host,
-    [APP_ENV.REDIS_PORT]: r.port,
-    [APP_ENV.REDIS_TLS]: String(r.tls),
-  });
-  switch (store.strategy) {
-    case 'redis':
-      redis(store.redis);
-      break;
-    case 'file':
-      env[APP_ENV.FILE_DIR] = store.directory;
-      break;
-    case 'database': {
-      const db = store.database;
-      Object.assign(env, {
-        [APP_ENV.DB_ENGINE]: db.engine,
-        [APP_ENV.DB_HOST]: db.host,
-        [APP_ENV.DB_PORT]: db.port,
-        [APP_ENV.DB_NAME]: db.name,
-        [APP_ENV.DB_REPLICAS]: db.replicas.join(','),
-        [APP_ENV.DB_TLS]: String(db.tls),
-        [APP_ENV.DB_CACHE]: String(store.cache !== undefined),
-      });
-      if (db.caFile !== undefined) {
-        env[APP_ENV.DB_CA_FILE] = db.caFile;
-      }
-      if (store.cache) {
-        redis(store.cache);
-      }
-      break;
-    }
-  }
-  return env;
+  const variables = STORE_VARIABLES[store.strategy] as (settings: StoreSettings) => Record<string, string>;
+  return { [APP_ENV.STRATEGY]: store.strategy, ...variables(store) };
 }

@@ -48,6 +48,6 @@ export function resolveDashboardProps(scope: Construct, props: SessionDashboardP
   problems.throwIfAny(scope);
   return {
     thresholds: t,
-    fleets: [{ color: 'blue' as const, fleet: blue! }, ...green ? [{ color: 'green' as const, fleet: green }] : []],
+    fleets: [{ color: FleetColor.BLUE, fleet: blue! }, ...green ? [{ color: FleetColor.GREEN, fleet: green }] : []],
   };
 }

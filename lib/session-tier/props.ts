@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AppFleetProps } from '../app-fleet';
+import { AppFleetOptions } from '../app-fleet';
 import { TestTrafficOptions } from '../blue-green-routing';
 import { FleetColor } from '../contract/app-env';
 import { ISessionCache, RedisSessionCacheProps } from '../redis-session-cache';
@@ -14,12 +14,6 @@ import { ISessionDatabase, SessionDatabaseProps } from '../session-database';
 import { ISessionFileSystem, SessionFileSystemProps } from '../session-file-system';
 import { ShiftPlan } from '../shift-plan';
 import { Stickiness } from '../stickiness';
-
-/**
- * What a user sets per color; the tier supplies the VPC, the color, the
- * shared cookie key, the notification topic and whether cookies are Secure.
- */
-export type FleetOptions = Omit<AppFleetProps, 'vpc' | 'color' | 'cookieSecret' | 'notificationsTopic' | 'secureCookies' | 'logEncryptionKey'>;
 
 /** Properties of a {@link SessionTier}. */
 export interface SessionTierProps {
@@ -44,22 +38,25 @@ export interface SessionTierProps {
   readonly certificateArn?: string;
 
   /**
-   * The blue fleet.
+   * The blue fleet: what it runs, how it keeps sessions and how it scales.
+   * The tier supplies the rest of its props (VPC, color, notification topic,
+   * log key), the stores and keys its strategy lacks (shared with green), and
+   * `secureCookies` (true when the tier serves HTTPS) unless set here.
    * @default memory sessions, load-balancer-cookie stickiness for 1 day, two to four t4g.small instances
    */
-  readonly blue?: FleetOptions;
+  readonly blue?: AppFleetOptions;
 
   /**
    * The green fleet.
    * @default no green fleet: the listener forwards straight to blue
    */
-  readonly green?: FleetOptions;
+  readonly green?: AppFleetOptions;
 
   /**
    * The color that should serve everyone once a deploy is done. Change it and
    * deploy to move traffic by `shiftPlan`, in health-checked steps that roll
    * back by themselves.
-   * @default 'blue'
+   * @default FleetColor.BLUE
    */
   readonly targetColor?: FleetColor;
 

@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
 import { FleetColor } from '../contract/app-env';
 import { ProblemList } from '../private/problems';
+import { AppFleetOptions } from '../app-fleet';
 import { SessionStrategy } from '../session-strategy';
-import { FleetOptions, SessionTierProps } from './props';
+import { SessionTierProps } from './props';
 
 /** The props of a {@link SessionTier} with its defaults filled in and its rules checked. */
 export interface ResolvedTierProps {
@@ -11,7 +12,7 @@ export interface ResolvedTierProps {
   /** HTTPS on 443 (a certificate is given), else HTTP on 80. */
   readonly https: boolean;
   readonly loadBalancerDeletionProtection: boolean;
-  readonly blue: FleetOptions;
+  readonly blue: AppFleetOptions;
   readonly targetColor: FleetColor;
   /** Each color's strategy; no green one without a green fleet. */
   readonly strategies: { readonly blue: SessionStrategy; readonly green?: SessionStrategy };
@@ -41,7 +42,7 @@ export function resolveTierProps(scope: Construct, props: SessionTierProps): Res
     https: props.certificateArn !== undefined,
     loadBalancerDeletionProtection: props.loadBalancerDeletionProtection ?? true,
     blue,
-    targetColor: props.targetColor ?? 'blue',
+    targetColor: props.targetColor ?? FleetColor.BLUE,
     strategies: {
       blue: blue.strategy ?? SessionStrategy.memory(),
       green: props.green ? props.green.strategy ?? SessionStrategy.memory() : undefined,

@@ -1,10 +1,10 @@
-import { APP_ENV, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, SESSION_STRATEGIES, SessionStrategyName } from '../../lib/contract/app-env';
+import { APP_ENV, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, FLEET_COLORS, FleetColorName, SESSION_STRATEGIES, SessionStrategyName } from '../../lib/contract/app-env';
 
 /** The app's settings, read once at start from the environment the fleet's user data writes. */
 export interface AppConfig {
   readonly host: string;
   readonly port: number;
-  readonly color: 'blue' | 'green';
+  readonly color: FleetColorName;
   readonly version: string;
   readonly strategy: SessionStrategyName;
   readonly cookieName: string;
@@ -160,7 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   const config: AppConfig = {
     host: get(APP_ENV.HOST, '127.0.0.1'),
     port: int(APP_ENV.PORT, DEFAULT_APP_PORT, 0, 65535),
-    color: oneOf(APP_ENV.COLOR, 'blue', ['blue', 'green'] as const),
+    color: oneOf(APP_ENV.COLOR, 'blue', FLEET_COLORS),
     version: get(APP_ENV.VERSION, 'dev').slice(0, 64),
     strategy,
     cookieName,

@@ -15,7 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { tierPropsFromContext } from '../../bin/demo-context';
 import { DemoStack } from '../../bin/demo-stack';
-import { AppFleet, SessionStrategy } from '../../lib';
+import { AppFleet, FleetColor, SessionStrategy } from '../../lib';
 import { testApp, testStack, testVpc } from '../helpers/app';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -179,7 +179,7 @@ describe('the least-privilege checks catch a broken input', () => {
   test('a fleet given one more way out shows it', () => {
     const stack = testStack();
     const vpc = testVpc(stack);
-    const fleet = new AppFleet(stack, 'Blue', { vpc, color: 'blue', strategy: SessionStrategy.memory() });
+    const fleet = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy: SessionStrategy.memory() });
     new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
     fleet.connections.allowToAnyIpv4(ec2.Port.tcp(22));
     const template = Template.fromStack(stack);

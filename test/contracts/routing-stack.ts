@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps } from '../../lib';
+import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, FleetColor } from '../../lib';
 import { testStack, testVpc } from '../helpers/app';
 import { Statement, resolveIntrinsics } from './iam-policy';
 
@@ -27,8 +27,8 @@ export function routingStack(
   const vpc = testVpc(stack);
   const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
   const listener = alb.addListener('Http', { port: 80 });
-  const blue = new AppFleet(stack, 'Blue', { vpc, color: 'blue' });
-  const green = new AppFleet(stack, 'Green', { vpc, color: 'green' });
+  const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE });
+  const green = new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN });
   const gateAlarms = gateAlarmNames.map((alarmName) => new cloudwatch.Alarm(stack, `Gate-${alarmName}`, {
     alarmName, metric: new cloudwatch.Metric({ namespace: 'App', metricName: alarmName }), threshold: 1, evaluationPeriods: 1,
   }));

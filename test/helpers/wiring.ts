@@ -5,6 +5,7 @@
  * harness with the real application.
  */
 import { ChildProcess, spawn } from 'child_process';
+import { createHash } from 'crypto';
 import { once } from 'events';
 import * as fs from 'fs';
 import { createServer } from 'net';
@@ -91,13 +92,22 @@ export async function freeAppPort(): Promise<number> {
   return port;
 }
 
+/**
+ * What Secrets Manager returns for the secret of `arn` in these tests: a value
+ * of its own, as every generated secret has (two secrets never share one),
+ * and the same on every instance that reads it.
+ */
+export function secretValueOf(arn: string): string {
+  return createHash('sha256').update(arn).digest('hex');
+}
+
 /** What {@link bootApp} is given. */
 export interface BootAppOptions {
   /** The Redis the template's cache endpoints resolve to; its AUTH token is served for the cache's secret. */
   readonly redis?: TlsRedis;
   /** What the stub `aws s3 cp` serves as the application's files. */
   readonly bundle: string;
-  /** Values of the other secrets, by variable name. @default 64 letters */
+  /** Values of the other secrets, by variable name. @default each secret's own: 64 hex digits derived from its ARN */
   readonly secretValues?: Record<string, string>;
   /** Environment that stands in for the instance, over the unit's (see BootRunOptions.appOverrides). */
   readonly appOverrides?: Record<string, string>;
@@ -112,7 +122,7 @@ export async function bootApp(template: Template, prefix: string, options: BootA
   const script = bootScriptOf(template, prefix, options.redis?.resolve);
   const secrets: Record<string, string> = {};
   for (const [name, { arn }] of Object.entries(bootConfig(script).secrets)) {
-    secrets[arn] = name === 'SESSION_REDIS_AUTH_TOKEN' && options.redis ? options.redis.authToken : options.secretValues?.[name] ?? 'k'.repeat(64);
+    secrets[arn] = name === 'SESSION_REDIS_AUTH_TOKEN' && options.redis ? options.redis.authToken : options.secretValues?.[name] ?? secretValueOf(arn);
   }
   const run = await runBoot(script, {
     secrets,

@@ -6,7 +6,7 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { AppFleet, AppFleetProps, DatabaseEngine, FleetApplication, SessionStrategy, SessionTier } from '../../lib';
+import { AppFleet, AppFleetProps, DatabaseEngine, FleetApplication, FleetColor, SessionStrategy, SessionTier } from '../../lib';
 import { testStack, testVpc } from '../helpers/app';
 import { BootFailure, BootRun, bootScriptOf, runBoot, secretArnFor, shellcheck } from '../helpers/boot-harness';
 import { importedStores } from '../helpers/stores';
@@ -25,7 +25,7 @@ function fleetTemplate(strategy: StrategyName, props: Partial<AppFleetProps> = {
     file: () => SessionStrategy.file(stores.fileSystem),
     database: () => SessionStrategy.database(stores.database, { cache: stores.cache }),
   };
-  const fleet = new AppFleet(stack, 'Blue', { vpc, color: 'blue', strategy: strategies[strategy](), ...props });
+  const fleet = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy: strategies[strategy](), ...props });
   new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80, defaultTargetGroups: [fleet.targetGroup] });
   return Template.fromStack(stack);
 }
@@ -99,7 +99,7 @@ describe('the boot script, run', () => {
     // Every secret is fetched before the application starts.
     const secrets = r.events.map((e, i) => (e.startsWith('secret ') ? i : -1)).filter((i) => i >= 0);
     expect(secrets.every((i) => i < at('systemctl enable'))).toBe(true);
-    expect(secrets.length).toBe({ memory: 0, cookie: 1, redis: 1, file: 0, database: 4 }[strategy]);
+    expect(secrets.length).toBe({ memory: 1, cookie: 1, redis: 1, file: 0, database: 4 }[strategy]);
   });
 
   test('the file fleet mounts the file system before the application starts, and its unit requires the mount', async () => {
