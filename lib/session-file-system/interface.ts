@@ -1,0 +1,30 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+/**
+ * A file system the `file` strategy keeps sessions on, mounted through an
+ * access point: a {@link SessionFileSystem}, or yours through
+ * `SessionFileSystem.fromFileSystem`.
+ */
+export interface ISessionFileSystem extends ec2.IConnectable {
+  /** The file system. */
+  readonly fileSystem: efs.IFileSystem;
+  /** The access point the fleets mount, whose POSIX user owns the session files. */
+  readonly accessPoint: efs.IAccessPoint;
+  /**
+   * Lets `grantee` mount the file system through the access point and write
+   * (`elasticfilesystem:ClientMount` and `ClientWrite`, on this file system,
+   * only through this access point).
+   */
+  grantReadWrite(grantee: iam.IGrantable): iam.Grant;
+  /** A metric of the file system. @default no statistic or period of its own (CloudWatch's: Average, 5 minutes) */
+  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** How close the file system is to its I/O limit, in percent (General Purpose mode). @default Maximum over 5 minutes */
+  metricPercentIoLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Bytes read and written. @default Sum over 5 minutes */
+  metricThroughput(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Burst credits left (bursting throughput mode only). @default Minimum over 5 minutes */
+  metricBurstCreditBalance(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}

@@ -1,0 +1,45 @@
+import { RemovalPolicy } from 'aws-cdk-lib/core';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
+
+/** Properties of a {@link SessionFileSystem}. */
+export interface SessionFileSystemProps {
+  /** The VPC. */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * Subnets for the mount targets.
+   * @default { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * When files move to Infrequent Access. Sessions older than this are
+   * usually expired and about to be swept.
+   * @default efs.LifecyclePolicy.AFTER_14_DAYS
+   */
+  readonly lifecyclePolicy?: efs.LifecyclePolicy;
+
+  /**
+   * What happens to the file system when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Override any of the file system's props.
+   * @default our defaults above
+   */
+  readonly fileSystemProps?: Partial<efs.FileSystemProps>;
+}
+
+/** An existing file system, as `SessionFileSystem.fromFileSystem` takes it. */
+export interface SessionFileSystemAttributes {
+  /** The file system, e.g. `efs.FileSystem.fromFileSystemAttributes(...)`; its security group lets fleets in on NFS (2049). */
+  readonly fileSystem: efs.IFileSystem;
+  /**
+   * The access point the fleets mount, e.g. `efs.AccessPoint.fromAccessPointAttributes(...)`.
+   * Its POSIX user must own the directory it exposes.
+   */
+  readonly accessPoint: efs.IAccessPoint;
+}
