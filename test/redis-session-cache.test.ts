@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib/core';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -63,7 +63,22 @@ describe('RedisSessionCache defaults', () => {
     expect(c.engine).toBe(CacheEngine.VALKEY);
     expect(c.metricEvictions().metricName).toBe('Evictions');
     expect(c.metricReplicationLag().toMetricConfig().metricStat!.dimensions).toEqual([{ name: 'CacheClusterId', value: expect.any(String) }]);
-    expect(c.metricMemory().statistic).toBe('Maximum');
+    expect(c.metricDatabaseMemoryUsagePercentage().statistic).toBe('Maximum');
+  });
+
+  test('metrics keep aws-cdk-lib\'s names and take an options object, with a statistic and period of their own', () => {
+    const node = (n: number) => ({ CacheClusterId: expect.stringMatching(new RegExp(`-00${n}$`)) });
+    expect([
+      c.metricEngineCPUUtilization(), c.metricDatabaseMemoryUsagePercentage(), c.metricEvictions(), c.metricCurrConnections(), c.metricReplicationLag(),
+    ].map((m) => [m.metricName, m.statistic, m.period.toMinutes()])).toEqual([
+      ['EngineCPUUtilization', 'Average', 1], ['DatabaseMemoryUsagePercentage', 'Maximum', 1], ['Evictions', 'Sum', 1],
+      ['CurrConnections', 'Maximum', 1], ['ReplicationLag', 'Maximum', 1],
+    ]);
+    expect(c.metricEvictions().dimensions).toEqual(node(1));
+    expect(c.metricReplicationLag().dimensions).toEqual(node(2));
+    const custom = c.metricCurrConnections({ node: 2, statistic: 'Average', period: Duration.minutes(5) });
+    expect([custom.dimensions, custom.statistic, custom.period.toMinutes()]).toEqual([node(2), 'Average', 5]);
+    expect(c.metric('NetworkBytesIn').statistic).toBe('Average');
   });
 });
 
@@ -134,7 +149,7 @@ describe('RedisSessionCache.fromAttributes', () => {
     const cache = RedisSessionCache.fromAttributes(stack, 'Cache', { replicationGroupId: 'sessions', primaryEndpoint: 'p.example', securityGroups: [sg(stack)], authTokenSecret: token });
     expect(cache).toMatchObject({ port: 6379, transitEncryption: true, nodes: 2 });
     expect(cache.metricReplicationLag().dimensions).toEqual({ CacheClusterId: 'sessions-002' });
-    expect(cache.metricMemory({ node: 1 }).dimensions).toEqual({ CacheClusterId: 'sessions-001' });
+    expect(cache.metricDatabaseMemoryUsagePercentage({ node: 1 }).dimensions).toEqual({ CacheClusterId: 'sessions-001' });
   });
 
   test('fails without security groups, with a token but no TLS, and with a port out of range, all at once', () => {

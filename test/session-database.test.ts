@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
+import { CfnParameter, Duration, RemovalPolicy } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -235,12 +235,14 @@ describe('SessionDatabase options', () => {
     }, 0);
   });
 
-  test('grantConnect lets the grantee read the credentials', () => {
+  test('grantReadCredentials lets the grantee read the application user\'s credentials', () => {
     const { stack, db, template } = database();
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
-    db.grantConnect(role);
+    db.grantReadCredentials(role);
     template().hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']) })]) },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: { Ref: Match.stringLikeRegexp('^DbAppCredentials') },
+      })]) },
     });
   });
 
@@ -258,19 +260,25 @@ describe('SessionDatabase options', () => {
     });
   });
 
-  test('metric helpers: CPU and connections of each instance, replica lag per replica', () => {
+  test('metrics keep aws-cdk-lib\'s names and take an options object: CPU and connections of each instance, replica lag per replica', () => {
     const { db } = database({ readReplicas: 2 });
-    expect(db.metricCpu().metricName).toBe('CPUUtilization');
-    expect(db.metricConnections(2).metricName).toBe('DatabaseConnections');
-    const lag = db.metricReplicaLag(2);
-    expect(lag.metricName).toBe('ReplicaLag');
-    expect(lag.statistic).toBe('Maximum');
-    expect(lag.dimensions).toEqual({ DBInstanceIdentifier: db.replicas[1].instanceIdentifier });
-    expect(() => db.metricReplicaLag(0)).toThrow('replica: the primary has no replica lag, got 0; use 1 to 2');
-    // The options object, as aws-cdk-lib's metrics take it.
-    expect(db.metricReplicaLag({ replica: 2, period: Duration.minutes(1) }).dimensions).toEqual({ DBInstanceIdentifier: db.replicas[1].instanceIdentifier });
-    expect(db.metricConnections({ replica: 1 }).dimensions).toEqual({ DBInstanceIdentifier: db.replicas[0].instanceIdentifier });
-    expect(() => db.metricCpu(3)).toThrow('replica: must be 0 (the primary) to 2, got 3');
+    const of = (i: number) => ({ DBInstanceIdentifier: i === 0 ? db.instance.instanceIdentifier : db.replicas[i - 1].instanceIdentifier });
+    expect([db.metricCPUUtilization(), db.metricDatabaseConnections(), db.metricFreeStorageSpace(), db.metricReplicaLag()]
+      .map((m) => [m.metricName, m.statistic, m.period.toMinutes(), m.dimensions])).toEqual([
+      ['CPUUtilization', 'Average', 5, of(0)], ['DatabaseConnections', 'Average', 5, of(0)],
+      ['FreeStorageSpace', 'Average', 5, of(0)], ['ReplicaLag', 'Maximum', 5, of(1)],
+    ]);
+    expect(db.metricDatabaseConnections({ replica: 2 }).dimensions).toEqual(of(2));
+    const lag = db.metricReplicaLag({ replica: 2, period: Duration.minutes(1) });
+    expect([lag.dimensions, lag.period.toMinutes()]).toEqual([of(2), 1]);
+    expect(() => db.metricReplicaLag({ replica: 0 })).toThrow('replica: the primary has no replica lag, got 0; use 1 to 2');
+    expect(() => db.metricCPUUtilization({ replica: 3 })).toThrow('replica: must be 0 (the primary) to 2, got 3');
+  });
+
+  test('fails for a replica index only known at deploy time, without printing it', () => {
+    const { stack, db } = database({ readReplicas: 2 });
+    const replica = new CfnParameter(stack, 'Replica', { type: 'Number' }).valueAsNumber;
+    expect(() => db.metricCPUUtilization({ replica })).toThrow(/^replica: must be 0 \(the primary\) to 2, got a value known only at deploy time \(at Test\/Db\)$/);
   });
 });
 

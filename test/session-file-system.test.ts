@@ -1,3 +1,4 @@
+import { Duration, Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -35,7 +36,7 @@ describe('SessionFileSystem', () => {
   const vpc = testVpc(stack);
   const files = new SessionFileSystem(stack, 'Files', { vpc });
   const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
-  files.grantMount(role);
+  files.grantReadWrite(role);
   const client = new ec2.SecurityGroup(stack, 'Client', { vpc });
   files.connections.allowDefaultPortFrom(client);
   const t = Template.fromStack(stack);
@@ -106,8 +107,12 @@ describe('SessionFileSystem', () => {
     t.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 2049 }, 1);
   });
 
-  test('metric helpers name the file system', () => {
-    expect(files.metricPercentIoLimit().metricName).toBe('PercentIOLimit');
-    expect(files.metricBurstCreditBalance().statistic).toBe('Minimum');
+  test('metrics keep aws-cdk-lib\'s names, name the file system, and take an options object', () => {
+    expect([files.metric('ClientConnections'), files.metricPercentIOLimit(), files.metricThroughput(), files.metricBurstCreditBalance()]
+      .map((m) => [m.metricName, m.statistic, m.period.toMinutes()])).toEqual([
+      ['ClientConnections', 'Average', 5], ['PercentIOLimit', 'Maximum', 5], ['MeteredIOBytes', 'Sum', 5], ['BurstCreditBalance', 'Minimum', 5],
+    ]);
+    expect(files.metricThroughput({ period: Duration.minutes(1) }).period.toMinutes()).toBe(1);
+    expect(Stack.of(files).resolve(files.metricPercentIOLimit().dimensions)).toEqual({ FileSystemId: { Ref: expect.stringMatching(/^Files/) } });
   });
 });

@@ -22,44 +22,35 @@ export abstract class SessionCacheBase extends Construct implements ISessionCach
       : iam.Grant.drop(grantee, 'read the AUTH token of a cache without one');
   }
 
-  public metric(metricName: string, options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    const { node = 1, ...rest } = metricOptions(options, props);
+  public metric(metricName: string, options: CacheMetricOptions = {}): cloudwatch.Metric {
+    const { node = 1, ...rest } = options;
     return new cloudwatch.Metric({
       namespace: 'AWS/ElastiCache',
       metricName,
       dimensionsMap: { CacheClusterId: `${this.replicationGroupId}-${String(node).padStart(3, '0')}` },
+      statistic: 'Average',
       period: Duration.minutes(1),
       ...rest,
     });
   }
 
-  /** @param options the node as a number is deprecated: use `{ node }` */
-  public metricEngineCpu(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('EngineCPUUtilization', { statistic: 'Average', ...metricOptions(options, props) });
+  public metricEngineCPUUtilization(options?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric('EngineCPUUtilization', { statistic: 'Average', ...options });
   }
 
-  /** @param options the node as a number is deprecated: use `{ node }` */
-  public metricMemory(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('DatabaseMemoryUsagePercentage', { statistic: 'Maximum', ...metricOptions(options, props) });
+  public metricDatabaseMemoryUsagePercentage(options?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric('DatabaseMemoryUsagePercentage', { statistic: 'Maximum', ...options });
   }
 
-  /** @param options the node as a number is deprecated: use `{ node }` */
-  public metricEvictions(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('Evictions', { statistic: 'Sum', ...metricOptions(options, props) });
+  public metricEvictions(options?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric('Evictions', { statistic: 'Sum', ...options });
   }
 
-  /** @param options the node as a number is deprecated: use `{ node }` */
-  public metricConnections(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('CurrConnections', { statistic: 'Maximum', ...metricOptions(options, props) });
+  public metricCurrConnections(options?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric('CurrConnections', { statistic: 'Maximum', ...options });
   }
 
-  /** @param options the node as a number is deprecated: use `{ node }` */
-  public metricReplicationLag(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('ReplicationLag', { statistic: 'Maximum', node: 2, ...metricOptions(options, props) });
+  public metricReplicationLag(options?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric('ReplicationLag', { statistic: 'Maximum', node: 2, ...options });
   }
-}
-
-/** The options object, from either the options or the deprecated positional node and props. */
-function metricOptions(options: CacheMetricOptions | number | undefined, props: cloudwatch.MetricOptions | undefined): CacheMetricOptions {
-  return typeof options === 'number' ? { ...props, node: options } : { ...options, ...props };
 }

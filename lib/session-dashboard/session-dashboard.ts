@@ -85,7 +85,7 @@ export class SessionDashboard extends Construct {
     const cache = props.sessionCache;
     if (cache) {
       this.alarm('CacheMemory', `session cache: primary memory above ${t.cacheMemoryPercent} %`,
-        cache.metricMemory({ node: 1, period: Duration.minutes(5) }), t.cacheMemoryPercent, 1, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
+        cache.metricDatabaseMemoryUsagePercentage({ node: 1, period: Duration.minutes(5) }), t.cacheMemoryPercent, 1, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
       this.alarm('CacheEvictions', `session cache: ${t.cacheEvictions} or more keys evicted in 5 minutes (sessions lost)`,
         cache.metricEvictions({ node: 1, period: Duration.minutes(5) }), t.cacheEvictions, 1, cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD);
       this.alarm('CacheReplicationLag', `session cache: replica more than ${t.cacheReplicationLag.toHumanString()} behind for 3 minutes`,
@@ -101,7 +101,7 @@ export class SessionDashboard extends Construct {
     const files = props.sessionFileSystem;
     if (files) {
       this.alarm('FileSystemIoLimit', `session files: above ${t.fileSystemIoLimitPercent} % of the I/O limit for 15 minutes`,
-        files.metricPercentIoLimit({ period: Duration.minutes(5) }), t.fileSystemIoLimitPercent, 3,
+        files.metricPercentIOLimit({ period: Duration.minutes(5) }), t.fileSystemIoLimitPercent, 3,
         cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD);
     }
   }

@@ -79,12 +79,12 @@ function graph(title: string, metrics: cloudwatch.IMetric[]): cloudwatch.GraphWi
 
 function addCacheGraphs(dashboard: cloudwatch.Dashboard, cache: ISessionCache): void {
   dashboard.addWidgets(
-    graph('Cache engine CPU (%)', [cache.metricEngineCpu()]),
-    graph('Cache memory (%)', [cache.metricMemory()]),
+    graph('Cache engine CPU (%)', [cache.metricEngineCPUUtilization()]),
+    graph('Cache memory (%)', [cache.metricDatabaseMemoryUsagePercentage()]),
     graph('Cache evictions', [cache.metricEvictions()]),
   );
   dashboard.addWidgets(
-    graph('Cache connections', [cache.metricConnections()]),
+    graph('Cache connections', [cache.metricCurrConnections()]),
     graph('Cache replication lag (seconds)', [cache.metricReplicationLag()]),
   );
 }
@@ -94,8 +94,8 @@ function addDatabaseGraphs(dashboard: cloudwatch.Dashboard, db: ISessionDatabase
   const all = [0, ...replicas];
   const label = (i: number) => (i === 0 ? 'primary' : `replica ${i}`);
   dashboard.addWidgets(
-    graph('Database CPU (%)', all.map((i) => db.metricCpu({ replica: i, label: label(i) }))),
-    graph('Database connections', all.map((i) => db.metricConnections({ replica: i, label: label(i) }))),
+    graph('Database CPU (%)', all.map((i) => db.metricCPUUtilization({ replica: i, label: label(i) }))),
+    graph('Database connections', all.map((i) => db.metricDatabaseConnections({ replica: i, label: label(i) }))),
     graph('Database replica lag (seconds)', replicas.map((i) => db.metricReplicaLag({ replica: i, label: label(i) }))),
   );
 }
@@ -103,7 +103,7 @@ function addDatabaseGraphs(dashboard: cloudwatch.Dashboard, db: ISessionDatabase
 function addFileSystemGraphs(dashboard: cloudwatch.Dashboard, files: ISessionFileSystem): void {
   dashboard.addWidgets(
     graph('File system throughput (bytes)', [files.metricThroughput({ period: Duration.minutes(1) })]),
-    graph('File system I/O limit (%)', [files.metricPercentIoLimit({ period: Duration.minutes(1) })]),
+    graph('File system I/O limit (%)', [files.metricPercentIOLimit({ period: Duration.minutes(1) })]),
     graph('File system burst credits', [files.metricBurstCreditBalance({ period: Duration.minutes(5) })]),
   );
 }

@@ -1,3 +1,4 @@
+import { Token } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -55,36 +56,24 @@ export abstract class SessionDatabaseBase extends Construct implements ISessionD
     return this.credentials.grantRead(grantee);
   }
 
-  /**
-   * @deprecated aws-cdk-lib's `grantConnect` grants `rds-db:connect`; this
-   * reads the credentials: use {@link grantReadCredentials}
-   */
-  public grantConnect(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadCredentials(grantee);
-  }
-
-  /** @param options the instance as a number (0 the primary, 1 to n a replica) is deprecated: use `{ replica }` */
-  public metricCpu(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    const { replica = 0, ...rest } = dbMetricOptions(options, props);
+  public metricCPUUtilization(options: DatabaseMetricOptions = {}): cloudwatch.Metric {
+    const { replica = 0, ...rest } = options;
     return this.instanceAt(replica).metricCPUUtilization(rest);
   }
 
-  /** @param options the instance as a number (0 the primary, 1 to n a replica) is deprecated: use `{ replica }` */
-  public metricConnections(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    const { replica = 0, ...rest } = dbMetricOptions(options, props);
+  public metricDatabaseConnections(options: DatabaseMetricOptions = {}): cloudwatch.Metric {
+    const { replica = 0, ...rest } = options;
     return this.instanceAt(replica).metricDatabaseConnections(rest);
   }
 
-  /** Free storage of the primary, in bytes. @default Average over 5 minutes */
-  public metricFreeStorage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.primary.metricFreeStorageSpace(props);
+  public metricFreeStorageSpace(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.primary.metricFreeStorageSpace(options);
   }
 
-  /** @param options the replica as a number (1 to n) is deprecated: use `{ replica }` */
-  public metricReplicaLag(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    const { replica = 1, ...rest } = dbMetricOptions(options, props);
-    if (replica < 1) {
-      throw new SessionTierValidationError(`replica: the primary has no replica lag, got ${replica}; use 1 to ${this.readers.length}`, this);
+  public metricReplicaLag(options: DatabaseMetricOptions = {}): cloudwatch.Metric {
+    const { replica = 1, ...rest } = options;
+    if (replica === 0) {
+      throw new SessionTierValidationError(`replica: the primary has no replica lag, got 0; use 1 to ${this.readers.length}`, this);
     }
     return this.instanceAt(replica).metric('ReplicaLag', { statistic: 'Maximum', ...rest });
   }
@@ -92,13 +81,10 @@ export abstract class SessionDatabaseBase extends Construct implements ISessionD
   private instanceAt(replica: number): rds.IDatabaseInstance {
     const found = replica === 0 ? this.primary : this.readers[replica - 1];
     if (!Number.isInteger(replica) || !found) {
-      throw new SessionTierValidationError(`replica: must be 0 (the primary) to ${this.readers.length}, got ${replica}`, this);
+      // An index picks a construct at synth: a deploy-time value cannot, and its text would mean nothing.
+      const got = Token.isUnresolved(replica) ? 'a value known only at deploy time' : `${replica}`;
+      throw new SessionTierValidationError(`replica: must be 0 (the primary) to ${this.readers.length}, got ${got}`, this);
     }
     return found;
   }
-}
-
-/** The options object, from either the options or the deprecated positional instance and props. */
-function dbMetricOptions(options: DatabaseMetricOptions | number | undefined, props: cloudwatch.MetricOptions | undefined): DatabaseMetricOptions {
-  return typeof options === 'number' ? { ...props, replica: options } : { ...options, ...props };
 }

@@ -53,10 +53,12 @@ export interface ISessionDatabase {
   allowFrom(peer: ec2.IConnectable, description?: string): void;
   /** Lets `grantee` read the credentials the app signs in with (`secretsmanager:GetSecretValue` and `DescribeSecret`). */
   grantReadCredentials(grantee: iam.IGrantable): iam.Grant;
-  /** CPU, in percent. @default Average over 5 minutes, of the primary */
-  metricCpu(options?: DatabaseMetricOptions): cloudwatch.Metric;
-  /** Open connections. @default Average over 5 minutes, of the primary */
-  metricConnections(options?: DatabaseMetricOptions): cloudwatch.Metric;
-  /** How far a replica is behind the primary, in seconds. @default Maximum over 5 minutes, of replica 1 */
+  /** CPU of one instance, in percent (`CPUUtilization`). @default Average over 5 minutes, of the primary */
+  metricCPUUtilization(options?: DatabaseMetricOptions): cloudwatch.Metric;
+  /** Open connections of one instance (`DatabaseConnections`). @default Average over 5 minutes, of the primary */
+  metricDatabaseConnections(options?: DatabaseMetricOptions): cloudwatch.Metric;
+  /** Free storage of the primary, in bytes (`FreeStorageSpace`). @default Average over 5 minutes */
+  metricFreeStorageSpace(options?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** How far a replica is behind the primary, in seconds (`ReplicaLag`). @default Maximum over 5 minutes, of replica 1 */
   metricReplicaLag(options?: DatabaseMetricOptions): cloudwatch.Metric;
 }

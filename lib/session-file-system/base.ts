@@ -9,6 +9,9 @@ import { ISessionFileSystem } from './interface';
 /** What a fleet does with the file system: mount it and write; never root access. */
 export const CLIENT_ACTIONS = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'];
 
+/** How every client must reach the file system: from a mount target, over TLS. */
+export const THROUGH_A_MOUNT_TARGET_OVER_TLS = { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true', 'aws:SecureTransport': 'true' } };
+
 /** Grants and metrics, the same for our file system and an imported one. */
 export abstract class SessionFileSystemBase extends Construct implements ISessionFileSystem {
   public abstract readonly fileSystem: efs.IFileSystem;
@@ -21,21 +24,11 @@ export abstract class SessionFileSystemBase extends Construct implements ISessio
       grantee,
       actions: CLIENT_ACTIONS,
       resourceArns: [this.fileSystem.fileSystemArn],
-      conditions: this.clientConditions(),
+      conditions: {
+        StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn },
+        ...THROUGH_A_MOUNT_TARGET_OVER_TLS,
+      },
     });
-  }
-
-  /** Only through the access point, from a mount target, over TLS. */
-  protected clientConditions(): Record<string, Record<string, unknown>> {
-    return {
-      StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn },
-      Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true', 'aws:SecureTransport': 'true' },
-    };
-  }
-
-  /** @deprecated use {@link grantReadWrite}: it grants the same (mount and write), and says so */
-  public grantMount(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadWrite(grantee);
   }
 
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -43,11 +36,13 @@ export abstract class SessionFileSystemBase extends Construct implements ISessio
       namespace: 'AWS/EFS',
       metricName,
       dimensionsMap: { FileSystemId: this.fileSystem.fileSystemId },
+      statistic: 'Average',
+      period: Duration.minutes(5),
       ...props,
     });
   }
 
-  public metricPercentIoLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  public metricPercentIOLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('PercentIOLimit', { statistic: 'Maximum', period: Duration.minutes(5), ...props });
   }
 

@@ -19,12 +19,12 @@ export interface ISessionFileSystem extends ec2.IConnectable {
    * only through this access point).
    */
   grantReadWrite(grantee: iam.IGrantable): iam.Grant;
-  /** A metric of the file system. @default no statistic or period of its own (CloudWatch's: Average, 5 minutes) */
+  /** A metric of the file system, `AWS/EFS` by `FileSystemId`. @default Average over 5 minutes */
   metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  /** How close the file system is to its I/O limit, in percent (General Purpose mode). @default Maximum over 5 minutes */
-  metricPercentIoLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  /** Bytes read and written. @default Sum over 5 minutes */
+  /** How close the file system is to its I/O limit, in percent (`PercentIOLimit`, General Purpose mode only). @default Maximum over 5 minutes */
+  metricPercentIOLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Bytes read and written, as EFS meters them (`MeteredIOBytes`). @default Sum over 5 minutes */
   metricThroughput(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  /** Burst credits left (bursting throughput mode only). @default Minimum over 5 minutes */
+  /** Burst credits left, in bytes (`BurstCreditBalance`, bursting throughput mode only). @default Minimum over 5 minutes */
   metricBurstCreditBalance(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { CLIENT_ACTIONS, SessionFileSystemBase } from './base';
+import { CLIENT_ACTIONS, SessionFileSystemBase, THROUGH_A_MOUNT_TARGET_OVER_TLS } from './base';
 import { ImportedSessionFileSystem } from './imported';
 import { ISessionFileSystem } from './interface';
 import { SessionFileSystemAttributes, SessionFileSystemProps } from './props';
@@ -83,14 +83,13 @@ export class SessionFileSystem extends SessionFileSystemBase {
    */
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     const grant = super.grantReadWrite(grantee);
-    const { StringEquals: _exact, ...rest } = this.clientConditions();
     const stack = Stack.of(this);
     this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
       principals: [grantee.grantPrincipal],
       actions: CLIENT_ACTIONS,
       // The access point names the file system, so this policy cannot name the access point (a cycle):
       // it requires one, and the grantee's own policy names which.
-      conditions: { ...rest, ArnLike: { 'elasticfilesystem:AccessPointArn': `arn:${stack.partition}:elasticfilesystem:${stack.region}:${stack.account}:access-point/*` } },
+      conditions: { ...THROUGH_A_MOUNT_TARGET_OVER_TLS, ArnLike: { 'elasticfilesystem:AccessPointArn': `arn:${stack.partition}:elasticfilesystem:${stack.region}:${stack.account}:access-point/*` } },
     }));
     return grant;
   }
