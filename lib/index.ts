@@ -10,6 +10,7 @@ export * from './session-file-system';
 export * from './session-database';
 export * from './session-tier';
 export * from './session-dashboard';
+export type { ISessionStore } from './session-store';
 export {
   APP_ENV, APP_METRICS_NAMESPACE, SESSION_STRATEGIES, HEALTH_CHECK_PATH, DEFAULT_APP_PORT, DEFAULT_COOKIE_NAME, FLEET_COLORS, storeEnvironment,
 } from './contract/app-env';

@@ -5,6 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CacheMetricOptions, ISessionCache } from './interface';
+import { CacheDashboardPart } from './dashboard-part';
+import { IDashboardPart } from '../session-dashboard/part';
 
 /** What both our cache and an imported one do the same way: grants and metrics. */
 export abstract class SessionCacheBase extends Construct implements ISessionCache {
@@ -15,6 +17,10 @@ export abstract class SessionCacheBase extends Construct implements ISessionCach
   public abstract readonly authTokenSecret?: secretsmanager.ISecret;
   public abstract readonly replicationGroupId: string;
   public abstract readonly nodes: number;
+
+  public dashboardPart(): IDashboardPart {
+    return new CacheDashboardPart(this);
+  }
 
   public grantReadAuthToken(grantee: iam.IGrantable): iam.Grant {
     return this.authTokenSecret

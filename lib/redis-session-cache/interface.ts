@@ -1,7 +1,7 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ISessionStore } from '../session-store';
 
 /** Options of the cache's metrics: which node, and the usual metric options. */
 export interface CacheMetricOptions extends cloudwatch.MetricOptions {
@@ -18,7 +18,7 @@ export interface CacheMetricOptions extends cloudwatch.MetricOptions {
  * `database` strategy's write-through cache) keeps sessions in: a
  * {@link RedisSessionCache}, or yours through `RedisSessionCache.fromAttributes`.
  */
-export interface ISessionCache extends ec2.IConnectable {
+export interface ISessionCache extends ISessionStore {
   /** Address of the primary, for writes. */
   readonly primaryEndpoint: string;
   /** The port the nodes listen on. */

@@ -9,6 +9,8 @@ import { SessionTierValidationError } from '../errors';
 import { createSessionIdKey } from '../private/session-keys';
 import { DatabaseEngine } from './engine';
 import { DatabaseEndpoint, DatabaseMetricOptions, ISessionDatabase } from './interface';
+import { DatabaseDashboardPart } from './dashboard-part';
+import { IDashboardPart } from '../session-dashboard/part';
 
 /** What our database and an imported one do the same way: access, grants and metrics. */
 export abstract class SessionDatabaseBase extends Construct implements ISessionDatabase {
@@ -20,10 +22,14 @@ export abstract class SessionDatabaseBase extends Construct implements ISessionD
   public abstract readonly readyForClients?: IDependable;
   protected abstract readonly primary: rds.IDatabaseInstance;
   protected abstract readonly readers: readonly rds.IDatabaseInstance[];
-  /** The proxy's security group rules, when a proxy takes the writes. */
-  protected abstract readonly proxyConnections?: ec2.Connections;
+  /** The writer's security group rules (the proxy's, else the primary's); the default port is the writer's. */
+  public abstract readonly connections: ec2.Connections;
 
   private idKey?: secretsmanager.ISecret;
+
+  public dashboardPart(): IDashboardPart {
+    return new DatabaseDashboardPart(this);
+  }
 
   public get replicaCount(): number {
     return this.readers.length;
@@ -35,11 +41,7 @@ export abstract class SessionDatabaseBase extends Construct implements ISessionD
   }
 
   public allowFrom(peer: ec2.IConnectable, description = 'session database clients'): void {
-    if (this.proxyConnections) {
-      this.proxyConnections.allowFrom(peer, ec2.Port.tcp(this.writerEndpoint.port), description);
-    } else {
-      this.primary.connections.allowDefaultPortFrom(peer, description);
-    }
+    this.connections.allowDefaultPortFrom(peer, description);
     // Replicas that share a security group need one rule.
     const opened = new Set<ec2.ISecurityGroup>();
     for (const replica of this.readers) {

@@ -20,7 +20,7 @@ export class ImportedSessionDatabase extends SessionDatabaseBase {
   public readonly readyForClients?: IDependable = undefined;
   protected readonly primary: rds.IDatabaseInstance;
   protected readonly readers: readonly rds.IDatabaseInstance[];
-  protected readonly proxyConnections?: ec2.Connections;
+  public readonly connections: ec2.Connections;
 
   constructor(scope: Construct, id: string, attrs: SessionDatabaseAttributes) {
     super(scope, id);
@@ -40,7 +40,9 @@ export class ImportedSessionDatabase extends SessionDatabaseBase {
     problems.check(!Object.values(DatabaseEngine).includes(attrs.engine),
       () => `engine: must be DatabaseEngine.POSTGRES or DatabaseEngine.MYSQL, got ${JSON.stringify(attrs.engine)}`);
     problems.throwIfAny(this);
-    this.proxyConnections = attrs.proxy ? new ec2.Connections({ securityGroups: attrs.proxySecurityGroups }) : undefined;
+    this.connections = attrs.proxy
+      ? new ec2.Connections({ securityGroups: attrs.proxySecurityGroups, defaultPort: ec2.Port.tcp(proxyPort(attrs.engine)) })
+      : attrs.instance.connections;
     const endpoint = (i: rds.IDatabaseInstance): DatabaseEndpoint => ({ hostname: i.instanceEndpoint.hostname, port: i.instanceEndpoint.port });
     this.writerEndpoint = attrs.proxy
       ? { hostname: attrs.proxy.endpoint, port: proxyPort(attrs.engine) }

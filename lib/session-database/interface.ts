@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IDependable } from 'constructs';
 import { DatabaseEngine } from './engine';
+import { ISessionStore } from '../session-store';
 
 /** Where a client reaches one database endpoint. */
 export interface DatabaseEndpoint {
@@ -26,7 +27,7 @@ export interface DatabaseMetricOptions extends cloudwatch.MetricOptions {
  * A database the `database` strategy keeps sessions in: a
  * {@link SessionDatabase}, or yours through `SessionDatabase.fromAttributes`.
  */
-export interface ISessionDatabase {
+export interface ISessionDatabase extends ISessionStore {
   /** The engine. */
   readonly engine: DatabaseEngine;
   /** The database (schema) that holds the sessions table. */

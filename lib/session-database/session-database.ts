@@ -45,7 +45,11 @@ export class SessionDatabase extends SessionDatabaseBase {
   public readonly replicas: rds.DatabaseInstanceReadReplica[];
   /** The proxy in front of the primary, when `proxy` is on. */
   public readonly proxy?: rds.DatabaseProxy;
-  /** The primary's security group rules. */
+  /**
+   * The writer's security group rules: the proxy's when there is one, else
+   * the primary's; the default port is the writer's. `allowFrom` opens the
+   * replicas too.
+   */
   public readonly connections: ec2.Connections;
   /**
    * The master credentials: a JSON secret with `username` and `password` (and
@@ -81,7 +85,6 @@ export class SessionDatabase extends SessionDatabaseBase {
     const settings = instanceSettings(this, props.vpc, r);
 
     this.instance = addPrimary(this, props.vpc, r, settings, props.storageEncryptionKey);
-    this.connections = this.instance.connections;
     this.secret = this.instance.secret!;
 
     const appUser = addAppUser(this, props.vpc, r, this.instance, props.logEncryptionKey);
@@ -90,6 +93,9 @@ export class SessionDatabase extends SessionDatabaseBase {
 
     this.replicas = addReplicas(this, props.vpc, r, settings, this.instance);
     this.proxy = r.proxy ? addProxy(this, props.vpc, r, this.instance, this.credentials) : undefined;
+    this.connections = this.proxy
+      ? new ec2.Connections({ securityGroups: this.proxy.connections.securityGroups, defaultPort: ec2.Port.tcp(proxyPort(r.engine)) })
+      : this.instance.connections;
 
     this.primaryEndpoint = { hostname: this.instance.dbInstanceEndpointAddress, port: r.port };
     this.writerEndpoint = this.proxy
@@ -105,10 +111,6 @@ export class SessionDatabase extends SessionDatabaseBase {
 
   protected get readers(): readonly rds.IDatabaseInstance[] {
     return this.replicas;
-  }
-
-  protected get proxyConnections(): ec2.Connections | undefined {
-    return this.proxy?.connections;
   }
 
   /** One stack output per replica, then the writer's. */

@@ -5,6 +5,8 @@ import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ISessionFileSystem } from './interface';
+import { FileSystemDashboardPart } from './dashboard-part';
+import { IDashboardPart } from '../session-dashboard/part';
 
 /** What a fleet does with the file system: mount it and write; never root access. */
 export const CLIENT_ACTIONS = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'];
@@ -17,6 +19,10 @@ export abstract class SessionFileSystemBase extends Construct implements ISessio
   public abstract readonly fileSystem: efs.IFileSystem;
   public abstract readonly accessPoint: efs.IAccessPoint;
   public abstract readonly connections: ec2.Connections;
+
+  public dashboardPart(): IDashboardPart {
+    return new FileSystemDashboardPart(this);
+  }
 
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     // In the grantee's own policy, so the grant works for a file system of yours whose policy we cannot change.

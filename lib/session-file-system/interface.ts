@@ -1,14 +1,14 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { ISessionStore } from '../session-store';
 
 /**
  * A file system the `file` strategy keeps sessions on, mounted through an
  * access point: a {@link SessionFileSystem}, or yours through
  * `SessionFileSystem.fromFileSystem`.
  */
-export interface ISessionFileSystem extends ec2.IConnectable {
+export interface ISessionFileSystem extends ISessionStore {
   /** The file system. */
   readonly fileSystem: efs.IFileSystem;
   /** The access point the fleets mount, whose POSIX user owns the session files. */
