@@ -119,7 +119,7 @@ export class SessionStrategy {
    * Sessions in a Multi-AZ ElastiCache replication group, with a TTL on every
    * key and optimistic concurrency. The fleet lets itself in on the cache's
    * port, reads its AUTH token at boot and finds it through the environment.
-   * @param cache a `RedisSessionCache`, or yours through `RedisSessionCache.fromAttributes`;
+   * @param cache a `RedisSessionCache`, or yours through `RedisSessionCache.fromRedisSessionCacheAttributes`;
    * required for a standalone `AppFleet`, filled in by `SessionTier` (which then creates one) when omitted
    */
   public static redis(cache?: ISessionCache): SessionStrategy {
@@ -130,7 +130,7 @@ export class SessionStrategy {
    * Sessions as files on EFS, one per session, written atomically with a
    * version check. The fleet lets itself in on NFS, may mount through the
    * access point only, and mounts it before the application starts.
-   * @param fileSystem a `SessionFileSystem`, or yours through `SessionFileSystem.fromFileSystem`;
+   * @param fileSystem a `SessionFileSystem`, or yours through `SessionFileSystem.fromSessionFileSystemAttributes`;
    * required for a standalone `AppFleet`, filled in by `SessionTier` when omitted
    */
   public static file(fileSystem?: ISessionFileSystem): SessionStrategy {
@@ -143,7 +143,7 @@ export class SessionStrategy {
    * optionally a write-through copy in a cache. The fleet lets itself in to
    * the writer and every replica, reads the credentials at boot, and trusts
    * the certificates of both RDS and RDS Proxy.
-   * @param database a `SessionDatabase`, or yours through `SessionDatabase.fromAttributes`;
+   * @param database a `SessionDatabase`, or yours through `SessionDatabase.fromSessionDatabaseAttributes`;
    * required for a standalone `AppFleet`, filled in by `SessionTier` (with its cache) when omitted
    */
   public static database(database?: ISessionDatabase, options: DatabaseStrategyOptions = {}): SessionStrategy {
@@ -283,7 +283,9 @@ export class SessionStrategy {
     fleet.addSecretEnvironment(APP_ENV.DB_USER, db.credentials, 'username');
     fleet.addSecretEnvironment(APP_ENV.DB_PASSWORD, db.credentials, 'password');
     // Signed ids: one a replica does not know yet is read from the primary, a forged one from nowhere.
-    fleet.addSecretEnvironment(APP_ENV.ID_KEYS, db.sessionIdKey);
+    if (db.sessionIdKey) {
+      fleet.addSecretEnvironment(APP_ENV.ID_KEYS, db.sessionIdKey);
+    }
     fleet.addBootCommands(
       // One file for every server the app verifies: the RDS bundle for the instances, the system store
       // for RDS Proxy (ACM certificates). Node, PHP and Java take one CA file that replaces their defaults.
@@ -322,7 +324,7 @@ function connectCache(fleet: ISessionStrategyTarget, cache: ISessionCache, descr
 const STORE_HELP: Record<SessionStrategyName, string> = {
   memory: '',
   cookie: '',
-  redis: 'SessionStrategy.redis(cache) with a RedisSessionCache or RedisSessionCache.fromAttributes(...)',
-  file: 'SessionStrategy.file(files) with a SessionFileSystem or SessionFileSystem.fromFileSystem(...)',
-  database: 'SessionStrategy.database(db) with a SessionDatabase or SessionDatabase.fromAttributes(...)',
+  redis: 'SessionStrategy.redis(cache) with a RedisSessionCache or RedisSessionCache.fromRedisSessionCacheAttributes(...)',
+  file: 'SessionStrategy.file(files) with a SessionFileSystem or SessionFileSystem.fromSessionFileSystemAttributes(...)',
+  database: 'SessionStrategy.database(db) with a SessionDatabase or SessionDatabase.fromSessionDatabaseAttributes(...)',
 };

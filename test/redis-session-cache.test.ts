@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
+import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -43,6 +43,7 @@ describe('RedisSessionCache defaults', () => {
 
   test('the AUTH token is generated with characters ElastiCache accepts', () => {
     t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: 'AUTH token of the session cache',
       GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
     });
   });
@@ -56,6 +57,16 @@ describe('RedisSessionCache defaults', () => {
       SecurityGroupIngress: Match.absent(),
     });
     t.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  test('creates the key that signs its sessions\' ids, in its constructor, rotated by hand', () => {
+    expect(c.vpc).toBeDefined();
+    expect(Stack.of(c).resolve((c.sessionIdKey as secretsmanager.Secret).secretArn)).toEqual({ Ref: expect.stringMatching(/^CacheSessionIdKey[0-9A-F]{8}$/) });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: 'Signs the session ids of the session tier\'s redis strategy (HMAC key)',
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+    });
+    t.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
   });
 
   test('exposes the endpoints, the port and per-node metrics', () => {
@@ -106,11 +117,18 @@ describe('RedisSessionCache options', () => {
     });
   });
 
-  test('without AUTH and TLS there is no secret, and a removal policy of your own', () => {
+  test('without AUTH and TLS there is no token (the session-id key remains), and a removal policy of your own', () => {
     const { cache: c, template } = cache({ authToken: false, transitEncryption: false, removalPolicy: RemovalPolicy.DESTROY });
     expect(c.authTokenSecret).toBeUndefined();
-    template().resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(Object.keys(template().findResources('AWS::SecretsManager::Secret'))).toEqual([expect.stringMatching(/^CacheSessionIdKey/)]);
     template().hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Delete' });
+  });
+
+  test('is a Resource of its stack: applyRemovalPolicy reaches the replication group', () => {
+    const { stack, cache: c, template } = cache();
+    expect(c.stack).toBe(stack);
+    c.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    template().hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 });
 
@@ -141,21 +159,35 @@ describe('RedisSessionCache validation', () => {
   });
 });
 
-describe('RedisSessionCache.fromAttributes', () => {
-  const sg = (stack: Stack) => ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0123456789abcdef0');
+describe('RedisSessionCache.fromRedisSessionCacheAttributes', () => {
+  const sg = (stack: Stack, id = 'Sg') => ec2.SecurityGroup.fromSecurityGroupId(stack, id, 'sg-0123456789abcdef0');
   test('an existing group gets the same grants and metrics', () => {
     const stack = testStack();
     const token = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf');
-    const cache = RedisSessionCache.fromAttributes(stack, 'Cache', { replicationGroupId: 'sessions', primaryEndpoint: 'p.example', securityGroups: [sg(stack)], authTokenSecret: token });
+    const cache = RedisSessionCache.fromRedisSessionCacheAttributes(stack, 'Cache', { replicationGroupId: 'sessions', primaryEndpoint: 'p.example', securityGroups: [sg(stack)], authTokenSecret: token });
     expect(cache).toMatchObject({ port: 6379, transitEncryption: true, nodes: 2 });
     expect(cache.metricReplicationLag().dimensions).toEqual({ CacheClusterId: 'sessions-002' });
     expect(cache.metricDatabaseMemoryUsagePercentage({ node: 1 }).dimensions).toEqual({ CacheClusterId: 'sessions-001' });
   });
 
+  test('an import creates nothing, and takes its VPC and session-id key as attributes', () => {
+    const stack = testStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'] });
+    const key = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ids-AbCdEf');
+    const cache = RedisSessionCache.fromRedisSessionCacheAttributes(stack, 'Cache', {
+      replicationGroupId: 'sessions', primaryEndpoint: 'p.example', securityGroups: [sg(stack)], vpc, sessionIdKey: key,
+    });
+    const bare = RedisSessionCache.fromRedisSessionCacheAttributes(stack, 'Bare', { replicationGroupId: 'other', primaryEndpoint: 'o.example', securityGroups: [sg(stack, 'Sg2')] });
+    // Nothing in the stack is a CloudFormation resource.
+    expect(stack.node.findAll().filter(CfnResource.isCfnResource)).toEqual([]);
+    expect([cache.vpc, cache.sessionIdKey]).toEqual([vpc, key]);
+    expect([bare.vpc, bare.sessionIdKey]).toEqual([undefined, undefined]);
+  });
+
   test('fails without security groups, with a token but no TLS, and with a port out of range, all at once', () => {
     const stack = testStack();
     const token = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf');
-    expect(() => RedisSessionCache.fromAttributes(stack, 'Cache', {
+    expect(() => RedisSessionCache.fromRedisSessionCacheAttributes(stack, 'Cache', {
       replicationGroupId: 'sessions', primaryEndpoint: 'p.example', securityGroups: [], authTokenSecret: token, transitEncryption: false, port: 80,
     })).toThrow(/^3 problems \(at Test\/Cache\):\n {2}- port: must be a whole number from 1024 to 65535, got 80\n {2}- securityGroups: needs the replication group's security groups, got none.*\n {2}- authTokenSecret: ElastiCache accepts an AUTH token only with transit encryption/);
   });

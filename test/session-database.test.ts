@@ -1,4 +1,4 @@
-import { CfnParameter, Duration, RemovalPolicy } from 'aws-cdk-lib/core';
+import { CfnParameter, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -92,6 +92,12 @@ describe('SessionDatabase defaults', () => {
     t.resourceCountIs('AWS::RDS::DBProxy', 0);
     expect(db.replicaEndpoints).toHaveLength(1);
     expect(db.writerEndpoint).toBe(db.primaryEndpoint);
+  });
+
+  test('creates the key that signs its sessions\' ids in its constructor, and knows its VPC', () => {
+    expect(Stack.of(db).resolve((db.sessionIdKey as secretsmanager.Secret).secretArn)).toEqual({ Ref: expect.stringMatching(/^DbSessionIdKey[0-9A-F]{8}$/) });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { Description: 'Signs the session ids of the session tier\'s database strategy (HMAC key)' });
+    expect(db.vpc).toBeDefined();
   });
 
   test('primary and replicas in closed security groups: no ingress until allowed, but the setup\'s to the primary', () => {
@@ -246,6 +252,25 @@ describe('SessionDatabase options', () => {
     });
   });
 
+  test('is a Resource of its stack: applyRemovalPolicy reaches the primary, and the replicas stay deletable', () => {
+    const { stack, db, template } = database();
+    expect(db.stack).toBe(stack);
+    db.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    template().hasResource('AWS::RDS::DBInstance', { Properties: Match.objectLike(PRIMARY), DeletionPolicy: 'Retain' });
+    template().hasResource('AWS::RDS::DBInstance', { Properties: Match.objectLike(REPLICA), DeletionPolicy: 'Delete' });
+  });
+
+  test('its connections are the writer\'s: the proxy\'s on the proxy\'s port, else the primary\'s', () => {
+    const { stack, vpc, db, template } = database({ proxy: true });
+    db.connections.allowDefaultPortFrom(new ec2.SecurityGroup(stack, 'Client', { vpc }));
+    template().hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbProxySecurityGroup'), 'GroupId'] }, FromPort: 5432, ToPort: 5432,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Client'), 'GroupId'] },
+    });
+    const direct = database().db;
+    expect(direct.connections).toBe(direct.instance.connections);
+  });
+
   test('removal policy, deletion protection, retention, version and insights are props', () => {
     const t = database({
       removalPolicy: RemovalPolicy.DESTROY, deletionProtection: false, backupRetention: Duration.days(14), engineVersion: '16.4',
@@ -311,7 +336,7 @@ describe('SessionDatabase validation', () => {
   });
 });
 
-describe('SessionDatabase.fromAttributes', () => {
+describe('SessionDatabase.fromSessionDatabaseAttributes', () => {
   test('fails for a proxy without its security groups, and for a bad database name', () => {
     const stack = testStack();
     const instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Primary', {
@@ -321,7 +346,7 @@ describe('SessionDatabase.fromAttributes', () => {
       dbProxyName: 'proxy', dbProxyArn: 'arn:aws:rds:eu-west-1:123456789012:db-proxy:prx-0123456789abcdef0', endpoint: 'proxy.example', securityGroups: [],
     });
     const credentials = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Creds', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf');
-    expect(() => SessionDatabase.fromAttributes(stack, 'Db', { engine: DatabaseEngine.POSTGRES, instance, credentials, proxy, databaseName: '1x' }))
+    expect(() => SessionDatabase.fromSessionDatabaseAttributes(stack, 'Db', { engine: DatabaseEngine.POSTGRES, instance, credentials, proxy, databaseName: '1x' }))
       .toThrow(/proxySecurityGroups: a proxy needs its security groups[\s\S]*databaseName: must start with a letter/);
   });
 
@@ -334,12 +359,38 @@ describe('SessionDatabase.fromAttributes', () => {
     const proxy = rds.DatabaseProxy.fromDatabaseProxyAttributes(stack, 'Proxy', {
       dbProxyName: 'proxy', dbProxyArn: 'arn:aws:rds:eu-west-1:123456789012:db-proxy:prx-0123456789abcdef0', endpoint: 'proxy.example', securityGroups: [sg],
     });
-    const db = SessionDatabase.fromAttributes(stack, 'Db', {
+    const db = SessionDatabase.fromSessionDatabaseAttributes(stack, 'Db', {
       engine: DatabaseEngine.MYSQL, instance: instance('primary', 'p.example'), readReplicas: [instance('r1', 'r1.example')], proxy, proxySecurityGroups: [sg],
       credentials: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Creds', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf'),
+      sessionIdKey: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ids-AbCdEf'),
     });
     expect(db.writerEndpoint).toEqual({ hostname: 'proxy.example', port: 3306 });
     expect(db.replicaEndpoints).toEqual([{ hostname: 'r1.example', port: 3307 }]);
     expect(db.replicaCount).toBe(1);
+  });
+
+  test('an import creates nothing: the session-id key is an attribute, the connections are the writer\'s', () => {
+    const stack = testStack();
+    const sg = (id: string) => ec2.SecurityGroup.fromSecurityGroupId(stack, id, `sg-0123456789abcdef${id.length}`);
+    const primary = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Primary', {
+      instanceIdentifier: 'primary', instanceEndpointAddress: 'p.example', port: 5432, securityGroups: [sg('PrimarySg')],
+    });
+    const credentials = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Creds', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf');
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'] });
+    const db = SessionDatabase.fromSessionDatabaseAttributes(stack, 'Db', { engine: DatabaseEngine.POSTGRES, instance: primary, credentials, vpc });
+    expect([db.sessionIdKey, db.vpc, db.connections]).toEqual([undefined, vpc, primary.connections]);
+    expect(stack.node.findAll().filter(CfnResource.isCfnResource)).toEqual([]);
+  });
+
+  test('fails for an import with read replicas but no session-id key, naming the prop and the fix', () => {
+    const stack = testStack();
+    const instance = (id: string) => rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, id, {
+      instanceIdentifier: id, instanceEndpointAddress: `${id}.example`, port: 5432, securityGroups: [],
+    });
+    const credentials = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Creds', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf');
+    expect(() => SessionDatabase.fromSessionDatabaseAttributes(stack, 'Db', {
+      engine: DatabaseEngine.POSTGRES, instance: instance('primary'), readReplicas: [instance('r1'), instance('r2')], credentials,
+    })).toThrow('sessionIdKey: required with readReplicas (the app reads from replicas only with signed session ids), got none with 2 read replica(s); '
+      + 'pass sessionIdKey, a secret of at least 32 characters, or no readReplicas (at Test/Db)');
   });
 });

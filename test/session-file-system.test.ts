@@ -1,7 +1,9 @@
-import { Duration, Stack } from 'aws-cdk-lib/core';
+import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { SessionFileSystem } from '../lib';
 import { testStack, testVpc } from './helpers/app';
 
@@ -114,5 +116,34 @@ describe('SessionFileSystem', () => {
     ]);
     expect(files.metricThroughput({ period: Duration.minutes(1) }).period.toMinutes()).toBe(1);
     expect(Stack.of(files).resolve(files.metricPercentIOLimit().dimensions)).toEqual({ FileSystemId: { Ref: expect.stringMatching(/^Files/) } });
+  });
+
+  test('creates the key that signs its sessions\' ids in its constructor, and knows its VPC', () => {
+    expect(Stack.of(files).resolve((files.sessionIdKey as secretsmanager.Secret).secretArn)).toEqual({ Ref: expect.stringMatching(/^FilesSessionIdKey[0-9A-F]{8}$/) });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { Description: 'Signs the session ids of the session tier\'s file strategy (HMAC key)' });
+    expect(files.vpc).toBe(vpc);
+  });
+});
+
+describe('SessionFileSystem as a Resource, and imported', () => {
+  test('applyRemovalPolicy reaches the file system', () => {
+    const stack = testStack();
+    const files = new SessionFileSystem(stack, 'Files', { vpc: testVpc(stack) });
+    expect(files.stack).toBe(stack);
+    files.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    Template.fromStack(stack).hasResource('AWS::EFS::FileSystem', { DeletionPolicy: 'Delete' });
+  });
+
+  test('an import creates nothing, and takes its VPC and session-id key as attributes', () => {
+    const stack = testStack();
+    const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0123456789abcdef0');
+    const fileSystem = efs.FileSystem.fromFileSystemAttributes(stack, 'Fs', { fileSystemId: 'fs-0123456789abcdef0', securityGroup: sg });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'] });
+    const key = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ids-AbCdEf');
+    const files = SessionFileSystem.fromSessionFileSystemAttributes(stack, 'Files', {
+      fileSystem, accessPoint: efs.AccessPoint.fromAccessPointAttributes(stack, 'Ap', { accessPointId: 'fsap-0123456789abcdef0', fileSystem }), vpc, sessionIdKey: key,
+    });
+    expect([files.vpc, files.sessionIdKey, files.connections]).toEqual([vpc, key, fileSystem.connections]);
+    expect(stack.node.findAll().filter(CfnResource.isCfnResource)).toEqual([]);
   });
 });

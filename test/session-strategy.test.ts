@@ -33,7 +33,7 @@ describe('SessionStrategy', () => {
     expect(SessionStrategy.database().missingStores).toEqual(['database', 'cache']);
     // A database given alone runs without a cache; SessionTier does not add one.
     expect(SessionStrategy.database(database).missingStores).toEqual([]);
-    const other = RedisSessionCache.fromAttributes(stack, 'Other', {
+    const other = RedisSessionCache.fromRedisSessionCacheAttributes(stack, 'Other', {
       replicationGroupId: 'other', primaryEndpoint: 'other.example', securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'OtherSg', 'sg-0123456789abcdef0')],
     });
     expect(SessionStrategy.redis(cache).withStores({ cache: other }).stores.cache).toBe(cache);
@@ -104,8 +104,8 @@ describe('a standalone AppFleet wires itself to the store of its strategy', () =
       SESSION_DB_USER: { arn: EXISTING.databaseCredentials, field: 'username' },
       SESSION_DB_PASSWORD: { arn: EXISTING.databaseCredentials, field: 'password' },
       SESSION_REDIS_AUTH_TOKEN: { arn: EXISTING.cacheAuthToken, field: undefined },
-      // The database's key signs the ids: every fleet on it shares it.
-      SESSION_ID_KEYS: { arn: expect.stringMatching(/secret:ExistingDatabaseSessionIdKey[0-9A-F]{8}$/), field: undefined },
+      // The database's key signs the ids: every fleet on it shares it (an imported one, given to the import).
+      SESSION_ID_KEYS: { arn: EXISTING.databaseSessionIdKey, field: undefined },
     });
   });
 
@@ -116,7 +116,7 @@ describe('a standalone AppFleet wires itself to the store of its strategy', () =
   });
 
   test.each([
-    ['redis', () => SessionStrategy.redis(), 'strategy: SessionStrategy.redis() needs its cache, got none; pass it (SessionStrategy.redis(cache) with a RedisSessionCache or RedisSessionCache.fromAttributes(...)), or use SessionTier, which creates one'],
+    ['redis', () => SessionStrategy.redis(), 'strategy: SessionStrategy.redis() needs its cache, got none; pass it (SessionStrategy.redis(cache) with a RedisSessionCache or RedisSessionCache.fromRedisSessionCacheAttributes(...)), or use SessionTier, which creates one'],
     ['file', () => SessionStrategy.file(), 'strategy: SessionStrategy.file() needs its fileSystem, got none'],
     ['database', () => SessionStrategy.database(), 'strategy: SessionStrategy.database() needs its database, got none'],
   ])('fails when a %s strategy has no store', (_, strategy, message) => {

@@ -18,8 +18,12 @@ export function createCookieSecret(scope: Construct, id: string): secretsmanager
     'This key seals live session cookies: an automatic rotation would log every user out. Rotate it by hand by prepending a new key (the app seals with the first and opens with all), then remove the old one after the session lifetime.');
 }
 
-/** The key that signs the session ids of the `database` strategy, so a forged id costs no database read. */
-export function createSessionIdKey(scope: Construct, id: string): secretsmanager.Secret {
-  return sessionKey(scope, id, 'Signs the session ids of the session tier\'s database strategy (HMAC key)',
+/**
+ * The key that signs the session ids of a store's sessions, so the app tells
+ * a lost session from a forged id, and a forged id costs no store read.
+ * @param strategy the strategy whose ids it signs, as its description says
+ */
+export function createSessionIdKey(scope: Construct, id: string, strategy = 'database'): secretsmanager.Secret {
+  return sessionKey(scope, id, `Signs the session ids of the session tier's ${strategy} strategy (HMAC key)`,
     'Every live session id is signed with this key: an automatic rotation would log every user out. Rotate it by hand by prepending a new key (the app signs with the first and verifies with all), then remove the old one after the session lifetime.');
 }

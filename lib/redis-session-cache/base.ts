@@ -1,16 +1,21 @@
-import { Duration } from 'aws-cdk-lib/core';
+import { Duration, Resource } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
 import { CacheMetricOptions, ISessionCache } from './interface';
 import { CacheDashboardPart } from './dashboard-part';
 import { IDashboardPart } from '../session-dashboard/part';
 
-/** What both our cache and an imported one do the same way: grants and metrics. */
-export abstract class SessionCacheBase extends Construct implements ISessionCache {
+/**
+ * What both our cache and an imported one do the same way: grants, metrics
+ * and the dashboard's part.
+ * @internal
+ */
+export abstract class SessionCacheBase extends Resource implements ISessionCache {
   public abstract readonly connections: ec2.Connections;
+  public abstract readonly vpc?: ec2.IVpc;
+  public abstract readonly sessionIdKey?: secretsmanager.ISecret;
   public abstract readonly primaryEndpoint: string;
   public abstract readonly port: number;
   public abstract readonly transitEncryption: boolean;

@@ -16,7 +16,7 @@ export interface CacheMetricOptions extends cloudwatch.MetricOptions {
 /**
  * A Redis OSS or Valkey replication group the `redis` strategy (or the
  * `database` strategy's write-through cache) keeps sessions in: a
- * {@link RedisSessionCache}, or yours through `RedisSessionCache.fromAttributes`.
+ * {@link RedisSessionCache}, or yours through `RedisSessionCache.fromRedisSessionCacheAttributes`.
  */
 export interface ISessionCache extends ISessionStore {
   /** Address of the primary, for writes. */

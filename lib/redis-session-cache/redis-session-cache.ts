@@ -4,11 +4,12 @@ import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../private/acknowledgements';
+import { createSessionIdKey } from '../private/session-keys';
 import { SessionCacheBase } from './base';
 import { CacheEngine } from './engine';
 import { ImportedSessionCache } from './imported';
 import { ISessionCache } from './interface';
-import { RedisSessionCacheProps, SessionCacheAttributes } from './props';
+import { RedisSessionCacheAttributes, RedisSessionCacheProps } from './props';
 import { resolveCacheProps } from './resolve-props';
 
 /**
@@ -44,18 +45,23 @@ export class RedisSessionCache extends SessionCacheBase {
   public readonly replicationGroupId: string;
   /** How many nodes the group has. */
   public readonly nodes: number;
+  /** The VPC the nodes are in. */
+  public readonly vpc: ec2.IVpc;
+  /** The key that signs the session ids of this cache's sessions, shared by every fleet on it. */
+  public readonly sessionIdKey: secretsmanager.ISecret;
 
   /**
    * An existing replication group (cluster mode disabled), wired to fleets
    * the same way as one this library creates: `SessionStrategy.redis(cache)`.
    */
-  public static fromAttributes(scope: Construct, id: string, attrs: SessionCacheAttributes): ISessionCache {
+  public static fromRedisSessionCacheAttributes(scope: Construct, id: string, attrs: RedisSessionCacheAttributes): ISessionCache {
     return new ImportedSessionCache(scope, id, attrs);
   }
 
   constructor(scope: Construct, id: string, props: RedisSessionCacheProps) {
     super(scope, id);
     const r = resolveCacheProps(this, props);
+    this.vpc = props.vpc;
 
     const subnets = props.vpc.selectSubnets(r.vpcSubnets);
     const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
@@ -79,6 +85,8 @@ export class RedisSessionCache extends SessionCacheBase {
       acknowledgeNag(this.authTokenSecret, 'AwsSolutions-SMG4', 'SecretsManagerRotationEnabled',
         'Rotating an ElastiCache AUTH token needs a ModifyReplicationGroup call with the ROTATE strategy and a client restart; a generic Secrets Manager rotation would lock the app out. Rotate by hand as the ElastiCache guide describes.');
     }
+
+    this.sessionIdKey = createSessionIdKey(this, 'SessionIdKey', 'redis');
 
     this.engine = r.engine;
     this.nodes = r.nodes;

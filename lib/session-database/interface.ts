@@ -25,7 +25,7 @@ export interface DatabaseMetricOptions extends cloudwatch.MetricOptions {
 
 /**
  * A database the `database` strategy keeps sessions in: a
- * {@link SessionDatabase}, or yours through `SessionDatabase.fromAttributes`.
+ * {@link SessionDatabase}, or yours through `SessionDatabase.fromSessionDatabaseAttributes`.
  */
 export interface ISessionDatabase extends ISessionStore {
   /** The engine. */
@@ -40,11 +40,6 @@ export interface ISessionDatabase extends ISessionStore {
   readonly credentials: secretsmanager.ISecret;
   /** How many read replicas there are. */
   readonly replicaCount: number;
-  /**
-   * The key that signs session ids, shared by every fleet on this database (so
-   * a user keeps the session moving between them); created on first use.
-   */
-  readonly sessionIdKey: secretsmanager.ISecret;
   /**
    * What a client waits for before it signs in with `credentials`: the setup
    * that creates the sessions table and the application user. None for a database of yours.

@@ -1,4 +1,4 @@
-import { CfnOutput } from 'aws-cdk-lib/core';
+import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -14,6 +14,7 @@ import { addProxy, proxyPort } from './proxy';
 import { addReplicas } from './replicas';
 import { resolveDatabaseProps } from './resolve-props';
 import { addAppUser } from './setup';
+import { createSessionIdKey } from '../private/session-keys';
 
 /**
  * The database of the `database` session strategy: an RDS instance
@@ -33,7 +34,7 @@ export class SessionDatabase extends SessionDatabaseBase {
    * wired to fleets the same way as one this library creates:
    * `SessionStrategy.database(db)`.
    */
-  public static fromAttributes(scope: Construct, id: string, attrs: SessionDatabaseAttributes): ISessionDatabase {
+  public static fromSessionDatabaseAttributes(scope: Construct, id: string, attrs: SessionDatabaseAttributes): ISessionDatabase {
     return new ImportedSessionDatabase(scope, id, attrs);
   }
 
@@ -76,10 +77,19 @@ export class SessionDatabase extends SessionDatabaseBase {
   public readonly primaryEndpoint: DatabaseEndpoint;
   /** The replicas, in order. */
   public readonly replicaEndpoints: DatabaseEndpoint[];
+  /** The VPC the instances are in. */
+  public readonly vpc: ec2.IVpc;
+  /**
+   * The key that signs the session ids of this database's sessions, shared by
+   * every fleet on it: an id a replica does not know yet is read from the
+   * primary, a forged one from nowhere.
+   */
+  public readonly sessionIdKey: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: SessionDatabaseProps) {
     super(scope, id);
     const r = resolveDatabaseProps(this, props);
+    this.vpc = props.vpc;
     this.engine = r.engine;
     this.databaseName = r.databaseName;
     const settings = instanceSettings(this, props.vpc, r);
@@ -97,6 +107,8 @@ export class SessionDatabase extends SessionDatabaseBase {
       ? new ec2.Connections({ securityGroups: this.proxy.connections.securityGroups, defaultPort: ec2.Port.tcp(proxyPort(r.engine)) })
       : this.instance.connections;
 
+    this.sessionIdKey = createSessionIdKey(this, 'SessionIdKey');
+
     this.primaryEndpoint = { hostname: this.instance.dbInstanceEndpointAddress, port: r.port };
     this.writerEndpoint = this.proxy
       ? { hostname: this.proxy.endpoint, port: proxyPort(r.engine) }
@@ -105,11 +117,21 @@ export class SessionDatabase extends SessionDatabaseBase {
     this.addEndpointOutputs();
   }
 
-  protected get primary(): rds.IDatabaseInstance {
+  /**
+   * What happens to the primary (its data) when it leaves the stack; the
+   * replicas hold nothing it lacks and are always deleted.
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    this.instance.applyRemovalPolicy(policy);
+  }
+
+  /** @internal */
+  protected get _primary(): rds.IDatabaseInstance {
     return this.instance;
   }
 
-  protected get readers(): readonly rds.IDatabaseInstance[] {
+  /** @internal */
+  protected get _readers(): rds.IDatabaseInstance[] {
     return this.replicas;
   }
 

@@ -1,9 +1,9 @@
-import { Duration } from 'aws-cdk-lib/core';
+import { Duration, Resource } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ISessionFileSystem } from './interface';
 import { FileSystemDashboardPart } from './dashboard-part';
 import { IDashboardPart } from '../session-dashboard/part';
@@ -14,11 +14,16 @@ export const CLIENT_ACTIONS = ['elasticfilesystem:ClientMount', 'elasticfilesyst
 /** How every client must reach the file system: from a mount target, over TLS. */
 export const THROUGH_A_MOUNT_TARGET_OVER_TLS = { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true', 'aws:SecureTransport': 'true' } };
 
-/** Grants and metrics, the same for our file system and an imported one. */
-export abstract class SessionFileSystemBase extends Construct implements ISessionFileSystem {
+/**
+ * Grants, metrics and the dashboard's part, the same for our file system and an imported one.
+ * @internal
+ */
+export abstract class SessionFileSystemBase extends Resource implements ISessionFileSystem {
   public abstract readonly fileSystem: efs.IFileSystem;
   public abstract readonly accessPoint: efs.IAccessPoint;
   public abstract readonly connections: ec2.Connections;
+  public abstract readonly vpc?: ec2.IVpc;
+  public abstract readonly sessionIdKey?: secretsmanager.ISecret;
 
   public dashboardPart(): IDashboardPart {
     return new FileSystemDashboardPart(this);

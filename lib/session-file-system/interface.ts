@@ -6,7 +6,7 @@ import { ISessionStore } from '../session-store';
 /**
  * A file system the `file` strategy keeps sessions on, mounted through an
  * access point: a {@link SessionFileSystem}, or yours through
- * `SessionFileSystem.fromFileSystem`.
+ * `SessionFileSystem.fromSessionFileSystemAttributes`.
  */
 export interface ISessionFileSystem extends ISessionStore {
   /** The file system. */

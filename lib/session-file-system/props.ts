@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
 /** Properties of a {@link SessionFileSystem}. */
 export interface SessionFileSystemProps {
@@ -33,7 +34,7 @@ export interface SessionFileSystemProps {
   readonly fileSystemProps?: Partial<efs.FileSystemProps>;
 }
 
-/** An existing file system, as `SessionFileSystem.fromFileSystem` takes it. */
+/** An existing file system, as `SessionFileSystem.fromSessionFileSystemAttributes` takes it. */
 export interface SessionFileSystemAttributes {
   /** The file system, e.g. `efs.FileSystem.fromFileSystemAttributes(...)`; its security group lets fleets in on NFS (2049). */
   readonly fileSystem: efs.IFileSystem;
@@ -42,4 +43,16 @@ export interface SessionFileSystemAttributes {
    * Its POSIX user must own the directory it exposes.
    */
   readonly accessPoint: efs.IAccessPoint;
+  /**
+   * The VPC of the file system's mount targets, so that a fleet in another VPC is refused at synth.
+   * @default not known: not checked
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The key that signs the session ids of the sessions on this file system:
+   * a secret of at least 32 characters (several, comma-separated, while you
+   * rotate). The import creates none.
+   * @default none: the app does not sign the ids of these sessions
+   */
+  readonly sessionIdKey?: secretsmanager.ISecret;
 }

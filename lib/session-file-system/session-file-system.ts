@@ -2,7 +2,9 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { createSessionIdKey } from '../private/session-keys';
 import { CLIENT_ACTIONS, SessionFileSystemBase, THROUGH_A_MOUNT_TARGET_OVER_TLS } from './base';
 import { ImportedSessionFileSystem } from './imported';
 import { ISessionFileSystem } from './interface';
@@ -23,7 +25,7 @@ export class SessionFileSystem extends SessionFileSystemBase {
    * An existing file system and access point, wired to fleets the same way as
    * one this library creates: `SessionStrategy.file(files)`.
    */
-  public static fromFileSystem(scope: Construct, id: string, attrs: SessionFileSystemAttributes): ISessionFileSystem {
+  public static fromSessionFileSystemAttributes(scope: Construct, id: string, attrs: SessionFileSystemAttributes): ISessionFileSystem {
     return new ImportedSessionFileSystem(scope, id, attrs);
   }
 
@@ -33,9 +35,14 @@ export class SessionFileSystem extends SessionFileSystemBase {
   public readonly accessPoint: efs.AccessPoint;
   /** The mount targets' security group rules (NFS, 2049). */
   public readonly connections: ec2.Connections;
+  /** The VPC of the mount targets. */
+  public readonly vpc: ec2.IVpc;
+  /** The key that signs the session ids of the sessions on this file system, shared by every fleet on it. */
+  public readonly sessionIdKey: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: SessionFileSystemProps) {
     super(scope, id);
+    this.vpc = props.vpc;
     this.fileSystem = new efs.FileSystem(this, 'Resource', {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -75,6 +82,12 @@ export class SessionFileSystem extends SessionFileSystemBase {
       posixUser: { uid: SESSION_FILES_UID, gid: SESSION_FILES_UID },
     });
     this.connections = this.fileSystem.connections;
+    this.sessionIdKey = createSessionIdKey(this, 'SessionIdKey', 'file');
+  }
+
+  /** What happens to the file system (the sessions on it) when it leaves the stack. */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    this.fileSystem.applyRemovalPolicy(policy);
   }
 
   /**
