@@ -1,5 +1,5 @@
-import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CfnParameter, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -134,7 +134,21 @@ describe('RedisSessionCache options', () => {
 
 describe('RedisSessionCache validation', () => {
   test.each([1, 7, 2.5])('fails when nodes is %s', (nodes) => {
-    expect(() => cache({ nodes, multiAz: false })).toThrow(`nodes: must be a whole number from 2 to 6 (a primary and 1 to 5 replicas), got ${nodes}`);
+    expect(() => cache({ nodes, multiAz: false })).toThrow(`nodes: must be a whole number from 2 to 6, got ${nodes}; a primary and 1 to 5 replicas`);
+  });
+
+  test('numbers given as CloudFormation parameters pass synth, reach the template as references, and no message prints them', () => {
+    const stack = testStack();
+    const number = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
+    new RedisSessionCache(stack, 'Cache', { vpc: testVpc(stack), nodes: number('Nodes'), port: number('Port'), snapshotRetentionDays: number('Days') });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      NumCacheClusters: { Ref: 'Nodes' }, Port: { Ref: 'Port' }, SnapshotRetentionLimit: { Ref: 'Days' },
+      PreferredCacheClusterAZs: Match.absent(), AutomaticFailoverEnabled: true,
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: 'Session cache: reachable only from what it is opened to' });
+    expect(JSON.stringify(t.toJSON())).not.toMatch(/e\+289|\$\{Token/);
+    expect(JSON.stringify(Annotations.fromStack(stack).findWarning('*', Match.anyValue()))).not.toMatch(/e\+289|\$\{Token/);
   });
 
   test('fails when Multi-AZ has no replica, and says to add one', () => {

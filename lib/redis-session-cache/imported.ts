@@ -1,4 +1,3 @@
-import { Token } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -27,8 +26,7 @@ export class ImportedSessionCache extends SessionCacheBase {
     this.nodes = attrs.nodes ?? 2;
     const problems = new ProblemList();
     checkPort(problems, this.port);
-    problems.check(!Token.isUnresolved(this.nodes) && (!Number.isInteger(this.nodes) || this.nodes < 1 || this.nodes > 6),
-      () => `nodes: must be a whole number from 1 to 6, got ${this.nodes}`);
+    problems.wholeNumber('nodes', this.nodes, { min: 1, max: 6 });
     problems.check(attrs.securityGroups.length === 0,
       () => 'securityGroups: needs the replication group\'s security groups, got none; fleets are let in through them');
     problems.check(attrs.authTokenSecret !== undefined && !this.transitEncryption,
