@@ -1,5 +1,5 @@
 import { CfnParameter, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -309,7 +309,7 @@ describe('SessionDatabase options', () => {
 
 describe('SessionDatabase validation', () => {
   test.each([
-    [{ readReplicas: 16 }, 'readReplicas: must be a whole number from 0 to 15 (the RDS limit of read replicas per PostgreSQL instance), got 16'],
+    [{ readReplicas: 16 }, 'readReplicas: must be a whole number from 0 to 15, got 16; RDS allows at most 15 read replicas per PostgreSQL instance'],
     [{ readReplicas: 1.5 }, 'readReplicas: must be a whole number from 0 to 15'],
     [{ readReplicas: 2, backupRetention: Duration.days(0) }, 'backupRetention: read replicas need automated backups on the primary, got 0 days with readReplicas 2; keep backups 1 to 35 days'],
     [{ readReplicas: 0, backupRetention: Duration.days(0) }, 'backupRetention: must be whole days from 1 to 35, got 0 days'],
@@ -317,12 +317,43 @@ describe('SessionDatabase validation', () => {
     [{ backupRetention: Duration.hours(30) }, 'backupRetention: must be whole days from 1 to 35, got 1 day 6 hours'],
     [{ engineVersion: 'latest' }, 'engineVersion: must be a PostgreSQL version like 17 or 17.6, got "latest"'],
     [{ engine: DatabaseEngine.MYSQL, engineVersion: '17' }, 'engineVersion: must be a MySQL version like 8.4 or 8.0.42, got "17"'],
-    [{ allocatedStorage: 10 }, 'allocatedStorage: must be a whole number of GiB from 20 (the gp3 minimum) to 65536, got 10'],
-    [{ allocatedStorage: 200, maxAllocatedStorage: 100 }, 'maxAllocatedStorage: must be a whole number of GiB above allocatedStorage (200) and at most 65536, got 100'],
+    [{ allocatedStorage: 10 }, 'allocatedStorage: must be a whole number from 20 to 65536, got 10; GiB of gp3 storage, 20 at least'],
+    [{ allocatedStorage: 200, maxAllocatedStorage: 100 }, 'maxAllocatedStorage: must be above allocatedStorage (200), got 100; storage autoscaling grows from one to the other'],
+    [{ maxAllocatedStorage: 70000 }, 'maxAllocatedStorage: must be a whole number of at most 65536, got 70000; GiB'],
     [{ databaseName: 'my-sessions' }, 'databaseName: must start with a letter and hold only letters, digits and underscores, 1 to 63 characters, got "my-sessions"'],
-    [{ port: 80 }, 'port: must be a whole number from 1150 to 65535 (the RDS range), got 80'],
+    [{ port: 80 }, 'port: must be a whole number from 1150 to 65535, got 80; the RDS range'],
   ])('%j fails with a message naming the prop, the value and what is allowed', (props, message) => {
     expect(() => database(props as Partial<SessionDatabaseProps>)).toThrow(message);
+  });
+
+  test('numbers and durations given as CloudFormation parameters pass synth, reach the template as references, and no message prints them', () => {
+    const stack = testStack();
+    const number = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
+    new SessionDatabase(stack, 'Db', {
+      vpc: testVpc(stack), port: number('Port'), allocatedStorage: number('Storage'), maxAllocatedStorage: number('MaxStorage'),
+      backupRetention: Duration.days(number('BackupDays')), monitoringInterval: Duration.seconds(number('Monitoring')),
+      databaseName: new CfnParameter(stack, 'Name').valueAsString,
+    });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::RDS::DBInstance', {
+      ...PRIMARY, Port: { Ref: 'Port' }, AllocatedStorage: { Ref: 'Storage' }, MaxAllocatedStorage: { Ref: 'MaxStorage' },
+      BackupRetentionPeriod: { Ref: 'BackupDays' }, MonitoringInterval: { Ref: 'Monitoring' }, DBName: { Ref: 'Name' },
+    });
+    t.hasResourceProperties('Custom::SessionDatabaseSetup', { Port: { Ref: 'Port' }, Database: { Ref: 'Name' } });
+    t.hasOutput('*', { Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DbReplica1'), 'Endpoint.Address'] }, ':', { Ref: 'Port' }]] } });
+    // The template, the warnings, and the reasons of the acknowledged cdk-nag findings, which name the port.
+    const reasons = stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === 'aws:cdk:acknowledged-rules');
+    expect(JSON.stringify(reasons)).toContain('The replica listens on the port prop');
+    const everything = JSON.stringify(t.toJSON()) + JSON.stringify(Annotations.fromStack(stack).findWarning('*', Match.anyValue())) + JSON.stringify(reasons);
+    expect(everything).not.toMatch(/e\+289|\$\{Token/);
+  });
+
+  test('fails, without printing a token, for what must be known at synth: how many replicas, and the engine version', () => {
+    const stack = testStack();
+    expect(() => new SessionDatabase(stack, 'Db', {
+      vpc: testVpc(stack), readReplicas: new CfnParameter(stack, 'Replicas', { type: 'Number' }).valueAsNumber,
+      engineVersion: new CfnParameter(stack, 'Version').valueAsString,
+    })).toThrow(/^2 problems \(at Test\/Db\):\n {2}- readReplicas: must be known at synth \(it decides how many replicas to create\), got a value known only at deploy time; pass a number from 0 to 15\n {2}- engineVersion: must be known at synth .*got a value known only at deploy time; pass a version like 17$/);
   });
 
   test('Multi-AZ needs subnets in two Availability Zones', () => {

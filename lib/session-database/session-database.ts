@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib/core';
+import { CfnOutput, RemovalPolicy, Tokenization } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -89,20 +89,20 @@ export class SessionDatabase extends SessionDatabaseBase {
   constructor(scope: Construct, id: string, props: SessionDatabaseProps) {
     super(scope, id);
     const r = resolveDatabaseProps(this, props);
-    this.vpc = props.vpc;
+    this.vpc = r.vpc;
     this.engine = r.engine;
     this.databaseName = r.databaseName;
-    const settings = instanceSettings(this, props.vpc, r);
+    const settings = instanceSettings(this, r);
 
-    this.instance = addPrimary(this, props.vpc, r, settings, props.storageEncryptionKey);
+    this.instance = addPrimary(this, r, settings);
     this.secret = this.instance.secret!;
 
-    const appUser = addAppUser(this, props.vpc, r, this.instance, props.logEncryptionKey);
+    const appUser = addAppUser(this, r, this.instance);
     this.credentials = appUser.credentials;
     this.readyForClients = appUser.readyForClients;
 
-    this.replicas = addReplicas(this, props.vpc, r, settings, this.instance);
-    this.proxy = r.proxy ? addProxy(this, props.vpc, r, this.instance, this.credentials) : undefined;
+    this.replicas = addReplicas(this, r, settings, this.instance);
+    this.proxy = r.proxy ? addProxy(this, r, this.instance, this.credentials) : undefined;
     this.connections = this.proxy
       ? new ec2.Connections({ securityGroups: this.proxy.connections.securityGroups, defaultPort: ec2.Port.tcp(proxyPort(r.engine)) })
       : this.instance.connections;
@@ -139,11 +139,11 @@ export class SessionDatabase extends SessionDatabaseBase {
   private addEndpointOutputs(): void {
     this.replicaEndpoints.forEach((endpoint, i) => new CfnOutput(this, `Replica${i + 1}Endpoint`, {
       description: `Read replica ${i + 1} of the session database (host:port)`,
-      value: `${endpoint.hostname}:${endpoint.port}`,
+      value: `${endpoint.hostname}:${Tokenization.stringifyNumber(endpoint.port)}`,
     }));
     new CfnOutput(this, 'WriterEndpoint', {
       description: `Where the session database takes writes (${this.proxy ? 'the RDS Proxy' : 'the primary'}, host:port)`,
-      value: `${this.writerEndpoint.hostname}:${this.writerEndpoint.port}`,
+      value: `${this.writerEndpoint.hostname}:${Tokenization.stringifyNumber(this.writerEndpoint.port)}`,
     });
   }
 }
