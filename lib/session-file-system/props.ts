@@ -1,6 +1,7 @@
-import { RemovalPolicy } from 'aws-cdk-lib/core';
+import { RemovalPolicy, Size } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
 /** Properties of a {@link SessionFileSystem}. */
@@ -28,10 +29,32 @@ export interface SessionFileSystemProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Override any of the file system's props.
-   * @default our defaults above
+   * How EFS trades latency for scale. General Purpose has the lowest latency
+   * per operation, which is what a session read or write waits for; Max I/O
+   * cannot use Elastic throughput.
+   * @default efs.PerformanceMode.GENERAL_PURPOSE
    */
-  readonly fileSystemProps?: Partial<efs.FileSystemProps>;
+  readonly performanceMode?: efs.PerformanceMode;
+
+  /**
+   * How EFS provides throughput: Elastic scales with the traffic and bills what
+   * is used; Provisioned fixes it (`provisionedThroughputPerSecond`); Bursting
+   * earns credits with the data stored, which a small session store has little of.
+   * @default efs.ThroughputMode.ELASTIC
+   */
+  readonly throughputMode?: efs.ThroughputMode;
+
+  /**
+   * The throughput to provision, 1 MiB/s or more; only with `throughputMode: efs.ThroughputMode.PROVISIONED`, and required with it.
+   * @default none (Elastic throughput)
+   */
+  readonly provisionedThroughputPerSecond?: Size;
+
+  /**
+   * The key the file system is encrypted with (at rest; always on).
+   * @default the AWS managed key for EFS (aws/elasticfilesystem)
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** An existing file system, as `SessionFileSystem.fromSessionFileSystemAttributes` takes it. */

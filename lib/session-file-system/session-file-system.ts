@@ -9,6 +9,7 @@ import { CLIENT_ACTIONS, SessionFileSystemBase, THROUGH_A_MOUNT_TARGET_OVER_TLS 
 import { ImportedSessionFileSystem } from './imported';
 import { ISessionFileSystem } from './interface';
 import { SessionFileSystemAttributes, SessionFileSystemProps } from './props';
+import { resolveFileSystemProps } from './resolve-props';
 
 /** The POSIX user every client acts as through the access point. */
 const SESSION_FILES_UID = '1001';
@@ -42,23 +43,25 @@ export class SessionFileSystem extends SessionFileSystemBase {
 
   constructor(scope: Construct, id: string, props: SessionFileSystemProps) {
     super(scope, id);
-    this.vpc = props.vpc;
+    const r = resolveFileSystemProps(this, props);
+    this.vpc = r.vpc;
     this.fileSystem = new efs.FileSystem(this, 'Resource', {
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpc: r.vpc,
+      vpcSubnets: r.vpcSubnets,
       encrypted: true,
+      kmsKey: r.encryptionKey,
       enableAutomaticBackups: true,
-      performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
-      throughputMode: efs.ThroughputMode.ELASTIC,
-      lifecyclePolicy: props.lifecyclePolicy ?? efs.LifecyclePolicy.AFTER_14_DAYS,
+      performanceMode: r.performanceMode,
+      throughputMode: r.throughputMode,
+      provisionedThroughputPerSecond: r.provisionedThroughputPerSecond,
+      lifecyclePolicy: r.lifecyclePolicy,
       outOfInfrequentAccessPolicy: efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy: r.removalPolicy,
       // aws-cdk's way of turning anonymous access off is a statement that grants ClientWrite and ClientRootAccess
       // to any principal reaching a mount target. This policy instead allows only the roles granted below, each
       // through the access point: once a file system has a policy, EFS refuses any client it does not allow,
       // anonymous ones included, so "true" here only keeps aws-cdk's statement out.
       allowAnonymousAccess: true,
-      ...props.fileSystemProps,
     });
     // aws-cdk's own group for the mount targets lets everything out; a file system starts no connection,
     // so it keeps no egress rule (the same placeholder rule aws-cdk writes for allowAllOutbound: false).
