@@ -44,10 +44,10 @@ export class RedisSessionCache extends SessionCacheBase {
   public readonly replicationGroupId: string;
   /** How many nodes the group has. */
   public readonly nodes: number;
-  /** The VPC the nodes are in. */
-  public readonly vpc: ec2.IVpc;
-  /** The key that signs the session ids of this cache's sessions, shared by every fleet on it. */
-  public readonly sessionIdKey: secretsmanager.ISecret;
+  /** The VPC the nodes are in (always set; optional as in `ISessionStore`). */
+  public readonly vpc?: ec2.IVpc;
+  /** The key that signs the session ids of this cache's sessions, shared by every fleet on it (always set; optional as in `ISessionStore`). */
+  public readonly sessionIdKey?: secretsmanager.ISecret;
 
   /**
    * An existing replication group (cluster mode disabled), wired to fleets

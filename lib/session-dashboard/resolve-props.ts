@@ -1,3 +1,4 @@
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ProblemList } from '../private/problems';
 import { FleetDashboardPart } from './fleet-part';
@@ -13,6 +14,9 @@ export interface ResolvedDashboardProps {
   readonly fleetPart: FleetDashboardPart;
   /** Every part in the order of the dashboard: the fleets', each store's (once), then the user's. */
   readonly parts: IDashboardPart[];
+  /** Your topic; none means the dashboard creates one. */
+  readonly alarmTopic?: sns.ITopic;
+  readonly dashboardName?: string;
 }
 
 /** The thresholds with their defaults, and the parts to lay out. Collects every problem and throws once. */
@@ -27,5 +31,11 @@ export function resolveDashboardProps(scope: Construct, props: SessionDashboardP
   ]);
   // The tier's cache may be both the redis strategy's store and the database's write-through cache.
   const stores = [...new Set(props.stores ?? [])];
-  return { alarmThresholds, fleetPart, parts: [fleetPart, ...stores.map((s) => s.dashboardPart()), ...props.parts ?? []] };
+  return {
+    alarmThresholds,
+    fleetPart,
+    parts: [fleetPart, ...stores.map((s) => s.dashboardPart()), ...props.parts ?? []],
+    alarmTopic: props.alarmTopic,
+    dashboardName: props.dashboardName,
+  };
 }

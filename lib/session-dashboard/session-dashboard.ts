@@ -29,7 +29,7 @@ export class SessionDashboard extends Construct {
   constructor(scope: Construct, id: string, props: SessionDashboardProps) {
     super(scope, id);
     const r = resolveDashboardProps(this, props);
-    this.alarmTopic = props.alarmTopic ?? createAlarmTopic(this);
+    this.alarmTopic = r.alarmTopic ?? createAlarmTopic(this);
     // Every part's alarms live in this construct, so their ids read `<Dashboard>/<Color|Store><What>`.
     const sections = r.parts.map((part) => part.bind(this, { alarmThresholds: r.alarmThresholds }));
     this.fleetPart = r.fleetPart;
@@ -41,7 +41,7 @@ export class SessionDashboard extends Construct {
     }
 
     this.cloudWatchDashboard = new cloudwatch.Dashboard(this, 'Resource', {
-      dashboardName: props.dashboardName,
+      dashboardName: r.dashboardName,
       defaultInterval: Duration.hours(3),
     });
     this.cloudWatchDashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));

@@ -69,22 +69,22 @@ export class SessionDatabase extends SessionDatabaseBase {
    * in with: a user that may SELECT, INSERT, UPDATE and DELETE on the sessions table, nothing else.
    */
   public readonly credentials: secretsmanager.ISecret;
-  /** The setup that creates the sessions table and the application user; clients wait for it. */
-  public readonly readyForClients: IDependable;
+  /** The setup that creates the sessions table and the application user; clients wait for it (always set; optional as in `ISessionDatabase`). */
+  public readonly readyForClients?: IDependable;
   /** Where every write goes: the proxy when there is one, else the primary. */
   public readonly writerEndpoint: DatabaseEndpoint;
   /** The primary itself. */
   public readonly primaryEndpoint: DatabaseEndpoint;
   /** The replicas, in order. */
   public readonly replicaEndpoints: DatabaseEndpoint[];
-  /** The VPC the instances are in. */
-  public readonly vpc: ec2.IVpc;
+  /** The VPC the instances are in (always set; optional as in `ISessionStore`). */
+  public readonly vpc?: ec2.IVpc;
   /**
    * The key that signs the session ids of this database's sessions, shared by
    * every fleet on it: an id a replica does not know yet is read from the
-   * primary, a forged one from nowhere.
+   * primary, a forged one from nowhere (always set; optional as in `ISessionStore`).
    */
-  public readonly sessionIdKey: secretsmanager.ISecret;
+  public readonly sessionIdKey?: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: SessionDatabaseProps) {
     super(scope, id);

@@ -31,21 +31,21 @@ export class SessionFileSystem extends SessionFileSystemBase {
   }
 
   /** The file system. */
-  public readonly fileSystem: efs.FileSystem;
+  public readonly fileSystem: efs.IFileSystem;
   /** The access point of the session directory. */
-  public readonly accessPoint: efs.AccessPoint;
+  public readonly accessPoint: efs.IAccessPoint;
   /** The mount targets' security group rules (NFS, 2049). */
   public readonly connections: ec2.Connections;
-  /** The VPC of the mount targets. */
-  public readonly vpc: ec2.IVpc;
-  /** The key that signs the session ids of the sessions on this file system, shared by every fleet on it. */
-  public readonly sessionIdKey: secretsmanager.ISecret;
+  /** The VPC of the mount targets (always set; optional as in `ISessionStore`). */
+  public readonly vpc?: ec2.IVpc;
+  /** The key that signs the session ids of the sessions on this file system, shared by every fleet on it (always set; optional as in `ISessionStore`). */
+  public readonly sessionIdKey?: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: SessionFileSystemProps) {
     super(scope, id);
     const r = resolveFileSystemProps(this, props);
     this.vpc = r.vpc;
-    this.fileSystem = new efs.FileSystem(this, 'Resource', {
+    const fileSystem = new efs.FileSystem(this, 'Resource', {
       vpc: r.vpc,
       vpcSubnets: r.vpcSubnets,
       encrypted: true,
@@ -65,26 +65,27 @@ export class SessionFileSystem extends SessionFileSystemBase {
     });
     // aws-cdk's own group for the mount targets lets everything out; a file system starts no connection,
     // so it keeps no egress rule (the same placeholder rule aws-cdk writes for allowAllOutbound: false).
-    const created = this.fileSystem.node.tryFindChild('EfsSecurityGroup');
+    const created = fileSystem.node.tryFindChild('EfsSecurityGroup');
     if (created instanceof ec2.SecurityGroup) {
       (created.node.defaultChild as ec2.CfnSecurityGroup).securityGroupEgress = [
         { cidrIp: '255.255.255.255/32', description: 'Disallow all traffic', ipProtocol: 'icmp', fromPort: 252, toPort: 86 },
       ];
     }
     // Refuse clients that do not use TLS.
-    this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
+    fileSystem.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'DenyWithoutTls',
       effect: iam.Effect.DENY,
       principals: [new iam.AnyPrincipal()],
       actions: ['*'],
       conditions: { Bool: { 'aws:SecureTransport': 'false' } },
     }));
-    this.accessPoint = this.fileSystem.addAccessPoint('Sessions', {
+    this.fileSystem = fileSystem;
+    this.accessPoint = fileSystem.addAccessPoint('Sessions', {
       path: '/sessions',
       createAcl: { ownerUid: SESSION_FILES_UID, ownerGid: SESSION_FILES_UID, permissions: '0750' },
       posixUser: { uid: SESSION_FILES_UID, gid: SESSION_FILES_UID },
     });
-    this.connections = this.fileSystem.connections;
+    this.connections = fileSystem.connections;
     this.sessionIdKey = createSessionIdKey(this, 'SessionIdKey', 'file');
   }
 
