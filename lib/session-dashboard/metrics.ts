@@ -22,7 +22,7 @@ export function targetGroupFullName(targetGroup: elbv2.IApplicationTargetGroup):
  * one you import (`ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes`),
  * the way aws-cdk-lib's own metrics of an imported load balancer do.
  */
-export function loadBalancerFullName(loadBalancer: elbv2.IApplicationLoadBalancer): string {
+function loadBalancerFullName(loadBalancer: elbv2.IApplicationLoadBalancer): string {
   if (loadBalancer instanceof elbv2.ApplicationLoadBalancer) {
     return loadBalancer.loadBalancerFullName;
   }
