@@ -6,7 +6,7 @@ import { FleetColor } from '../lib/contract/app-env';
 import { AppFleetOptions } from '../lib/app-fleet';
 import { SessionTierProps } from '../lib/session-tier';
 import { ShiftPlan } from '../lib/shift-plan';
-import { DatabaseEngine, MAX_READ_REPLICAS } from '../lib/session-database';
+import { DatabaseEngine, MAX_READ_REPLICAS } from '../lib/session-database/engine';
 import { SessionStrategy } from '../lib/session-strategy';
 import { Stickiness } from '../lib/stickiness';
 

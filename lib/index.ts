@@ -13,3 +13,4 @@ export * from './session-dashboard';
 // The rest of the contract (APP_ENV, storeEnvironment, ...) is the code's, not the package's: constants,
 // functions and unions that no jsii language could use. README.md lists the variables an application reads.
 export { FleetColor } from './contract/app-env';
+export type { ISessionStore } from './session-store';

@@ -193,10 +193,8 @@ export class SessionTier extends Construct {
       loadBalancer: this.loadBalancer,
       blue: this.blue,
       green: this.green,
-      sessionCache: this.sessionCache,
-      sessionFileSystem: this.sessionFileSystem,
-      sessionDatabase: this.sessionDatabase,
-      thresholds: props.alarmThresholds,
+      stores: [this.sessionCache, this.sessionDatabase, this.sessionFileSystem].filter((s) => s !== undefined),
+      alarmThresholds: props.alarmThresholds,
       alarmTopic: props.alarmTopic,
     });
   }

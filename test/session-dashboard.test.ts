@@ -1,14 +1,20 @@
-import { Duration, Stack } from 'aws-cdk-lib/core';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CfnParameter, Duration, Resource, Stack } from 'aws-cdk-lib/core';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AppFleet, FleetColor, RedisSessionCache, SessionDashboard, SessionDashboardProps, SessionFileSystem, SessionStrategy, SessionTier } from '../lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import {
+  AppFleet, DashboardPartBindOptions, DashboardPartConfig, FleetColor, IDashboardPart, ISessionStore, RedisSessionCache, SessionDashboard, SessionDashboardProps,
+  SessionFileSystem, SessionStrategy, SessionTier,
+} from '../lib';
 import { testStack, testVpc } from './helpers/app';
 
 /** Two fleets behind a load balancer, with the stores when asked for. */
-function dashboardStack(props: Partial<SessionDashboardProps> & { stores?: boolean } = {}) {
+function dashboardStack(props: Partial<SessionDashboardProps> & { withStores?: boolean } = {}) {
   const stack = testStack();
   const vpc = testVpc(stack);
   const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
@@ -16,12 +22,18 @@ function dashboardStack(props: Partial<SessionDashboardProps> & { stores?: boole
   const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE });
   const green = new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN, strategy: SessionStrategy.redis(cache) });
   loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [blue.targetGroup, green.targetGroup] });
-  const stores = props.stores ? {
-    sessionCache: cache,
-    sessionFileSystem: new SessionFileSystem(stack, 'Files', { vpc }),
-  } : {};
-  const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, blue, green, ...stores, ...props });
+  const stores = props.withStores ? [cache, new SessionFileSystem(stack, 'Files', { vpc })] : [];
+  const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, blue, green, stores, ...props });
   return { stack, dashboard, template: Template.fromStack(stack) };
+}
+
+/** A load balancer forwarding to a blue fleet. */
+function blueBehindLoadBalancer(stack: Stack) {
+  const vpc = testVpc(stack);
+  const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+  const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE });
+  loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [blue.targetGroup] });
+  return { vpc, loadBalancer, blue };
 }
 
 /** The alarm whose logical id starts with `Health<id>`. */
@@ -37,7 +49,7 @@ const tgDimensions = (color: 'Blue' | 'Green') => [
 ];
 
 describe('SessionDashboard alarms', () => {
-  const { template, dashboard } = dashboardStack({ stores: true });
+  const { template, dashboard } = dashboardStack({ withStores: true });
 
   test.each(['Blue', 'Green'] as const)('%s: unhealthy targets, 1 or more in each of 3 minutes', (color) => {
     expect(alarm(template, `${color}UnhealthyHosts`)).toEqual(expect.objectContaining({
@@ -149,7 +161,7 @@ describe('SessionDashboard widgets', () => {
   }
 
   test('per color: traffic, errors, latency, healthy hosts, spread, instances; the app\'s sessions and store; the stores that exist', () => {
-    const { titles, body } = widgets(dashboardStack({ stores: true }).template);
+    const { titles, body } = widgets(dashboardStack({ withStores: true }).template);
     expect(titles).toEqual([
       'Alarms',
       'Requests', 'Target 5xx', 'Target response time p99 (seconds)',
@@ -178,7 +190,7 @@ describe('SessionDashboard options', () => {
     const stack = testStack();
     const topic = new sns.Topic(stack, 'Pager');
     const { template } = dashboardStack({
-      thresholds: { unhealthyHosts: 2, http5xxPercent: 1, latencyP99: Duration.millis(250), storeErrors: 3 },
+      alarmThresholds: { unhealthyHosts: 2, http5xxPercent: 1, latencyP99: Duration.millis(250), storeErrors: 3 },
       alarmTopic: sns.Topic.fromTopicArn(stack, 'Imported', 'arn:aws:sns:eu-west-1:123456789012:pager'),
     });
     expect(alarm(template, 'GreenUnhealthyHosts').Threshold).toBe(2);
@@ -191,10 +203,31 @@ describe('SessionDashboard options', () => {
     expect(topic).toBeDefined();
   });
 
-  test('fails on thresholds out of range, naming each', () => {
+  test('fails on thresholds out of range, naming each, all at once', () => {
     expect(() => dashboardStack({
-      thresholds: { http5xxPercent: 0, cacheMemoryPercent: 120, unhealthyHosts: 0.5, storeErrors: 0, latencyP99: Duration.seconds(0) },
-    })).toThrow(/thresholds\.http5xxPercent: must be a percentage above 0 and at most 100, got 0[\s\S]*thresholds\.cacheMemoryPercent: .*got 120[\s\S]*thresholds\.unhealthyHosts: must be a whole number of at least 1, got 0\.5[\s\S]*thresholds\.storeErrors: .*got 0[\s\S]*thresholds\.latencyP99: must be longer than 0, got 0 seconds/);
+      alarmThresholds: { http5xxPercent: 0, cacheMemoryPercent: 120, unhealthyHosts: 0.5, storeErrors: 0, latencyP99: Duration.seconds(0) },
+    })).toThrow(/^5 problems \(at Test\/Health\):\n {2}- alarmThresholds\.http5xxPercent: must be a percentage above 0 and at most 100, got 0\n {2}- alarmThresholds\.cacheMemoryPercent: .*got 120\n {2}- alarmThresholds\.unhealthyHosts: must be a whole number of at least 1, got 0\.5\n {2}- alarmThresholds\.storeErrors: .*got 0\n {2}- alarmThresholds\.latencyP99: must be longer than 0, got 0 seconds$/);
+  });
+
+  test('thresholds given as CloudFormation parameters pass synth, and reach the alarms as references, never as a token\'s text', () => {
+    const stack = testStack();
+    const number = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
+    const { vpc, loadBalancer, blue } = blueBehindLoadBalancer(stack);
+    new SessionDashboard(stack, 'Health', {
+      loadBalancer, blue, stores: [new RedisSessionCache(stack, 'Cache', { vpc })],
+      alarmThresholds: {
+        unhealthyHosts: number('Unhealthy'), http5xxPercent: number('Rate'), latencyP99: Duration.seconds(number('Latency')),
+        storeErrors: number('Errors'), cacheMemoryPercent: number('Memory'), cacheEvictions: number('Evictions'),
+        cacheReplicationLag: Duration.seconds(number('Lag')),
+      },
+    });
+    const template = Template.fromStack(stack);
+    expect(alarm(template, 'BlueUnhealthyHosts').Threshold).toEqual({ Ref: 'Unhealthy' });
+    expect(alarm(template, 'BlueLatencyP99').Threshold).toEqual({ Ref: 'Latency' });
+    expect(alarm(template, 'CacheReplicationLag').Threshold).toEqual({ Ref: 'Lag' });
+    expect(JSON.stringify(alarm(template, 'BlueUnhealthyHosts').AlarmDescription)).toContain('{"Ref":"Unhealthy"}');
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/e\+289|\$\{Token/);
+    expect(JSON.stringify(Annotations.fromStack(stack).findWarning('*', Match.anyValue()))).not.toMatch(/e\+289|\$\{Token/);
   });
 });
 
@@ -271,24 +304,118 @@ describe('SessionDashboard for groups of your own', () => {
     });
   });
 
-  test('the deprecated fleets prop still works, and fails together with blue', () => {
+  test('takes a load balancer of yours, imported by its ARN, and names it in the metrics as CloudWatch does', () => {
     const stack = testStack();
-    const vpc = testVpc(stack);
-    const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
-    const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE });
-    loadBalancer.addListener('Http', { port: 80, defaultTargetGroups: [blue.targetGroup] });
-    expect(new SessionDashboard(stack, 'Old', { loadBalancer, fleets: [blue] }).alarmsFor(FleetColor.BLUE)).toHaveLength(4);
-    expect(() => new SessionDashboard(stack, 'Both', { loadBalancer, fleets: [blue], blue }))
-      .toThrow('fleets: deprecated, and given together with blue or green; pass blue and green only');
-    expect(() => new SessionDashboard(stack, 'None', { loadBalancer }))
-      .toThrow('blue: the dashboard needs a blue fleet, got none');
+    // Compiles only because the prop is IApplicationLoadBalancer (npx tsc checks this file).
+    const loadBalancer: elbv2.IApplicationLoadBalancer = elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(stack, 'Shared', {
+      loadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/platform/50dc6c495c0c9188',
+      securityGroupId: 'sg-0123456789abcdef0',
+    });
+    const targetGroup = elbv2.ApplicationTargetGroup.fromTargetGroupAttributes(stack, 'Tg', {
+      targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop/73e2d6bc24d8a067',
+    });
+    const group = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'shop');
+    const blue = AppFleet.fromAppFleetAttributes(stack, 'Shop', { autoScalingGroup: group, targetGroup, minCapacity: 2 });
+    new SessionDashboard(stack, 'Health', { loadBalancer, blue });
+    expect(alarm(Template.fromStack(stack), 'BlueUnhealthyHosts').Dimensions).toEqual([
+      { Name: 'LoadBalancer', Value: 'app/platform/50dc6c495c0c9188' },
+      { Name: 'TargetGroup', Value: 'targetgroup/shop/73e2d6bc24d8a067' },
+    ]);
   });
 
-  test('a bad threshold and a missing fleet are reported together, in one error', () => {
+  test('fails for an imported load balancer whose ARN is not an Application Load Balancer\'s', () => {
     const stack = testStack();
     const vpc = testVpc(stack);
-    const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
-    expect(() => new SessionDashboard(stack, 'Both', { loadBalancer, thresholds: { storeErrors: 0 } }))
-      .toThrow(/thresholds\.storeErrors: must be a whole number of at least 1, got 0[\s\S]*blue: the dashboard needs a blue fleet, got none/);
+    const loadBalancer = elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(stack, 'Nlb', {
+      loadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/platform/50dc6c495c0c9188',
+      securityGroupId: 'sg-0123456789abcdef0',
+    });
+    expect(() => new SessionDashboard(stack, 'Health', { loadBalancer, blue: new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE }) }))
+      .toThrow('loadBalancer: must be an Application Load Balancer, whose ARN ends in loadbalancer/app/<name>/<id>, got arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/platform/50dc6c495c0c9188');
   });
 });
+
+describe('SessionDashboard parts', () => {
+  test('each part is a section under its title: the fleets\', then each store\'s', () => {
+    const body = JSON.stringify(Object.values(dashboardStack({ withStores: true }).template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    expect([...body.matchAll(/"markdown\\":\\"### ([^"\\]+)/g)].map((m) => m[1])).toEqual(['Fleets', 'Session cache', 'Session files']);
+  });
+
+  test('a store given twice is shown once', () => {
+    const stack = testStack();
+    const { vpc, loadBalancer, blue } = blueBehindLoadBalancer(stack);
+    const cache = new RedisSessionCache(stack, 'Cache', { vpc });
+    const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, blue, stores: [cache, cache] });
+    expect(dashboard.alarms.map((a) => a.node.id).filter((id) => id.startsWith('Cache'))).toEqual(['CacheMemory', 'CacheEvictions', 'CacheReplicationLag']);
+  });
+
+  test('a store of your own brings its section: the dashboard gains its graphs and alarms, on the topic, with no change to the library', () => {
+    const stack = testStack();
+    const { loadBalancer, blue } = blueBehindLoadBalancer(stack);
+    const sessions = new TableSessionStore(stack, 'Table');
+    const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, blue, stores: [sessions] });
+    const template = Template.fromStack(stack);
+    expect(alarm(template, 'TableThrottles')).toEqual(expect.objectContaining({
+      Namespace: 'AWS/DynamoDB', MetricName: 'ThrottledRequests', Threshold: 5,
+      Dimensions: [{ Name: 'TableName', Value: { Ref: expect.stringMatching(/^Table/) } }],
+      AlarmActions: [{ Ref: expect.stringMatching(/^HealthAlarmTopic/) }], OKActions: [{ Ref: expect.stringMatching(/^HealthAlarmTopic/) }],
+    }));
+    expect(dashboard.alarms.map((a) => a.node.id)).toContain('TableThrottles');
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    expect(body).toContain('### Session table');
+    expect(body).toContain('\\"title\\":\\"Table reads and writes\\"');
+    // Its alarm is in the status widget with the fleets'.
+    expect(body).toMatch(/"alarms\\":\[.*TableThrottles/);
+  });
+
+  test('a part of your own, given as parts, comes after the stores\'', () => {
+    const stack = testStack();
+    const { vpc, loadBalancer, blue } = blueBehindLoadBalancer(stack);
+    const table = dynamodb.TableV2.fromTableName(stack, 'Orders', 'orders');
+    new SessionDashboard(stack, 'Health', {
+      loadBalancer, blue,
+      stores: [new SessionFileSystem(stack, 'Files', { vpc })], parts: [new TablePart(table, { throttledRequests: 1 })],
+    });
+    const template = Template.fromStack(stack);
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    expect([...body.matchAll(/"markdown\\":\\"### ([^"\\]+)/g)].map((m) => m[1])).toEqual(['Fleets', 'Session files', 'Session table']);
+    expect(alarm(template, 'TableThrottles').Threshold).toBe(1);
+  });
+});
+
+// A store this library does not have, with its part, as a user writes one: no change to lib/.
+
+/** Sessions in a DynamoDB table. */
+class TableSessionStore extends Resource implements ISessionStore {
+  public readonly table: dynamodb.TableV2;
+  // DynamoDB is reached over HTTPS, not through security groups.
+  public readonly connections = new ec2.Connections();
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.table = new dynamodb.TableV2(this, 'Resource', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING } });
+  }
+
+  public dashboardPart(): IDashboardPart {
+    return new TablePart(this.table, { throttledRequests: 5 });
+  }
+}
+
+/** The table's section, with its own threshold. */
+class TablePart implements IDashboardPart {
+  constructor(private readonly table: dynamodb.ITableV2, private readonly thresholds: { readonly throttledRequests: number }) {}
+
+  public bind(scope: Construct, _options: DashboardPartBindOptions): DashboardPartConfig {
+    const throttles = new cloudwatch.Metric({
+      namespace: 'AWS/DynamoDB', metricName: 'ThrottledRequests', dimensionsMap: { TableName: this.table.tableName }, statistic: 'Sum',
+    });
+    const alarm = throttles.createAlarm(scope, 'TableThrottles', { threshold: this.thresholds.throttledRequests, evaluationPeriods: 1 });
+    const graph = new cloudwatch.GraphWidget({
+      title: 'Table reads and writes', width: 12,
+      left: ['ConsumedReadCapacityUnits', 'ConsumedWriteCapacityUnits'].map((metricName) => new cloudwatch.Metric({
+        namespace: 'AWS/DynamoDB', metricName, dimensionsMap: { TableName: this.table.tableName }, statistic: 'Sum',
+      })),
+    });
+    return { title: 'Session table', widgets: [graph, new cloudwatch.GraphWidget({ title: 'Table throttles', left: [throttles], width: 12 })], alarms: [alarm] };
+  }
+}

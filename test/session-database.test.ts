@@ -1,5 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CfnParameter, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -93,6 +93,12 @@ describe('SessionDatabase defaults', () => {
     t.resourceCountIs('AWS::RDS::DBProxy', 0);
     expect(db.replicaEndpoints).toHaveLength(1);
     expect(db.writerEndpoint).toBe(db.primaryEndpoint);
+  });
+
+  test('creates the key that signs its sessions\' ids in its constructor, and knows its VPC', () => {
+    expect(Stack.of(db).resolve((db.sessionIdKey as secretsmanager.Secret).secretArn)).toEqual({ Ref: expect.stringMatching(/^DbSessionIdKey[0-9A-F]{8}$/) });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { Description: 'Signs the session ids of the session tier\'s database strategy (HMAC key)' });
+    expect(db.vpc).toBeDefined();
   });
 
   test('primary and replicas in closed security groups: no ingress until allowed, but the setup\'s to the primary', () => {
@@ -264,13 +270,34 @@ describe('SessionDatabase options', () => {
     }, 0);
   });
 
-  test('grantConnect lets the grantee read the credentials', () => {
+  test('grantReadCredentials lets the grantee read the application user\'s credentials', () => {
     const { stack, db, template } = database();
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
-    db.grantConnect(role);
+    db.grantReadCredentials(role);
     template().hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']) })]) },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: { Ref: Match.stringLikeRegexp('^DbAppCredentials') },
+      })]) },
     });
+  });
+
+  test('is a Resource of its stack: applyRemovalPolicy reaches the primary, and the replicas stay deletable', () => {
+    const { stack, db, template } = database();
+    expect(db.stack).toBe(stack);
+    db.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    template().hasResource('AWS::RDS::DBInstance', { Properties: Match.objectLike(PRIMARY), DeletionPolicy: 'Retain' });
+    template().hasResource('AWS::RDS::DBInstance', { Properties: Match.objectLike(REPLICA), DeletionPolicy: 'Delete' });
+  });
+
+  test('its connections are the writer\'s: the proxy\'s on the proxy\'s port, else the primary\'s', () => {
+    const { stack, vpc, db, template } = database({ proxy: true });
+    db.connections.allowDefaultPortFrom(new ec2.SecurityGroup(stack, 'Client', { vpc }));
+    template().hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbProxySecurityGroup'), 'GroupId'] }, FromPort: 5432, ToPort: 5432,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Client'), 'GroupId'] },
+    });
+    const direct = database().db;
+    expect(direct.connections).toBe(direct.instance.connections);
   });
 
   test('removal policy, deletion protection, retention, version and insights are props', () => {
@@ -287,25 +314,31 @@ describe('SessionDatabase options', () => {
     });
   });
 
-  test('metric helpers: CPU and connections of each instance, replica lag per replica', () => {
+  test('metrics keep aws-cdk-lib\'s names and take an options object: CPU and connections of each instance, replica lag per replica', () => {
     const { db } = database({ readReplicas: 2 });
-    expect(db.metricCpu().metricName).toBe('CPUUtilization');
-    expect(db.metricConnections(2).metricName).toBe('DatabaseConnections');
-    const lag = db.metricReplicaLag(2);
-    expect(lag.metricName).toBe('ReplicaLag');
-    expect(lag.statistic).toBe('Maximum');
-    expect(lag.dimensions).toEqual({ DBInstanceIdentifier: db.replicas[1].instanceIdentifier });
-    expect(() => db.metricReplicaLag(0)).toThrow('replica: the primary has no replica lag, got 0; use 1 to 2');
-    // The options object, as aws-cdk-lib's metrics take it.
-    expect(db.metricReplicaLag({ replica: 2, period: Duration.minutes(1) }).dimensions).toEqual({ DBInstanceIdentifier: db.replicas[1].instanceIdentifier });
-    expect(db.metricConnections({ replica: 1 }).dimensions).toEqual({ DBInstanceIdentifier: db.replicas[0].instanceIdentifier });
-    expect(() => db.metricCpu(3)).toThrow('replica: must be 0 (the primary) to 2, got 3');
+    const of = (i: number) => ({ DBInstanceIdentifier: i === 0 ? db.instance.instanceIdentifier : db.replicas[i - 1].instanceIdentifier });
+    expect([db.metricCPUUtilization(), db.metricDatabaseConnections(), db.metricFreeStorageSpace(), db.metricReplicaLag()]
+      .map((m) => [m.metricName, m.statistic, m.period.toMinutes(), m.dimensions])).toEqual([
+      ['CPUUtilization', 'Average', 5, of(0)], ['DatabaseConnections', 'Average', 5, of(0)],
+      ['FreeStorageSpace', 'Average', 5, of(0)], ['ReplicaLag', 'Maximum', 5, of(1)],
+    ]);
+    expect(db.metricDatabaseConnections({ replica: 2 }).dimensions).toEqual(of(2));
+    const lag = db.metricReplicaLag({ replica: 2, period: Duration.minutes(1) });
+    expect([lag.dimensions, lag.period.toMinutes()]).toEqual([of(2), 1]);
+    expect(() => db.metricReplicaLag({ replica: 0 })).toThrow('replica: the primary has no replica lag, got 0; use 1 to 2');
+    expect(() => db.metricCPUUtilization({ replica: 3 })).toThrow('replica: must be 0 (the primary) to 2, got 3');
+  });
+
+  test('fails for a replica index only known at deploy time, without printing it', () => {
+    const { stack, db } = database({ readReplicas: 2 });
+    const replica = new CfnParameter(stack, 'Replica', { type: 'Number' }).valueAsNumber;
+    expect(() => db.metricCPUUtilization({ replica })).toThrow(/^replica: must be 0 \(the primary\) to 2, got a value known only at deploy time \(at Test\/Db\)$/);
   });
 });
 
 describe('SessionDatabase validation', () => {
   test.each([
-    [{ readReplicas: 16 }, 'readReplicas: must be a whole number from 0 to 15 (the RDS limit of read replicas per PostgreSQL instance), got 16'],
+    [{ readReplicas: 16 }, 'readReplicas: must be a whole number from 0 to 15, got 16; RDS allows at most 15 read replicas per PostgreSQL instance'],
     [{ readReplicas: 1.5 }, 'readReplicas: must be a whole number from 0 to 15'],
     [{ readReplicas: 2, backupRetention: Duration.days(0) }, 'backupRetention: read replicas need automated backups on the primary, got 0 days with readReplicas 2; keep backups 1 to 35 days'],
     [{ readReplicas: 0, backupRetention: Duration.days(0) }, 'backupRetention: must be whole days from 1 to 35, got 0 days'],
@@ -313,12 +346,43 @@ describe('SessionDatabase validation', () => {
     [{ backupRetention: Duration.hours(30) }, 'backupRetention: must be whole days from 1 to 35, got 1 day 6 hours'],
     [{ engineVersion: 'latest' }, 'engineVersion: must be a PostgreSQL version like 17 or 17.6, got "latest"'],
     [{ engine: DatabaseEngine.MYSQL, engineVersion: '17' }, 'engineVersion: must be a MySQL version like 8.4 or 8.0.42, got "17"'],
-    [{ allocatedStorage: 10 }, 'allocatedStorage: must be a whole number of GiB from 20 (the gp3 minimum) to 65536, got 10'],
-    [{ allocatedStorage: 200, maxAllocatedStorage: 100 }, 'maxAllocatedStorage: must be a whole number of GiB above allocatedStorage (200) and at most 65536, got 100'],
+    [{ allocatedStorage: 10 }, 'allocatedStorage: must be a whole number from 20 to 65536, got 10; GiB of gp3 storage, 20 at least'],
+    [{ allocatedStorage: 200, maxAllocatedStorage: 100 }, 'maxAllocatedStorage: must be above allocatedStorage (200), got 100; storage autoscaling grows from one to the other'],
+    [{ maxAllocatedStorage: 70000 }, 'maxAllocatedStorage: must be a whole number of at most 65536, got 70000; GiB'],
     [{ databaseName: 'my-sessions' }, 'databaseName: must start with a letter and hold only letters, digits and underscores, 1 to 63 characters, got "my-sessions"'],
-    [{ port: 80 }, 'port: must be a whole number from 1150 to 65535 (the RDS range), got 80'],
+    [{ port: 80 }, 'port: must be a whole number from 1150 to 65535, got 80; the RDS range'],
   ])('%j fails with a message naming the prop, the value and what is allowed', (props, message) => {
     expect(() => database(props as Partial<SessionDatabaseProps>)).toThrow(message);
+  });
+
+  test('numbers and durations given as CloudFormation parameters pass synth, reach the template as references, and no message prints them', () => {
+    const stack = testStack();
+    const number = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
+    new SessionDatabase(stack, 'Db', {
+      vpc: testVpc(stack), port: number('Port'), allocatedStorage: number('Storage'), maxAllocatedStorage: number('MaxStorage'),
+      backupRetention: Duration.days(number('BackupDays')), monitoringInterval: Duration.seconds(number('Monitoring')),
+      databaseName: new CfnParameter(stack, 'Name').valueAsString,
+    });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::RDS::DBInstance', {
+      ...PRIMARY, Port: { Ref: 'Port' }, AllocatedStorage: { Ref: 'Storage' }, MaxAllocatedStorage: { Ref: 'MaxStorage' },
+      BackupRetentionPeriod: { Ref: 'BackupDays' }, MonitoringInterval: { Ref: 'Monitoring' }, DBName: { Ref: 'Name' },
+    });
+    t.hasResourceProperties('Custom::SessionDatabaseSetup', { Port: { Ref: 'Port' }, Database: { Ref: 'Name' } });
+    t.hasOutput('*', { Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DbReplica1'), 'Endpoint.Address'] }, ':', { Ref: 'Port' }]] } });
+    // The template, the warnings, and the reasons of the acknowledged cdk-nag findings, which name the port.
+    const reasons = stack.node.findAll().flatMap((c) => c.node.metadata).filter((m) => m.type === 'aws:cdk:acknowledged-rules');
+    expect(JSON.stringify(reasons)).toContain('The replica listens on the port prop');
+    const everything = JSON.stringify(t.toJSON()) + JSON.stringify(Annotations.fromStack(stack).findWarning('*', Match.anyValue())) + JSON.stringify(reasons);
+    expect(everything).not.toMatch(/e\+289|\$\{Token/);
+  });
+
+  test('fails, without printing a token, for what must be known at synth: how many replicas, and the engine version', () => {
+    const stack = testStack();
+    expect(() => new SessionDatabase(stack, 'Db', {
+      vpc: testVpc(stack), readReplicas: new CfnParameter(stack, 'Replicas', { type: 'Number' }).valueAsNumber,
+      engineVersion: new CfnParameter(stack, 'Version').valueAsString,
+    })).toThrow(/^2 problems \(at Test\/Db\):\n {2}- readReplicas: must be known at synth \(it decides how many replicas to create\), got a value known only at deploy time; pass a number from 0 to 15\n {2}- engineVersion: must be known at synth .*got a value known only at deploy time; pass a version like 17$/);
   });
 
   test('Multi-AZ needs subnets in two Availability Zones', () => {
@@ -332,7 +396,7 @@ describe('SessionDatabase validation', () => {
   });
 });
 
-describe('SessionDatabase.fromAttributes', () => {
+describe('SessionDatabase.fromSessionDatabaseAttributes', () => {
   test('fails for a proxy without its security groups, and for a bad database name', () => {
     const stack = testStack();
     const instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Primary', {
@@ -342,7 +406,7 @@ describe('SessionDatabase.fromAttributes', () => {
       dbProxyName: 'proxy', dbProxyArn: 'arn:aws:rds:eu-west-1:123456789012:db-proxy:prx-0123456789abcdef0', endpoint: 'proxy.example', securityGroups: [],
     });
     const credentials = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Creds', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf');
-    expect(() => SessionDatabase.fromAttributes(stack, 'Db', { engine: DatabaseEngine.POSTGRES, instance, credentials, proxy, databaseName: '1x' }))
+    expect(() => SessionDatabase.fromSessionDatabaseAttributes(stack, 'Db', { engine: DatabaseEngine.POSTGRES, instance, credentials, proxy, databaseName: '1x' }))
       .toThrow(/proxySecurityGroups: a proxy needs its security groups[\s\S]*databaseName: must start with a letter/);
   });
 
@@ -355,12 +419,38 @@ describe('SessionDatabase.fromAttributes', () => {
     const proxy = rds.DatabaseProxy.fromDatabaseProxyAttributes(stack, 'Proxy', {
       dbProxyName: 'proxy', dbProxyArn: 'arn:aws:rds:eu-west-1:123456789012:db-proxy:prx-0123456789abcdef0', endpoint: 'proxy.example', securityGroups: [sg],
     });
-    const db = SessionDatabase.fromAttributes(stack, 'Db', {
+    const db = SessionDatabase.fromSessionDatabaseAttributes(stack, 'Db', {
       engine: DatabaseEngine.MYSQL, instance: instance('primary', 'p.example'), readReplicas: [instance('r1', 'r1.example')], proxy, proxySecurityGroups: [sg],
       credentials: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Creds', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf'),
+      sessionIdKey: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ids-AbCdEf'),
     });
     expect(db.writerEndpoint).toEqual({ hostname: 'proxy.example', port: 3306 });
     expect(db.replicaEndpoints).toEqual([{ hostname: 'r1.example', port: 3307 }]);
     expect(db.replicaCount).toBe(1);
+  });
+
+  test('an import creates nothing: the session-id key is an attribute, the connections are the writer\'s', () => {
+    const stack = testStack();
+    const sg = (id: string) => ec2.SecurityGroup.fromSecurityGroupId(stack, id, `sg-0123456789abcdef${id.length}`);
+    const primary = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Primary', {
+      instanceIdentifier: 'primary', instanceEndpointAddress: 'p.example', port: 5432, securityGroups: [sg('PrimarySg')],
+    });
+    const credentials = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Creds', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf');
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'] });
+    const db = SessionDatabase.fromSessionDatabaseAttributes(stack, 'Db', { engine: DatabaseEngine.POSTGRES, instance: primary, credentials, vpc });
+    expect([db.sessionIdKey, db.vpc, db.connections]).toEqual([undefined, vpc, primary.connections]);
+    expect(stack.node.findAll().filter(CfnResource.isCfnResource)).toEqual([]);
+  });
+
+  test('fails for an import with read replicas but no session-id key, naming the prop and the fix', () => {
+    const stack = testStack();
+    const instance = (id: string) => rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, id, {
+      instanceIdentifier: id, instanceEndpointAddress: `${id}.example`, port: 5432, securityGroups: [],
+    });
+    const credentials = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Creds', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf');
+    expect(() => SessionDatabase.fromSessionDatabaseAttributes(stack, 'Db', {
+      engine: DatabaseEngine.POSTGRES, instance: instance('primary'), readReplicas: [instance('r1'), instance('r2')], credentials,
+    })).toThrow('sessionIdKey: required with readReplicas (the app reads from replicas only with signed session ids), got none with 2 read replica(s); '
+      + 'pass sessionIdKey, a secret of at least 32 characters, or no readReplicas (at Test/Db)');
   });
 });

@@ -7,7 +7,6 @@ import { AppFleet, FleetColor, RedisSessionCache, SessionDatabase, SessionFileSy
 import { SESSION_STRATEGIES } from '../lib/contract/app-env';
 import { testStack, testVpc } from './helpers/app';
 import { bootConfig, bootScriptOf } from './helpers/boot-harness';
-import { DatabaseInVpc, KeyedCache, KeyedFileSystem } from './helpers/store-facts';
 import { EXISTING, importedStores } from './helpers/stores';
 
 describe('SessionStrategy', () => {
@@ -42,7 +41,7 @@ describe('SessionStrategy', () => {
     expect(SessionStrategy.database().missingStores).toEqual([SessionStoreKind.DATABASE, SessionStoreKind.CACHE]);
     // A database given alone runs without a cache; SessionTier does not add one.
     expect(SessionStrategy.database(database).missingStores).toEqual([]);
-    const other = RedisSessionCache.fromAttributes(stack, 'Other', {
+    const other = RedisSessionCache.fromRedisSessionCacheAttributes(stack, 'Other', {
       replicationGroupId: 'other', primaryEndpoint: 'other.example', securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'OtherSg', 'sg-0123456789abcdef0')],
     });
     expect(SessionStrategy.redis(cache).withStores({ cache: other }).stores.cache).toBe(cache);
@@ -127,8 +126,8 @@ describe('a standalone AppFleet wires itself to the store of its strategy', () =
       SESSION_DB_USER: { arn: EXISTING.databaseCredentials, field: 'username' },
       SESSION_DB_PASSWORD: { arn: EXISTING.databaseCredentials, field: 'password' },
       SESSION_REDIS_AUTH_TOKEN: { arn: EXISTING.cacheAuthToken, field: undefined },
-      // The database's key signs the ids: every fleet on it shares it.
-      SESSION_ID_KEYS: { arn: expect.stringMatching(/secret:ExistingDatabaseSessionIdKey[0-9A-F]{8}$/), field: undefined },
+      // The database's key signs the ids: every fleet on it shares it (an imported one, given to the import).
+      SESSION_ID_KEYS: { arn: EXISTING.databaseSessionIdKey, field: undefined },
     });
   });
 
@@ -206,8 +205,8 @@ describe('one strategy, one set of keys: every fleet a strategy object binds get
   });
 
   test.each([
-    ['redis', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.redis(new KeyedCache(stack, 'Cache', { vpc })), 'CacheSessionIdKey'],
-    ['file', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.file(new KeyedFileSystem(stack, 'Files', { vpc })), 'FilesSessionIdKey'],
+    ['redis', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.redis(new RedisSessionCache(stack, 'Cache', { vpc })), 'CacheSessionIdKey'],
+    ['file', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.file(new SessionFileSystem(stack, 'Files', { vpc })), 'FilesSessionIdKey'],
     ['database', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.database(new SessionDatabase(stack, 'Db', { vpc })), 'DbSessionIdKey'],
   ])('%s: the store\'s session-id key signs the ids of every fleet on it', (_, strategy, key) => {
     const { blue, green, secrets } = twoFleets(strategy);
@@ -234,9 +233,9 @@ describe('a store in another VPC than the fleet', () => {
   }
 
   test.each([
-    ['redis', 'cache', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.redis(new KeyedCache(stack, 'Cache', { vpc }))],
-    ['file', 'fileSystem', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.file(new KeyedFileSystem(stack, 'Files', { vpc }))],
-    ['database', 'database', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.database(new DatabaseInVpc(stack, 'Db', { vpc }))],
+    ['redis', 'cache', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.redis(new RedisSessionCache(stack, 'Cache', { vpc }))],
+    ['file', 'fileSystem', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.file(new SessionFileSystem(stack, 'Files', { vpc }))],
+    ['database', 'database', (stack: Stack, vpc: ec2.IVpc) => SessionStrategy.database(new SessionDatabase(stack, 'Db', { vpc }))],
   ])('fails at synth for %s, naming both VPCs by their paths and the fix', (name, what, strategy) => {
     expect(build(strategy)).toThrow(
       `strategy: SessionStrategy.${name}()'s ${what} is in another VPC than the fleet, got the fleet in Test/Vpc and the ${what} in Test/StoreVpc; ` +
@@ -247,7 +246,7 @@ describe('a store in another VPC than the fleet', () => {
     const stack = testStack();
     const vpc = testVpc(stack);
     const other = new ec2.Vpc(stack, 'CacheVpc', { maxAzs: 2, natGateways: 1 });
-    const strategy = SessionStrategy.database(new DatabaseInVpc(stack, 'Db', { vpc }), { cache: new KeyedCache(stack, 'Cache', { vpc: other }) });
+    const strategy = SessionStrategy.database(new SessionDatabase(stack, 'Db', { vpc }), { cache: new RedisSessionCache(stack, 'Cache', { vpc: other }) });
     expect(() => new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, strategy })).toThrow(
       "strategy: SessionStrategy.database()'s cache is in another VPC than the fleet, got the fleet in Test/Vpc and the cache in Test/CacheVpc;");
   });
@@ -258,17 +257,17 @@ describe('a store in another VPC than the fleet', () => {
     });
     const stack = testStack();
     const fleetVpc = imported(stack, 'Shared', 'vpc-0aaaaaaaaaaaaaaaa');
-    const strategy = SessionStrategy.redis(new KeyedCache(stack, 'Cache', { vpc: imported(stack, 'Other', 'vpc-0bbbbbbbbbbbbbbbb') }));
+    const strategy = SessionStrategy.redis(new RedisSessionCache(stack, 'Cache', { vpc: imported(stack, 'Other', 'vpc-0bbbbbbbbbbbbbbbb') }));
     expect(() => new AppFleet(stack, 'Blue', { vpc: fleetVpc, color: FleetColor.BLUE, strategy })).toThrow(
       /got the fleet in Test\/Shared \(vpc-0aaaaaaaaaaaaaaaa\) and the cache in Test\/Other \(vpc-0bbbbbbbbbbbbbbbb\);/);
     // The same VPC imported twice is one VPC.
     const again = testStack();
-    const same = SessionStrategy.redis(new KeyedCache(again, 'Cache', { vpc: imported(again, 'Other', 'vpc-0aaaaaaaaaaaaaaaa') }));
+    const same = SessionStrategy.redis(new RedisSessionCache(again, 'Cache', { vpc: imported(again, 'Other', 'vpc-0aaaaaaaaaaaaaaaa') }));
     expect(() => new AppFleet(again, 'Blue', { vpc: imported(again, 'Shared', 'vpc-0aaaaaaaaaaaaaaaa'), color: FleetColor.BLUE, strategy: same })).not.toThrow();
   });
 
   test('passes when the store is in the fleet\'s VPC, and when the store does not say where it is', () => {
-    expect(build((stack, vpc) => SessionStrategy.redis(new KeyedCache(stack, 'Cache', { vpc })), (_, fleetVpc) => fleetVpc)).not.toThrow();
+    expect(build((stack, vpc) => SessionStrategy.redis(new RedisSessionCache(stack, 'Cache', { vpc })), (_, fleetVpc) => fleetVpc)).not.toThrow();
     // An import (today\'s RedisSessionCache.fromAttributes) knows no VPC: not checked.
     expect(build((stack) => SessionStrategy.redis(importedStores(stack).cache))).not.toThrow();
   });

@@ -20,7 +20,6 @@ import { AppFleet, FleetApplication, FleetColor, RedisSessionCache, SessionFileS
 import { bundleSampleApp } from '../lib/private/sample-app-asset';
 import { testStack, testVpc } from './helpers/app';
 import { BootRun, bootConfig, bootScriptOf, runBoot } from './helpers/boot-harness';
-import { KeyedCache } from './helpers/store-facts';
 import { TlsRedis, bootApp, freeAppPort, secretValueOf } from './helpers/wiring';
 import { TestCa, createCa, serverCert } from './helpers/tls';
 import { PostgresCluster } from '../local/postgres';
@@ -168,7 +167,7 @@ describe('one strategy object, two standalone fleets: a user moved from blue to 
   }, 120_000);
 
   test('redis(cache): both fleets sign ids with the cache\'s key, and green verifies blue\'s', async () => {
-    const fleets = await blueAndGreen((stack, vpc) => SessionStrategy.redis(new KeyedCache(stack, 'Cache', { vpc })));
+    const fleets = await blueAndGreen((stack, vpc) => SessionStrategy.redis(new RedisSessionCache(stack, 'Cache', { vpc })));
     const { onBlue, onGreen } = await moved(fleets);
     expect(onBlue).toMatchObject({ counter: 3, strategy: 'redis' });
     // Signed: 16 random bytes and their MAC, base64url.

@@ -1,4 +1,4 @@
-import { BundlingOutput, CfnResource, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib/core';
+import { BundlingOutput, CfnResource, CustomResource, Duration, Stack, Tokenization, Validations } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -80,7 +80,7 @@ export class DatabaseSetup extends Construct {
       properties: {
         [SETUP_PROPS.ENGINE]: props.engine,
         [SETUP_PROPS.HOST]: props.instance.dbInstanceEndpointAddress,
-        [SETUP_PROPS.PORT]: String(props.port),
+        [SETUP_PROPS.PORT]: Tokenization.stringifyNumber(props.port),
         [SETUP_PROPS.DATABASE]: props.databaseName,
         [SETUP_PROPS.MASTER_SECRET_ARN]: props.masterSecret.secretArn,
         [SETUP_PROPS.APP_SECRET_ARN]: props.appSecret.secretArn,

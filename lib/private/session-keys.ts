@@ -19,8 +19,9 @@ export function createCookieSecret(scope: Construct, id: string): secretsmanager
 }
 
 /**
- * The key that signs the session ids of a strategy, so a forged id costs no store read.
- * @param strategy whose ids it signs, for its description
+ * The key that signs the session ids of a store's sessions, so the app tells
+ * a lost session from a forged id, and a forged id costs no store read.
+ * @param strategy the strategy whose ids it signs, as its description says
  */
 export function createSessionIdKey(scope: Construct, id: string, strategy = 'database'): secretsmanager.Secret {
   return sessionKey(scope, id, `Signs the session ids of the session tier's ${strategy} strategy (HMAC key)`,

@@ -1,14 +1,21 @@
-import { Duration } from 'aws-cdk-lib/core';
+import { Duration, Resource } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
 import { CacheMetricOptions, ISessionCache } from './interface';
+import { CacheDashboardPart } from './dashboard-part';
+import { IDashboardPart } from '../session-dashboard/part';
 
-/** What both our cache and an imported one do the same way: grants and metrics. */
-export abstract class SessionCacheBase extends Construct implements ISessionCache {
+/**
+ * What both our cache and an imported one do the same way: grants, metrics
+ * and the dashboard's part.
+ * @internal
+ */
+export abstract class SessionCacheBase extends Resource implements ISessionCache {
   public abstract readonly connections: ec2.Connections;
+  public abstract readonly vpc?: ec2.IVpc;
+  public abstract readonly sessionIdKey?: secretsmanager.ISecret;
   public abstract readonly primaryEndpoint: string;
   public abstract readonly port: number;
   public abstract readonly transitEncryption: boolean;
@@ -16,50 +23,45 @@ export abstract class SessionCacheBase extends Construct implements ISessionCach
   public abstract readonly replicationGroupId: string;
   public abstract readonly nodes: number;
 
+  public dashboardPart(): IDashboardPart {
+    return new CacheDashboardPart(this);
+  }
+
   public grantReadAuthToken(grantee: iam.IGrantable): iam.Grant {
     return this.authTokenSecret
       ? this.authTokenSecret.grantRead(grantee)
       : iam.Grant.drop(grantee, 'read the AUTH token of a cache without one');
   }
 
-  public metric(metricName: string, options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    const { node = 1, ...rest } = metricOptions(options, props);
+  public metric(metricName: string, options: CacheMetricOptions = {}): cloudwatch.Metric {
+    const { node = 1, ...rest } = options;
     return new cloudwatch.Metric({
       namespace: 'AWS/ElastiCache',
       metricName,
       dimensionsMap: { CacheClusterId: `${this.replicationGroupId}-${String(node).padStart(3, '0')}` },
+      statistic: 'Average',
       period: Duration.minutes(1),
       ...rest,
     });
   }
 
-  /** @param options the node as a number is deprecated: use `{ node }` */
-  public metricEngineCpu(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('EngineCPUUtilization', { statistic: 'Average', ...metricOptions(options, props) });
+  public metricEngineCPUUtilization(options?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric('EngineCPUUtilization', { statistic: 'Average', ...options });
   }
 
-  /** @param options the node as a number is deprecated: use `{ node }` */
-  public metricMemory(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('DatabaseMemoryUsagePercentage', { statistic: 'Maximum', ...metricOptions(options, props) });
+  public metricDatabaseMemoryUsagePercentage(options?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric('DatabaseMemoryUsagePercentage', { statistic: 'Maximum', ...options });
   }
 
-  /** @param options the node as a number is deprecated: use `{ node }` */
-  public metricEvictions(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('Evictions', { statistic: 'Sum', ...metricOptions(options, props) });
+  public metricEvictions(options?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric('Evictions', { statistic: 'Sum', ...options });
   }
 
-  /** @param options the node as a number is deprecated: use `{ node }` */
-  public metricConnections(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('CurrConnections', { statistic: 'Maximum', ...metricOptions(options, props) });
+  public metricCurrConnections(options?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric('CurrConnections', { statistic: 'Maximum', ...options });
   }
 
-  /** @param options the node as a number is deprecated: use `{ node }` */
-  public metricReplicationLag(options?: CacheMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('ReplicationLag', { statistic: 'Maximum', node: 2, ...metricOptions(options, props) });
+  public metricReplicationLag(options?: CacheMetricOptions): cloudwatch.Metric {
+    return this.metric('ReplicationLag', { statistic: 'Maximum', node: 2, ...options });
   }
-}
-
-/** The options object, from either the options or the deprecated positional node and props. */
-function metricOptions(options: CacheMetricOptions | number | undefined, props: cloudwatch.MetricOptions | undefined): CacheMetricOptions {
-  return typeof options === 'number' ? { ...props, node: options } : { ...options, ...props };
 }

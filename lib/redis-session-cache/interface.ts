@@ -1,7 +1,7 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ISessionStore } from '../session-store';
 
 /** Options of the cache's metrics: which node, and the usual metric options. */
 export interface CacheMetricOptions extends cloudwatch.MetricOptions {
@@ -16,9 +16,9 @@ export interface CacheMetricOptions extends cloudwatch.MetricOptions {
 /**
  * A Redis OSS or Valkey replication group the `redis` strategy (or the
  * `database` strategy's write-through cache) keeps sessions in: a
- * {@link RedisSessionCache}, or yours through `RedisSessionCache.fromAttributes`.
+ * {@link RedisSessionCache}, or yours through `RedisSessionCache.fromRedisSessionCacheAttributes`.
  */
-export interface ISessionCache extends ec2.IConnectable {
+export interface ISessionCache extends ISessionStore {
   /** Address of the primary, for writes. */
   readonly primaryEndpoint: string;
   /** The port the nodes listen on. */
@@ -33,16 +33,16 @@ export interface ISessionCache extends ec2.IConnectable {
   readonly nodes: number;
   /** Lets `grantee` read the AUTH token (`secretsmanager:GetSecretValue` and `DescribeSecret`); a no-op grant when there is none. */
   grantReadAuthToken(grantee: iam.IGrantable): iam.Grant;
-  /** A metric of one node. @default period 1 minute, node 1 */
+  /** A metric of one node, `AWS/ElastiCache` by `CacheClusterId`. @default Average over 1 minute, node 1 */
   metric(metricName: string, options?: CacheMetricOptions): cloudwatch.Metric;
-  /** CPU of the engine thread, in percent. @default Average over 1 minute, node 1 */
-  metricEngineCpu(options?: CacheMetricOptions): cloudwatch.Metric;
-  /** Memory in use, as a percentage of what the engine may use. @default Maximum over 1 minute, node 1 */
-  metricMemory(options?: CacheMetricOptions): cloudwatch.Metric;
-  /** Keys evicted for lack of memory (sessions lost). @default Sum over 1 minute, node 1 */
+  /** CPU of the engine thread, in percent (`EngineCPUUtilization`). @default Average over 1 minute, node 1 */
+  metricEngineCPUUtilization(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** Memory in use, as a percentage of what the engine may use (`DatabaseMemoryUsagePercentage`). @default Maximum over 1 minute, node 1 */
+  metricDatabaseMemoryUsagePercentage(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** Keys evicted for lack of memory: sessions lost (`Evictions`). @default Sum over 1 minute, node 1 */
   metricEvictions(options?: CacheMetricOptions): cloudwatch.Metric;
-  /** Client connections. @default Maximum over 1 minute, node 1 */
-  metricConnections(options?: CacheMetricOptions): cloudwatch.Metric;
-  /** How far a replica is behind the primary, in seconds. @default Maximum over 1 minute, node 2 */
+  /** Client connections (`CurrConnections`). @default Maximum over 1 minute, node 1 */
+  metricCurrConnections(options?: CacheMetricOptions): cloudwatch.Metric;
+  /** How far a replica is behind the primary, in seconds (`ReplicationLag`). @default Maximum over 1 minute, node 2 (the first replica) */
   metricReplicationLag(options?: CacheMetricOptions): cloudwatch.Metric;
 }

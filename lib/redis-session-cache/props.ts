@@ -84,8 +84,8 @@ export interface RedisSessionCacheProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** An existing replication group, as `RedisSessionCache.fromAttributes` takes it. */
-export interface SessionCacheAttributes {
+/** An existing replication group, as `RedisSessionCache.fromRedisSessionCacheAttributes` takes it. */
+export interface RedisSessionCacheAttributes {
   /** The replication group's id. */
   readonly replicationGroupId: string;
   /** Address of the primary endpoint. */
@@ -112,4 +112,16 @@ export interface SessionCacheAttributes {
    * @default 2
    */
   readonly nodes?: number;
+  /**
+   * The VPC the replication group is in, so that a fleet in another VPC is refused at synth.
+   * @default not known: not checked
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The key that signs the session ids of this cache's sessions: a secret of
+   * at least 32 characters (several, comma-separated, while you rotate).
+   * The import creates none.
+   * @default none: the app does not sign the ids of this cache's sessions
+   */
+  readonly sessionIdKey?: secretsmanager.ISecret;
 }

@@ -1,14 +1,14 @@
-import { Token } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../private/acknowledgements';
+import { createSessionIdKey } from '../private/session-keys';
 import { SessionCacheBase } from './base';
 import { CacheEngine } from './engine';
 import { ImportedSessionCache } from './imported';
 import { ISessionCache } from './interface';
-import { RedisSessionCacheProps, SessionCacheAttributes } from './props';
+import { RedisSessionCacheAttributes, RedisSessionCacheProps } from './props';
 import { resolveCacheProps } from './resolve-props';
 
 /**
@@ -44,61 +44,57 @@ export class RedisSessionCache extends SessionCacheBase {
   public readonly replicationGroupId: string;
   /** How many nodes the group has. */
   public readonly nodes: number;
+  /** The VPC the nodes are in (always set; optional as in `ISessionStore`). */
+  public readonly vpc?: ec2.IVpc;
+  /** The key that signs the session ids of this cache's sessions, shared by every fleet on it (always set; optional as in `ISessionStore`). */
+  public readonly sessionIdKey?: secretsmanager.ISecret;
 
   /**
    * An existing replication group (cluster mode disabled), wired to fleets
    * the same way as one this library creates: `SessionStrategy.redis(cache)`.
    */
-  public static fromAttributes(scope: Construct, id: string, attrs: SessionCacheAttributes): ISessionCache {
+  public static fromRedisSessionCacheAttributes(scope: Construct, id: string, attrs: RedisSessionCacheAttributes): ISessionCache {
     return new ImportedSessionCache(scope, id, attrs);
   }
 
   constructor(scope: Construct, id: string, props: RedisSessionCacheProps) {
     super(scope, id);
     const r = resolveCacheProps(this, props);
-
-    const subnets = props.vpc.selectSubnets(r.vpcSubnets);
-    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
-      description: 'Private subnets of the session cache',
-      subnetIds: subnets.subnetIds,
-    });
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'Session cache: reachable only from what it is opened to',
-      allowAllOutbound: false,
-    });
+    this.vpc = r.vpc;
     this.port = r.port;
-    this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(this.port) });
-
-    if (r.authToken) {
-      this.authTokenSecret = new secretsmanager.Secret(this, 'AuthToken', {
-        description: 'AUTH token of the session cache',
-        // ElastiCache takes 16 to 128 printable characters without / " @ or space: letters and digits are safe.
-        generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-      });
-      acknowledgeNag(this.authTokenSecret, 'AwsSolutions-SMG4', 'SecretsManagerRotationEnabled',
-        'Rotating an ElastiCache AUTH token needs a ModifyReplicationGroup call with the ROTATE strategy and a client restart; a generic Secrets Manager rotation would lock the app out. Rotate by hand as the ElastiCache guide describes.');
-    }
-
     this.engine = r.engine;
     this.nodes = r.nodes;
     this.transitEncryption = r.transitEncryption;
+
+    const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
+      description: 'Private subnets of the session cache',
+      subnetIds: r.subnetIds,
+    });
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: r.vpc,
+      description: 'Session cache: reachable only from what it is opened to',
+      allowAllOutbound: false,
+    });
+    this.connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(r.port) });
+    this.authTokenSecret = r.authToken ? createAuthToken(this) : undefined;
+    this.sessionIdKey = createSessionIdKey(this, 'SessionIdKey', 'redis');
+
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'Resource', {
       replicationGroupDescription: 'Session store of the session tier',
-      engine: this.engine,
+      engine: r.engine,
       engineVersion: r.engineVersion,
       cacheNodeType: r.cacheNodeType,
       clusterMode: 'disabled',
-      numCacheClusters: this.nodes,
+      numCacheClusters: r.nodes,
       multiAzEnabled: r.multiAz,
-      automaticFailoverEnabled: r.multiAz || this.nodes > 1,
-      preferredCacheClusterAZs: Token.isUnresolved(subnets.availabilityZones) ? undefined
-        : Array.from({ length: this.nodes }, (_, i) => subnets.availabilityZones[i % subnets.availabilityZones.length]),
-      transitEncryptionEnabled: this.transitEncryption,
+      // Every group has a replica to fail over to (nodes 2 to 6).
+      automaticFailoverEnabled: true,
+      preferredCacheClusterAZs: r.nodeAzs,
+      transitEncryptionEnabled: r.transitEncryption,
       atRestEncryptionEnabled: true,
-      kmsKeyId: props.encryptionKey?.keyArn,
+      kmsKeyId: r.encryptionKey?.keyArn,
       authToken: this.authTokenSecret?.secretValue.unsafeUnwrap(),
-      port: this.port,
+      port: r.port,
       cacheSubnetGroupName: subnetGroup.ref,
       securityGroupIds: [securityGroup.securityGroupId],
       snapshotRetentionLimit: r.snapshotRetentionDays,
@@ -111,4 +107,16 @@ export class RedisSessionCache extends SessionCacheBase {
     this.primaryEndpoint = this.replicationGroup.attrPrimaryEndPointAddress;
     this.readerEndpoint = this.replicationGroup.attrReaderEndPointAddress;
   }
+}
+
+/** The AUTH token, generated in Secrets Manager; only a dynamic reference to it reaches the template. */
+function createAuthToken(scope: Construct): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, 'AuthToken', {
+    description: 'AUTH token of the session cache',
+    // ElastiCache takes 16 to 128 printable characters without / " @ or space: letters and digits are safe.
+    generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+  });
+  acknowledgeNag(secret, 'AwsSolutions-SMG4', 'SecretsManagerRotationEnabled',
+    'Rotating an ElastiCache AUTH token needs a ModifyReplicationGroup call with the ROTATE strategy and a client restart; a generic Secrets Manager rotation would lock the app out. Rotate by hand as the ElastiCache guide describes.');
+  return secret;
 }

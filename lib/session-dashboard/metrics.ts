@@ -1,8 +1,9 @@
-import { Duration, Fn } from 'aws-cdk-lib/core';
+import { Arn, ArnFormat, Duration, Fn, Token } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { IAppFleet } from '../app-fleet';
 import { APP_METRICS_NAMESPACE, FleetColor } from '../contract/app-env';
+import { SessionTierValidationError } from '../errors';
 
 /** A metric the sample app publishes, by color. */
 export function appMetric(metricName: string, color: FleetColor, statistic: string, period: Duration): cloudwatch.Metric {
@@ -17,12 +18,37 @@ export function targetGroupFullName(targetGroup: elbv2.IApplicationTargetGroup):
 }
 
 /**
+ * `app/<name>/<id>`, as CloudWatch names a load balancer: from the ARN for
+ * one you import (`ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes`),
+ * the way aws-cdk-lib's own metrics of an imported load balancer do.
+ */
+function loadBalancerFullName(loadBalancer: elbv2.IApplicationLoadBalancer): string {
+  if (loadBalancer instanceof elbv2.ApplicationLoadBalancer) {
+    return loadBalancer.loadBalancerFullName;
+  }
+  const arn = loadBalancer.loadBalancerArn;
+  if (Token.isUnresolved(arn)) {
+    const parts = Fn.split('/', arn);
+    return `${Fn.select(1, parts)}/${Fn.select(2, parts)}/${Fn.select(3, parts)}`;
+  }
+  const name = Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).resourceName;
+  if (!name?.startsWith('app/')) {
+    throw new SessionTierValidationError(`loadBalancer: must be an Application Load Balancer, whose ARN ends in loadbalancer/app/<name>/<id>, got ${arn}`);
+  }
+  return name;
+}
+
+/**
  * The load balancer's metrics of each fleet's target group, built by hand:
  * the green group reaches the listener through the shifter's rule, which CDK
  * does not see.
  */
 export class TargetGroupMetrics {
-  constructor(private readonly loadBalancer: elbv2.ApplicationLoadBalancer) {}
+  private readonly loadBalancerFullName: string;
+
+  constructor(loadBalancer: elbv2.IApplicationLoadBalancer) {
+    this.loadBalancerFullName = loadBalancerFullName(loadBalancer);
+  }
 
   /** One metric of `fleet`'s target group. */
   public metric(fleet: IAppFleet, metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
@@ -31,7 +57,7 @@ export class TargetGroupMetrics {
       metricName,
       statistic,
       period,
-      dimensionsMap: { LoadBalancer: this.loadBalancer.loadBalancerFullName, TargetGroup: targetGroupFullName(fleet.targetGroup) },
+      dimensionsMap: { LoadBalancer: this.loadBalancerFullName, TargetGroup: targetGroupFullName(fleet.targetGroup) },
     });
   }
 

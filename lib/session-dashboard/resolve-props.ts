@@ -1,53 +1,42 @@
-import { Duration } from 'aws-cdk-lib/core';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { IAppFleet } from '../app-fleet';
 import { FleetColor } from '../contract/app-env';
 import { ProblemList } from '../private/problems';
-import { SessionAlarmThresholds, SessionDashboardProps } from './props';
+import { FleetDashboardPart } from './fleet-part';
+import { IDashboardPart } from './part';
+import { SessionDashboardProps } from './props';
+import { SessionAlarmThresholds, alarmThresholdsWithDefaults, checkAlarmThresholds } from './thresholds';
 
 /** The props of a {@link SessionDashboard} with every default filled in and every rule checked. */
 export interface ResolvedDashboardProps {
   /** Every threshold, given or default. */
-  readonly thresholds: Required<SessionAlarmThresholds>;
-  /** The fleets by color, blue first. */
-  readonly fleets: Array<{ readonly color: FleetColor; readonly fleet: IAppFleet }>;
+  readonly alarmThresholds: Required<SessionAlarmThresholds>;
+  /** The fleets' part, whose alarms of a color gate a shift to it. */
+  readonly fleetPart: FleetDashboardPart;
+  /** Every part in the order of the dashboard: the fleets', each store's (once), then the user's. */
+  readonly parts: IDashboardPart[];
+  /** Your topic; none means the dashboard creates one. */
+  readonly alarmTopic?: sns.ITopic;
+  readonly dashboardName?: string;
 }
 
-/**
- * The thresholds with their defaults, and the fleets by color (from `blue`
- * and `green`, or the deprecated `fleets`). Collects every problem and throws once.
- */
+/** The thresholds with their defaults, and the parts to lay out. Collects every problem and throws once. */
 export function resolveDashboardProps(scope: Construct, props: SessionDashboardProps): ResolvedDashboardProps {
-  const given = props.thresholds ?? {};
-  const t: Required<SessionAlarmThresholds> = {
-    unhealthyHosts: given.unhealthyHosts ?? 1,
-    http5xxPercent: given.http5xxPercent ?? 5,
-    latencyP99: given.latencyP99 ?? Duration.seconds(1),
-    storeErrors: given.storeErrors ?? 10,
-    cacheMemoryPercent: given.cacheMemoryPercent ?? 80,
-    cacheEvictions: given.cacheEvictions ?? 1,
-    cacheReplicationLag: given.cacheReplicationLag ?? Duration.seconds(10),
-    databaseReplicaLag: given.databaseReplicaLag ?? Duration.seconds(30),
-    fileSystemIoLimitPercent: given.fileSystemIoLimitPercent ?? 90,
-  };
+  const alarmThresholds = alarmThresholdsWithDefaults(props.alarmThresholds);
   const problems = new ProblemList();
-  for (const name of ['http5xxPercent', 'cacheMemoryPercent', 'fileSystemIoLimitPercent'] as const) {
-    problems.check(!(t[name] > 0 && t[name] <= 100), () => `thresholds.${name}: must be a percentage above 0 and at most 100, got ${t[name]}`);
-  }
-  for (const name of ['unhealthyHosts', 'storeErrors', 'cacheEvictions'] as const) {
-    problems.check(!Number.isInteger(t[name]) || t[name] < 1, () => `thresholds.${name}: must be a whole number of at least 1, got ${t[name]}`);
-  }
-  for (const name of ['latencyP99', 'cacheReplicationLag', 'databaseReplicaLag'] as const) {
-    problems.check(!(t[name].toMilliseconds() > 0), () => `thresholds.${name}: must be longer than 0, got ${t[name].toHumanString()}`);
-  }
-  problems.check(props.fleets !== undefined && (props.blue !== undefined || props.green !== undefined),
-    () => 'fleets: deprecated, and given together with blue or green; pass blue and green only');
-  const blue = props.blue ?? props.fleets?.find((f) => f.color === 'blue');
-  const green = props.green ?? props.fleets?.find((f) => f.color === 'green');
-  problems.check(blue === undefined, () => 'blue: the dashboard needs a blue fleet, got none; pass blue (an AppFleet or AppFleet.fromAutoScalingGroup(...))');
+  checkAlarmThresholds(problems, alarmThresholds);
   problems.throwIfAny(scope);
+  const fleetPart = new FleetDashboardPart(props.loadBalancer, [
+    { color: FleetColor.BLUE, fleet: props.blue },
+    ...props.green ? [{ color: FleetColor.GREEN, fleet: props.green }] : [],
+  ]);
+  // The tier's cache may be both the redis strategy's store and the database's write-through cache.
+  const stores = [...new Set(props.stores ?? [])];
   return {
-    thresholds: t,
-    fleets: [{ color: FleetColor.BLUE, fleet: blue! }, ...green ? [{ color: FleetColor.GREEN, fleet: green }] : []],
+    alarmThresholds,
+    fleetPart,
+    parts: [fleetPart, ...stores.map((s) => s.dashboardPart()), ...props.parts ?? []],
+    alarmTopic: props.alarmTopic,
+    dashboardName: props.dashboardName,
   };
 }

@@ -1,47 +1,50 @@
+import { Resource, Token } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, IDependable } from 'constructs';
+import { IDependable } from 'constructs';
 import { SessionTierValidationError } from '../errors';
-import { createSessionIdKey } from '../private/session-keys';
 import { DatabaseEngine } from './engine';
 import { DatabaseEndpoint, DatabaseMetricOptions, ISessionDatabase } from './interface';
+import { DatabaseDashboardPart } from './dashboard-part';
+import { IDashboardPart } from '../session-dashboard/part';
 
-/** What our database and an imported one do the same way: access, grants and metrics. */
-export abstract class SessionDatabaseBase extends Construct implements ISessionDatabase {
+/**
+ * What our database and an imported one do the same way: access, grants,
+ * metrics and the dashboard's part.
+ * @internal
+ */
+export abstract class SessionDatabaseBase extends Resource implements ISessionDatabase {
   public abstract readonly engine: DatabaseEngine;
   public abstract readonly databaseName: string;
   public abstract readonly writerEndpoint: DatabaseEndpoint;
   public abstract readonly replicaEndpoints: DatabaseEndpoint[];
   public abstract readonly credentials: secretsmanager.ISecret;
   public abstract readonly readyForClients?: IDependable;
-  protected abstract readonly primary: rds.IDatabaseInstance;
-  protected abstract readonly readers: readonly rds.IDatabaseInstance[];
-  /** The proxy's security group rules, when a proxy takes the writes. */
-  protected abstract readonly proxyConnections?: ec2.Connections;
+  public abstract readonly sessionIdKey?: secretsmanager.ISecret;
+  public abstract readonly vpc?: ec2.IVpc;
+  /** The writer's security group rules (the proxy's, else the primary's); the default port is the writer's. */
+  public abstract readonly connections: ec2.Connections;
+  /** @internal the primary */
+  protected abstract readonly _primary: rds.IDatabaseInstance;
+  /** @internal the read replicas, in order */
+  protected abstract readonly _readers: rds.IDatabaseInstance[];
 
-  private idKey?: secretsmanager.ISecret;
-
-  public get replicaCount(): number {
-    return this.readers.length;
+  public dashboardPart(): IDashboardPart {
+    return new DatabaseDashboardPart(this);
   }
 
-  public get sessionIdKey(): secretsmanager.ISecret {
-    this.idKey ??= createSessionIdKey(this, 'SessionIdKey');
-    return this.idKey;
+  public get replicaCount(): number {
+    return this._readers.length;
   }
 
   public allowFrom(peer: ec2.IConnectable, description = 'session database clients'): void {
-    if (this.proxyConnections) {
-      this.proxyConnections.allowFrom(peer, ec2.Port.tcp(this.writerEndpoint.port), description);
-    } else {
-      this.primary.connections.allowDefaultPortFrom(peer, description);
-    }
+    this.connections.allowDefaultPortFrom(peer, description);
     // Replicas that share a security group need one rule.
     const opened = new Set<ec2.ISecurityGroup>();
-    for (const replica of this.readers) {
+    for (const replica of this._readers) {
       const groups = replica.connections.securityGroups;
       if (groups.length > 0 && groups.every((g) => opened.has(g))) {
         continue;
@@ -55,50 +58,35 @@ export abstract class SessionDatabaseBase extends Construct implements ISessionD
     return this.credentials.grantRead(grantee);
   }
 
-  /**
-   * @deprecated aws-cdk-lib's `grantConnect` grants `rds-db:connect`; this
-   * reads the credentials: use {@link grantReadCredentials}
-   */
-  public grantConnect(grantee: iam.IGrantable): iam.Grant {
-    return this.grantReadCredentials(grantee);
-  }
-
-  /** @param options the instance as a number (0 the primary, 1 to n a replica) is deprecated: use `{ replica }` */
-  public metricCpu(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    const { replica = 0, ...rest } = dbMetricOptions(options, props);
+  public metricCPUUtilization(options: DatabaseMetricOptions = {}): cloudwatch.Metric {
+    const { replica = 0, ...rest } = options;
     return this.instanceAt(replica).metricCPUUtilization(rest);
   }
 
-  /** @param options the instance as a number (0 the primary, 1 to n a replica) is deprecated: use `{ replica }` */
-  public metricConnections(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    const { replica = 0, ...rest } = dbMetricOptions(options, props);
+  public metricDatabaseConnections(options: DatabaseMetricOptions = {}): cloudwatch.Metric {
+    const { replica = 0, ...rest } = options;
     return this.instanceAt(replica).metricDatabaseConnections(rest);
   }
 
-  /** Free storage of the primary, in bytes. @default Average over 5 minutes */
-  public metricFreeStorage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.primary.metricFreeStorageSpace(props);
+  public metricFreeStorageSpace(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this._primary.metricFreeStorageSpace(options);
   }
 
-  /** @param options the replica as a number (1 to n) is deprecated: use `{ replica }` */
-  public metricReplicaLag(options?: DatabaseMetricOptions | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    const { replica = 1, ...rest } = dbMetricOptions(options, props);
-    if (replica < 1) {
-      throw new SessionTierValidationError(`replica: the primary has no replica lag, got ${replica}; use 1 to ${this.readers.length}`, this);
+  public metricReplicaLag(options: DatabaseMetricOptions = {}): cloudwatch.Metric {
+    const { replica = 1, ...rest } = options;
+    if (replica === 0) {
+      throw new SessionTierValidationError(`replica: the primary has no replica lag, got 0; use 1 to ${this._readers.length}`, this);
     }
     return this.instanceAt(replica).metric('ReplicaLag', { statistic: 'Maximum', ...rest });
   }
 
   private instanceAt(replica: number): rds.IDatabaseInstance {
-    const found = replica === 0 ? this.primary : this.readers[replica - 1];
+    const found = replica === 0 ? this._primary : this._readers[replica - 1];
     if (!Number.isInteger(replica) || !found) {
-      throw new SessionTierValidationError(`replica: must be 0 (the primary) to ${this.readers.length}, got ${replica}`, this);
+      // An index picks a construct at synth: a deploy-time value cannot, and its text would mean nothing.
+      const got = Token.isUnresolved(replica) ? 'a value known only at deploy time' : `${replica}`;
+      throw new SessionTierValidationError(`replica: must be 0 (the primary) to ${this._readers.length}, got ${got}`, this);
     }
     return found;
   }
-}
-
-/** The options object, from either the options or the deprecated positional instance and props. */
-function dbMetricOptions(options: DatabaseMetricOptions | number | undefined, props: cloudwatch.MetricOptions | undefined): DatabaseMetricOptions {
-  return typeof options === 'number' ? { ...props, replica: options } : { ...options, ...props };
 }

@@ -22,7 +22,7 @@ export interface InstanceSettings {
  * subnet group (one of each for all instances), and the instance settings
  * they share.
  */
-export function instanceSettings(scope: Construct, vpc: ec2.IVpc, r: ResolvedDatabaseProps): InstanceSettings {
+export function instanceSettings(scope: Construct, r: ResolvedDatabaseProps): InstanceSettings {
   const postgres = r.engine === DatabaseEngine.POSTGRES;
   const [major] = /^\d+(\.\d+)?/.exec(r.engineVersion) ?? [r.engineVersion];
   const majorVersion = postgres ? major.split('.')[0] : major;
@@ -51,13 +51,13 @@ export function instanceSettings(scope: Construct, vpc: ec2.IVpc, r: ResolvedDat
   });
   // One subnet group for all, rather than one per instance.
   const subnetGroup = new rds.SubnetGroup(scope, 'SubnetGroup', {
-    vpc,
+    vpc: r.vpc,
     vpcSubnets: r.vpcSubnets,
     description: 'Private subnets of the session database',
     removalPolicy: RemovalPolicy.DESTROY,
   });
   const shared: SharedInstanceProps = {
-    vpc,
+    vpc: r.vpc,
     subnetGroup,
     instanceType: r.instanceType,
     port: r.port,

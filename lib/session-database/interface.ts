@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IDependable } from 'constructs';
 import { DatabaseEngine } from './engine';
+import { ISessionStore } from '../session-store';
 
 /** Where a client reaches one database endpoint. */
 export interface DatabaseEndpoint {
@@ -24,9 +25,9 @@ export interface DatabaseMetricOptions extends cloudwatch.MetricOptions {
 
 /**
  * A database the `database` strategy keeps sessions in: a
- * {@link SessionDatabase}, or yours through `SessionDatabase.fromAttributes`.
+ * {@link SessionDatabase}, or yours through `SessionDatabase.fromSessionDatabaseAttributes`.
  */
-export interface ISessionDatabase {
+export interface ISessionDatabase extends ISessionStore {
   /** The engine. */
   readonly engine: DatabaseEngine;
   /** The database (schema) that holds the sessions table. */
@@ -40,11 +41,6 @@ export interface ISessionDatabase {
   /** How many read replicas there are. */
   readonly replicaCount: number;
   /**
-   * The key that signs session ids, shared by every fleet on this database (so
-   * a user keeps the session moving between them); created on first use.
-   */
-  readonly sessionIdKey: secretsmanager.ISecret;
-  /**
    * What a client waits for before it signs in with `credentials`: the setup
    * that creates the sessions table and the application user. None for a database of yours.
    */
@@ -53,10 +49,12 @@ export interface ISessionDatabase {
   allowFrom(peer: ec2.IConnectable, description?: string): void;
   /** Lets `grantee` read the credentials the app signs in with (`secretsmanager:GetSecretValue` and `DescribeSecret`). */
   grantReadCredentials(grantee: iam.IGrantable): iam.Grant;
-  /** CPU, in percent. @default Average over 5 minutes, of the primary */
-  metricCpu(options?: DatabaseMetricOptions): cloudwatch.Metric;
-  /** Open connections. @default Average over 5 minutes, of the primary */
-  metricConnections(options?: DatabaseMetricOptions): cloudwatch.Metric;
-  /** How far a replica is behind the primary, in seconds. @default Maximum over 5 minutes, of replica 1 */
+  /** CPU of one instance, in percent (`CPUUtilization`). @default Average over 5 minutes, of the primary */
+  metricCPUUtilization(options?: DatabaseMetricOptions): cloudwatch.Metric;
+  /** Open connections of one instance (`DatabaseConnections`). @default Average over 5 minutes, of the primary */
+  metricDatabaseConnections(options?: DatabaseMetricOptions): cloudwatch.Metric;
+  /** Free storage of the primary, in bytes (`FreeStorageSpace`). @default Average over 5 minutes */
+  metricFreeStorageSpace(options?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** How far a replica is behind the primary, in seconds (`ReplicaLag`). @default Maximum over 5 minutes, of replica 1 */
   metricReplicaLag(options?: DatabaseMetricOptions): cloudwatch.Metric;
 }

@@ -131,7 +131,7 @@ export interface SessionDatabaseProps {
   readonly databaseInsightsMode?: rds.DatabaseInsightsMode;
 }
 
-/** An existing database, as `SessionDatabase.fromAttributes` takes it. */
+/** An existing database, as `SessionDatabase.fromSessionDatabaseAttributes` takes it. */
 export interface SessionDatabaseAttributes {
   /** The engine. */
   readonly engine: DatabaseEngine;
@@ -164,4 +164,17 @@ export interface SessionDatabaseAttributes {
    * @default none; required with `proxy`
    */
   readonly proxySecurityGroups?: ec2.ISecurityGroup[];
+  /**
+   * The key that signs the session ids of this database's sessions: a secret
+   * of at least 32 characters (several, comma-separated, while you rotate).
+   * The import creates none. Required with `readReplicas`: the app reads a
+   * session from a replica only when its id is signed.
+   * @default none: the app does not sign session ids (allowed without read replicas)
+   */
+  readonly sessionIdKey?: secretsmanager.ISecret;
+  /**
+   * The VPC the database is in, so that a fleet in another VPC is refused at synth.
+   * @default not known: not checked
+   */
+  readonly vpc?: ec2.IVpc;
 }

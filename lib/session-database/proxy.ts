@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib/core';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -17,7 +16,7 @@ export function proxyPort(engine: DatabaseEngine): number {
  * clients sign in to as the application user, let in to the primary.
  */
 export function addProxy(
-  scope: Construct, vpc: ec2.IVpc, r: ResolvedDatabaseProps, primary: rds.DatabaseInstance, appCredentials: secretsmanager.ISecret,
+  scope: Construct, r: ResolvedDatabaseProps, primary: rds.DatabaseInstance, appCredentials: secretsmanager.ISecret,
 ): rds.DatabaseProxy {
   const proxy = new rds.DatabaseProxy(scope, 'Proxy', {
     proxyTarget: rds.ProxyTarget.fromInstance(primary),
@@ -27,9 +26,9 @@ export function addProxy(
     // PostgreSQL's default since 14; caching_sha2_password MySQL 8.4's).
     clientPasswordAuthType: r.engine === DatabaseEngine.POSTGRES
       ? rds.ClientPasswordAuthType.POSTGRES_SCRAM_SHA_256 : rds.ClientPasswordAuthType.MYSQL_CACHING_SHA2_PASSWORD,
-    vpc,
+    vpc: r.vpc,
     vpcSubnets: r.vpcSubnets,
-    securityGroups: [closedSecurityGroup(scope, vpc, 'ProxySecurityGroup', 'Session database proxy: reachable only from what it is opened to')],
+    securityGroups: [closedSecurityGroup(scope, r.vpc, 'ProxySecurityGroup', 'Session database proxy: reachable only from what it is opened to')],
     requireTLS: true,
     iamAuth: false,
     borrowTimeout: Duration.seconds(5),

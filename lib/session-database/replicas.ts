@@ -1,5 +1,4 @@
 import { RemovalPolicy, Token, Validations } from 'aws-cdk-lib/core';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../private/acknowledgements';
@@ -18,13 +17,15 @@ const REPLICA_REASONS = {
  * spread over the Availability Zones, behind one security group of their own.
  */
 export function addReplicas(
-  scope: Construct, vpc: ec2.IVpc, r: ResolvedDatabaseProps, settings: InstanceSettings, primary: rds.DatabaseInstance,
+  scope: Construct, r: ResolvedDatabaseProps, settings: InstanceSettings, primary: rds.DatabaseInstance,
 ): rds.DatabaseInstanceReadReplica[] {
   if (r.readReplicas === 0) {
     return [];
   }
-  const replicaGroup = closedSecurityGroup(scope, vpc, 'ReplicaSecurityGroup', 'Session database replicas: reachable only from what they are opened to');
+  const replicaGroup = closedSecurityGroup(scope, r.vpc, 'ReplicaSecurityGroup', 'Session database replicas: reachable only from what they are opened to');
   const replicas: rds.DatabaseInstanceReadReplica[] = [];
+  // A reason is text for a reviewer: a port known only at deploy time is named by its prop, never by its token.
+  const listensOn = Token.isUnresolved(r.port) ? 'the port prop' : r.port;
   for (let i = 1; i <= r.readReplicas; i++) {
     const replica = new rds.DatabaseInstanceReadReplica(scope, `Replica${i}`, {
       ...settings.shared,
@@ -41,7 +42,7 @@ export function addReplicas(
     acknowledgeNag(replica, 'AwsSolutions-RDS2', 'RDSStorageEncrypted', REPLICA_REASONS.encrypted);
     Validations.of(replica).acknowledge(
       { id: 'AwsSolutions-RDS13', reason: 'Automated backups are taken of the primary; RDS does not back up PostgreSQL replicas at all, and a MySQL replica backup would duplicate the primary\'s.' },
-      { id: 'AwsSolutions-RDS11', reason: `The replica listens on ${r.port}, like its primary, not the engine default; the rule cannot tell, because a replica inherits its engine and the template carries none.` },
+      { id: 'AwsSolutions-RDS11', reason: `The replica listens on ${listensOn}, like its primary, not the engine default; the rule cannot tell, because a replica inherits its engine and the template carries none.` },
     );
     replicas.push(replica);
   }

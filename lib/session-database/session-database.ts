@@ -1,4 +1,4 @@
-import { CfnOutput } from 'aws-cdk-lib/core';
+import { CfnOutput, RemovalPolicy, Tokenization } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -14,6 +14,7 @@ import { addProxy, proxyPort } from './proxy';
 import { addReplicas } from './replicas';
 import { resolveDatabaseProps } from './resolve-props';
 import { addAppUser } from './setup';
+import { createSessionIdKey } from '../private/session-keys';
 
 /**
  * The database of the `database` session strategy: an RDS instance
@@ -33,7 +34,7 @@ export class SessionDatabase extends SessionDatabaseBase {
    * wired to fleets the same way as one this library creates:
    * `SessionStrategy.database(db)`.
    */
-  public static fromAttributes(scope: Construct, id: string, attrs: SessionDatabaseAttributes): ISessionDatabase {
+  public static fromSessionDatabaseAttributes(scope: Construct, id: string, attrs: SessionDatabaseAttributes): ISessionDatabase {
     return new ImportedSessionDatabase(scope, id, attrs);
   }
 
@@ -45,7 +46,11 @@ export class SessionDatabase extends SessionDatabaseBase {
   public readonly replicas: rds.DatabaseInstanceReadReplica[];
   /** The proxy in front of the primary, when `proxy` is on. */
   public readonly proxy?: rds.DatabaseProxy;
-  /** The primary's security group rules. */
+  /**
+   * The writer's security group rules: the proxy's when there is one, else
+   * the primary's; the default port is the writer's. `allowFrom` opens the
+   * replicas too.
+   */
   public readonly connections: ec2.Connections;
   /**
    * The master credentials: a JSON secret with `username` and `password` (and
@@ -64,32 +69,45 @@ export class SessionDatabase extends SessionDatabaseBase {
    * in with: a user that may SELECT, INSERT, UPDATE and DELETE on the sessions table, nothing else.
    */
   public readonly credentials: secretsmanager.ISecret;
-  /** The setup that creates the sessions table and the application user; clients wait for it. */
-  public readonly readyForClients: IDependable;
+  /** The setup that creates the sessions table and the application user; clients wait for it (always set; optional as in `ISessionDatabase`). */
+  public readonly readyForClients?: IDependable;
   /** Where every write goes: the proxy when there is one, else the primary. */
   public readonly writerEndpoint: DatabaseEndpoint;
   /** The primary itself. */
   public readonly primaryEndpoint: DatabaseEndpoint;
   /** The replicas, in order. */
   public readonly replicaEndpoints: DatabaseEndpoint[];
+  /** The VPC the instances are in (always set; optional as in `ISessionStore`). */
+  public readonly vpc?: ec2.IVpc;
+  /**
+   * The key that signs the session ids of this database's sessions, shared by
+   * every fleet on it: an id a replica does not know yet is read from the
+   * primary, a forged one from nowhere (always set; optional as in `ISessionStore`).
+   */
+  public readonly sessionIdKey?: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: SessionDatabaseProps) {
     super(scope, id);
     const r = resolveDatabaseProps(this, props);
+    this.vpc = r.vpc;
     this.engine = r.engine;
     this.databaseName = r.databaseName;
-    const settings = instanceSettings(this, props.vpc, r);
+    const settings = instanceSettings(this, r);
 
-    this.instance = addPrimary(this, props.vpc, r, settings, props.storageEncryptionKey);
-    this.connections = this.instance.connections;
+    this.instance = addPrimary(this, r, settings);
     this.secret = this.instance.secret!;
 
-    const appUser = addAppUser(this, props.vpc, r, this.instance, props.logEncryptionKey);
+    const appUser = addAppUser(this, r, this.instance);
     this.credentials = appUser.credentials;
     this.readyForClients = appUser.readyForClients;
 
-    this.replicas = addReplicas(this, props.vpc, r, settings, this.instance);
-    this.proxy = r.proxy ? addProxy(this, props.vpc, r, this.instance, this.credentials) : undefined;
+    this.replicas = addReplicas(this, r, settings, this.instance);
+    this.proxy = r.proxy ? addProxy(this, r, this.instance, this.credentials) : undefined;
+    this.connections = this.proxy
+      ? new ec2.Connections({ securityGroups: this.proxy.connections.securityGroups, defaultPort: ec2.Port.tcp(proxyPort(r.engine)) })
+      : this.instance.connections;
+
+    this.sessionIdKey = createSessionIdKey(this, 'SessionIdKey');
 
     this.primaryEndpoint = { hostname: this.instance.dbInstanceEndpointAddress, port: r.port };
     this.writerEndpoint = this.proxy
@@ -99,27 +117,33 @@ export class SessionDatabase extends SessionDatabaseBase {
     this.addEndpointOutputs();
   }
 
-  protected get primary(): rds.IDatabaseInstance {
+  /**
+   * What happens to the primary (its data) when it leaves the stack; the
+   * replicas hold nothing it lacks and are always deleted.
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    this.instance.applyRemovalPolicy(policy);
+  }
+
+  /** @internal */
+  protected get _primary(): rds.IDatabaseInstance {
     return this.instance;
   }
 
-  protected get readers(): readonly rds.IDatabaseInstance[] {
+  /** @internal */
+  protected get _readers(): rds.IDatabaseInstance[] {
     return this.replicas;
-  }
-
-  protected get proxyConnections(): ec2.Connections | undefined {
-    return this.proxy?.connections;
   }
 
   /** One stack output per replica, then the writer's. */
   private addEndpointOutputs(): void {
     this.replicaEndpoints.forEach((endpoint, i) => new CfnOutput(this, `Replica${i + 1}Endpoint`, {
       description: `Read replica ${i + 1} of the session database (host:port)`,
-      value: `${endpoint.hostname}:${endpoint.port}`,
+      value: `${endpoint.hostname}:${Tokenization.stringifyNumber(endpoint.port)}`,
     }));
     new CfnOutput(this, 'WriterEndpoint', {
       description: `Where the session database takes writes (${this.proxy ? 'the RDS Proxy' : 'the primary'}, host:port)`,
-      value: `${this.writerEndpoint.hostname}:${this.writerEndpoint.port}`,
+      value: `${this.writerEndpoint.hostname}:${Tokenization.stringifyNumber(this.writerEndpoint.port)}`,
     });
   }
 }

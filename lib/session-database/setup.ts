@@ -1,5 +1,3 @@
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
@@ -22,9 +20,7 @@ export interface AppUser {
  * The application user's secret and the setup that signs in to `primary` as
  * the master user and creates the sessions table and that user.
  */
-export function addAppUser(
-  scope: Construct, vpc: ec2.IVpc, r: ResolvedDatabaseProps, primary: rds.DatabaseInstance, logEncryptionKey?: kms.IKey,
-): AppUser {
+export function addAppUser(scope: Construct, r: ResolvedDatabaseProps, primary: rds.DatabaseInstance): AppUser {
   const appSecret = new secretsmanager.Secret(scope, 'AppCredentials', {
     description: 'The session database user the app signs in as: the sessions table only',
     generateSecretString: {
@@ -35,7 +31,7 @@ export function addAppUser(
     },
   });
   const setup = new DatabaseSetup(scope, 'Setup', {
-    vpc,
+    vpc: r.vpc,
     vpcSubnets: r.vpcSubnets,
     instance: primary,
     engine: r.engine === DatabaseEngine.POSTGRES ? 'postgres' : 'mysql',
@@ -43,7 +39,7 @@ export function addAppUser(
     databaseName: r.databaseName,
     masterSecret: primary.secret!,
     appSecret,
-    logEncryptionKey: logEncryptionKey ?? logsKey(scope, 'LogsKey', 'Encrypts the session database setup\'s log groups'),
+    logEncryptionKey: r.logEncryptionKey ?? logsKey(scope, 'LogsKey', 'Encrypts the session database setup\'s log groups'),
     logRetention: DEFAULT_LOG_RETENTION,
   });
   const rotation = 'The instances read the password at boot; single-user rotation would lock every running app process out until it is replaced. Rotate by rotating the secret and then running an instance refresh of both fleets.';

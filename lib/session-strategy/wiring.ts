@@ -11,6 +11,7 @@ import { Construct, IConstruct } from 'constructs';
 import { APP_ENV, RedisSettings, StoreSettings, storeEnvironment } from '../contract/app-env';
 import { SessionTierValidationError } from '../errors';
 import type { ISessionCache } from '../redis-session-cache';
+import type { ISessionStore } from '../session-store';
 import { ISessionStrategyTarget } from './strategy';
 
 /** Writes a store's settings (but its secrets) into the fleet's environment. */
@@ -49,28 +50,13 @@ export function requireStore<T>(fleet: ISessionStrategyTarget, store: T | undefi
 }
 
 /**
- * What API-1.0 gives every session store (`ISessionStore`: `vpc?`, and
- * `sessionIdKey?` created by the store's construct), read where a store has
- * them: until the stores' interfaces declare them, the cache and the file
- * system have neither, and the database has its key but no VPC.
- */
-interface StoreFacts {
-  readonly vpc?: ec2.IVpc;
-  readonly sessionIdKey?: secretsmanager.ISecret;
-}
-
-function factsOf(store: object): StoreFacts {
-  return store as StoreFacts;
-}
-
-/**
  * Gives the fleet the store's session-id key, shared by every fleet on the
  * store, so an id one fleet signed verifies on all of them. A store imported
  * without its key gives none: the ids stay unsigned (and unverified), which
  * still keeps sessions across fleets, where a key of each strategy's own would not.
  */
-export function signIdsWithStoreKey(fleet: ISessionStrategyTarget, store: object): secretsmanager.ISecret | undefined {
-  const key = factsOf(store).sessionIdKey;
+export function signIdsWithStoreKey(fleet: ISessionStrategyTarget, store: ISessionStore): secretsmanager.ISecret | undefined {
+  const key = store.sessionIdKey;
   if (key) {
     fleet.addSecretEnvironment(APP_ENV.ID_KEYS, key);
   }
@@ -87,8 +73,8 @@ export function signIdsWithStoreKey(fleet: ISessionStrategyTarget, store: object
  * refuses the rules, or the fleet never reaches the store.
  * @param what the store as the strategy names it, e.g. `cache`
  */
-export function checkSameVpc(fleet: ISessionStrategyTarget, store: object, factory: string, what: string): void {
-  const storeVpc = factsOf(store).vpc;
+export function checkSameVpc(fleet: ISessionStrategyTarget, store: ISessionStore, factory: string, what: string): void {
+  const storeVpc = store.vpc;
   if (storeVpc === undefined || fleet.vpc === undefined || !differentVpcs(fleet, fleet.vpc, storeVpc)) {
     return;
   }

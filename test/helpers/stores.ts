@@ -15,19 +15,20 @@ export const EXISTING = {
   databaseSecurityGroup: 'sg-0db0000000000000c',
   replicaSecurityGroup: 'sg-0dbe00000000000d',
   databaseCredentials: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:existing/db-app-AbCdEf',
+  databaseSessionIdKey: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:existing/db-session-id-key-AbCdEf',
 } as const;
 
 /** A cache, a file system and a database that already exist, imported as users import theirs. */
 export function importedStores(stack: Stack): { cache: ISessionCache; fileSystem: ISessionFileSystem; database: ISessionDatabase } {
   const sg = (id: string, groupId: string) => ec2.SecurityGroup.fromSecurityGroupId(stack, id, groupId, { allowAllOutbound: false });
-  const cache = RedisSessionCache.fromAttributes(stack, 'ExistingCache', {
+  const cache = RedisSessionCache.fromRedisSessionCacheAttributes(stack, 'ExistingCache', {
     replicationGroupId: 'sessions',
     primaryEndpoint: 'sessions.abc123.ng.0001.euw1.cache.amazonaws.com',
     port: 6379,
     securityGroups: [sg('CacheSg', EXISTING.cacheSecurityGroup)],
     authTokenSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'CacheToken', EXISTING.cacheAuthToken),
   });
-  const fileSystem = SessionFileSystem.fromFileSystem(stack, 'ExistingFiles', {
+  const fileSystem = SessionFileSystem.fromSessionFileSystemAttributes(stack, 'ExistingFiles', {
     fileSystem: efs.FileSystem.fromFileSystemAttributes(stack, 'Fs', {
       fileSystemId: EXISTING.fileSystemId,
       securityGroup: sg('FsSg', EXISTING.fileSystemSecurityGroup),
@@ -43,11 +44,12 @@ export function importedStores(stack: Stack): { cache: ISessionCache; fileSystem
     port: 5432,
     securityGroups: [sg(`${id}Sg`, groupId)],
   });
-  const database = SessionDatabase.fromAttributes(stack, 'ExistingDatabase', {
+  const database = SessionDatabase.fromSessionDatabaseAttributes(stack, 'ExistingDatabase', {
     engine: DatabaseEngine.POSTGRES,
     instance: instance('Primary', 'primary.abc123.eu-west-1.rds.amazonaws.com', EXISTING.databaseSecurityGroup),
     readReplicas: [instance('Replica1', 'replica1.abc123.eu-west-1.rds.amazonaws.com', EXISTING.replicaSecurityGroup)],
     credentials: secretsmanager.Secret.fromSecretCompleteArn(stack, 'DbCredentials', EXISTING.databaseCredentials),
+    sessionIdKey: secretsmanager.Secret.fromSecretCompleteArn(stack, 'DbSessionIdKey', EXISTING.databaseSessionIdKey),
   });
   return { cache, fileSystem, database };
 }
