@@ -241,7 +241,8 @@ export class Haproxy {
     return this.serially(async () => {
       const server = `${group}/${slot}`;
       await this.command(`set server ${server} addr 127.0.0.1 port ${port}`);
-      await this.expectSilence(`set server ${server} state ready; set server ${server} health down`);
+      // Health down before ready: a ready server that is not yet down could take a request between the two commands.
+      await this.expectSilence(`set server ${server} health down; set server ${server} state ready`);
     });
   }
 

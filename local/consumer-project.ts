@@ -42,7 +42,7 @@ export interface PackedLibrary {
 /** A stack of the consumer's that uses the library as the README shows it. */
 const CONSUMER_STACK = `import { Duration, Stack, StackProps } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
-import { SessionStrategy, SessionTier, ShiftPlan, Stickiness } from 'cdk-session-tier';
+import { FleetColor, SessionStrategy, SessionTier, ShiftPlan, Stickiness } from 'cdk-session-tier';
 
 export class ConsumerStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -50,7 +50,7 @@ export class ConsumerStack extends Stack {
     new SessionTier(this, 'Web', {
       blue: { strategy: SessionStrategy.cookie(), stickiness: Stickiness.loadBalancerCookie(Duration.hours(12)) },
       green: { strategy: SessionStrategy.redis(), version: 'v2' },
-      targetColor: 'green',
+      targetColor: FleetColor.GREEN,
       shiftPlan: ShiftPlan.canary(25, Duration.minutes(5)),
     });
   }

@@ -68,7 +68,7 @@ describe('FleetApplication.fromAsset', () => {
 
   test('gets the same environment contract as the sample app, and no metrics agent (it publishes none)', () => {
     expect(config.env).toMatchObject({ PORT: '3000', HOST: '0.0.0.0', SESSION_APP_COLOR: 'blue', SESSION_STRATEGY: 'redis', SESSION_REDIS_PORT: '6380', SESSION_REDIS_TLS: 'true' });
-    expect(Object.keys(config.secrets)).toEqual(['SESSION_REDIS_AUTH_TOKEN']);
+    expect(Object.keys(config.secrets).sort()).toEqual(['SESSION_ID_KEYS', 'SESSION_REDIS_AUTH_TOKEN']);
     expect(config.packages).not.toContain('amazon-cloudwatch-agent');
     template.resourceCountIs('AWS::Logs::LogGroup', 0);
   });

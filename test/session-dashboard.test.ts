@@ -84,6 +84,21 @@ describe('SessionDashboard alarms', () => {
     }));
   });
 
+  test.each(['Blue', 'Green'] as const)('%s: the session-continuity alarm, more than 5 %% of returning users losing their session in a minute, once 3 did', (color) => {
+    const props = alarm(template, `${color}SessionsLost`);
+    expect(props).toEqual(expect.objectContaining({ Threshold: 5, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' }));
+    const byId = Object.fromEntries((props.Metrics as { Id: string }[]).map((m) => [m.Id, m]));
+    expect(byId.expr_1 ?? Object.values(byId).find((m) => 'Expression' in m)).toEqual(expect.objectContaining({
+      Expression: 'IF(FILL(lost, 0) >= 3, 100 * FILL(lost, 0) / (FILL(lost, 0) + FILL(loaded, 0)), 0)', ReturnData: true,
+    }));
+    for (const [id, metricName] of [['lost', 'SessionsLost'], ['loaded', 'SessionsLoaded']]) {
+      expect(byId[id]).toEqual(expect.objectContaining({
+        MetricStat: { Metric: { Namespace: 'SessionTier/App', MetricName: metricName, Dimensions: [{ Name: 'Color', Value: color.toLowerCase() }] }, Period: 60, Stat: 'Sum' },
+        ReturnData: false,
+      }));
+    }
+  });
+
   test('the cache: primary memory above 80 %, any eviction, a replica 10 s behind for 3 minutes', () => {
     const node = (n: number) => [{ Name: 'CacheClusterId', Value: { 'Fn::Join': ['', [{ Ref: expect.stringMatching(/^Cache/) }, `-00${n}`]] } }];
     expect(alarm(template, 'CacheMemory')).toEqual(expect.objectContaining({
@@ -105,14 +120,14 @@ describe('SessionDashboard alarms', () => {
     }));
   });
 
-  test('twelve alarms, each notifying the topic when it fires and when it recovers', () => {
+  test('fourteen alarms, each notifying the topic when it fires and when it recovers', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(12);
+    expect(alarms).toHaveLength(14);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^HealthAlarmTopic/) }]);
       expect(a.Properties.OKActions).toEqual([{ Ref: expect.stringMatching(/^HealthAlarmTopic/) }]);
     }
-    expect(dashboard.alarms).toHaveLength(12);
+    expect(dashboard.alarms).toHaveLength(14);
   });
 
   test('the alarm topic is encrypted with a rotated customer managed key CloudWatch may use, and refuses plain HTTP', () => {
@@ -145,8 +160,8 @@ describe('SessionDashboard alarms', () => {
   test('alarmsFor gives the alarms of one color, for the traffic shifter\'s gates', () => {
     const stack = Stack.of(dashboard);
     const ids = (color: FleetColor) => dashboard.alarmsFor(color).map((a) => stack.resolve((a as any).node.id));
-    expect(ids(FleetColor.GREEN)).toEqual(['GreenUnhealthyHosts', 'GreenHttp5xxRate', 'GreenLatencyP99', 'GreenStoreErrors']);
-    expect(ids(FleetColor.BLUE)).toEqual(['BlueUnhealthyHosts', 'BlueHttp5xxRate', 'BlueLatencyP99', 'BlueStoreErrors']);
+    expect(ids(FleetColor.GREEN)).toEqual(['GreenUnhealthyHosts', 'GreenHttp5xxRate', 'GreenLatencyP99', 'GreenStoreErrors', 'GreenSessionsLost']);
+    expect(ids(FleetColor.BLUE)).toEqual(['BlueUnhealthyHosts', 'BlueHttp5xxRate', 'BlueLatencyP99', 'BlueStoreErrors', 'BlueSessionsLost']);
   });
 });
 
@@ -167,6 +182,7 @@ describe('SessionDashboard widgets', () => {
       'Requests', 'Target 5xx', 'Target response time p99 (seconds)',
       'Healthy targets', 'Requests per target (the spread stickiness causes)', 'Instances in service',
       'Sessions created', 'Sessions saved', 'Sessions rejected (tampered, malformed)',
+      'Sessions lost (the store no longer had them)', 'Sessions loaded', 'Sessions expired',
       'Session age p50 (seconds)', 'Session size p99 (bytes)', 'Store latency p99 (ms)',
       'Store latency p50 (ms)', 'Store errors', 'Write conflicts',
       'Cache engine CPU (%)', 'Cache memory (%)', 'Cache evictions', 'Cache connections', 'Cache replication lag (seconds)',
@@ -181,7 +197,7 @@ describe('SessionDashboard widgets', () => {
   test('no store widgets and no store alarms without stores', () => {
     const { template } = dashboardStack();
     expect(widgets(template).titles.some((t) => /^(Cache|File system)/.test(t))).toBe(false);
-    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(8);
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(10);
   });
 });
 
@@ -242,7 +258,8 @@ describe('SessionTier and its dashboard', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.hasResourceProperties('Custom::BlueGreenTrafficShift', {
-      AlarmNames: ['Green', 'Green', 'Green', 'Green'].map(() => ({ Ref: Match.stringLikeRegexp('^TierDashboardGreen') })),
+      AlarmNames: ['UnhealthyHosts', 'Http5xxRate', 'LatencyP99', 'StoreErrors', 'SessionsLost']
+        .map((name) => ({ Ref: Match.stringLikeRegexp(`^TierDashboardGreen${name}`) })),
     });
   });
 

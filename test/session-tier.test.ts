@@ -235,10 +235,11 @@ describe('SessionTier session stores', () => {
       SESSION_REDIS_TLS: 'true',
     });
     expect(green.secrets.SESSION_REDIS_AUTH_TOKEN).toEqual({ arn: expect.stringMatching(/secret:TierSessionCacheAuthToken/), field: undefined });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^TierGreenInstanceRole') }],
-      PolicyDocument: Match.objectLike({ Statement: Match.arrayWith([Match.objectLike({ Resource: { Ref: Match.stringLikeRegexp('^TierSessionCacheAuthToken') } })]) }),
-    });
+    // Ids signed with the cache's key, which every fleet on the cache shares.
+    expect(green.secrets.SESSION_ID_KEYS).toEqual({ arn: expect.stringMatching(/secret:TierSessionCacheSessionIdKey/), field: undefined });
+    const greenPolicy = JSON.stringify(Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('TierGreenInstanceRole'))![1]);
+    expect(greenPolicy).toMatch(/"Ref":"TierSessionCacheAuthToken[0-9A-F]{8}"/);
+    expect(greenPolicy).toMatch(/"Ref":"TierSessionCacheSessionIdKey[0-9A-F]{8}"/);
     const blue = JSON.stringify(Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('TierBlueInstanceRole'))![1]);
     expect(blue).not.toContain('SessionCache');
   });

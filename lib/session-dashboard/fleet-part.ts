@@ -4,10 +4,28 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { IAppFleet } from '../app-fleet';
 import { FleetColor } from '../contract/app-env';
+import { SESSIONS_LOADED_METRIC, SESSIONS_LOST_METRIC, SESSION_CONTINUITY_DEFAULTS, continuityExpression } from '../contract/session-continuity';
 import { inSeconds, partAlarm, shown } from './blocks';
 import { TargetGroupMetrics, appMetric, targetGroupFullName } from './metrics';
 import { DashboardPartBindOptions, DashboardPartConfig, IDashboardPart } from './part';
 import { alarmThresholdsWithDefaults } from './thresholds';
+
+/**
+ * The share of a color's returning users who lost their session in a
+ * minute, in percent, once `minimumLost` did (lib/contract/session-continuity.ts).
+ */
+function sessionsLostShare(color: FleetColor, minimumLost: number): cloudwatch.MathExpression {
+  const minute = Duration.seconds(SESSION_CONTINUITY_DEFAULTS.periodSeconds);
+  return new cloudwatch.MathExpression({
+    expression: continuityExpression(minimumLost),
+    usingMetrics: {
+      lost: appMetric(SESSIONS_LOST_METRIC, color, 'Sum', minute),
+      loaded: appMetric(SESSIONS_LOADED_METRIC, color, 'Sum', minute),
+    },
+    label: `${color} sessions lost %`,
+    period: minute,
+  });
+}
 
 /** A fleet and its color. */
 export interface ColoredFleet {
@@ -20,7 +38,8 @@ export interface ColoredFleet {
  * latency, healthy hosts, requests per target, instances in service) and the
  * app's own (sessions created, saved, rejected, their age and size, store
  * latency, errors and write conflicts), one line per color in each graph; and
- * each color's alarms: unhealthy hosts, 5xx rate, latency and store errors.
+ * each color's alarms: unhealthy hosts, 5xx rate, latency, store errors and
+ * the session-continuity alarm (sessions lost).
  */
 export class FleetDashboardPart implements IDashboardPart {
   private readonly targetGroups: TargetGroupMetrics;
@@ -64,12 +83,21 @@ export class FleetDashboardPart implements IDashboardPart {
         metric: tg.metric(fleet, 'TargetResponseTime', 'p99', Duration.minutes(5)),
         threshold: inSeconds(t.latencyP99), evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
-      // Only an application that publishes the session metrics can breach this.
-      ...fleet.publishesAppMetrics ? [partAlarm(scope, `${name}StoreErrors`, {
-        description: `${color}: ${shown(t.storeErrors)} or more failed session-store calls in 5 minutes`,
-        metric: appMetric('StoreErrors', color, 'Sum', Duration.minutes(5)),
-        threshold: t.storeErrors, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      })] : [],
+      // Only an application that publishes the session metrics can breach these.
+      ...fleet.publishesAppMetrics ? [
+        partAlarm(scope, `${name}StoreErrors`, {
+          description: `${color}: ${shown(t.storeErrors)} or more failed session-store calls in 5 minutes`,
+          metric: appMetric('StoreErrors', color, 'Sum', Duration.minutes(5)),
+          threshold: t.storeErrors, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        }),
+        // The session-continuity gate: a green whose store is not blue's passes every health check while it logs users out.
+        partAlarm(scope, `${name}SessionsLost`, {
+          description: `${color}: more than ${shown(t.sessionsLostPercent)} % of returning users lost their session in a minute ` +
+            `(once ${shown(t.sessionsLostMinimum)} or more did): the store does not have sessions it should`,
+          metric: sessionsLostShare(color, t.sessionsLostMinimum),
+          threshold: t.sessionsLostPercent, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        }),
+      ] : [],
     ];
   }
 
@@ -103,6 +131,10 @@ export class FleetDashboardPart implements IDashboardPart {
       perColorApp('Sessions created', (c) => appMetric('SessionsCreated', c, 'Sum', Duration.minutes(1))),
       perColorApp('Sessions saved', (c) => appMetric('SessionsSaved', c, 'Sum', Duration.minutes(1))),
       perColorApp('Sessions rejected (tampered, malformed)', (c) => appMetric('SessionsRejected', c, 'Sum', Duration.minutes(1))),
+
+      perColorApp('Sessions lost (the store no longer had them)', (c) => appMetric(SESSIONS_LOST_METRIC, c, 'Sum', Duration.minutes(1))),
+      perColorApp('Sessions loaded', (c) => appMetric(SESSIONS_LOADED_METRIC, c, 'Sum', Duration.minutes(1))),
+      perColorApp('Sessions expired', (c) => appMetric('SessionsExpired', c, 'Sum', Duration.minutes(1))),
 
       perColorApp('Session age p50', (c) => appMetric('SessionAge', c, 'p50', Duration.minutes(5)), 'seconds'),
       perColorApp('Session size p99', (c) => appMetric('SessionSize', c, 'p99', Duration.minutes(5)), 'bytes'),

@@ -9,7 +9,7 @@ import { SessionAlarmThresholds } from './thresholds';
 export interface SessionDashboardProps {
   /** The load balancer in front of the fleets: yours, imported, or the tier's. */
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
-  /** The blue fleet: an `AppFleet`, or a group of your own through `AppFleet.fromAutoScalingGroup`. */
+  /** The blue fleet: an `AppFleet`, or a group of your own through `AppFleet.fromAppFleetAttributes`. */
   readonly blue: IAppFleet;
   /**
    * The green fleet.

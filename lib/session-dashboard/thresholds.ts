@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib/core';
+import { SESSION_CONTINUITY_DEFAULTS } from '../contract/session-continuity';
 import { ProblemList } from '../private/problems';
 
 /** Thresholds of the alarms a {@link SessionDashboard} creates, in the tier as on its own. */
@@ -23,6 +24,20 @@ export interface SessionAlarmThresholds {
    * @default 10
    */
   readonly storeErrors?: number;
+  /**
+   * The session-continuity alarm of a color: the share of its returning users
+   * whose session the store no longer had (the sample app's `SessionsLost`, of
+   * lost and loaded), in percent, in a minute (0 to 100). It gates every step
+   * of a release in `SessionTier`.
+   * @default 5
+   */
+  readonly sessionsLostPercent?: number;
+  /**
+   * ... once at least this many sessions were lost in the minute, so that a
+   * replayed old cookie or two neither pages nor stops a release.
+   * @default 3
+   */
+  readonly sessionsLostMinimum?: number;
   /**
    * Memory the cache's primary uses, in percent of what it may use (0 to 100).
    * @default 80
@@ -57,6 +72,8 @@ export function alarmThresholdsWithDefaults(given: SessionAlarmThresholds = {}):
     http5xxPercent: given.http5xxPercent ?? 5,
     latencyP99: given.latencyP99 ?? Duration.seconds(1),
     storeErrors: given.storeErrors ?? 10,
+    sessionsLostPercent: given.sessionsLostPercent ?? SESSION_CONTINUITY_DEFAULTS.lostPercent,
+    sessionsLostMinimum: given.sessionsLostMinimum ?? SESSION_CONTINUITY_DEFAULTS.minimumLost,
     cacheMemoryPercent: given.cacheMemoryPercent ?? 80,
     cacheEvictions: given.cacheEvictions ?? 1,
     cacheReplicationLag: given.cacheReplicationLag ?? Duration.seconds(10),
@@ -67,10 +84,10 @@ export function alarmThresholdsWithDefaults(given: SessionAlarmThresholds = {}):
 
 /** Adds a problem for each threshold out of range, as `alarmThresholds.<name>`; a token is CloudFormation's to check. */
 export function checkAlarmThresholds(problems: ProblemList, t: Required<SessionAlarmThresholds>): void {
-  for (const name of ['http5xxPercent', 'cacheMemoryPercent', 'fileSystemIoLimitPercent'] as const) {
+  for (const name of ['http5xxPercent', 'sessionsLostPercent', 'cacheMemoryPercent', 'fileSystemIoLimitPercent'] as const) {
     problems.number(`alarmThresholds.${name}`, t[name], { above: 0, max: 100 }, 'a percentage');
   }
-  for (const name of ['unhealthyHosts', 'storeErrors', 'cacheEvictions'] as const) {
+  for (const name of ['unhealthyHosts', 'storeErrors', 'sessionsLostMinimum', 'cacheEvictions'] as const) {
     problems.wholeNumber(`alarmThresholds.${name}`, t[name], { min: 1 });
   }
   for (const name of ['latencyP99', 'cacheReplicationLag', 'databaseReplicaLag'] as const) {
