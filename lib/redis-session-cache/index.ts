@@ -1,5 +1,5 @@
 // The public names of the session cache; the files behind them stay private.
 export { CacheEngine } from './engine';
 export type { CacheMetricOptions, ISessionCache } from './interface';
-export type { RedisSessionCacheAttributes, RedisSessionCacheProps } from './props';
+export type { RedisSessionCacheAttributes, RedisSessionCacheOptions, RedisSessionCacheProps } from './props';
 export { RedisSessionCache } from './redis-session-cache';

@@ -4,11 +4,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CacheEngine } from './engine';
 
-/** Properties of a {@link RedisSessionCache}. */
-export interface RedisSessionCacheProps {
-  /** The VPC. */
-  readonly vpc: ec2.IVpc;
-
+/**
+ * Properties of a {@link RedisSessionCache} other than its VPC: what `SessionTier` takes
+ * for the cache it creates in its own VPC (`SessionTierProps`).
+ */
+export interface RedisSessionCacheOptions {
   /**
    * Subnets for the nodes: private ones in at least two Availability Zones.
    * @default { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
@@ -82,6 +82,12 @@ export interface RedisSessionCacheProps {
    * @default RemovalPolicy.SNAPSHOT
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Properties of a {@link RedisSessionCache}. */
+export interface RedisSessionCacheProps extends RedisSessionCacheOptions {
+  /** The VPC. */
+  readonly vpc: ec2.IVpc;
 }
 
 /** An existing replication group, as `RedisSessionCache.fromRedisSessionCacheAttributes` takes it. */

@@ -5,11 +5,11 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DatabaseEngine } from './engine';
 
-/** Properties of a {@link SessionDatabase}. */
-export interface SessionDatabaseProps {
-  /** The VPC. */
-  readonly vpc: ec2.IVpc;
-
+/**
+ * Properties of a {@link SessionDatabase} other than its VPC: what `SessionTier` takes
+ * for the database it creates in its own VPC (`SessionTierProps`).
+ */
+export interface SessionDatabaseOptions {
   /**
    * Subnets for the primary, its standby and the replicas: private ones in at least two Availability Zones.
    * @default { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
@@ -129,6 +129,12 @@ export interface SessionDatabaseProps {
    * @default rds.DatabaseInsightsMode.STANDARD (7 days of Performance Insights, free)
    */
   readonly databaseInsightsMode?: rds.DatabaseInsightsMode;
+}
+
+/** Properties of a {@link SessionDatabase}. */
+export interface SessionDatabaseProps extends SessionDatabaseOptions {
+  /** The VPC. */
+  readonly vpc: ec2.IVpc;
 }
 
 /** An existing database, as `SessionDatabase.fromSessionDatabaseAttributes` takes it. */

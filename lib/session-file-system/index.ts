@@ -1,4 +1,4 @@
 // The public names of the session file system; the files behind them stay private.
 export type { ISessionFileSystem } from './interface';
-export type { SessionFileSystemAttributes, SessionFileSystemProps } from './props';
+export type { SessionFileSystemAttributes, SessionFileSystemOptions, SessionFileSystemProps } from './props';
 export { SessionFileSystem } from './session-file-system';

@@ -4,11 +4,11 @@ import * as efs from 'aws-cdk-lib/aws-efs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
-/** Properties of a {@link SessionFileSystem}. */
-export interface SessionFileSystemProps {
-  /** The VPC. */
-  readonly vpc: ec2.IVpc;
-
+/**
+ * Properties of a {@link SessionFileSystem} other than its VPC: what `SessionTier` takes
+ * for the file system it creates in its own VPC (`SessionTierProps`).
+ */
+export interface SessionFileSystemOptions {
   /**
    * Subnets for the mount targets.
    * @default { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
@@ -55,6 +55,12 @@ export interface SessionFileSystemProps {
    * @default the AWS managed key for EFS (aws/elasticfilesystem)
    */
   readonly encryptionKey?: kms.IKey;
+}
+
+/** Properties of a {@link SessionFileSystem}. */
+export interface SessionFileSystemProps extends SessionFileSystemOptions {
+  /** The VPC. */
+  readonly vpc: ec2.IVpc;
 }
 
 /** An existing file system, as `SessionFileSystem.fromSessionFileSystemAttributes` takes it. */

@@ -8,10 +8,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AppFleetOptions } from '../app-fleet';
 import { TestTrafficOptions } from '../blue-green-routing';
 import { FleetColor } from '../contract/app-env';
-import { ISessionCache, RedisSessionCacheProps } from '../redis-session-cache';
+import { ISessionCache, RedisSessionCacheOptions } from '../redis-session-cache';
 import { SessionAlarmThresholds } from '../session-dashboard';
-import { ISessionDatabase, SessionDatabaseProps } from '../session-database';
-import { ISessionFileSystem, SessionFileSystemProps } from '../session-file-system';
+import { ISessionDatabase, SessionDatabaseOptions } from '../session-database';
+import { ISessionFileSystem, SessionFileSystemOptions } from '../session-file-system';
 import { ShiftPlan } from '../shift-plan';
 import { Stickiness } from '../stickiness';
 
@@ -116,7 +116,7 @@ export interface SessionTierProps {
    * Overrides for the cache the tier creates.
    * @default RedisSessionCache's defaults
    */
-  readonly cacheProps?: Omit<RedisSessionCacheProps, 'vpc'>;
+  readonly cacheProps?: RedisSessionCacheOptions;
 
   /**
    * The file system for fleets with the `file` strategy.
@@ -128,7 +128,7 @@ export interface SessionTierProps {
    * Overrides for the file system the tier creates.
    * @default SessionFileSystem's defaults
    */
-  readonly fileSystemProps?: Omit<SessionFileSystemProps, 'vpc'>;
+  readonly fileSystemProps?: SessionFileSystemOptions;
 
   /**
    * The database for fleets with the `database` strategy.
@@ -140,7 +140,7 @@ export interface SessionTierProps {
    * Overrides for the database the tier creates.
    * @default SessionDatabase's defaults
    */
-  readonly databaseProps?: Omit<SessionDatabaseProps, 'vpc'>;
+  readonly databaseProps?: SessionDatabaseOptions;
 
   /**
    * Bucket for the load balancer's access logs; it must use SSE-S3 (the only
