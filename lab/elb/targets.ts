@@ -20,8 +20,15 @@ interface Target {
   readonly slot: string;
   readonly port: number;
   readonly registeredAt: number;
-  /** HAProxy's count of failed checks when it registered: failures since then count toward `unhealthy`. */
-  readonly failuresAtStart: number;
+  /**
+   * HAProxy's count of failed checks when its initial checks began (at
+   * registration, or when its group came into use): failures since then
+   * count toward `unhealthy`. An unused group's targets get no checks from the
+   * ALB, so the failures HAProxy saw while it was unused do not count.
+   */
+  failuresAtStart: number;
+  /** The `usedSince` its `failuresAtStart` was taken for. */
+  failuresCountedFrom?: number;
   /** Once HAProxy has seen it healthy after its initial checks, it is out of `initial` for good. */
   passedInitial: boolean;
   /** Set when deregistered: it drains until then, and is gone after. */
@@ -146,6 +153,12 @@ export class TargetRegistry {
       return { State: 'unused', Reason: 'Target.NotInUse', Description: 'Target group is not configured to receive traffic from the load balancer' };
     }
     const status = stat?.status ?? '';
+    if (t.failuresCountedFrom !== usedSince) {
+      t.failuresCountedFrom = usedSince;
+      if (usedSince > t.registeredAt) {
+        t.failuresAtStart = stat?.checkFailures ?? 0;
+      }
+    }
     if (!t.passedInitial) {
       // The initial checks: at least one interval (× the healthy threshold) after registration, or after the group came into use.
       const checkedFrom = Math.max(t.registeredAt, usedSince) + HEALTH_CHECK.rise * this.haproxy.checkIntervalMs;

@@ -145,7 +145,8 @@ const STUBS: Record<string, string> = {
   useradd: 'log "useradd $*"',
   id: 'exit 1',
   // The waits of the script (retries, the health loop) shortened; long enough for a real app to start.
-  sleep: 'exec /bin/sleep "$SLEEP"',
+  // Logged with what the script asked for, so a test can add up the script's own time without timing the run.
+  sleep: 'log "sleep $*"; exec /bin/sleep "$SLEEP"',
   unzip: `log "unzip $*"; args=("$@"); exec python3 -m zipfile -e "\${args[2]}" "\${args[4]}"`,
   mount: `log "mount $*"; grep -q " $1 efs " "$ROOT/etc/fstab" || { echo "mount: $1: not in fstab" >&2; exit 32; }
 [ "$FAIL" = mount ] && { echo "mount.efs: Failed to mount" >&2; exit 32; }; exit 0`,

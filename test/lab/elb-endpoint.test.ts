@@ -24,6 +24,8 @@ import { freePort, waitFor } from '../../local/ports';
 jest.setTimeout(60_000);
 
 const GROUPS = ['blue', 'green', 'g3', 'g4', 'g5', 'g6'];
+/** g6's target fails its checks until its test lets them pass, so that no check can race that test's `initial`. */
+const g6Health = { ok: false };
 let dir: string;
 let targets: Server[];
 let haproxy: Haproxy;
@@ -33,8 +35,14 @@ let elb: ElasticLoadBalancingV2Client;
 let cloudwatch: CloudWatchClient;
 
 /** A target that answers with its own name. */
-async function target(name: string): Promise<{ server: Server; port: number }> {
-  const server = createServer((_, res) => res.end(name));
+/** A target answering its name; its health check fails while `health.ok` is false. */
+async function target(name: string, health = { ok: true }): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/health' && !health.ok) {
+      res.statusCode = 503;
+    }
+    res.end(name);
+  });
   server.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   return { server, port: (server.address() as { port: number }).port };
@@ -80,7 +88,7 @@ beforeAll(async () => {
     backends: Object.fromEntries(GROUPS.map((g) => [g, { slots: 3, stickiness: Stickiness.none() }])),
   });
   endpoint = await ElbEndpoint.start(lb, haproxy, { deregistrationDelayMs: 800 });
-  const servers = await Promise.all(GROUPS.map((g) => target(`${g}-1`)));
+  const servers = await Promise.all(GROUPS.map((g) => target(`${g}-1`, g === 'g6' ? g6Health : undefined)));
   targets = servers.map((s) => s.server);
   await Promise.all(GROUPS.map((g, i) => endpoint.targets.register(g, `${g}-1`, servers[i].port)));
   const env = endpoint.environment();
@@ -252,15 +260,21 @@ describe('target health from HAProxy\'s checks', () => {
     expect(await states('g6')).toEqual([expect.stringMatching(/:unused:Target\.NotInUse$/)]);
     await elb.send(pathRule(10, '/g6', forward({ blue: 1, g6: 0 })));
     expect(await states('g6')).toEqual([expect.stringMatching(/:initial:Elb\.(RegistrationInProgress|InitialHealthChecking)$/)]);
+    g6Health.ok = true;
     await waitFor('g6 healthy', async () => (await states('g6'))[0].includes(':healthy:'));
   });
 
   test('a new target is initial until its first check passes and gets no request before; a target whose checks fail is unhealthy; a deregistered one drains, then is gone', async () => {
-    const server = await target('blue-2');
+    // Its checks fail until the test lets them pass: a check passing early cannot race the requests below.
+    const health = { ok: false };
+    const server = await target('blue-2', health);
     const id = await endpoint.targets.register('blue', 'blue-2', server.port);
     expect((await states('blue')).find((s) => s.startsWith(id))).toMatch(/:initial:Elb\.RegistrationInProgress$/);
+    await new Promise((r) => setTimeout(r, 2 * haproxy.checkIntervalMs));
     expect((await Promise.all(Array.from({ length: 10 }, () => request()))).map((r) => r.body)).not.toContain('blue-2');
+    health.ok = true;
     await waitFor('blue-2 healthy', async () => (await states('blue')).some((s) => s === `${id}:healthy:`));
+    expect((await Promise.all(Array.from({ length: 10 }, () => request()))).map((r) => r.body)).toContain('blue-2');
     server.server.close();
     server.server.closeAllConnections();
     await waitFor('blue-2 unhealthy', async () => (await states('blue')).some((s) => s === `${id}:unhealthy:Target.FailedHealthChecks`));

@@ -82,8 +82,7 @@ describe('the boot script, run', () => {
   afterAll(async () => {
     await Promise.all(runs.map((r) => r.cleanup()));
   });
-  const run = async (strategy: StrategyName, fail?: BootFailure) => {
-    const script = scripts[strategy];
+  const run = async (strategy: StrategyName, fail?: BootFailure, script = scripts[strategy]) => {
     const result = await runBoot(script, { secrets: secretsOf(script), s3: { '*': __filename }, fail });
     runs.push(result);
     return result;
@@ -141,12 +140,26 @@ describe('the boot script, run', () => {
     ['the database credentials fetch', 'database', (s) => ({ secret: /put_secret SESSION_DB_PASSWORD '([^']+)'/.exec(s)![1] })],
     ['empty database credentials', 'database', (s) => ({ emptySecret: /put_secret SESSION_DB_USER '([^']+)'/.exec(s)![1] })],
   ];
-  test.each(failures)('a failing step (%s) signals FAILURE within seconds and never SUCCESS', async (_, strategy, fail) => {
+  // The fleet's CreationPolicy waits 15 minutes (signalTimeout's default): the script must give up and say so before
+  // CloudFormation stops waiting, or the deploy fails with a timeout that names no cause. Counted in the script's own
+  // time (the seconds it asks `sleep` for), not the test's clock, which the machine's load would make flaky.
+  const SIGNAL_TIMEOUT_SECONDS = 15 * 60;
+  const slept = (events: readonly string[]) => events.filter((e) => e.startsWith('sleep ')).reduce((sum, e) => sum + Number(e.slice(6)), 0);
+  test.each(failures)('a failing step (%s) signals FAILURE before the creation policy times out, and never SUCCESS', async (_, strategy, fail) => {
     const r = await run(strategy, typeof fail === 'function' ? fail(scripts[strategy]) : fail);
     expect({ code: r.code, signals: r.signals }).toEqual({ code: 1, signals: ['FAILURE'] });
     expect(r.events).not.toContain('health ok');
     expect(r.output).toMatch(/session-app boot failed: /);
-    expect(r.ms).toBeLessThan(10_000);
+    expect(slept(r.events)).toBeLessThan(SIGNAL_TIMEOUT_SECONDS);
+  });
+
+  test('the count of the script\'s own time sees a health loop that outlasts the creation policy', async () => {
+    // Three tries 400 s apart: few enough to run fast, 20 minutes in the script's time.
+    const patient = scripts.memory.replace(/try <= \d+;/, 'try <= 3;').replace(/^  sleep 5$/m, '  sleep 400');
+    expect(patient).not.toBe(scripts.memory);
+    const r = await run('memory', 'health', patient);
+    expect(r.signals).toEqual(['FAILURE']);
+    expect(slept(r.events)).toBeGreaterThanOrEqual(SIGNAL_TIMEOUT_SECONDS);
   });
 
   test('the harness notices a boot that hides a failed step (a secret fetch whose failure printf masks)', async () => {

@@ -140,7 +140,8 @@ describe('the file store', () => {
       expect((second as Error).message).toBe('file: a filesystem call took more than 200 ms; the directory is not answering');
       started = Date.now();
       await expect(quick.load(other)).rejects.toThrow('file: 2 filesystem calls have not returned after 200 ms; the directory is not answering');
-      expect(Date.now() - started).toBeLessThan(50);
+      // At once, not after a call timeout of its own (200 ms): the bound is that timeout, so a loaded machine cannot fail it.
+      expect(Date.now() - started).toBeLessThan(200);
 
       // The mount answers again: the blocked opens return (a writer opens the FIFO), and the file is back.
       renameSync(file, join(dir, 'fifo'));
