@@ -5,7 +5,7 @@
  * {@link AwsCallError} that names the call and what it was about.
  */
 import {
-  CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, StackResource,
+  CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand, StackResourceSummary,
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -188,9 +188,16 @@ export class StatusReader {
    * `Ref`s to the stack's resources and parameters resolved.
    */
   public async stackTrafficShift(stackName: string, logicalId: string | undefined): Promise<StackTrafficShift> {
-    const described = await call(`DescribeStackResources for stack ${stackName}`,
-      () => this.cloudformation.send(new DescribeStackResourcesCommand({ StackName: stackName })));
-    const resources = described.StackResources ?? [];
+    // ListStackResources, page by page: DescribeStackResources returns only the first 100 resources of a stack
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackResources.html).
+    const resources: StackResourceSummary[] = [];
+    let token: string | undefined;
+    do {
+      const page = await call(`ListStackResources for stack ${stackName}`,
+        () => this.cloudformation.send(new ListStackResourcesCommand({ StackName: stackName, NextToken: token })));
+      resources.push(...page.StackResourceSummaries ?? []);
+      token = page.NextToken;
+    } while (token);
     const shifts = resources.filter((r) => r.ResourceType === TRAFFIC_SHIFT_TYPE);
     const chosen = logicalId ? resources.find((r) => r.LogicalResourceId === logicalId) : shifts.length === 1 ? shifts[0] : undefined;
     if (!chosen) {
@@ -218,14 +225,20 @@ export class StatusReader {
     };
   }
 
-  /** The resource's status alone, for each refresh. */
+  /** The resource's status alone, for each refresh (DescribeStackResources filtered to the one resource). */
   public async resourceStatus(stackName: string, logicalId: string): Promise<string | undefined> {
     const described = await call(`DescribeStackResources for ${logicalId} of stack ${stackName}`,
       () => this.cloudformation.send(new DescribeStackResourcesCommand({ StackName: stackName, LogicalResourceId: logicalId })));
     return described.StackResources?.[0]?.ResourceStatus;
   }
 
-  private async gateOf(stackName: string, logicalId: string, resources: readonly StackResource[]): Promise<GateConfig> {
+  /**
+   * The gate from the template CloudFormation deployed (`Processed`: after
+   * any transform), its values or `Ref`s to the stack's resources (a
+   * resource's physical id: an alarm's name) and parameters.
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html
+   */
+  private async gateOf(stackName: string, logicalId: string, resources: readonly StackResourceSummary[]): Promise<GateConfig> {
     const template = await call(`GetTemplate for stack ${stackName}`, () => this.cloudformation.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Processed' })));
     let properties: Record<string, unknown>;
     try {

@@ -185,7 +185,8 @@ export function viewOf(s: Snapshot): StatusView {
   const hook = release.hooks ? { text: hookText(release.at, hookProgress, s.now) } : undefined;
   const withRelease = { ...base, release: releaseView, progress, hook };
 
-  if (recorded?.cut) {
+  // A cut the shifter made in this release ends it; a deploy after a cut starts a release from the cut rule.
+  if (recorded?.cut && (lastShiftAt ?? 0) >= release.at) {
     const survivor = otherColor(recorded.cut);
     return {
       ...withRelease,

@@ -5,7 +5,7 @@
  * CloudWatch endpoint over HAProxy, while the real traffic shifter (its
  * shipped bundle's onEvent and isComplete) runs a release on the same
  * endpoint. A small CloudFormation endpoint in AWS's query protocol answers
- * the two calls of `--stack`. Every request the command sent is checked
+ * the calls of `--stack`. Every request the command sent is checked
  * against AWS's service model of its operation.
  */
 import { ChildProcess, spawn } from 'child_process';
@@ -16,7 +16,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { builtinModules } from 'module';
 import * as esbuild from 'esbuild';
-import { EXIT } from '../cli/main';
+import { EXIT, run } from '../cli/main';
 import { ElbEndpoint } from '../lab/elb/endpoint';
 import { LoadBalancer } from '../lab/elb/load-balancer';
 import { ApiError, parseQueryInput, queryError, queryResponse } from '../lab/elb/protocol';
@@ -60,7 +60,7 @@ async function target(name: string): Promise<{ server: Server; port: number }> {
 }
 
 /**
- * CloudFormation's DescribeStackResources and GetTemplate in its query
+ * CloudFormation's ListStackResources, DescribeStackResources and GetTemplate in its query
  * protocol, read and answered from AWS's model (lab/elb/protocol.ts), for one
  * stack holding a traffic shift whose gate names one alarm by `Ref` and
  * one by name.
@@ -83,16 +83,25 @@ async function startCloudFormation(): Promise<Server> {
       }
       cfnAccepted.push({ operation, input });
       const resource = (LogicalResourceId: string, ResourceType: string, PhysicalResourceId: string, ResourceStatus = 'UPDATE_COMPLETE') => ({
-        StackName: 'lab-stack', StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/lab-stack/1', LogicalResourceId, PhysicalResourceId, ResourceType,
-        Timestamp: new Date(), ResourceStatus,
+        LogicalResourceId, PhysicalResourceId, ResourceType, ResourceStatus,
       });
       const resources = [
         resource('RoutingTrafficShift1A2B3C4D', 'Custom::BlueGreenTrafficShift', stack.ruleArn, stack.status),
         resource('GreenSessionsLostA1B2C3', 'AWS::CloudWatch::Alarm', SESSIONS_LOST),
+        ...Array.from({ length: 120 }, (_, i) => resource(`Other${i}`, 'AWS::SSM::Parameter', `other-${i}`)),
       ];
+      // ListStackResources in pages of 100 (AWS's own size is not documented), so that the command follows NextToken.
+      if (operation === 'ListStackResources') {
+        const start = Number(input.NextToken ?? 0);
+        return reply(200, queryResponse(model, operation, {
+          StackResourceSummaries: resources.slice(start, start + 100).map((r) => ({ ...r, LastUpdatedTimestamp: new Date() })),
+          NextToken: start + 100 < resources.length ? String(start + 100) : undefined,
+        }));
+      }
       if (operation === 'DescribeStackResources') {
         return reply(200, queryResponse(model, operation, {
-          StackResources: resources.filter((r) => input.LogicalResourceId === undefined || r.LogicalResourceId === input.LogicalResourceId),
+          StackResources: resources.filter((r) => r.LogicalResourceId === input.LogicalResourceId)
+            .map((r) => ({ ...r, StackName: 'lab-stack', StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/lab-stack/1', Timestamp: new Date() })),
         }));
       }
       if (operation === 'GetTemplate') {
@@ -106,7 +115,7 @@ async function startCloudFormation(): Promise<Server> {
         };
         return reply(200, queryResponse(model, operation, { TemplateBody: JSON.stringify(template), StagesAvailable: ['Original', 'Processed'] }));
       }
-      reply(400, queryError(model, new ApiError('UnsupportedByLab', `${operation}: the test's CloudFormation answers DescribeStackResources and GetTemplate`)));
+      reply(400, queryError(model, new ApiError('UnsupportedByLab', `${operation}: the test's CloudFormation answers ListStackResources, DescribeStackResources and GetTemplate`)));
     });
   });
   server.listen(0, '127.0.0.1');
@@ -283,7 +292,7 @@ describe('a release through the real shifter, step by step', () => {
     expect(byStack.stdout).toMatch(/^stack {8}lab-stack, RoutingTrafficShift1A2B3C4D: UPDATE_IN_PROGRESS$/m);
     expect(byStack.stdout).toContain(`  alarm      ${SESSIONS_LOST}: OK (sessions lost)\n  alarm      ${HTTP_5XX}: OK\n`);
     expect(byStack.stdout).toMatch(/^gates \(on green, at least 1 healthy target\)$/m);
-    expect(cfnAccepted.map((r) => r.operation)).toEqual(['DescribeStackResources', 'GetTemplate', 'DescribeStackResources']);
+    expect(cfnAccepted.map((r) => r.operation)).toEqual(['ListStackResources', 'ListStackResources', 'GetTemplate', 'DescribeStackResources']);
   });
 
   test('watching, not on a terminal: a summary now, another when a gate fails and the shifter cuts green off, then exit 3', async () => {
@@ -307,13 +316,40 @@ describe('a release through the real shifter, step by step', () => {
     expect(last).toMatch(/^outcome {6}cut off$/m);
   });
 
-  test('the next deploy shifts all at once: done, and a watch exits at once with 0', async () => {
+  test('on a terminal: the screen redrawn at each read until the release ends; the next deploy shifts all at once', async () => {
     endpoint.setAlarm(SESSIONS_LOST, 'OK');
     const next = props({ [SHIFT_PROPS.PLAN]: 'all-at-once' });
     const updated = await onEvent.invoke({ RequestType: 'Update', PhysicalResourceId: stack.ruleArn, ResourceProperties: next, OldResourceProperties: props() }) as typeof created;
-    await waitFor('the release done', async () => ((await isComplete.invoke({
-      RequestType: 'Update', PhysicalResourceId: stack.ruleArn, ResourceProperties: next, OldResourceProperties: props(), Data: updated.Data,
-    })) as { IsComplete: boolean }).IsComplete);
+    let out = '';
+    let sleeps = 0;
+    const saved = { ...process.env };
+    Object.assign(process.env, cliEnvironment(), { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    try {
+      const code = await run(['status', '--rule-arn', stack.ruleArn, '--interval', '1', ...ALARMS], {
+        write: (text) => (out += text),
+        error: (text) => (out += text),
+        isTty: true,
+        now: () => Date.now(),
+        // Between two reads, the shifter's polls take the release to its end.
+        sleep: async () => {
+          sleeps++;
+          await waitFor('the release done', async () => ((await isComplete.invoke({
+            RequestType: 'Update', PhysicalResourceId: stack.ruleArn, ResourceProperties: next, OldResourceProperties: props(), Data: updated.Data,
+          })) as { IsComplete: boolean }).IsComplete);
+        },
+      });
+      expect(code).toBe(EXIT.DONE);
+    } finally {
+      process.env = saved;
+    }
+    const frames = out.split('\x1b[H\x1b[2J');
+    expect({ before: frames[0], frames: frames.length - 1, sleeps }).toEqual({ before: '', frames: 2, sleeps: 1 });
+    expect(frames[1]).toMatch(/^next {9}step to green 100 % at the shifter's next poll, once the gates pass$/m);
+    expect(frames[1]).toMatch(/\n\nrefreshing every 1 s; Ctrl-C to stop\n$/);
+    expect(frames[2]).toMatch(/^outcome {6}done\n$/m);
+  });
+
+  test('a release done: done, and a watch exits at once with 0', async () => {
     const run = await status('--rule-arn', stack.ruleArn, '--interval', '1', ...ALARMS);
     expect(run).toMatchObject({ code: EXIT.DONE, stderr: '' });
     expect(run.stdout).toMatch(/^progress {5}step 1 of 1: green at 100 %$/m);
@@ -328,7 +364,7 @@ describe('a release through the real shifter, step by step', () => {
     const sent = [...endpoint.accepted, ...cfnAccepted.map((r) => ({ ...r, service: 'cloudformation' as const }))];
     // The command's reads among the shifter's calls.
     expect([...new Set(sent.map((r) => r.operation))]).toEqual(expect.arrayContaining([
-      'DescribeRules', 'DescribeTags', 'DescribeTargetHealth', 'DescribeAlarms', 'DescribeStackResources', 'GetTemplate',
+      'DescribeRules', 'DescribeTags', 'DescribeTargetHealth', 'DescribeAlarms', 'ListStackResources', 'GetTemplate', 'DescribeStackResources',
     ]));
     expect(sent.flatMap((r) => violations(models[r.service], r.operation, r.input).map((v) => `${r.operation}: ${v}`))).toEqual([]);
   });
@@ -347,7 +383,7 @@ describe('errors', () => {
   test('a stack that does not exist: exit 1, with CloudFormation\'s message', async () => {
     const run = await status('--stack', 'no-such-stack', '--once');
     expect({ code: run.code, stderr: run.stderr }).toEqual({
-      code: EXIT.AWS_ERROR, stderr: 'cdk-session-tier: DescribeStackResources for stack no-such-stack failed: ValidationError: Stack with id no-such-stack does not exist\n',
+      code: EXIT.AWS_ERROR, stderr: 'cdk-session-tier: ListStackResources for stack no-such-stack failed: ValidationError: Stack with id no-such-stack does not exist\n',
     });
   });
 
