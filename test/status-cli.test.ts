@@ -252,7 +252,6 @@ describe('a release through the real shifter, step by step', () => {
     targets[2].closeAllConnections();
     await waitFor('green-2 unhealthy', async () => (await status('--rule-arn', stack.ruleArn, '--once', ...ALARMS)).stdout.includes('1 unhealthy'));
     const run = await status('--rule-arn', stack.ruleArn, '--once', ...ALARMS);
-    captured.push(`$ npx cdk-session-tier status --rule-arn ${stack.ruleArn} --once --alarm ${SESSIONS_LOST} --alarm ${HTTP_5XX} --min-healthy 1\n${run.stdout.trimEnd()}`);
     expect(run).toMatchObject({ code: EXIT.DONE, stderr: '' });
     expect(run.stdout).toMatch(/^progress {5}step 1 of 2: green at 10 %$/m);
     expect(run.stdout).toMatch(/^weights {6}blue 90 \/ green 10, group stickiness 1h00m$/m);
@@ -288,6 +287,7 @@ describe('a release through the real shifter, step by step', () => {
     expect(byListener.stdout).toMatch(/^ {2}note {7}healthy targets a step needs: not known/m);
 
     const byStack = await status('--stack', 'lab-stack', '--once');
+    captured.push(`$ npx cdk-session-tier status --stack lab-stack --once\n${byStack.stdout.trimEnd()}`);
     expect(byStack).toMatchObject({ code: EXIT.DONE, stderr: '' });
     expect(byStack.stdout).toMatch(/^stack {8}lab-stack, RoutingTrafficShift1A2B3C4D: UPDATE_IN_PROGRESS$/m);
     expect(byStack.stdout).toContain(`  alarm      ${SESSIONS_LOST}: OK (sessions lost)\n  alarm      ${HTTP_5XX}: OK\n`);
@@ -296,7 +296,7 @@ describe('a release through the real shifter, step by step', () => {
   });
 
   test('watching, not on a terminal: a summary now, another when a gate fails and the shifter cuts green off, then exit 3', async () => {
-    const watch = spawnStatus(['--rule-arn', stack.ruleArn, '--interval', '1', ...ALARMS]);
+    const watch = spawnStatus(['--stack', 'lab-stack', '--interval', '1']);
     await waitFor('the first summary', async () => watch.stdout().includes('outcome      shifting'));
     endpoint.setAlarm(SESSIONS_LOST, 'ALARM');
     await expect(isComplete.invoke(createEvent())).rejects.toThrow(FunctionError);
@@ -304,11 +304,12 @@ describe('a release through the real shifter, step by step', () => {
     await watch.closed;
     const summaries = watch.stdout().trimEnd().split('\n\n');
     const last = summaries[summaries.length - 1];
-    captured.push(`$ npx cdk-session-tier status --rule-arn ... --alarm ... (a gate fails)\n${last}`);
+    captured.push(`$ npx cdk-session-tier status --stack lab-stack | cat     # not a terminal: a summary at each change\n${watch.stdout().trimEnd()}`);
     expect({ code, stderr: watch.stderr() }).toEqual({ code: EXIT.CUT_OFF, stderr: '' });
     // The first before the alarm; maybe one with the alarm on before the shifter's poll; the last after the cut.
     expect(summaries.length === 2 || summaries.length === 3).toBe(true);
     expect(summaries[0]).toMatch(/^outcome {6}shifting$/m);
+    expect(summaries[0]).toMatch(/^stack {8}lab-stack, RoutingTrafficShift1A2B3C4D: UPDATE_IN_PROGRESS$/m);
     expect(last).toMatch(/^weights {6}blue 100 \/ green 0, green cut off \(no group stickiness\)$/m);
     expect(last).toContain(`  alarm      ${SESSIONS_LOST}: ALARM (sessions lost)`);
     expect(last).toMatch(new RegExp(`^ {2}verdict {4}fail: alarm gate failed: ${SESSIONS_LOST} in ALARM$`, 'm'));
