@@ -33,7 +33,7 @@ export interface StatusOptions {
   readonly minHealthyTargets?: number;
 }
 
-/** Seconds between reads by default: the shifter's provider polls every 30 s, a step shows within a third of that. */
+/** Seconds between reads by default: the shifter checks every `checkInterval` (30 s by default), a step shows within a third of that. */
 export const DEFAULT_INTERVAL_SECONDS = 10;
 
 export const USAGE = `Usage: cdk-session-tier status (--rule-arn ARN | --listener-arn ARN | --stack NAME [--logical-id ID]) [options]
@@ -59,8 +59,8 @@ Options:
   --json               print JSON, one object per line
   -h, --help           this text
 
-Exit codes: 0 the release is done (or --once), 3 it was cut off by a failed gate,
-1 an AWS call failed, 2 a usage error.`;
+Exit codes: 3 the release was cut off by a failed gate (with --once too), 1 an AWS
+call failed, 2 a usage error, else 0 (the release done, or --once).`;
 
 const FLAGS_WITH_VALUE = ['--rule-arn', '--listener-arn', '--stack', '--logical-id', '--region', '--interval', '--alarm', '--min-healthy'] as const;
 const SWITCHES = ['--once', '--json'] as const;

@@ -5,7 +5,8 @@
  * {@link AwsCallError} that names the call and what it was about.
  */
 import {
-  CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand, StackResourceSummary,
+  CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, ListExportsCommand, ListStackResourcesCommand,
+  StackResourceSummary,
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -234,9 +235,11 @@ export class StatusReader {
 
   /**
    * The gate from the template CloudFormation deployed (`Processed`: after
-   * any transform), its values or `Ref`s to the stack's resources (a
-   * resource's physical id: an alarm's name) and parameters.
+   * any transform): its values, `Ref`s to the stack's resources (a
+   * resource's physical id; for an alarm, its name) and parameters, and
+   * `Fn::ImportValue`s of other stacks' exports.
    * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html#aws-resource-cloudwatch-alarm-return-values
    */
   private async gateOf(stackName: string, logicalId: string, resources: readonly StackResourceSummary[]): Promise<GateConfig> {
     const template = await call(`GetTemplate for stack ${stackName}`, () => this.cloudformation.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Processed' })));
@@ -252,12 +255,33 @@ export class StatusReader {
       const stacks = await call(`DescribeStacks for stack ${stackName}`, () => this.cloudformation.send(new DescribeStacksCommand({ StackName: stackName })));
       return Object.fromEntries((stacks.Stacks?.[0]?.Parameters ?? []).map((p) => [p.ParameterKey!, p.ResolvedValue ?? p.ParameterValue ?? '']));
     };
+    let exports: Record<string, string> | undefined;
+    const readExports = async () => {
+      const all: Record<string, string> = {};
+      let token: string | undefined;
+      do {
+        const page = await call('ListExports', () => this.cloudformation.send(new ListExportsCommand({ NextToken: token })));
+        for (const e of page.Exports ?? []) {
+          all[e.Name!] = e.Value ?? '';
+        }
+        token = page.NextToken;
+      } while (token);
+      return all;
+    };
     const unresolved: string[] = [];
     const resolve = async (value: unknown, where: string): Promise<string | undefined> => {
       if (typeof value === 'string' || typeof value === 'number') {
         return String(value);
       }
       const ref = (value as { Ref?: unknown } | null)?.Ref;
+      // An alarm of another stack, as CDK references it: Fn::ImportValue of that stack's export, by its literal name.
+      const imported = (value as { 'Fn::ImportValue'?: unknown } | null)?.['Fn::ImportValue'];
+      if (typeof imported === 'string') {
+        exports ??= await readExports();
+        if (exports[imported] !== undefined) {
+          return exports[imported];
+        }
+      }
       if (typeof ref === 'string') {
         const resource = resources.find((r) => r.LogicalResourceId === ref);
         if (resource?.PhysicalResourceId) {
@@ -268,7 +292,7 @@ export class StatusReader {
           return parameters[ref];
         }
       }
-      unresolved.push(`${where}: ${JSON.stringify(value)} is not a value or a Ref the stack resolves`);
+      unresolved.push(`${where}: ${JSON.stringify(value)} is not a value, a Ref the stack resolves or an export of the region; not shown`);
       return undefined;
     };
     const alarms = properties[SHIFT_PROPS.ALARM_NAMES];

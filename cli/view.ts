@@ -225,7 +225,8 @@ function nextText(d: Decision, target: FleetColorName, nextShare: number, now: n
       return { action: 'wait', text: `step to ${target} ${nextShare} % in ${formatDuration(inSeconds)}, once the gates pass`, at: new Date(d.until).toISOString(), inSeconds };
     }
     case 'shift': {
-      // A step due for more than a few of the provider's polls (30 s apart by default) waits on gates that do not pass, or on a shifter that stopped.
+      // A step late by more than a minute says how late: the shifter checks every checkInterval (30 s by default, at most 5 minutes),
+      // so a step much later than that waits on gates that do not pass, or on a shifter that stopped.
       const late = dueAt !== undefined && now - dueAt > 60_000 ? ` (due ${formatDuration((now - dueAt) / 1000)} ago)` : '';
       return { action: 'shift', text: `step to ${target} ${d.to[target]} % at the shifter's next poll, once the gates pass${late}` };
     }

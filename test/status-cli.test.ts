@@ -60,10 +60,10 @@ async function target(name: string): Promise<{ server: Server; port: number }> {
 }
 
 /**
- * CloudFormation's ListStackResources, DescribeStackResources and GetTemplate in its query
+ * CloudFormation's ListStackResources, DescribeStackResources, GetTemplate and ListExports in its query
  * protocol, read and answered from AWS's model (lab/elb/protocol.ts), for one
  * stack holding a traffic shift whose gate names one alarm by `Ref` and
- * one by name.
+ * one of another stack by `Fn::ImportValue`.
  */
 async function startCloudFormation(): Promise<Server> {
   const model = loadModel('elbv2', CLOUDFORMATION_MODEL);
@@ -78,7 +78,7 @@ async function startCloudFormation(): Promise<Server> {
         res.writeHead(status, { 'content-type': 'text/xml' });
         res.end(xml);
       };
-      if (input.StackName !== 'lab-stack') {
+      if (operation !== 'ListExports' && input.StackName !== 'lab-stack' && input.StackName !== 'odd-stack') {
         return reply(400, queryError(model, new ApiError('ValidationError', `Stack with id ${String(input.StackName)} does not exist`)));
       }
       cfnAccepted.push({ operation, input });
@@ -98,6 +98,9 @@ async function startCloudFormation(): Promise<Server> {
           NextToken: start + 100 < resources.length ? String(start + 100) : undefined,
         }));
       }
+      if (operation === 'ListExports') {
+        return reply(200, queryResponse(model, operation, { Exports: [{ ExportingStackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/alarms-stack/2', Name: 'alarms-stack:Green5xxName', Value: HTTP_5XX }] }));
+      }
       if (operation === 'DescribeStackResources') {
         return reply(200, queryResponse(model, operation, {
           StackResources: resources.filter((r) => r.LogicalResourceId === input.LogicalResourceId)
@@ -109,13 +112,20 @@ async function startCloudFormation(): Promise<Server> {
           Resources: {
             RoutingTrafficShift1A2B3C4D: {
               Type: 'Custom::BlueGreenTrafficShift',
-              Properties: { [SHIFT_PROPS.ALARM_NAMES]: [{ Ref: 'GreenSessionsLostA1B2C3' }, HTTP_5XX], [SHIFT_PROPS.MIN_HEALTHY_TARGETS]: '1' },
+              Properties: {
+                [SHIFT_PROPS.ALARM_NAMES]: [
+                  { Ref: 'GreenSessionsLostA1B2C3' }, { 'Fn::ImportValue': 'alarms-stack:Green5xxName' },
+                  // In the other stack, an alarm name the command cannot resolve.
+                  ...input.StackName === 'odd-stack' ? [{ 'Fn::Sub': '${AWS::StackName}-x' }] : [],
+                ],
+                [SHIFT_PROPS.MIN_HEALTHY_TARGETS]: '1',
+              },
             },
           },
         };
         return reply(200, queryResponse(model, operation, { TemplateBody: JSON.stringify(template), StagesAvailable: ['Original', 'Processed'] }));
       }
-      reply(400, queryError(model, new ApiError('UnsupportedByLab', `${operation}: the test's CloudFormation answers ListStackResources, DescribeStackResources and GetTemplate`)));
+      reply(400, queryError(model, new ApiError('UnsupportedByLab', `${operation}: the test's CloudFormation answers ListStackResources, DescribeStackResources, GetTemplate and ListExports`)));
     });
   });
   server.listen(0, '127.0.0.1');
@@ -292,7 +302,11 @@ describe('a release through the real shifter, step by step', () => {
     expect(byStack.stdout).toMatch(/^stack {8}lab-stack, RoutingTrafficShift1A2B3C4D: UPDATE_IN_PROGRESS$/m);
     expect(byStack.stdout).toContain(`  alarm      ${SESSIONS_LOST}: OK (sessions lost)\n  alarm      ${HTTP_5XX}: OK\n`);
     expect(byStack.stdout).toMatch(/^gates \(on green, at least 1 healthy target\)$/m);
-    expect(cfnAccepted.map((r) => r.operation)).toEqual(['ListStackResources', 'ListStackResources', 'GetTemplate', 'DescribeStackResources']);
+    expect(byStack.stdout).not.toMatch(/^ {2}note/m);
+    expect(cfnAccepted.map((r) => r.operation)).toEqual(['ListStackResources', 'ListStackResources', 'GetTemplate', 'ListExports', 'DescribeStackResources']);
+    // What the command cannot resolve, it says, rather than leave the gate out unseen.
+    const odd = await status('--stack', 'odd-stack', '--once');
+    expect(odd.stdout).toMatch(/^ {2}note {7}AlarmNames\[2\]: \{"Fn::Sub":"\$\{AWS::StackName\}-x"\} is not a value, a Ref the stack resolves or an export of the region; not shown$/m);
   });
 
   test('watching, not on a terminal: a summary now, another when a gate fails and the shifter cuts green off, then exit 3', async () => {
@@ -365,7 +379,7 @@ describe('a release through the real shifter, step by step', () => {
     const sent = [...endpoint.accepted, ...cfnAccepted.map((r) => ({ ...r, service: 'cloudformation' as const }))];
     // The command's reads among the shifter's calls.
     expect([...new Set(sent.map((r) => r.operation))]).toEqual(expect.arrayContaining([
-      'DescribeRules', 'DescribeTags', 'DescribeTargetHealth', 'DescribeAlarms', 'ListStackResources', 'GetTemplate', 'DescribeStackResources',
+      'DescribeRules', 'DescribeTags', 'DescribeTargetHealth', 'DescribeAlarms', 'ListStackResources', 'GetTemplate', 'ListExports', 'DescribeStackResources',
     ]));
     expect(sent.flatMap((r) => violations(models[r.service], r.operation, r.input).map((v) => `${r.operation}: ${v}`))).toEqual([]);
   });
