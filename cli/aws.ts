@@ -318,7 +318,10 @@ async function call<T>(what: string, send: () => Promise<T>, known: Readonly<Rec
   } catch (e) {
     const error = e as Error;
     const message = known[error.name];
-    throw new AwsCallError(message ? `${message} (${what}: ${error.name}: ${error.message})` : `${what} failed: ${error.name}: ${error.message}`);
+    // The SDK's own failures before any request name no fix.
+    const fix = /Region is missing/.test(error.message) ? '; pass --region or set AWS_REGION'
+      : error.name === 'CredentialsProviderError' ? '; set AWS_PROFILE or AWS credentials (the SDK\'s usual chain)' : '';
+    throw new AwsCallError(message ? `${message} (${what}: ${error.name}: ${error.message})` : `${what} failed: ${error.name}: ${error.message}${fix}`);
   }
 }
 

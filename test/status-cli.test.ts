@@ -145,15 +145,21 @@ function cliEnvironment(): Record<string, string> {
 
 /** The command, run to its end. */
 async function status(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnStatus(args);
+  return statusWith({}, ...args);
+}
+
+/** {@link status} with changes to its environment (undefined: unset). */
+async function statusWith(env: Record<string, string | undefined>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnStatus(args, env);
   const [code] = await once(child.process, 'exit');
   await child.closed;
   return { code, stdout: child.stdout(), stderr: child.stderr() };
 }
 
 /** The command, started: what it printed so far. */
-function spawnStatus(args: readonly string[]): { process: ChildProcess; stdout: () => string; stderr: () => string; closed: Promise<unknown> } {
-  const child = spawn(process.execPath, [cli, 'status', ...args], { env: cliEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnStatus(args: readonly string[], env: Record<string, string | undefined> = {}): { process: ChildProcess; stdout: () => string; stderr: () => string; closed: Promise<unknown> } {
+  const environment = Object.fromEntries(Object.entries({ ...cliEnvironment(), ...env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const child = spawn(process.execPath, [cli, 'status', ...args], { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -400,6 +406,19 @@ describe('errors', () => {
     expect({ code: run.code, stderr: run.stderr }).toEqual({
       code: EXIT.AWS_ERROR, stderr: 'cdk-session-tier: ListStackResources for stack no-such-stack failed: ValidationError: Stack with id no-such-stack does not exist\n',
     });
+  });
+
+  test('no region or no credentials: exit 1, with what to set', async () => {
+    const noRegion = await statusWith({ AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined }, '--stack', 'lab-stack', '--once');
+    expect({ code: noRegion.code, stderr: noRegion.stderr }).toEqual({
+      code: EXIT.AWS_ERROR, stderr: 'cdk-session-tier: ListStackResources for stack lab-stack failed: Error: Region is missing; pass --region or set AWS_REGION\n',
+    });
+    // No instance role either, should this machine have one.
+    const noCredentials = await statusWith({
+      AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: undefined, AWS_EC2_METADATA_DISABLED: 'true',
+    }, '--stack', 'lab-stack', '--once');
+    expect(noCredentials.code).toBe(EXIT.AWS_ERROR);
+    expect(noCredentials.stderr).toMatch(/^cdk-session-tier: ListStackResources for stack lab-stack failed: CredentialsProviderError: .*; set AWS_PROFILE or AWS credentials \(the SDK's usual chain\)\n$/);
   });
 
   test('usage errors: exit 2, what is wrong, then the usage', async () => {
