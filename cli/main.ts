@@ -48,7 +48,7 @@ async function locate(reader: StatusReader, options: StatusOptions): Promise<Tar
 async function read(reader: StatusReader, target: Target, now: () => number): Promise<Snapshot> {
   const rule = await reader.rule(target.ruleArn);
   const tags = (await reader.tags([target.ruleArn])).get(target.ruleArn) ?? {};
-  const { groups } = ruleGroups(rule);
+  const { groups } = ruleGroups(rule, tags);
   const targets: Record<FleetColorName, Awaited<ReturnType<StatusReader['targets']>>> = { blue: [], green: [] };
   if (groups) {
     for (const color of ['blue', 'green'] as const) {

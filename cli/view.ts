@@ -93,17 +93,25 @@ export function isSessionsLostAlarm(name: string): boolean {
   return name.includes('SessionsLost');
 }
 
-/** The groups of the rule's forward action, by color: blue first, green second, as the shifter's forward action lists them. */
-export function ruleGroups(rule: Rule): { groups?: Record<FleetColorName, string>; weights?: Weights; stickinessSeconds?: number } {
+/**
+ * The groups of the rule's forward action, by color: blue first, green
+ * second, as the shifter's forward action lists them; the other way round
+ * when only that reading gives the weights the shifter recorded (`tags`).
+ */
+export function ruleGroups(rule: Rule, tags: Readonly<Record<string, string>>): { groups?: Record<FleetColorName, string>; weights?: Weights; stickinessSeconds?: number } {
   const forward = rule.Actions?.find((a) => a.Type === 'forward')?.ForwardConfig;
   const targets = forward?.TargetGroups ?? [];
   if (targets.length !== 2) {
     return {};
   }
+  const recorded = parseState(tags[TAG_WEIGHTS])?.weights;
+  const swapped = recorded !== undefined && recorded.blue !== recorded.green
+    && targets[1].Weight === recorded.blue && targets[0].Weight === recorded.green;
+  const [blue, green] = swapped ? [targets[1], targets[0]] : [targets[0], targets[1]];
   const stickiness = forward?.TargetGroupStickinessConfig;
   return {
-    groups: { blue: targets[0].TargetGroupArn!, green: targets[1].TargetGroupArn! },
-    weights: { blue: targets[0].Weight ?? 0, green: targets[1].Weight ?? 0 },
+    groups: { blue: blue.TargetGroupArn!, green: green.TargetGroupArn! },
+    weights: { blue: blue.Weight ?? 0, green: green.Weight ?? 0 },
     stickinessSeconds: stickiness?.Enabled ? stickiness.DurationSeconds : undefined,
   };
 }
@@ -132,7 +140,7 @@ function countHealth(targetGroupArn: string, targets: readonly TargetReading[]):
 /** The view of a release from one read. */
 export function viewOf(s: Snapshot): StatusView {
   const notes: string[] = [];
-  const { groups, weights: live, stickinessSeconds } = ruleGroups(s.rule);
+  const { groups, weights: live, stickinessSeconds } = ruleGroups(s.rule, s.tags);
   const recorded: RuleState | undefined = parseState(s.tags[TAG_WEIGHTS]);
   const release = parseRelease(s.tags[RELEASE_TAGS.RELEASE]);
   const shiftedAt = Date.parse(s.tags[TAG_SHIFTED_AT] ?? '');

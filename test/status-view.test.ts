@@ -7,7 +7,7 @@
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { UsageError, parseArgs } from '../cli/args';
 import { GateConfig } from '../cli/aws';
-import { Snapshot, changeKey, formatDuration, isSessionsLostAlarm, render, viewOf } from '../cli/view';
+import { Snapshot, changeKey, formatDuration, isSessionsLostAlarm, render, ruleGroups, viewOf } from '../cli/view';
 import { TAG_SHIFTED_AT, TAG_WEIGHTS, RELEASE_TAGS, formatHookProgress, formatRelease } from '../lambda/traffic-shifter/release';
 
 const RULE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/demo/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
@@ -116,6 +116,14 @@ test('a step long overdue says so; a stack that no longer waits on the shift end
   expect(failed).toMatchObject({ outcome: 'shifting', ended: true });
   expect(failed.notes).toEqual(['CloudFormation no longer waits on the traffic shift (UPDATE_FAILED): the rule stays as it is until the next deploy']);
   expect(viewOf(snapshot({ weights: [75, 25], shiftedAt: T0, now: T0 + 60_000, stackStatus: 'UPDATE_IN_PROGRESS' })).ended).toBe(false);
+});
+
+test('the colors of the action\'s two groups: blue first as the shifter lists them, unless the recorded weights say the other way round', () => {
+  const reversed: Rule = { ...rule(75, 25), Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: GREEN, Weight: 25 }, { TargetGroupArn: BLUE, Weight: 75 }] } }] };
+  expect(ruleGroups(reversed, { [TAG_WEIGHTS]: 'blue=75/green=25' })).toMatchObject({ groups: { blue: BLUE, green: GREEN }, weights: { blue: 75, green: 25 } });
+  expect(ruleGroups(rule(75, 25), { [TAG_WEIGHTS]: 'blue=75/green=25' })).toMatchObject({ groups: { blue: BLUE, green: GREEN }, weights: { blue: 75, green: 25 } });
+  // Equal weights say nothing: the shifter's order.
+  expect(ruleGroups(rule(50, 50), { [TAG_WEIGHTS]: 'blue=50/green=50' })).toMatchObject({ groups: { blue: BLUE, green: GREEN } });
 });
 
 test('a rule changed outside the shifter, and a rule with no release, are said to be', () => {
