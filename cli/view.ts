@@ -6,7 +6,7 @@
  */
 import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { FleetColorName } from '../lib/contract/app-env';
-import { Weights, formatPlan, otherColor, parsePlan, plannedShares, shareOf, stepDelaySeconds } from '../lib/contract/traffic-shift';
+import { PlanSpec, Weights, formatPlan, otherColor, parsePlan, plannedShares, sameWeights, shareOf, stepDelaySeconds } from '../lib/contract/traffic-shift';
 import { Decision, GateVerdict, RuleState, formatWeights, gateVerdict, nextStep, parseState } from '../lambda/traffic-shifter/plan';
 import { RELEASE_TAGS, TAG_SHIFTED_AT, TAG_WEIGHTS, parseHookProgress, parseRelease, passedStage } from '../lambda/traffic-shifter/release';
 import type { AlarmReading, GateConfig, TargetReading, TestRuleReading } from './aws';
@@ -149,7 +149,7 @@ export function viewOf(s: Snapshot): StatusView {
     notes.push('the rule does not forward to two target groups: it is not a traffic shifter\'s rule, or someone changed it');
   } else if (!recorded) {
     notes.push(`the rule has no ${TAG_WEIGHTS} tag the shifter wrote: it is not a traffic shifter's rule`);
-  } else if (live && formatWeights(live) !== formatWeights(recorded.weights)) {
+  } else if (live && !sameWeights(live, recorded.weights)) {
     notes.push(`the rule's action has ${formatWeights(live)} but the shifter last set ${formatWeights(recorded.weights)}: someone changed it, and the shifter's next deploy will stop on it`);
   }
   const weights = recorded?.weights ?? live;
@@ -177,11 +177,18 @@ export function viewOf(s: Snapshot): StatusView {
   const testTraffic = s.testRules.map((t) => testRuleView(t, groups));
   const base = { at: new Date(s.now).toISOString(), ruleArn: s.ruleArn, stack: s.stack, weights, groupStickinessSeconds: stickinessSeconds, cut: recorded?.cut, gates, testTraffic };
 
-  if (!release || !weights) {
-    notes.push(`the rule has no ${RELEASE_TAGS.RELEASE} tag the shifter wrote: no release to follow`);
+  let plan: PlanSpec | undefined;
+  try {
+    plan = release && parsePlan(release.plan);
+  } catch (e) {
+    notes.push(`the release's plan cannot be read (${(e as Error).message}): a shifter of another version of the package wrote it`);
+  }
+  if (!release || !weights || !plan) {
+    if (!release) {
+      notes.push(`the rule has no ${RELEASE_TAGS.RELEASE} tag the shifter wrote: no release to follow`);
+    }
     return { ...base, next: { action: 'none', text: 'nothing: no release recorded' }, outcome: 'unknown', ended: true, notes };
   }
-  const plan = parsePlan(release.plan);
   const steps = plannedShares(plan);
   const share = shareOf(release.target, weights);
   const releaseView = {
@@ -206,7 +213,7 @@ export function viewOf(s: Snapshot): StatusView {
     target: release.target, plan, start: release.start, live: weights, lastShiftAt, now: s.now,
     bakeSeconds: release.bakeSeconds, hooks: release.hooks, hookPassed: passedStage(release, hookProgress),
   });
-  const moved = formatWeights(weights) !== formatWeights(release.start);
+  const moved = !sameWeights(weights, release.start);
   const bakeEnd = (lastShiftAt ?? s.now) + release.bakeSeconds * 1000;
   const bake = share >= 100 && moved && release.bakeSeconds > 0
     ? { seconds: release.bakeSeconds, remainingSeconds: Math.max(0, Math.ceil((bakeEnd - s.now) / 1000)) }

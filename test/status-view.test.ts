@@ -133,6 +133,9 @@ test('a rule changed outside the shifter, and a rule with no release, are said t
   const none = viewOf({ ...bare, tags: { [TAG_WEIGHTS]: 'blue=100/green=0' } });
   expect(none).toMatchObject({ outcome: 'unknown', ended: true, next: { action: 'none' } });
   expect(none.notes).toEqual([`the rule has no ${RELEASE_TAGS.RELEASE} tag the shifter wrote: no release to follow`]);
+  const odd = viewOf({ ...bare, tags: { ...bare.tags, [RELEASE_TAGS.RELEASE]: bare.tags[RELEASE_TAGS.RELEASE].replace('plan=linear:25:120', 'plan=exponential:2') } });
+  expect(odd).toMatchObject({ outcome: 'unknown', ended: true });
+  expect(odd.notes).toEqual([expect.stringMatching(/^the release's plan cannot be read \(plan: must be all-at-once, canary:<percent>:<seconds> or linear:<percent>:<seconds>, got "exponential:2"\)/)]);
 });
 
 test('a new summary is printed for a change, not for the countdown', () => {
