@@ -9,6 +9,7 @@
  * twice from two installs, giving the same template; and once more on the
  * oldest aws-cdk-lib the peer range admits, the one today's `cdk init` writes.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -87,6 +88,16 @@ test('the project synthesizes offline, without credentials, from the prebuilt bu
   // No cache, no esbuild: the consumer's synth only copies.
   expect(fs.existsSync(path.join(first.project.dir, 'node_modules', '.cache', 'cdk-session-tier'))).toBe(false);
   expect(fs.existsSync(path.join(first.project.dir, 'node_modules', 'esbuild'))).toBe(false);
+});
+
+test('the command runs from the installed package as its bin, with nothing but Node.js: npx cdk-session-tier status', () => {
+  const bin = path.join(first.project.dir, 'node_modules', '.bin', 'cdk-session-tier');
+  const help = spawnSync(bin, ['status', '--help'], { encoding: 'utf8' });
+  expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: '' });
+  expect(help.stdout).toMatch(/^Usage: cdk-session-tier status \(--rule-arn ARN/);
+  const usage = spawnSync(bin, ['status'], { encoding: 'utf8' });
+  expect({ status: usage.status, first: usage.stderr.split('\n')[0] })
+    .toEqual({ status: 2, first: 'cdk-session-tier: which release: give --rule-arn, --listener-arn or --stack' });
 });
 
 test('a second install in a fresh project gives the same template, asset hashes included', () => {

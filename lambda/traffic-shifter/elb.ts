@@ -12,13 +12,13 @@ import {
 import { FLEET_COLORS, FleetColorName } from '../../lib/contract/app-env';
 import { Weights, sameWeights } from '../../lib/contract/traffic-shift';
 import { RuleState, formatState, formatWeights, groupStickinessOn, parseState } from './plan';
+import { TAG_SHIFTED_AT, TAG_WEIGHTS } from './release';
 
 const elb = new ElasticLoadBalancingV2Client({});
 const cloudwatch = new CloudWatchClient({});
 
-/** Tags on the rule that record what this resource last set, so a change by anyone else shows. */
-export const TAG_WEIGHTS = 'cdk-session-tier:weights';
-export const TAG_SHIFTED_AT = 'cdk-session-tier:shifted-at';
+// Defined with the release's tags, so that the status command reads them without this module's clients.
+export { TAG_SHIFTED_AT, TAG_WEIGHTS } from './release';
 
 /** The rule's forward targets, by color. */
 export interface TargetGroups {

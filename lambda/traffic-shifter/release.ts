@@ -9,6 +9,10 @@ import { FleetColorName } from '../../lib/contract/app-env';
 import { Weights } from '../../lib/contract/traffic-shift';
 import { StageKey, formatWeights } from './plan';
 
+/** Tags on the rule that record what the shifter last set (elb.ts writes them), so a change by anyone else shows. */
+export const TAG_WEIGHTS = 'cdk-session-tier:weights';
+export const TAG_SHIFTED_AT = 'cdk-session-tier:shifted-at';
+
 /** Tag keys on the weighted rule. */
 export const RELEASE_TAGS = {
   /** The release under way: {@link formatRelease}. */

@@ -14,6 +14,8 @@ export interface EsbuildBundle {
   readonly target: string;
   /** Keep function and class names (readable stack traces in the app's logs). @default false */
   readonly keepNames?: boolean;
+  /** A first line for the bundle, such as a command's `#!/usr/bin/env node`. @default none */
+  readonly banner?: string;
 }
 
 /** A bundle this package ships: built into `dist/assets/<name>/` by `npm run build`, or, from a source checkout, at synth. */
@@ -38,8 +40,14 @@ export const TRAFFIC_SHIFTER_BUNDLE: PackageBundle = { name: 'traffic-shifter', 
 /** The database setup's handler on nodejs24.x, with its PostgreSQL and MySQL drivers and the Secrets Manager client. */
 export const DATABASE_SETUP_BUNDLE: PackageBundle = { name: 'database-setup', entry: 'lambda/database-setup/index.ts', fileName: 'index.js', target: 'node24' };
 
+/**
+ * The package's command, `npx cdk-session-tier status ...` (package.json's `bin`): for the Node.js the package
+ * runs on, with its SDK clients inside, so installing the package still adds nothing but its peers.
+ */
+export const CLI_BUNDLE: PackageBundle = { name: 'cli', entry: 'cli/main.ts', fileName: 'index.js', target: 'node20', banner: '#!/usr/bin/env node' };
+
 /** Every bundle the package ships; `npm run build` makes each. */
-export const PACKAGE_BUNDLES: readonly PackageBundle[] = [SAMPLE_APP_BUNDLE, TRAFFIC_SHIFTER_BUNDLE, DATABASE_SETUP_BUNDLE];
+export const PACKAGE_BUNDLES: readonly PackageBundle[] = [SAMPLE_APP_BUNDLE, TRAFFIC_SHIFTER_BUNDLE, DATABASE_SETUP_BUNDLE, CLI_BUNDLE];
 
 /** The esbuild this package depends on for development, loaded only when bundling: an installed package never needs it. */
 function esbuild(): typeof esbuildTypes {
@@ -66,7 +74,7 @@ function prebuiltDir(bundle: PackageBundle): string | undefined {
 
 /** The bundle of a package entry, as {@link bundleWithEsbuild} takes it. */
 export function sourceBundle(bundle: PackageBundle): EsbuildBundle {
-  return { entry: packageFile(bundle.entry), fileName: bundle.fileName, target: bundle.target, keepNames: bundle.keepNames };
+  return { entry: packageFile(bundle.entry), fileName: bundle.fileName, target: bundle.target, keepNames: bundle.keepNames, banner: bundle.banner };
 }
 
 /**
@@ -92,6 +100,7 @@ function buildOptions(bundle: EsbuildBundle): esbuildTypes.BuildOptions {
     keepNames: bundle.keepNames ?? false,
     legalComments: 'none',
     logLevel: 'error',
+    ...bundle.banner !== undefined ? { banner: { js: bundle.banner } } : {},
   };
 }
 
