@@ -12,9 +12,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { copyOfBuiltPackage } from './helpers/assembly';
 
 const ROOT = path.join(__dirname, '..');
-const ASSEMBLY = path.join(ROOT, '.jsii');
 const RECORD = path.join(ROOT, 'API.md');
 const STALE_RECORD = 'the public API changed: run `npm run docgen` and commit API.md';
 
@@ -30,7 +30,7 @@ interface JsiiType {
   readonly members?: Member[];
 }
 
-/** API.md as `npm run docgen` writes it from the assembly in `dir` (the same command, another output file). */
+/** API.md as `npm run docgen` writes it from the package built in `dir` (the same command, another output file). */
 function generateApiDoc(dir: string): string {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'api-md-'));
   try {
@@ -74,15 +74,23 @@ function expectedAnchors(t: JsiiType): string[] {
 const lib = path.join(ROOT, 'lib');
 const sources = (fs.readdirSync(lib, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join(lib, f));
 
+let built: string;
+
 beforeAll(() => {
-  if (!fs.existsSync(ASSEMBLY)) throw new Error('no jsii assembly (.jsii): run `npm run jsii` (npm test runs it before jest)');
-  const built = fs.statSync(ASSEMBLY).mtimeMs;
-  const newer = sources.filter((f) => fs.statSync(f).mtimeMs > built);
+  const assembly = path.join(ROOT, '.jsii');
+  if (!fs.existsSync(assembly)) throw new Error('no jsii assembly (.jsii): run `npm run jsii` (npm test runs it before jest)');
+  const builtAt = fs.statSync(assembly).mtimeMs;
+  const newer = sources.filter((f) => fs.statSync(f).mtimeMs > builtAt);
   if (newer.length > 0) throw new Error(`.jsii is older than ${path.relative(ROOT, newer[0])}: run \`npm run jsii\` (npm test runs it before jest)`);
+  built = copyOfBuiltPackage();
+});
+
+afterAll(() => {
+  fs.rmSync(built, { recursive: true, force: true });
 });
 
 test('API.md is what jsii-docgen writes from the current assembly', () => {
-  const generated = generateApiDoc(ROOT);
+  const generated = generateApiDoc(built);
   expect(apiRecordProblem(fs.readFileSync(RECORD, 'utf8'), generated)).toBeUndefined();
 }, 120_000);
 
@@ -95,7 +103,7 @@ test('a change of the surface is reported with the command that records it', () 
 });
 
 test('API.md documents every public type and member of the assembly, each with a summary', () => {
-  const assembly = JSON.parse(fs.readFileSync(ASSEMBLY, 'utf8')) as { types: Record<string, JsiiType> };
+  const assembly = JSON.parse(fs.readFileSync(path.join(built, '.jsii'), 'utf8')) as { types: Record<string, JsiiType> };
   const recorded = fs.readFileSync(RECORD, 'utf8');
   const types = Object.values(assembly.types);
   expect(types.length).toBeGreaterThan(40);

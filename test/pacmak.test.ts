@@ -11,10 +11,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { copyOfBuiltPackage } from './helpers/assembly';
 
 const ROOT = path.join(__dirname, '..');
 const TARGETS = ['python', 'java', 'dotnet', 'go'];
 
+let built: string;
 let out: string;
 let generated: string[];
 
@@ -22,16 +24,16 @@ let generated: string[];
 const filesUnder = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile());
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, '.jsii'))) throw new Error('no jsii assembly (.jsii): run `npm run jsii` (npm test runs it before jest)');
+  built = copyOfBuiltPackage();
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'pacmak-'));
   const pacmak = path.join(ROOT, 'node_modules', 'jsii-pacmak', 'bin', 'jsii-pacmak');
-  const run = spawnSync(process.execPath, [pacmak, '--code-only', '--no-npmignore', '--outdir', out, '--targets', ...TARGETS], { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [pacmak, '--code-only', '--no-npmignore', '--outdir', out, '--targets', ...TARGETS], { cwd: built, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`jsii-pacmak failed: ${run.stderr}`);
   generated = filesUnder(out);
 }, 300_000);
 
 afterAll(() => {
-  fs.rmSync(out, { recursive: true, force: true });
+  for (const dir of [built, out]) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test.each([

@@ -8,9 +8,9 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { TranslatedSnippet, typeScriptSnippetFromVisibleSource } from 'jsii-rosetta';
+import { copyOfBuiltPackage } from './helpers/assembly';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -29,22 +29,22 @@ const typescript = block(lines, 'ts');
 let translation: { didCompile?: boolean; python?: string };
 
 beforeAll(() => {
-  const assembly = JSON.parse(fs.readFileSync(path.join(ROOT, '.jsii'), 'utf8')) as { readme?: { markdown: string } };
+  const built = copyOfBuiltPackage();
+  const assembly = JSON.parse(fs.readFileSync(path.join(built, '.jsii'), 'utf8')) as { readme?: { markdown: string } };
   if (!assembly.readme?.markdown.includes(typescript.code)) throw new Error('.jsii carries another README: run `npm run jsii` (npm test runs it before jest)');
   // rosetta's key for a README snippet: its API location and its visible source.
   const key = TranslatedSnippet.fromTypeScript(typeScriptSnippetFromVisibleSource(
     typescript.code, { api: { api: 'moduleReadme', moduleFqn: 'cdk-session-tier' }, field: { field: 'markdown', line: typescript.fence + 1 } }, true,
   )).key;
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'rosetta-'));
   try {
-    const tablet = path.join(out, 'tablet.json');
+    const tablet = path.join(built, 'tablet.json');
     const rosetta = path.join(ROOT, 'node_modules', 'jsii-rosetta', 'bin', 'jsii-rosetta');
-    const run = spawnSync(process.execPath, [rosetta, 'extract', '--compile', '--include', key, '--cache-to', tablet, '.jsii'], { cwd: ROOT, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [rosetta, 'extract', '--compile', '--include', key, '--cache-to', tablet, '.jsii'], { cwd: built, encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`jsii-rosetta failed: ${run.stderr}`);
     const snippet = (JSON.parse(fs.readFileSync(tablet, 'utf8')) as { snippets: Record<string, { didCompile?: boolean; translations: Record<string, { source: string }> }> }).snippets[key];
     translation = { didCompile: snippet?.didCompile, python: snippet?.translations.python?.source };
   } finally {
-    fs.rmSync(out, { recursive: true, force: true });
+    fs.rmSync(built, { recursive: true, force: true });
   }
 }, 180_000);
 
