@@ -40,9 +40,9 @@ afterAll(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-test('the package ships the compiled library, its types, the prebuilt bundles and the license; no sources, tests or maps', () => {
+test('the package ships the compiled library, its types, the jsii assembly, the API reference, the changelog, the prebuilt bundles and the license; no sources, tests or maps', () => {
   expect(files).toEqual(expect.arrayContaining([
-    'package.json', 'LICENSE', 'README.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/session-tier.d.ts',
+    'package.json', 'LICENSE', 'README.md', '.jsii', 'API.md', 'CHANGELOG.md', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/session-tier.d.ts',
     ...PACKAGE_BUNDLES.map((b) => `dist/assets/${b.name}/${b.fileName}`),
   ]));
   expect(files.filter((f) => /^(test|bin|lib|lambda|sample-app|lab|bench)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);

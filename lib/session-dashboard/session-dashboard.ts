@@ -46,7 +46,12 @@ export class SessionDashboard extends Construct {
     });
     this.cloudWatchDashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));
     for (const section of sections) {
-      this.cloudWatchDashboard.addWidgets(new cloudwatch.TextWidget({ markdown: `### ${section.title}`, width: 24, height: 1 }));
+      // Transparent, as the headings always were: aws-cdk-lib 2.276 writes it by default, 2.275 (our
+      // lowest peer) writes no background and CloudWatch draws the text widget's default, solid
+      // (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cloudwatch.TextWidgetProps.html).
+      this.cloudWatchDashboard.addWidgets(new cloudwatch.TextWidget({
+        markdown: `### ${section.title}`, width: 24, height: 1, background: cloudwatch.TextWidgetBackground.TRANSPARENT,
+      }));
       this.cloudWatchDashboard.addWidgets(...section.widgets);
     }
   }
