@@ -127,9 +127,9 @@ async function gateLab(green: SessionStrategyName, size: ScenarioSize, body: (s:
 /**
  * (j) or (k): a canary to a green whose store is wrong, without or with the
  * continuity gate. Measured over {@link WRONG_STORE_WINDOW_MS} from the
- * deploy's start, new users arriving throughout.
+ * deploy's start (or until the deploy ends, if later), new users arriving throughout.
  */
-export async function wrongStoreRelease(gated: boolean, size: ScenarioSize): Promise<ReleaseStep[]> {
+export async function wrongStoreRelease(gated: boolean, size: ScenarioSize, windowMs = WRONG_STORE_WINDOW_MS): Promise<ReleaseStep[]> {
   return gateLab('memory', size, async (s) => {
     const { lab } = s;
     await s.step(gated ? 'k' : 'j', `canary (${formatPlan(PLANS.wrongStore)}) to a green whose store is wrong (memory, no stickiness), ` +
@@ -140,7 +140,7 @@ export async function wrongStoreRelease(gated: boolean, size: ScenarioSize): Pro
       try {
         const stack = await s.shift.deploy({ target: 'green', plan: PLANS.wrongStore, ...gates('green', gated) });
         const deployedAt = Date.now();
-        await sleep(Math.max(0, since + WRONG_STORE_WINDOW_MS - Date.now()));
+        await sleep(Math.max(0, since + windowMs - Date.now()));
         const first = firstStepAt(lab, 'green', since);
         const cut = cutOffAt(lab, 'green', since);
         const alarmAt = alarm.firstAlarmAt();
@@ -151,7 +151,7 @@ export async function wrongStoreRelease(gated: boolean, size: ScenarioSize): Pro
           figures: { usersOnGreen: usersOn(s.users, 'green', since, Date.now()), ...alarmAt !== undefined && first !== undefined ? { alarmAfterFirstStepMs: alarmAt - first } : {} },
           note: `${usersOn(s.users, 'green', since, Date.now())} users reached green; green's continuity alarm ALARM ${after(alarmAt)}` +
             `${gated ? `, green cut off ${after(cut)}` : ` (not a gate), the release completed ${after(deployedAt)}`}; ` +
-            `blue's alarm at the end of the window: ${blueAlarm}; rule ${s.rule()}; window ${seconds(WRONG_STORE_WINDOW_MS)}, a new user every ${ARRIVAL_MS} ms`,
+            `blue's alarm at the end of the window: ${blueAlarm}; rule ${s.rule()}; window ${seconds(windowMs)}, a new user every ${ARRIVAL_MS} ms`,
           failedColor: gated && cut !== undefined ? { color: 'green', at: alarmAt ?? cut, changeAt: cut } : undefined,
         };
       } finally {
