@@ -232,8 +232,10 @@ async function runReleases(size: ScenarioSize, strategies: readonly SessionStrat
     table,
     '',
   ].join('\n'));
-  const readme = join(__dirname, 'README.md');
-  writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), table, 'releases'));
+  // lab/README.md, and the copy in the project's README (its section on the lab).
+  for (const readme of [join(__dirname, 'README.md'), join(__dirname, '..', 'README.md')]) {
+    writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), table, 'releases'));
+  }
   console.log(table);
 }
 
@@ -259,8 +261,9 @@ async function runGates(size: ScenarioSize): Promise<void> {
     text = `${text.trimEnd()}\n\n## Release gates (issue 26)\n\n<!-- gates:start -->\n<!-- gates:end -->\n`;
   }
   writeFileSync(results, readmeWithTable(text, table, 'gates'));
-  const readme = join(__dirname, 'README.md');
-  writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), releaseTable(steps), 'gates'));
+  for (const readme of [join(__dirname, 'README.md'), join(__dirname, '..', 'README.md')]) {
+    writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), releaseTable(steps), 'gates'));
+  }
   console.log(table);
 }
 
