@@ -219,7 +219,9 @@ export async function gateSequence(size: ScenarioSize, steps: readonly GateStep[
         };
         try {
           const stack = await toGreen(PLANS.canary, { testTraffic: TEST_TRAFFIC });
-          const placed = lab.endpoint!.ruleChanges.find((c) => c.at >= since && c.rules.some((r) => r.id === String(TEST_TRAFFIC.rulePriority)))?.at;
+          // Both test rules in place: the header's (at rulePriority), then the cookie's (the next priority), one CreateRule each.
+          const placed = lab.endpoint!.ruleChanges.find((c) => c.at >= since
+            && [TEST_TRAFFIC.rulePriority, TEST_TRAFFIC.rulePriority + 1].every((p) => c.rules.some((r) => r.id === String(p))))?.at;
           const first = firstStepAt(lab, 'green', since);
           if (placed === undefined || first === undefined) {
             throw new Error(`(l): the test rule ${placed === undefined ? 'was never placed' : 'was placed'}, the first step ${first === undefined ? 'never came' : 'came'}`);
