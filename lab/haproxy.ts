@@ -241,8 +241,10 @@ export class Haproxy {
     return this.serially(async () => {
       const server = `${group}/${slot}`;
       await this.command(`set server ${server} addr 127.0.0.1 port ${port}`);
-      // Health down before ready: a ready server that is not yet down could take a request between the two commands.
-      await this.expectSilence(`set server ${server} health down; set server ${server} state ready`);
+      // Ready, then health down: a server leaving maintenance is put UP by HAProxy ("start OK but check immediately"),
+      // whatever health it was given while in maintenance, so `health down` must come after `state ready`. Weight 0 from
+      // before until after keeps the load-balancing from picking it between the two (a checked-up server gets it back).
+      await this.expectSilence(`set weight ${server} 0; set server ${server} state ready; set server ${server} health down; set weight ${server} 100%`);
     });
   }
 

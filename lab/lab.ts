@@ -18,6 +18,7 @@ import { TcpProxy } from '../local/tcp-proxy';
 import { ID_KEY } from '../local/secrets';
 import { startOrUndo } from '../local/start-or-undo';
 import { waitFor } from '../local/ports';
+import { ContinuityAlarm, EmfCollector, LAB_CONTINUITY_PERIOD_MS } from './elb/cloudwatch';
 import { ElbEndpoint } from './elb/endpoint';
 import { DefaultForward, LoadBalancer } from './elb/load-balancer';
 import { Haproxy, checkStickiness } from './haproxy';
@@ -61,6 +62,18 @@ export interface LabOptions {
   readonly redisReplica?: boolean;
   /** For `database`: the engine, and whether the write-through cache is on. @default postgres, with the cache */
   readonly database?: { readonly engine?: 'postgres' | 'mysql'; readonly cache?: boolean };
+  /**
+   * The apps publish their metrics in Embedded Metric Format every second to
+   * the lab's CloudWatch agent ({@link Lab.metrics}), and the endpoint's
+   * DescribeAlarms answers each color's session-continuity alarm evaluated on
+   * them (`<color>SessionsLost`, {@link continuityAlarmName}). @default false
+   */
+  readonly metrics?: boolean;
+}
+
+/** The name of a color's session-continuity alarm on the lab's endpoint (the dashboard's construct id: `GreenSessionsLost`). */
+export function continuityAlarmName(color: FleetColorName): string {
+  return `${color[0].toUpperCase()}${color.slice(1)}SessionsLost`;
 }
 
 /** A running lab. */
@@ -85,6 +98,8 @@ export class Lab {
   public haproxy?: Haproxy;
   /** The load balancer's API (ELBv2 and CloudWatch's DescribeAlarms), which HAProxy routes by. */
   public endpoint?: ElbEndpoint;
+  /** With `metrics`: the CloudWatch agent the apps send their EMF to, and the lab's CloudWatch over it. */
+  public metrics?: EmfCollector;
   /** The instances each color has started so far, for the next one's name. */
   private readonly started: Record<FleetColorName, number> = { blue: 0, green: 0 };
   /** The strategy each instance started with, by name (those stopped too). */
@@ -161,6 +176,14 @@ export class Lab {
       // As the fleets have it: one key for every instance of both colors.
       [APP_ENV.ID_KEYS]: ID_KEY,
       ...this.storeEnvironment(spec.strategy, this.fileDir),
+      ...this.metrics ? {
+        // As the fleets' user data has it, the agent on the instance; here one agent for every process, and a window a second.
+        [APP_ENV.METRICS_INTERVAL]: '1',
+        AWS_EMF_ENVIRONMENT: 'Agent',
+        AWS_EMF_AGENT_ENDPOINT: this.metrics.endpoint,
+        AWS_EMF_LOG_GROUP_NAME: `lab-${color}`,
+        AWS_EMF_LOG_STREAM_NAME: name,
+      } : {},
     });
     this.apps.set(name, app);
     this.strategies.set(name, spec.strategy);
@@ -224,6 +247,7 @@ export class Lab {
   /** Stops everything it started and removes its files. */
   public async stop(): Promise<void> {
     await this.endpoint?.stop().catch(() => undefined);
+    await this.metrics?.stop().catch(() => undefined);
     await this.haproxy?.stop().catch(() => undefined);
     await Promise.all([...this.apps.values()].map((a) => a.stop().catch(() => undefined)));
     this.apps.clear();
@@ -263,6 +287,14 @@ export class Lab {
       checkIntervalMs: this.options.checkIntervalMs,
     });
     this.endpoint = await ElbEndpoint.start(loadBalancer, this.haproxy, { deregistrationDelayMs: this.options.deregistrationDelayMs });
+    if (this.options.metrics) {
+      const metrics = await EmfCollector.start();
+      this.metrics = metrics;
+      for (const color of Object.keys(colors) as FleetColorName[]) {
+        const alarm = new ContinuityAlarm(metrics, color, { periodMs: LAB_CONTINUITY_PERIOD_MS });
+        this.endpoint.addEvaluatedAlarm(continuityAlarmName(color), () => alarm.read());
+      }
+    }
     // Two at a time: each app compiles its TypeScript as it starts, and eight at once on a busy machine can outlast their start deadline.
     const launches = (Object.entries(colors) as Array<[FleetColorName, LabColor]>).flatMap(([color, spec]) => Array.from({ length: spec.instances }, () => color));
     for (let i = 0; i < launches.length; i += 2) {

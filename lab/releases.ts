@@ -17,7 +17,7 @@ import { ShiftPlan } from '../lib/shift-plan';
 import { Stickiness } from '../lib/stickiness';
 import { waitFor } from '../local/ports';
 import { StackOperation } from './cloudformation';
-import { Lab } from './lab';
+import { Lab, LabOptions } from './lab';
 import { describeRule, shiftRule } from './rollback';
 import { LB_DAY, ScenarioSize, VirtualUser, describeStickiness, keepClicking } from './scenarios';
 import { LabTrafficShift } from './traffic-shift';
@@ -25,12 +25,13 @@ import { LabTrafficShift } from './traffic-shift';
 /** Instances per color, and the healthy targets each step's gate needs. */
 const INSTANCES = 2;
 
-/** The step names of the sequence, as issue 24 lists them. */
-export type StepId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i';
+/** The step names of the sequences: issue 24's (a) to (i), issue 26's gates (j) to (n) (lab/release-gates.ts). */
+export type StepId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'j' | 'k' | 'l' | 'm' | 'n';
 
 /** One step's figures. */
 export interface ReleaseStep {
-  readonly strategy: SessionStrategyName;
+  /** The strategy, or the colors' strategies when they differ (`redis → memory`). */
+  readonly strategy: string;
   readonly step: StepId;
   readonly title: string;
   /** Users clicking during the step (the arrivals included). */
@@ -47,6 +48,8 @@ export interface ReleaseStep {
   readonly stack?: string;
   readonly ms: number;
   readonly note: string;
+  /** A scenario's own figures, by name (for its test). */
+  readonly figures?: Readonly<Record<string, number>>;
 }
 
 /** The plans the sequences deploy: a canary, a linear in halves, and the canary of (e), whose instances die after its first step. */
@@ -95,13 +98,13 @@ export function mustLose(users: readonly VirtualUser[], strategies: ReadonlyMap<
 }
 
 /** The lab, its users and the traffic shift, as a sequence runs them. */
-class Sequence {
+export class Sequence {
   public readonly steps: ReleaseStep[] = [];
   public readonly users: VirtualUser[] = [];
   private readonly tally = new Map<string, number>();
   private clicking?: ReturnType<typeof keepClicking>;
 
-  constructor(public readonly lab: Lab, public readonly shift: LabTrafficShift, private readonly strategy: SessionStrategyName, private readonly size: ScenarioSize) {}
+  constructor(public readonly lab: Lab, public readonly shift: LabTrafficShift, private readonly strategy: string, private readonly size: ScenarioSize) {}
 
   /** Users start clicking, and go on until {@link stop}. */
   public start(count: number): void {
@@ -140,11 +143,11 @@ class Sequence {
    * Runs one step: new users arrive, `body` runs, users go on for two more
    * rounds; then its figures over the requests sent since it began.
    */
-  public async step(step: StepId, title: string, body: () => Promise<{ stack?: StackOperation; note?: string; failedColor?: FailedColor }>, since = Date.now()): Promise<ReleaseStep> {
+  public async step(step: StepId, title: string, body: () => Promise<{ stack?: StackOperation; note?: string; failedColor?: FailedColor; figures?: Record<string, number> }>, since = Date.now()): Promise<ReleaseStep> {
     const started = Date.now();
     const lostBefore = new Map(this.users.map((u) => [u, u.lost]));
     this.arrive();
-    const { stack, note = '', failedColor } = await body();
+    const { stack, note = '', failedColor, figures } = await body();
     const ended = Date.now();
     await this.rounds(2);
     const until = Date.now();
@@ -165,6 +168,7 @@ class Sequence {
       stack: stack ? `${stack.status}${stack.requests.length > 0 ? ` (${stack.requests.map((r) => `${r.phase === 'deploy' ? '' : `${r.phase} `}${r.request.RequestType}`).join(', ')})` : ''}` : undefined,
       ms: ended - since,
       note: [note, stack?.reason ? `CloudFormation: ${stack.reason.slice(0, 160)}` : ''].filter((n) => n !== '').join('; '),
+      figures,
     };
     this.steps.push(result);
     return result;
@@ -191,7 +195,7 @@ class Sequence {
 }
 
 /** A color whose instances failed at `at`; the rule stopped sending users there at `changeAt`. */
-interface FailedColor {
+export interface FailedColor {
   readonly color: FleetColorName;
   readonly at: number;
   readonly changeAt?: number;
@@ -237,23 +241,32 @@ export async function releaseSequence(strategy: SessionStrategyName, size: Scena
 async function withSequence(strategy: SessionStrategyName, size: ScenarioSize, body: (s: Sequence) => Promise<void>): Promise<ReleaseStep[]> {
   const started = Date.now();
   const stickiness = fleetStickiness(strategy);
-  const lab = await Lab.start({
+  return withLab({
     blue: { strategy, instances: INSTANCES, stickiness },
     // Green comes with a later deploy: its target group exists, its instances not yet.
     green: { strategy, instances: 0, stickiness },
     groupStickiness: LB_DAY,
-  });
-  const shift = await LabTrafficShift.start(lab);
-  const sequence = new Sequence(lab, shift, strategy, size);
-  try {
+  }, strategy, size, async (sequence) => {
     // (a) The first deploy: blue alone, serving once the lab (the stack) is up.
-    sequence.start(size.users);
     await sequence.step('a', 'first deploy, blue alone', async () => ({ note: `${describeStickiness(stickiness)}, group ${describeStickiness(LB_DAY)}; time: the lab (the stack) up, its targets healthy` }), started);
+    await body(sequence);
+  });
+}
+
+/** A lab with these options, its traffic shift and `size.users` users clicking, for `body`; everything stopped after. Returns the steps `body` ran. */
+export async function withLab(options: LabOptions, label: string, size: ScenarioSize, body: (s: Sequence) => Promise<void>): Promise<ReleaseStep[]> {
+  const lab = await Lab.start(options);
+  let shift: LabTrafficShift | undefined;
+  let sequence: Sequence | undefined;
+  try {
+    shift = await LabTrafficShift.start(lab);
+    sequence = new Sequence(lab, shift, label, size);
+    sequence.start(size.users);
     await body(sequence);
     return sequence.steps;
   } finally {
-    await sequence.stop();
-    await shift.stop();
+    await sequence?.stop();
+    await shift?.stop();
     await lab.stop();
   }
 }

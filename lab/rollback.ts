@@ -134,7 +134,9 @@ export async function failedCanary(strategy: SessionStrategyName, size: Scenario
 
 /** The shifter's rule: the one rule besides the listener's default. */
 export function shiftRule(lab: Lab): RoutingRule | undefined {
-  return lab.loadBalancer.routing().find((r) => r.id !== 'default');
+  // The weighted rule names both colors; a test rule (test traffic) forwards to one, at a priority before it.
+  const rules = lab.loadBalancer.routing().filter((r) => r.id !== 'default');
+  return rules.find((r) => r.targets.length > 1) ?? rules[0];
 }
 
 /** Whether green gets nobody by these rules: no rule names it, or only at weight 0 without group stickiness (no AWSALBTG honoured). */

@@ -10,6 +10,7 @@ import { join } from 'path';
 import { SESSION_STRATEGIES, SessionStrategyName } from '../lib/contract/app-env';
 import { Stickiness } from '../lib/stickiness';
 import { Hang, cacheFailover, databaseFailover, storeHangs, zoneLost } from './drills';
+import { gateScenarios } from './release-gates';
 import { ReleaseStep, releaseSequence, releaseTable } from './releases';
 import { RollbackResult, failedCanary } from './rollback';
 import { APP_DAY, LB_DAY, ScenarioResult, ScenarioSize, outage, shift, steadyAndKill } from './scenarios';
@@ -19,10 +20,11 @@ const STICKINESS_SETTINGS = [LB_DAY, APP_DAY, Stickiness.none()];
 
 /**
  * The parts of a run: the scenarios (1 to 4), the store drills (5 to 8), the
- * failed canary's rollback (9), and the release sequences through the real
- * shifter (lab/releases.ts, their own table).
+ * failed canary's rollback (9), the release sequences through the real
+ * shifter (lab/releases.ts, their own table), and issue 26's gates (j) to (n)
+ * (lab/release-gates.ts, a table of their own in the same file).
  */
-const PARTS = ['scenarios', 'drills', 'rollback', 'releases'] as const;
+const PARTS = ['scenarios', 'drills', 'rollback', 'releases', 'gates'] as const;
 
 /** The strategies the release sequences run for (of those asked): a sticky in-memory session, a sealed cookie, a shared store. */
 const RELEASE_STRATEGIES: readonly SessionStrategyName[] = ['memory', 'cookie', 'redis'];
@@ -230,8 +232,38 @@ async function runReleases(size: ScenarioSize, strategies: readonly SessionStrat
     table,
     '',
   ].join('\n'));
-  const readme = join(__dirname, 'README.md');
-  writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), table, 'releases'));
+  // lab/README.md, and the copy in the project's README (its section on the lab).
+  for (const readme of [join(__dirname, 'README.md'), join(__dirname, '..', 'README.md')]) {
+    writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), table, 'releases'));
+  }
+  console.log(table);
+}
+
+/**
+ * Issue 26's gate scenarios, (j) to (n): their table goes into
+ * lab/results/releases.md (after the sequences') and lab/README.md, each
+ * between its `gates` markers.
+ */
+async function runGates(size: ScenarioSize): Promise<void> {
+  const started = Date.now();
+  const steps = await gateScenarios(size);
+  steps.forEach((s) => console.error(`[lab] (${s.step}) ${s.title}: failed ${s.failed}/${s.requests}, lost ${s.lost}, ${s.stack ?? ''}; ${s.note}`));
+  const table = [
+    `Written by \`LAB_PARTS=gates npm run lab:scenarios\` on ${new Date().toISOString().slice(0, 10)}: ${size.users} virtual users clicking throughout, ` +
+      `${Math.round((Date.now() - started) / 1000)} s in all; blue on Redis, the apps' metrics evaluated by the lab's CloudWatch ` +
+      '(see [../README.md](../README.md#release-gates)).',
+    '',
+    releaseTable(steps),
+  ].join('\n');
+  const results = join(__dirname, 'results', 'releases.md');
+  let text = readFileSync(results, 'utf8');
+  if (!text.includes('<!-- gates:start -->')) {
+    text = `${text.trimEnd()}\n\n## Release gates (issue 26)\n\n<!-- gates:start -->\n<!-- gates:end -->\n`;
+  }
+  writeFileSync(results, readmeWithTable(text, table, 'gates'));
+  for (const readme of [join(__dirname, 'README.md'), join(__dirname, '..', 'README.md')]) {
+    writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8'), releaseTable(steps), 'gates'));
+  }
   console.log(table);
 }
 
@@ -242,7 +274,10 @@ async function main(): Promise<void> {
   if (parts.includes('releases')) {
     await runReleases(size, strategies);
   }
-  if (parts.every((p) => p === 'releases')) {
+  if (parts.includes('releases') || parts.includes('gates')) {
+    await runGates(size);
+  }
+  if (parts.every((p) => p === 'releases' || p === 'gates')) {
     return;
   }
   const started = Date.now();

@@ -59,8 +59,9 @@ export class VirtualUser {
     readonly sentAt: number; readonly doneAt: number; readonly sentTo?: string; readonly status: number; readonly instance?: string; readonly reset?: boolean;
   }> = [];
 
-  constructor(url: string) {
-    this.client = new Client(url);
+  /** `headers`: sent with every request (a tester's test header); `cookies`: in the jar from the start (a tester's test cookie). */
+  constructor(url: string, private readonly options: { readonly headers?: Readonly<Record<string, string>>; readonly cookies?: Readonly<Record<string, string>> } = {}) {
+    this.client = new Client(url, new Map(Object.entries(options.cookies ?? {})));
   }
 
   /** One click on `POST /api/counter`; checks the answer against the session this user should have. */
@@ -68,7 +69,7 @@ export class VirtualUser {
     let res: Awaited<ReturnType<Client['post']>>;
     const started = Date.now();
     try {
-      res = await this.client.request('POST', '/api/counter', { timeoutMs: HUNG_MS });
+      res = await this.client.request('POST', '/api/counter', { timeoutMs: HUNG_MS, headers: this.options.headers ? { ...this.options.headers } : undefined });
     } catch (e) {
       this.errors++;
       this.log.push({ sentAt: started, doneAt: Date.now(), status: 0 });

@@ -26,6 +26,15 @@ export interface ShiftSettings {
   readonly rulePriority?: number;
   /** Seconds the shifter watches the gates after the last step. @default 0 */
   readonly bakeSeconds?: number;
+  /** The hook: a function the lab's endpoint answers Invoke for ({@link ElbEndpoint.addFunction}), and how long a stage may answer IN_PROGRESS. */
+  readonly hook?: { readonly functionName: string; readonly timeoutSeconds: number };
+  /** Test traffic: requests with this header (or, from a browser, this cookie) go to the target color from the deploy's start. */
+  readonly testTraffic?: { readonly header: { readonly name: string; readonly value: string }; readonly cookie?: { readonly name: string; readonly value: string }; readonly rulePriority: number };
+}
+
+/** The lab's ARN of a function of the endpoint's (the account and region of the lab's load balancer). */
+export function labFunctionArn(lab: Lab, name: string): string {
+  return `arn:aws:lambda:${lab.loadBalancer.region}:${lab.loadBalancer.account}:function:${name}`;
 }
 
 /** The lab's provider, scaled down: CloudFormation's waiter polls every 30 s by default, the lab every quarter second. */
@@ -41,9 +50,9 @@ export interface LabShiftOptions {
  * (lib/contract/traffic-shift.ts `waiterSeconds`): the plan's waits and the
  * bake in whole checks, then the pending allowance in whole checks.
  */
-function providerSettings(plan: PlanSpec, bakeSeconds: number, o: LabShiftOptions = {}): ProviderSettings {
+function providerSettings(plan: PlanSpec, bakeSeconds: number, o: LabShiftOptions = {}, hookTimeoutSeconds = 0): ProviderSettings {
   const interval = o.queryIntervalMs ?? 250;
-  const planMs = Math.ceil((releaseSeconds(plan, { bakeSeconds, hookTimeoutSeconds: 0 }) * 1000) / interval) * interval;
+  const planMs = Math.ceil((releaseSeconds(plan, { bakeSeconds, hookTimeoutSeconds }) * 1000) / interval) * interval;
   const pending = Math.max(1, Math.floor((o.pendingAllowanceMs ?? 20_000) / interval)) * interval;
   return { queryIntervalMs: interval, totalTimeoutMs: planMs + pending };
 }
@@ -92,12 +101,23 @@ export class LabTrafficShift {
       [SHIFT_PROPS.ALARM_NAMES]: [...s.alarmNames ?? []],
       [SHIFT_PROPS.RULE_PRIORITY]: String(s.rulePriority ?? DEFAULT_SHIFT_RULE_PRIORITY),
       [SHIFT_PROPS.BAKE_SECONDS]: String(s.bakeSeconds ?? 0),
+      ...s.hook ? {
+        [SHIFT_PROPS.HOOK_FUNCTION_ARN]: labFunctionArn(this.lab, s.hook.functionName),
+        [SHIFT_PROPS.HOOK_TIMEOUT_SECONDS]: String(s.hook.timeoutSeconds),
+      } : {},
+      ...s.testTraffic ? {
+        [SHIFT_PROPS.TEST_HEADER_NAME]: s.testTraffic.header.name,
+        [SHIFT_PROPS.TEST_HEADER_VALUE]: s.testTraffic.header.value,
+        [SHIFT_PROPS.TEST_COOKIE_NAME]: s.testTraffic.cookie?.name ?? '',
+        [SHIFT_PROPS.TEST_COOKIE_VALUE]: s.testTraffic.cookie?.value ?? '',
+        [SHIFT_PROPS.TEST_RULE_PRIORITY]: String(s.testTraffic.rulePriority),
+      } : {},
     };
   }
 
   /** A deploy with these settings: the resource's Create the first time, then its Update (rolled back on failure). */
   public deploy(s: ShiftSettings, options: { otherResourceFails?: boolean } = {}): Promise<StackOperation> {
-    this.stack.provider.settings = providerSettings(s.plan, s.bakeSeconds ?? 0, this.options);
+    this.stack.provider.settings = providerSettings(s.plan, s.bakeSeconds ?? 0, this.options, s.hook?.timeoutSeconds ?? 0);
     const props = this.properties(s);
     return this.stack.physicalResourceId ? this.stack.update(props, options) : this.stack.create(props);
   }

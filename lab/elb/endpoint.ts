@@ -15,12 +15,13 @@ import { DescribeTargetHealthInput } from '@aws-sdk/client-elastic-load-balancin
 import { ServiceModel, loadModel } from '../../local/aws-model';
 import { Haproxy } from '../haproxy';
 import { LoadBalancer, RoutingRule } from './load-balancer';
+import { AlarmReading } from './cloudwatch';
 import { ApiError, jsonError, jsonResponse, parseQueryInput, queryError, queryResponse } from './protocol';
 import { TargetRegistry } from './targets';
 
 /** A request the endpoint accepted, as the operation's input: the model test checks each against AWS's model. */
 export interface AcceptedRequest {
-  readonly service: 'elbv2' | 'cloudwatch';
+  readonly service: 'elbv2' | 'cloudwatch' | 'lambda';
   readonly operation: string;
   readonly input: Record<string, unknown>;
 }
@@ -32,13 +33,18 @@ const RULE_CHANGES = new Set(['CreateRule', 'ModifyRule', 'DeleteRule']);
 /** CloudWatch's AWS JSON target prefix (the SDK's `X-Amz-Target: GraniteServiceVersion20100801.DescribeAlarms`). */
 const CLOUDWATCH_TARGET = 'GraniteServiceVersion20100801';
 
-/** An alarm the lab sets: its name, kind and state. */
+/** An alarm the lab sets, or evaluates at each DescribeAlarms (`evaluate`): its name, kind and state. */
 interface LabAlarm {
   readonly name: string;
   readonly type: 'MetricAlarm' | 'CompositeAlarm';
   state: StateValue;
+  reason: string;
   updatedAt: Date;
+  readonly evaluate?: () => AlarmReading;
 }
+
+/** A function the endpoint's Lambda Invoke runs: the event in, what it returns out; what it throws is the function's error. */
+export type LabFunctionHandler = (event: unknown) => Promise<unknown>;
 
 export interface ElbEndpointOptions {
   /** How long a deregistered target drains before it leaves its group. @default 1000 (AWS: 300 s) */
@@ -64,6 +70,10 @@ export class ElbEndpoint {
   private readonly server: Server;
   private readonly elbModel: ServiceModel = loadModel('elbv2');
   private readonly alarms = new Map<string, LabAlarm>();
+  /** Lambda functions by name, for Invoke. */
+  private readonly functions = new Map<string, LabFunctionHandler>();
+  /** Every Invoke answered: the function, the event, and what it answered (`FunctionError` set when it threw). */
+  public readonly invocations: Array<{ readonly functionName: string; readonly event: unknown; readonly payload: unknown; readonly functionError?: string; readonly at: number }> = [];
   /** Requests are answered one at a time, as their changes reach HAProxy in order. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -96,6 +106,7 @@ export class ElbEndpoint {
     return {
       AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: this.url,
       AWS_ENDPOINT_URL_CLOUDWATCH: this.url,
+      AWS_ENDPOINT_URL_LAMBDA: this.url,
       AWS_REGION: this.loadBalancer.region,
       AWS_DEFAULT_REGION: this.loadBalancer.region,
       AWS_ACCESS_KEY_ID: 'AKIALABLABLABLABLAB0',
@@ -106,7 +117,42 @@ export class ElbEndpoint {
 
   /** Sets an alarm's state, as CloudWatch would on its metric (the gate alarms the shifter reads). */
   public setAlarm(name: string, state: StateValue, type: LabAlarm['type'] = 'MetricAlarm'): void {
-    this.alarms.set(name, { name, type, state, updatedAt: new Date() });
+    this.alarms.set(name, { name, type, state, reason: 'set by the lab', updatedAt: new Date() });
+  }
+
+  /**
+   * A metric alarm CloudWatch evaluates: its state is read at each
+   * DescribeAlarms (e.g. lab/elb/cloudwatch.ts's session-continuity alarm
+   * over what the apps emit), and `StateUpdatedTimestamp` moves when it changes.
+   */
+  public addEvaluatedAlarm(name: string, evaluate: () => AlarmReading): void {
+    const first = evaluate();
+    this.alarms.set(name, { name, type: 'MetricAlarm', state: first.state, reason: first.reason, updatedAt: new Date(), evaluate });
+  }
+
+  /** An alarm's state now, as DescribeAlarms would report it. */
+  public alarmState(name: string): { state: StateValue; reason: string } | undefined {
+    const alarm = this.alarms.get(name);
+    if (alarm) {
+      this.refresh(alarm);
+    }
+    return alarm && { state: alarm.state, reason: alarm.reason };
+  }
+
+  /** A Lambda function the shifter's hook calls reach through Invoke, by its name (or the name in its ARN). */
+  public addFunction(name: string, handler: LabFunctionHandler): void {
+    this.functions.set(name, handler);
+  }
+
+  private refresh(alarm: LabAlarm): void {
+    if (alarm.evaluate) {
+      const reading = alarm.evaluate();
+      if (reading.state !== alarm.state) {
+        alarm.updatedAt = new Date();
+      }
+      alarm.state = reading.state;
+      alarm.reason = reading.reason;
+    }
   }
 
   public async stop(): Promise<void> {
@@ -125,6 +171,9 @@ export class ElbEndpoint {
     const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
     if (service === 'monitoring') {
       return this.answerCloudWatch(req, body, res);
+    }
+    if (service === 'lambda') {
+      return this.answerLambda(req, body, res);
     }
     const params = new URLSearchParams(body);
     const operation = params.get('Action') ?? '';
@@ -199,6 +248,84 @@ export class ElbEndpoint {
   }
 
   /**
+   * Lambda's Invoke (REST JSON: `POST /2015-03-31/functions/{FunctionName}/invocations`),
+   * as https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html has it:
+   * the function by name, full ARN or partial ARN (`123456789012:function:name`),
+   * with an optional version or alias (`:qualifier`, or `?Qualifier=`);
+   * `X-Amz-Invocation-Type` `RequestResponse` (the default: the answer is the
+   * function's return value, status 200, `X-Amz-Executed-Version`), `Event`
+   * (202, run later, no payload) or `DryRun` (204); a payload of at most
+   * 6 MB that must be JSON. A function that throws still answers 200: the
+   * payload is the error as the Node.js runtime writes it (`errorType`,
+   * `errorMessage`, `trace`) and `X-Amz-Function-Error: Unhandled`
+   * (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-exceptions.html).
+   * An unknown function: 404 `ResourceNotFoundException`.
+   */
+  private async answerLambda(req: IncomingMessage, body: string, res: ServerResponse): Promise<void> {
+    const fail = (status: number, type: string, message: string) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
+      res.end(JSON.stringify({ Type: 'User', Message: message, message }));
+    };
+    const url = new URL(req.url ?? '/', 'http://lab');
+    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
+    if (req.method !== 'POST' || !match) {
+      return fail(404, 'UnknownOperationException', `${req.method} ${url.pathname}: the lab's endpoint answers Lambda's Invoke only`);
+    }
+    const id = decodeURIComponent(match[1]);
+    // name, name:qualifier, 123456789012:function:name[:qualifier], arn:aws:lambda:region:123456789012:function:name[:qualifier]
+    const parts = /^(?:(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:)?\d{12}:function:)?([A-Za-z0-9_-]{1,64})(?::([A-Za-z0-9$_-]{1,128}))?$/.exec(id);
+    if (!parts) {
+      return fail(400, 'ValidationException', `1 validation error detected: Value '${id}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern`);
+    }
+    const [, name, qualifier = url.searchParams.get('Qualifier') ?? '$LATEST'] = parts;
+    const handler = this.functions.get(name);
+    if (!handler) {
+      return fail(404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${this.loadBalancer.region}:${this.loadBalancer.account}:function:${name}:${qualifier}`);
+    }
+    const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
+      return fail(400, 'InvalidParameterValueException', `Unsupported invocation type ${type}`);
+    }
+    if (Buffer.byteLength(body) > 6 * 1024 * 1024) {
+      return fail(413, 'RequestTooLargeException', 'Request must be smaller than 6291456 bytes for the InvokeFunction operation');
+    }
+    let event: unknown;
+    try {
+      event = body === '' ? {} : JSON.parse(body);
+    } catch {
+      return fail(400, 'InvalidRequestContentException', 'Could not parse request body into json');
+    }
+    this.accepted.push({ service: 'lambda', operation: 'Invoke', input: { FunctionName: id, InvocationType: type, Payload: body } });
+    if (type === 'DryRun') {
+      res.writeHead(204);
+      return void res.end();
+    }
+    const run = async (): Promise<{ payload: unknown; functionError?: string }> => {
+      try {
+        return { payload: (await handler(event)) ?? null };
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        return { payload: { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') }, functionError: 'Unhandled' };
+      }
+    };
+    if (type === 'Event') {
+      res.writeHead(202);
+      res.end();
+      const { payload, functionError } = await run();
+      this.invocations.push({ functionName: name, event, payload, functionError, at: Date.now() });
+      return;
+    }
+    const { payload, functionError } = await run();
+    this.invocations.push({ functionName: name, event, payload, functionError, at: Date.now() });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'x-amz-executed-version': qualifier === '$LATEST' || /^\d+$/.test(qualifier) ? qualifier : '1',
+      ...functionError ? { 'x-amz-function-error': functionError } : {},
+    });
+    res.end(JSON.stringify(payload));
+  }
+
+  /**
    * DescribeAlarms in AWS JSON 1.0 (awsQueryCompatible): by names (at most
    * 100), of the types asked ("If you omit this parameter, only metric alarms
    * are returned"), in pages of `MaxRecords` (1 to 100) with a `NextToken`.
@@ -234,6 +361,7 @@ export class ElbEndpoint {
         throw new ApiError('ValidationError', `MaxRecords: must be from 1 to 100, got ${input.MaxRecords}`);
       }
       const types = input.AlarmTypes ?? ['MetricAlarm'];
+      this.alarms.forEach((a) => this.refresh(a));
       const matching = [...this.alarms.values()].sort((a, b) => a.name.localeCompare(b.name)).filter((a) => types.includes(a.type)
         && (!names || names.includes(a.name))
         && (input.AlarmNamePrefix === undefined || a.name.startsWith(input.AlarmNamePrefix))
@@ -247,7 +375,7 @@ export class ElbEndpoint {
       }
       const page = matching.slice(start, start + max);
       const arn = (name: string) => `arn:aws:cloudwatch:${this.loadBalancer.region}:${this.loadBalancer.account}:alarm:${name}`;
-      const view = (a: LabAlarm) => ({ AlarmName: a.name, AlarmArn: arn(a.name), StateValue: a.state, StateReason: 'set by the lab', StateUpdatedTimestamp: a.updatedAt });
+      const view = (a: LabAlarm) => ({ AlarmName: a.name, AlarmArn: arn(a.name), StateValue: a.state, StateReason: a.reason, StateUpdatedTimestamp: a.updatedAt });
       const output = {
         MetricAlarms: page.filter((a) => a.type === 'MetricAlarm').map((a): MetricAlarm => view(a)),
         CompositeAlarms: page.filter((a) => a.type === 'CompositeAlarm').map((a): CompositeAlarm => view(a)),

@@ -10,6 +10,7 @@ import {
   DescribeTargetHealthCommand, DuplicateTagKeysException, ElasticLoadBalancingV2Client, ModifyRuleCommand, OperationNotPermittedException,
   PriorityInUseException, RuleNotFoundException, TargetGroupNotFoundException, TooManyTagsException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { mkdtempSync, rmSync } from 'fs';
 import { Server, createServer, request as httpRequest } from 'http';
 import { tmpdir } from 'os';
@@ -33,6 +34,7 @@ let endpoint: ElbEndpoint;
 let lb: LoadBalancer;
 let elb: ElasticLoadBalancingV2Client;
 let cloudwatch: CloudWatchClient;
+let lambda: LambdaClient;
 
 /** A target that answers with its own name. */
 /** A target answering its name; its health check fails while `health.ok` is false. */
@@ -95,12 +97,14 @@ beforeAll(async () => {
   const config = { endpoint: endpoint.url, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } };
   elb = new ElasticLoadBalancingV2Client(config);
   cloudwatch = new CloudWatchClient(config);
+  lambda = new LambdaClient(config);
   await waitFor('blue healthy', async () => (await request()).status === 200);
 });
 
 afterAll(async () => {
   elb?.destroy();
   cloudwatch?.destroy();
+  lambda?.destroy();
   await endpoint?.stop();
   await haproxy?.stop();
   targets?.forEach((t) => t.close());
@@ -315,10 +319,38 @@ test('every request the endpoint accepted passes AWS\'s service model of its ope
   await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ['green-5xx'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 }));
   const accepted = endpoint.accepted.slice(from);
   expect(accepted.map((r) => r.operation)).toEqual(['CreateRule', 'ModifyRule', 'AddTags', 'DescribeTags', 'DescribeRules', 'DescribeTargetGroups', 'DescribeTargetHealth', 'DeleteRule', 'DescribeAlarms']);
-  const models = { elbv2: loadModel('elbv2'), cloudwatch: loadModel('cloudwatch') };
+  const models = { elbv2: loadModel('elbv2'), cloudwatch: loadModel('cloudwatch'), lambda: loadModel('lambda') };
   expect(accepted.flatMap((r) => violations(models[r.service], r.operation, r.input).map((v) => `${r.operation}: ${v}`))).toEqual([]);
   // The check catches a request the model refuses.
   expect(violations(models.elbv2, 'CreateRule', { ...accepted[0].input, Priority: 0 })).toEqual(['Priority: 0 is below the minimum 1']);
+});
+
+test('Lambda Invoke, as the hook calls reach a function: RequestResponse answers its return value, a thrown error is FunctionError Unhandled, an unknown function ResourceNotFoundException', async () => {
+  endpoint.addFunction('lab-hook', async (event) => {
+    const { stage } = event as { stage: string };
+    if (stage === 'broken') {
+      throw new TypeError('cannot read the release');
+    }
+    return { hookStatus: 'SUCCEEDED', reason: `saw ${stage}` };
+  });
+  const from = endpoint.accepted.length;
+  const invoke = (FunctionName: string, event: unknown) => lambda.send(new InvokeCommand({
+    FunctionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(event)),
+  }));
+  const text = (p?: Uint8Array) => JSON.parse(new TextDecoder().decode(p));
+  const ok = await invoke('arn:aws:lambda:eu-west-1:123456789012:function:lab-hook', { stage: 'before-first-step' });
+  expect({ status: ok.StatusCode, error: ok.FunctionError, version: ok.ExecutedVersion, payload: text(ok.Payload) })
+    .toEqual({ status: 200, error: undefined, version: '$LATEST', payload: { hookStatus: 'SUCCEEDED', reason: 'saw before-first-step' } });
+  const thrown = await invoke('lab-hook', { stage: 'broken' });
+  expect({ status: thrown.StatusCode, error: thrown.FunctionError }).toEqual({ status: 200, error: 'Unhandled' });
+  expect(text(thrown.Payload)).toMatchObject({ errorType: 'TypeError', errorMessage: 'cannot read the release' });
+  const missing = await failure(invoke('arn:aws:lambda:eu-west-1:123456789012:function:no-such-hook', {}));
+  expect(missing.name).toBe(ResourceNotFoundException.name);
+  expect(missing.message).toContain('Function not found');
+  const accepted = endpoint.accepted.slice(from);
+  expect(accepted.map((r) => `${r.service} ${r.operation} ${r.input.InvocationType}`)).toEqual(['lambda Invoke RequestResponse', 'lambda Invoke RequestResponse']);
+  expect(accepted.flatMap((r) => violations(loadModel('lambda'), r.operation, r.input))).toEqual([]);
+  expect(endpoint.invocations.map((i) => i.functionError ?? 'answered')).toEqual(['answered', 'Unhandled']);
 });
 
 test('an operation the endpoint does not answer: InvalidAction for an unknown one, UnsupportedByLab for an ELBv2 operation it does not model', async () => {
