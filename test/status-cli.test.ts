@@ -381,7 +381,7 @@ describe('a release through the real shifter, step by step', () => {
   });
 
   test('every request the command sent passes AWS\'s service model of its operation', () => {
-    const models = { elbv2: loadModel('elbv2'), cloudwatch: loadModel('cloudwatch'), cloudformation: loadModel('elbv2', CLOUDFORMATION_MODEL) };
+    const models = { elbv2: loadModel('elbv2'), cloudwatch: loadModel('cloudwatch'), cloudformation: loadModel('elbv2', CLOUDFORMATION_MODEL), lambda: loadModel('lambda') };
     const sent = [...endpoint.accepted, ...cfnAccepted.map((r) => ({ ...r, service: 'cloudformation' as const }))];
     // The command's reads among the shifter's calls.
     expect([...new Set(sent.map((r) => r.operation))]).toEqual(expect.arrayContaining([
