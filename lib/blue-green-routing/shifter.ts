@@ -108,7 +108,9 @@ export function grantShift(
     },
   ];
   // cdk-nag names a finding by the resource as it renders the template: the parts of the Fn::Join, objects as JSON.
-  const renderedRules = (Stack.of(scope).resolve(rulesOfListener)['Fn::Join'][1] as unknown[])
+  // An imported listener's ARN is known at synth: the rules' ARN pattern is then a plain string.
+  const resolved = Stack.of(scope).resolve(rulesOfListener);
+  const renderedRules = typeof resolved === 'string' ? resolved : (resolved['Fn::Join'][1] as unknown[])
     .map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
   for (const { grantee, statements, starReason } of grants) {
     for (const statement of statements) {
