@@ -85,10 +85,7 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
     problems.check(!Token.isUnresolved(props.rulePriority) && (!Number.isInteger(props.rulePriority) || props.rulePriority < 1 || props.rulePriority > 50_000),
       () => `rulePriority: must be a whole number from 1 to 50000, got ${props.rulePriority}`);
   }
-  if (props.minHealthyTargets !== undefined) {
-    problems.check(!Number.isInteger(props.minHealthyTargets) || props.minHealthyTargets < 0,
-      () => `minHealthyTargets: must be a whole number of at least 0, got ${props.minHealthyTargets}`);
-  }
+  problems.wholeNumber('minHealthyTargets', props.minHealthyTargets, { min: 0 });
   const bakeTime = props.bakeTime ?? Duration.seconds(0);
   const hookTimeout = props.hook ? props.hookTimeout ?? Duration.minutes(2) : Duration.seconds(0);
   problems.wholeSeconds('bakeTime', props.bakeTime, { min: 0, max: MAX_PLAN_SECONDS });
