@@ -79,6 +79,12 @@ export async function onEvent(event: ShiftEvent): Promise<OnEventResponse> {
     }
   } else {
     ruleArn = oldRuleArn;
+    // The rule keeps the priority it was created with (moving it takes SetRulePriorities, which the shifter is not granted):
+    // refuse a new one rather than ignore it. A rollback asks for the priority the rule has, and passes.
+    if (old.rulePriority !== props.rulePriority && await findRuleAt(props.listenerArn, props.rulePriority) !== ruleArn) {
+      throw new Error(`RulePriority: the shifter's rule stays at the priority it was created with, ${old.rulePriority}, got ${props.rulePriority}; ` +
+        `nothing was changed. Keep rulePriority at ${old.rulePriority}`);
+    }
     const rule = await ownedRule(ruleArn, old);
     ({ state, tags } = rule);
     if (old.groups.blue !== props.groups.blue || old.groups.green !== props.groups.green

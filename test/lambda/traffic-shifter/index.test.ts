@@ -628,6 +628,22 @@ describe('releases across deploys, as ELB reports health', () => {
   });
 });
 
+describe('the rule\'s priority', () => {
+  test('a deploy that changes rulePriority is refused before any change: the rule keeps the priority it was created with', async () => {
+    setWorld(100, 0);
+    await expect(update({}, { RulePriority: '100', TargetColor: 'green' })).rejects.toThrow(
+      'RulePriority: the shifter\'s rule stays at the priority it was created with, 50000, got 100; nothing was changed. Keep rulePriority at 50000');
+    expect(sent().filter(([name]) => !name.startsWith('Describe'))).toEqual([]);
+    expect(world.rule!.Priority).toBe('50000');
+  });
+
+  test('CloudFormation\'s rollback of such a deploy asks for the priority the rule has, and passes', async () => {
+    setWorld(100, 0);
+    const { response } = await update({ RulePriority: '100' }, {});
+    expect(response.PhysicalResourceId).toBe(RULE);
+  });
+});
+
 /** The hook of the routing the policies come from, as a release names it. */
 const HOOK = `arn:aws:lambda:eu-west-1:123456789012:function:${HOOK_NAME}`;
 const withHook = { HookFunctionArn: HOOK, HookTimeoutSeconds: '120' };
