@@ -13,6 +13,7 @@ import { testStack, testVpc } from './helpers/app';
 
 const LISTENER_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2';
 const TG_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup';
+const SHARED_LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2';
 
 interface Setup {
   readonly blueStickiness?: Stickiness;
@@ -426,6 +427,10 @@ describe('BlueGreenRouting on a listener you share (issue 25)', () => {
     const green = withGreen ? new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN, secureCookies: false }) : undefined;
     return { stack, vpc, alb, listener, blue, green };
   }
+  /** The team's listener, imported as another stack exports it. */
+  const importedListener = (stack: Stack) => elbv2.ApplicationListener.fromApplicationListenerAttributes(stack, 'SharedListener', {
+    listenerArn: SHARED_LISTENER, securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'SharedAlbGroup', 'sg-0123456789abcdef0'),
+  });
   const teamDefault = { DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404' }) })] };
 
   test('two fleets: the default action stays the team\'s; the shifter\'s rule gets the conditions (as the ELB API takes them) and the priority', () => {
@@ -487,10 +492,7 @@ describe('BlueGreenRouting on a listener you share (issue 25)', () => {
       securityGroupId: 'sg-0123456789abcdef0',
       loadBalancerDnsName: 'shared-1234.eu-west-1.elb.amazonaws.com',
     });
-    const listener = elbv2.ApplicationListener.fromApplicationListenerAttributes(stack, 'SharedListener', {
-      listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2',
-      securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'SharedAlbGroup', 'sg-0123456789abcdef0'),
-    });
+    const listener = importedListener(stack);
     const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE });
     const green = new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN });
     const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, blue, green });
@@ -499,7 +501,7 @@ describe('BlueGreenRouting on a listener you share (issue 25)', () => {
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 0);
     const shift = Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0].Properties;
-    expect(shift.ListenerArn).toBe('arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2');
+    expect(shift.ListenerArn).toBe(SHARED_LISTENER);
     const gates = (shift.AlarmNames as Array<{ Ref: string }>).map((a) => a.Ref);
     expect(gates).toEqual(expect.arrayContaining([expect.stringMatching(/^HealthGreenSessionsLost/), expect.stringMatching(/^HealthGreenUnhealthyHosts/)]));
     expect(gates.some((g) => g.startsWith('HealthBlue'))).toBe(false);
@@ -511,23 +513,17 @@ describe('BlueGreenRouting on a listener you share (issue 25)', () => {
   test('an imported listener with one fleet gets the rule to blue', () => {
     const stack = testStack();
     const vpc = testVpc(stack);
-    const listener = elbv2.ApplicationListener.fromApplicationListenerAttributes(stack, 'SharedListener', {
-      listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2',
-      securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'SharedAlbGroup', 'sg-0123456789abcdef0'),
-    });
+    const listener = importedListener(stack);
     new BlueGreenRouting(stack, 'Routing', { listener, blue: new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE }), conditions: [shopHost], rulePriority: 30 });
     Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-      ListenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2', Priority: 30,
+      ListenerArn: SHARED_LISTENER, Priority: 30,
     });
   });
 
   test('takeDefaultAction on an imported listener fails at synth, naming the prop', () => {
     const stack = testStack();
     const vpc = testVpc(stack);
-    const listener = elbv2.ApplicationListener.fromApplicationListenerAttributes(stack, 'SharedListener', {
-      listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2',
-      securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'SharedAlbGroup', 'sg-0123456789abcdef0'),
-    });
+    const listener = importedListener(stack);
     expect(() => new BlueGreenRouting(stack, 'Routing', { listener, blue: new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE }), takeDefaultAction: true }))
       .toThrow(/takeDefaultAction: an imported listener's default action belongs to the stack that made it, got true with an imported listener; leave takeDefaultAction false/);
   });
