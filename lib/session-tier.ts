@@ -10,6 +10,7 @@ import { AppFleet, AppFleetOptions } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { BlueGreenRouting } from './blue-green-routing';
 import { createCookieSecret, createSessionIdKey } from './private/session-keys';
+import { acknowledgeControl } from './private/control-tower';
 import { logsKey } from './private/keys';
 import { encryptedTopic } from './private/notification-topic';
 import { ISessionCache, RedisSessionCache } from './redis-session-cache';
@@ -141,6 +142,12 @@ export class SessionTier extends Construct {
     });
     if (this.accessLogsBucket) {
       loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
+    }
+    if (!r.loadBalancerDeletionProtection && r.removalPolicy === RemovalPolicy.DESTROY) {
+      const reason = 'removalPolicy: RemovalPolicy.DESTROY asks for a tier that cdk destroy removes, which deletion protection would stop; ' +
+        'SessionTier keeps the load balancer\'s deletion protection on by default, and with DESTROY when loadBalancerDeletionProtection is true.';
+      acknowledgeControl(loadBalancer, 'CT.ELASTICLOADBALANCING.PR.5', reason);
+      Validations.of(loadBalancer).acknowledge({ id: 'NIST.800.53.R5-ELBDeletionProtectionEnabled', reason });
     }
     Validations.of(loadBalancer).acknowledge({
       id: 'AwsSolutions-EC23',

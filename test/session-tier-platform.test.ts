@@ -3,13 +3,17 @@
  * load balancer and listener, the ALB settings of the one it builds, the
  * stack's region, messages without tokens, and teardown.
  */
-import { App, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib/core';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, CfnParameter, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib/core';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AppFleet, BlueGreenRouting, FleetApplication, FleetColor, SessionStrategy, SessionTier, SessionTierProps, ShiftPlan } from '../lib';
 import { testApp, testStack } from './helpers/app';
+import { addControlTower, controlTowerReport } from './helpers/control-tower';
 
 const LB_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shared/50dc6c495c0c9188';
 const LISTENER_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2';
@@ -291,4 +295,27 @@ describe('teardown: removalPolicy', () => {
     template.hasResource('AWS::ElastiCache::ReplicationGroup', { DeletionPolicy: 'Retain' });
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
   });
+});
+
+describe('teardown under the checks the demo passes', () => {
+  test('cdk-nag AwsSolutions finds nothing unacknowledged in a tier with removalPolicy DESTROY (the auto-delete function in the VPC)', () => {
+    const app = testApp();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new Stack(app, 'Teardown', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new SessionTier(stack, 'Tier', { removalPolicy: RemovalPolicy.DESTROY, green: {} });
+    const assembly = app.synth();
+    const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
+    for (const plugin of report.pluginReports) {
+      expect({ plugin: plugin.pluginName, conclusion: plugin.conclusion }).toEqual({ plugin: plugin.pluginName, conclusion: 'success' });
+    }
+  });
+});
+
+test('AWS Control Tower\'s proactive controls find nothing unacknowledged in a tier with removalPolicy DESTROY', () => {
+  const app = testApp({ '@aws-cdk/core:failSynthOnValidationErrors': false });
+  addControlTower(app);
+  new SessionTier(new Stack(app, 'Teardown', { env: { account: '123456789012', region: 'eu-west-1' } }), 'Tier', { removalPolicy: RemovalPolicy.DESTROY, certificateArn: CERT });
+  const report = controlTowerReport(app.synth().directory);
+  expect(report.unacknowledged.map((f) => `${f.control} ${f.path}`)).toEqual([]);
+  expect(report.acknowledged.map((f) => `${f.control} ${f.path}`)).toContain('CT.ELASTICLOADBALANCING.PR.5 Teardown/Tier/LoadBalancer/Resource');
 });
