@@ -26,10 +26,11 @@ import { ResolvedTierProps, resolveTierProps } from './session-tier/resolve-prop
 export type { SessionTierProps } from './session-tier/props';
 
 /**
- * A web tier on EC2 that keeps its users' sessions: an internet-facing
- * Application Load Balancer with access logs, a blue fleet and optionally a
- * green one, and the sticky, weighted routing between them, whose weights
- * only the traffic shifter changes.
+ * A web tier on EC2 that keeps its users' sessions: an Application Load
+ * Balancer with access logs (internet-facing unless told otherwise, or your
+ * own load balancer and listener, shared through conditions and a rule
+ * priority), a blue fleet and optionally a green one, and the sticky,
+ * weighted routing between them, whose weights only the traffic shifter changes.
  *
  * @example
  * const tier = new SessionTier(stack, 'Web', {
