@@ -204,15 +204,14 @@ describe('messages print no token', () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message).toMatch(/must span at least two Availability Zones, got 1;/);
-    expect(message).toMatch(/maxAzs/);
+    expect(message).toMatch(/^vpc: the fleet's private subnets must span at least two Availability Zones, got 1; give the VPC two or more \(ec2.Vpc's maxAzs: 2\)/);
     expect(message).not.toMatch(/\$\{Token|-1\.888/);
   });
 
   test('the same through the tier, in a stack with a region: the zone is named', () => {
     const stack = testStack();
     expect(() => new SessionTier(stack, 'Tier', { vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 1 }) }))
-      .toThrow(/got 1 \(eu-west-1a\); .*maxAzs/);
+      .toThrow(/vpc: the fleet's private subnets must span at least two Availability Zones, got 1 \(eu-west-1a\); .*maxAzs/);
   });
 
   /** What a message says about `build`'s failure; '' when it does not fail. */
