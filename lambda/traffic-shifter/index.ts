@@ -9,7 +9,7 @@ import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { HookRequest, HookStatus, SHIFT_ATTRIBUTES, formatPlan, otherColor, sameWeights } from '../../lib/contract/traffic-shift';
 import {
   LiveAction, LiveRule, actionIs, alarmStates, assertTargetGroupsExist, createRule, deleteRule, describeRule, findRuleAt, formatAction, putTestRule,
-  setConditions, setRule, targetStates, writeTags,
+  setConditions, setPriority, setRule, targetStates, writeTags,
 } from './elb';
 import { callHook } from './hooks';
 import {
@@ -79,13 +79,17 @@ export async function onEvent(event: ShiftEvent): Promise<OnEventResponse> {
     }
   } else {
     ruleArn = oldRuleArn;
-    // The rule keeps the priority it was created with (moving it takes SetRulePriorities, which the shifter is not granted):
-    // refuse a new one rather than ignore it. A rollback asks for the priority the rule has, and passes.
-    if (old.rulePriority !== props.rulePriority && await findRuleAt(props.listenerArn, props.rulePriority) !== ruleArn) {
-      throw new Error(`RulePriority: the shifter's rule stays at the priority it was created with, ${old.rulePriority}, got ${props.rulePriority}; ` +
-        `nothing was changed. Keep rulePriority at ${old.rulePriority}`);
-    }
     const rule = await ownedRule(ruleArn, old);
+    if (old.rulePriority !== props.rulePriority) {
+      // The rule moves in place, with its weights; a priority another rule holds is refused before any change.
+      const holder = await findRuleAt(props.listenerArn, props.rulePriority);
+      if (holder !== undefined && holder !== ruleArn) {
+        throw new Error(`RulePriority: priority ${props.rulePriority} is taken on the listener by ${holder}; choose a free rulePriority; nothing was changed`);
+      }
+      if (holder === undefined) {
+        await setPriority(ruleArn, props.rulePriority);
+      }
+    }
     ({ state, tags } = rule);
     if (old.groups.blue !== props.groups.blue || old.groups.green !== props.groups.green
       || old.groupStickinessSeconds !== props.groupStickinessSeconds) {

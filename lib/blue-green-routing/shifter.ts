@@ -86,7 +86,7 @@ export function grantShift(
       grantee: onEvent,
       statements: [
         new iam.PolicyStatement({ sid: 'CreateTheRuleOnThisListener', actions: ['elasticloadbalancing:CreateRule'], resources: [listener.listenerArn] }),
-        changeRules('ModifyRule', 'DeleteRule', 'AddTags'),
+        changeRules('ModifyRule', 'DeleteRule', 'AddTags', 'SetRulePriorities'),
         describe(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups']),
       ],
       starReason: onStar(['DescribeRules', 'DescribeTags', 'DescribeTargetGroups']),

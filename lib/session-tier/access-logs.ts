@@ -23,7 +23,7 @@ export function createAccessLogsBucket(scope: Construct, removalPolicy?: Removal
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     versioned: true,
     removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    autoDeleteObjects: destroy,
+    ...destroy ? { autoDeleteObjects: true } : {},
     lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(30) }],
   };
   const serverLogsKey = customerManagedKey(scope, 'AccessLogsKey', 'Encrypts the access logs of the load balancer log bucket');
