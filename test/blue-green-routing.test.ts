@@ -105,7 +105,7 @@ describe('BlueGreenRouting with two fleets', () => {
     expect(onEvent).toEqual([
       expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
       { Sid: 'CreateTheRuleOnThisListener', Action: 'elasticloadbalancing:CreateRule', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^AlbHttp/) } },
-      { Sid: 'ChangeOnlyRulesOfThisListener', Action: ['elasticloadbalancing:AddTags', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:ModifyRule'], Effect: 'Allow', Resource: expect.anything() },
+      { Sid: 'ChangeOnlyRulesOfThisListener', Action: ['elasticloadbalancing:AddTags', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:SetRulePriorities'], Effect: 'Allow', Resource: expect.anything() },
       {
         Sid: 'DescribeCallsTakeNoResource',
         Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups'],
