@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { Token } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
@@ -130,10 +131,11 @@ function checkOptions(o: ResolvedOptions): void {
   problems.check(typeof o.command !== 'string' || o.command.trim() === '' || /[\r\n\0]/.test(o.command),
     () => `command: must be one non-empty line, got ${JSON.stringify(o.command)}; e.g. '/usr/bin/node-22 server.js'`);
   problems.wholeNumber('port', o.port, { min: 1024, max: 65535 }, 'the application runs unprivileged');
-  problems.check(!/^\/[A-Za-z0-9\-._~/%!$&'()*+,;=:@]{0,1023}$/.test(o.healthCheckPath),
+  // A value known only at deploy time (a CfnParameter) is CloudFormation's to check: no message prints a token.
+  problems.check(!Token.isUnresolved(o.healthCheckPath) && !/^\/[A-Za-z0-9\-._~/%!$&'()*+,;=:@]{0,1023}$/.test(o.healthCheckPath),
     () => `healthCheckPath: must be a URL path starting with / (at most 1024 characters, no spaces or query), got ${JSON.stringify(o.healthCheckPath)}`);
   for (const pkg of o.packages) {
-    problems.check(!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(pkg),
+    problems.check(!Token.isUnresolved(pkg) && !/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(pkg),
       () => `packages: each must be an Amazon Linux 2023 package name like nodejs22 or php8.4, got ${JSON.stringify(pkg)}`);
   }
   problems.throwIfAny();

@@ -1,4 +1,4 @@
-import { Annotations, Validations } from 'aws-cdk-lib/core';
+import { Annotations, CfnDeletionPolicy, CfnResource, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib/core';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +10,7 @@ import { AppFleet, AppFleetOptions } from './app-fleet';
 import { FleetColor } from './contract/app-env';
 import { BlueGreenRouting } from './blue-green-routing';
 import { createCookieSecret, createSessionIdKey } from './private/session-keys';
+import { acknowledgeControl } from './private/control-tower';
 import { logsKey } from './private/keys';
 import { encryptedTopic } from './private/notification-topic';
 import { ISessionCache, RedisSessionCache } from './redis-session-cache';
@@ -18,17 +19,18 @@ import { ISessionDatabase, SessionDatabase } from './session-database';
 import { ISessionFileSystem, SessionFileSystem } from './session-file-system';
 import { SessionStoreKind, SessionStores, SessionStrategy } from './session-strategy';
 import { createAccessLogsBucket } from './session-tier/access-logs';
-import { createVpc } from './session-tier/network';
+import { createVpc, placeStackProviderInVpc } from './session-tier/network';
 import { SessionTierProps } from './session-tier/props';
 import { ResolvedTierProps, resolveTierProps } from './session-tier/resolve-props';
 
 export type { SessionTierProps } from './session-tier/props';
 
 /**
- * A web tier on EC2 that keeps its users' sessions: an internet-facing
- * Application Load Balancer with access logs, a blue fleet and optionally a
- * green one, and the sticky, weighted routing between them, whose weights
- * only the traffic shifter changes.
+ * A web tier on EC2 that keeps its users' sessions: an Application Load
+ * Balancer with access logs (internet-facing unless told otherwise, or your
+ * own load balancer and listener, shared through conditions and a rule
+ * priority), a blue fleet and optionally a green one, and the sticky,
+ * weighted routing between them, whose weights only the traffic shifter changes.
  *
  * @example
  * const tier = new SessionTier(stack, 'Web', {
@@ -41,12 +43,12 @@ export type { SessionTierProps } from './session-tier/props';
 export class SessionTier extends Construct {
   /** The VPC the tier runs in. */
   public readonly vpc: ec2.IVpc;
-  /** The internet-facing load balancer. */
-  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
-  /** The listener users reach: HTTPS with a certificate, HTTP otherwise. */
-  public readonly listener: elbv2.ApplicationListener;
-  /** Where the load balancer writes its access logs. */
-  public readonly accessLogsBucket: s3.IBucket;
+  /** The load balancer: the one the tier created (internet-facing unless told otherwise), or yours. */
+  public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The listener users reach: the tier's (HTTPS with a certificate, HTTP otherwise), or yours. */
+  public readonly listener: elbv2.IApplicationListener;
+  /** Where the load balancer writes its access logs; none for a load balancer of yours unless `accessLogsBucket` was given. */
+  public readonly accessLogsBucket?: s3.IBucket;
   /** The blue fleet. */
   public readonly blue: AppFleet;
   /** The green fleet, when there is one. */
@@ -75,10 +77,17 @@ export class SessionTier extends Construct {
     const r = resolveTierProps(this, props);
     this.logEncryptionKey = props.logEncryptionKey ?? logsKey(this, 'LogsKey', 'Encrypts the log groups of the session tier');
     this.vpc = props.vpc ?? createVpc(this, r.natGateways, this.logEncryptionKey);
-    this.accessLogsBucket = props.accessLogsBucket ?? createAccessLogsBucket(this);
-    this.loadBalancer = this.createLoadBalancer(r);
-    this.listener = this.createListener(props.certificateArn);
-    this.url = `${r.https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
+    this.accessLogsBucket = r.createAccessLogsBucket ? createAccessLogsBucket(this, r.removalPolicy) : props.accessLogsBucket;
+    this.loadBalancer = props.loadBalancer ?? this.createLoadBalancer(r);
+    if (props.loadBalancer instanceof elbv2.ApplicationLoadBalancer && this.accessLogsBucket) {
+      props.loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
+    }
+    this.listener = props.listener ?? this.createListener(props);
+    const scheme = r.https ? 'https' : 'http';
+    // An imported load balancer knows its DNS name only when it was given one: read it only when the URL is used.
+    this.url = props.loadBalancer && !(props.loadBalancer instanceof elbv2.ApplicationLoadBalancer)
+      ? Lazy.string({ produce: () => `${scheme}://${this.loadBalancer.loadBalancerDnsName}` })
+      : `${scheme}://${this.loadBalancer.loadBalancerDnsName}`;
     this.notificationsTopic = encryptedTopic(this, 'Notifications', 'Session tier scaling events');
 
     const stores = this.createStores(props, r);
@@ -92,6 +101,10 @@ export class SessionTier extends Construct {
     this.dashboard = r.dashboard ? this.createDashboard(props) : undefined;
     this.routing = new BlueGreenRouting(this, 'Routing', {
       listener: this.listener,
+      // The listener the tier creates forwards to blue by default; a listener of yours keeps its default action.
+      takeDefaultAction: props.listener === undefined,
+      conditions: props.conditions,
+      rulePriority: props.rulePriority,
       blue: this.blue,
       green: this.green,
       targetColor: props.targetColor,
@@ -100,40 +113,72 @@ export class SessionTier extends Construct {
       hook: props.hook,
       hookTimeout: props.hookTimeout,
       testTraffic: props.testTraffic,
-      gateAlarms: [...props.gateAlarms ?? [], ...this.dashboard?.alarmsFor(r.targetColor) ?? []],
+      gateAlarms: props.gateAlarms,
+      dashboard: this.dashboard,
       groupStickiness: props.groupStickiness,
       vpc: this.vpc,
       logEncryptionKey: this.logEncryptionKey,
     });
+    if (r.removalPolicy !== undefined) {
+      this.applyRemovalPolicy(r.removalPolicy, props);
+    }
+    if (r.createAccessLogsBucket && r.removalPolicy === RemovalPolicy.DESTROY) {
+      // The function that empties the access-logs buckets before their deletion, in the VPC as every function of the tier.
+      placeStackProviderInVpc(this, this.vpc, 'Custom::S3AutoDeleteObjectsCustomResourceProvider', 'AutoDeleteObjectsSecurityGroup',
+        'The aws-cdk function that empties the access-logs buckets before their deletion: out to the S3 API over HTTPS only', 'HTTPS: the S3 API');
+    }
   }
 
-  /** The internet-facing load balancer in the public subnets, logging to the access logs bucket. */
+  /**
+   * The load balancer in the public subnets (internet-facing) or the private
+   * ones (internal), logging to the access logs bucket.
+   */
   private createLoadBalancer(r: ResolvedTierProps): elbv2.ApplicationLoadBalancer {
     const loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: this.vpc,
-      internetFacing: true,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      internetFacing: r.internetFacing,
+      vpcSubnets: { subnetType: r.internetFacing ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS },
       dropInvalidHeaderFields: true,
       deletionProtection: r.loadBalancerDeletionProtection,
     });
-    loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
+    if (this.accessLogsBucket) {
+      loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
+    }
+    if (!r.loadBalancerDeletionProtection && r.removalPolicy === RemovalPolicy.DESTROY) {
+      const reason = 'removalPolicy: RemovalPolicy.DESTROY asks for a tier that cdk destroy removes, which deletion protection would stop; ' +
+        'SessionTier keeps the load balancer\'s deletion protection on by default, and with DESTROY when loadBalancerDeletionProtection is true.';
+      acknowledgeControl(loadBalancer, 'CT.ELASTICLOADBALANCING.PR.5', reason);
+      Validations.of(loadBalancer).acknowledge({ id: 'NIST.800.53.R5-ELBDeletionProtectionEnabled', reason });
+    }
     Validations.of(loadBalancer).acknowledge({
       id: 'AwsSolutions-EC23',
-      reason: 'Public web entry point: the load balancer must accept HTTP(S) from any address; the fleets behind it accept traffic only from its security group.',
+      reason: r.internetFacing
+        ? 'Public web entry point: the load balancer must accept HTTP(S) from any address; the fleets behind it accept traffic only from its security group.'
+        : 'Internal entry point: reachable only from inside the VPC and networks routed to it; the fleets behind it accept traffic only from its security group.',
     });
     return loadBalancer;
   }
 
   /** HTTPS on 443 with HTTP redirected to it when there is a certificate; plain HTTP on 80, with a warning, when not. */
-  private createListener(certificateArn: string | undefined): elbv2.ApplicationListener {
+  private createListener(props: SessionTierProps): elbv2.IApplicationListener {
+    const certificateArn = props.certificateArn;
     if (certificateArn !== undefined) {
       const listener = this.loadBalancer.addListener('Https', {
         port: 443,
         protocol: elbv2.ApplicationProtocol.HTTPS,
         certificates: [elbv2.ListenerCertificate.fromArn(certificateArn)],
-        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        sslPolicy: props.sslPolicy ?? elbv2.SslPolicy.RECOMMENDED_TLS,
       });
-      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      if (this.loadBalancer instanceof elbv2.ApplicationLoadBalancer) {
+        this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      } else {
+        // What addRedirect makes, on a load balancer of yours that is imported.
+        this.loadBalancer.addListener('Redirect80To443', {
+          protocol: elbv2.ApplicationProtocol.HTTP,
+          port: 80,
+          defaultAction: elbv2.ListenerAction.redirect({ port: '443', protocol: elbv2.ApplicationProtocol.HTTPS, permanent: true }),
+        });
+      }
       return listener;
     }
     const listener = this.loadBalancer.addListener('Http', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP });
@@ -153,13 +198,15 @@ export class SessionTier extends Construct {
     const needed = new Set([strategies.blue, strategies.green].flatMap((st) => st?.missingStores ?? []));
     const created: SessionStores = {
       cache: needed.has(SessionStoreKind.CACHE)
-        ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...props.cacheProps, vpc: this.vpc })
+        ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...storeRemoval(props), ...props.cacheProps, vpc: this.vpc })
         : undefined,
       fileSystem: needed.has(SessionStoreKind.FILE_SYSTEM)
-        ? props.sessionFileSystem ?? new SessionFileSystem(this, 'SessionFiles', { ...props.fileSystemProps, vpc: this.vpc })
+        ? props.sessionFileSystem ?? new SessionFileSystem(this, 'SessionFiles', { ...storeRemoval(props), ...props.fileSystemProps, vpc: this.vpc })
         : undefined,
       database: needed.has(SessionStoreKind.DATABASE)
-        ? props.sessionDatabase ?? new SessionDatabase(this, 'SessionDatabase', { logEncryptionKey: this.logEncryptionKey, ...props.databaseProps, vpc: this.vpc })
+        ? props.sessionDatabase ?? new SessionDatabase(this, 'SessionDatabase', {
+          logEncryptionKey: this.logEncryptionKey, ...storeRemoval(props), ...props.databaseProps, vpc: this.vpc,
+        })
         : undefined,
       cookieSecret: needed.has(SessionStoreKind.COOKIE_SECRET) ? createCookieSecret(this, 'CookieSecret') : undefined,
       sessionIdKey: needed.has(SessionStoreKind.SESSION_ID_KEY) ? createSessionIdKey(this, 'SessionIdKey', 'memory') : undefined,
@@ -187,6 +234,30 @@ export class SessionTier extends Construct {
     });
   }
 
+  /**
+   * `policy` on what the tier created and CloudFormation would otherwise
+   * keep (buckets, keys, log groups: their DeletionPolicy is Retain), except
+   * inside a store whose props set a removal policy of their own. The stores
+   * got it as their `removalPolicy` already (SNAPSHOT applies only to them:
+   * CloudFormation takes no snapshot of a key or a log group).
+   */
+  private applyRemovalPolicy(policy: RemovalPolicy, props: SessionTierProps): void {
+    if (policy === RemovalPolicy.SNAPSHOT) {
+      return;
+    }
+    const ownPolicy = [
+      props.cacheProps?.removalPolicy !== undefined ? this.sessionCache : undefined,
+      props.fileSystemProps?.removalPolicy !== undefined ? this.sessionFileSystem : undefined,
+      props.databaseProps?.removalPolicy !== undefined ? this.sessionDatabase : undefined,
+    ].filter((store) => store !== undefined).map((store) => store.node.path);
+    for (const child of this.node.findAll()) {
+      if (child instanceof CfnResource && child.cfnOptions.deletionPolicy === CfnDeletionPolicy.RETAIN
+        && !ownPolicy.some((path) => child.node.path.startsWith(`${path}/`))) {
+        child.applyRemovalPolicy(policy);
+      }
+    }
+  }
+
   /** Session health of the fleets and stores; its alarms for the target color also gate the traffic shift. */
   private createDashboard(props: SessionTierProps): SessionDashboard {
     return new SessionDashboard(this, 'Dashboard', {
@@ -198,4 +269,9 @@ export class SessionTier extends Construct {
       alarmTopic: props.alarmTopic,
     });
   }
+}
+
+/** The tier's removal policy for a store it creates, unless the store's own props set one (they are spread after). */
+function storeRemoval(props: SessionTierProps): { removalPolicy?: RemovalPolicy } {
+  return props.removalPolicy !== undefined ? { removalPolicy: props.removalPolicy } : {};
 }

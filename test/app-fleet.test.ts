@@ -445,7 +445,8 @@ describe('AppFleet validation', () => {
 
   test('fails when the subnets span one Availability Zone, and when they are public', () => {
     const oneAz = (stack: Stack) => new ec2.Vpc(stack, 'Vpc', { maxAzs: 1 });
-    expect(build({}, oneAz)).toThrow(/vpcSubnets: the fleet must span at least two Availability Zones, got 1 \(eu-west-1a\)/);
+    expect(build({}, oneAz)).toThrow(/^vpc: the fleet's private subnets must span at least two Availability Zones, got 1 \(eu-west-1a\); give the VPC two or more \(ec2.Vpc's maxAzs: 2\)/);
+    expect(build({ vpcSubnets: { availabilityZones: ['eu-west-1a'] } })).toThrow(/^vpcSubnets: the fleet must span at least two Availability Zones, got 1 \(eu-west-1a\)/);
     expect(build({ vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })).toThrow(/vpcSubnets: the fleet must run in private subnets, got public ones/);
   });
 
@@ -499,7 +500,8 @@ describe('AppFleet validation', () => {
     const stack = new Stack(testApp(), 'Agnostic');
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1 });
     expect(() => new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE })).toThrow(
-      'vpcSubnets: the fleet must span at least two Availability Zones, got 1; select subnets in two or more zones (and give the VPC two or more: ec2.Vpc\'s maxAzs) (at Agnostic/Blue)');
+      'vpc: the fleet\'s private subnets must span at least two Availability Zones, got 1; give the VPC two or more (ec2.Vpc\'s maxAzs: 2), ' +
+      'or select subnets in two or more zones with vpcSubnets (at Agnostic/Blue)');
   });
 
   test('reports every problem at once', () => {

@@ -1,14 +1,19 @@
 import { Duration, Stack } from 'aws-cdk-lib/core';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, FleetColor, ShiftPlan, Stickiness } from '../lib';
+import { AppFleet, BlueGreenRouting, BlueGreenRoutingProps, FleetColor, SessionDashboard, ShiftPlan, Stickiness } from '../lib';
+import { parseProperties } from '../lambda/traffic-shifter/properties';
 import { vpcFunctionRoleViolations } from './contracts/lambda-vpc';
 import { defaultShiftSettings } from './contracts/routing-stack';
 import { testStack, testVpc } from './helpers/app';
+
+const LISTENER_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2';
+const TG_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup';
+const SHARED_LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2';
 
 interface Setup {
   readonly blueStickiness?: Stickiness;
@@ -29,7 +34,7 @@ function routing(setup: Setup, props: Partial<BlueGreenRoutingProps> = {}, inVpc
   const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, stickiness: setup.blueStickiness });
   const green = setup.withGreen === false ? undefined
     : new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN, stickiness: setup.greenStickiness, minCapacity: 3, maxCapacity: 5 });
-  return { stack, base: { listener, blue, green }, build: () => new BlueGreenRouting(stack, 'Routing', { listener, blue, green, ...props }) };
+  return { stack, base: { listener, blue, green, takeDefaultAction: true }, build: () => new BlueGreenRouting(stack, 'Routing', { listener, blue, green, takeDefaultAction: true, ...props }) };
 }
 
 describe('BlueGreenRouting with two fleets', () => {
@@ -100,7 +105,7 @@ describe('BlueGreenRouting with two fleets', () => {
     expect(onEvent).toEqual([
       expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
       { Sid: 'CreateTheRuleOnThisListener', Action: 'elasticloadbalancing:CreateRule', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^AlbHttp/) } },
-      { Sid: 'ChangeOnlyRulesOfThisListener', Action: ['elasticloadbalancing:AddTags', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:ModifyRule'], Effect: 'Allow', Resource: expect.anything() },
+      { Sid: 'ChangeOnlyRulesOfThisListener', Action: ['elasticloadbalancing:AddTags', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:SetRulePriorities'], Effect: 'Allow', Resource: expect.anything() },
       {
         Sid: 'DescribeCallsTakeNoResource',
         Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups'],
@@ -193,6 +198,7 @@ describe('BlueGreenRouting options', () => {
       listener: (other.stack.node.findChild('Alb') as elbv2.ApplicationLoadBalancer).listeners[0],
       blue: other.stack.node.findChild('Blue') as AppFleet,
       green: other.stack.node.findChild('Green') as AppFleet,
+      takeDefaultAction: true,
       targetColor: FleetColor.GREEN,
       shiftPlan: ShiftPlan.canary(10, Duration.minutes(5)),
       gateAlarms: [alarm2],
@@ -220,6 +226,7 @@ describe('BlueGreenRouting options', () => {
       listener: (other.stack.node.findChild('Alb') as elbv2.ApplicationLoadBalancer).listeners[0],
       blue: other.stack.node.findChild('Blue') as AppFleet,
       green: other.stack.node.findChild('Green') as AppFleet,
+      takeDefaultAction: true,
       gateAlarms: [metric, composite],
     });
     const policies = Template.fromStack(other.stack).findResources('AWS::IAM::Policy', {
@@ -316,7 +323,7 @@ describe('BlueGreenRouting with Auto Scaling groups of your own', () => {
     const listener = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc }).addListener('Http', { port: 80 });
     const blue = ownFleet(stack, vpc, 'Blue');
     const green = ownFleet(stack, vpc, 'Green');
-    new BlueGreenRouting(stack, 'Routing', { listener, blue, green, targetColor: FleetColor.GREEN });
+    new BlueGreenRouting(stack, 'Routing', { listener, blue, green, targetColor: FleetColor.GREEN, takeDefaultAction: true });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('Custom::BlueGreenTrafficShift', {
       BlueTargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargets') },
@@ -405,5 +412,164 @@ describe('release controls: bake, hook, test traffic', () => {
     const hook = hookFn(stack, Duration.minutes(1));
     expect(() => new BlueGreenRouting(stack, 'Routing', { ...base, hook })).toThrow(
       'hook: must answer within 30 s (the shifter waits that long for each answer), got a function with a timeout of 1 minute');
+  });
+});
+
+describe('BlueGreenRouting on a listener you share (issue 25)', () => {
+  const shopHost = elbv2.ListenerCondition.hostHeaders(['shop.example.com']);
+  /** A listener of the team's, with its own default action (a 404). */
+  function shared(withGreen = true) {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc, internetFacing: true });
+    const listener = alb.addListener('Http', { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404, { messageBody: 'not here' }) });
+    const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE, secureCookies: false });
+    const green = withGreen ? new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN, secureCookies: false }) : undefined;
+    return { stack, vpc, alb, listener, blue, green };
+  }
+  /** The team's listener, imported as another stack exports it. */
+  const importedListener = (stack: Stack) => elbv2.ApplicationListener.fromApplicationListenerAttributes(stack, 'SharedListener', {
+    listenerArn: SHARED_LISTENER, securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'SharedAlbGroup', 'sg-0123456789abcdef0'),
+  });
+  const teamDefault = { DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404' }) })] };
+
+  test('two fleets: the default action stays the team\'s; the shifter\'s rule gets the conditions (as the ELB API takes them) and the priority', () => {
+    const { stack, listener, blue, green } = shared();
+    new BlueGreenRouting(stack, 'Routing', { listener, blue, green, conditions: [shopHost, elbv2.ListenerCondition.pathPatterns(['/shop/*'])], rulePriority: 100 });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', teamDefault);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
+    const conditions = [
+      { Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } },
+      { Field: 'path-pattern', PathPatternConfig: { Values: ['/shop/*'] } },
+    ];
+    template.hasResourceProperties('Custom::BlueGreenTrafficShift', { Conditions: conditions, RulePriority: '100' });
+    // The handler reads them as they are: they are what it sends in CreateRule.
+    const shift = Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0].Properties;
+    expect(parseProperties({ ...shift, ListenerArn: LISTENER_ARN, BlueTargetGroupArn: `${TG_ARN}/blue/1`, GreenTargetGroupArn: `${TG_ARN}/green/2` }).conditions)
+      .toEqual(conditions);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('default Action already existed'))).toEqual([]);
+  });
+
+  test('two fleets: blue, which no default action names, waits for the shifter\'s rule like green (Auto Scaling refuses a label of an unused group)', () => {
+    const { stack, listener, blue, green } = shared();
+    new BlueGreenRouting(stack, 'Routing', { listener, blue, green });
+    const template = Template.fromStack(stack);
+    const shift = Object.keys(template.findResources('Custom::BlueGreenTrafficShift'))[0];
+    for (const color of ['Blue', 'Green']) {
+      const policy = Object.entries(template.findResources('AWS::AutoScaling::ScalingPolicy')).find(([id]) => id.startsWith(`${color}RequestsPerTarget`))![1];
+      expect(policy.DependsOn).toContain(shift);
+    }
+    // No conditions: the property is left out and the shifter matches every request, as before.
+    expect(Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0].Properties.Conditions).toBeUndefined();
+  });
+
+  test('one fleet: a rule forwards to blue with the conditions and the priority, so blue is in use and the default action stays', () => {
+    const { stack, listener, blue } = shared(false);
+    new BlueGreenRouting(stack, 'Routing', { listener, blue, conditions: [shopHost], rulePriority: 7 });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', teamDefault);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 7,
+      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } }],
+      Actions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') } }],
+    });
+  });
+
+  test('one fleet without conditions: the rule matches every request at priority 50000', () => {
+    const { stack, listener, blue } = shared(false);
+    new BlueGreenRouting(stack, 'Routing', { listener, blue });
+    Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 50000, Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+    });
+  });
+
+  test('an imported load balancer and listener: the routing and the dashboard synthesize; the dashboard\'s alarms for the target color gate the shift', () => {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const loadBalancer = elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(stack, 'SharedAlb', {
+      loadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shared/50dc6c495c0c9188',
+      securityGroupId: 'sg-0123456789abcdef0',
+      loadBalancerDnsName: 'shared-1234.eu-west-1.elb.amazonaws.com',
+    });
+    const listener = importedListener(stack);
+    const blue = new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE });
+    const green = new AppFleet(stack, 'Green', { vpc, color: FleetColor.GREEN });
+    const dashboard = new SessionDashboard(stack, 'Health', { loadBalancer, blue, green });
+    new BlueGreenRouting(stack, 'Routing', { listener, blue, green, targetColor: FleetColor.GREEN, conditions: [shopHost], rulePriority: 20, dashboard });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 0);
+    const shift = Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0].Properties;
+    expect(shift.ListenerArn).toBe(SHARED_LISTENER);
+    const gates = (shift.AlarmNames as Array<{ Ref: string }>).map((a) => a.Ref);
+    expect(gates).toEqual(expect.arrayContaining([expect.stringMatching(/^HealthGreenSessionsLost/), expect.stringMatching(/^HealthGreenUnhealthyHosts/)]));
+    expect(gates.some((g) => g.startsWith('HealthBlue'))).toBe(false);
+    // The handlers may change only rules of that listener.
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(
+      'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2/*');
+  });
+
+  test('an imported listener with one fleet gets the rule to blue', () => {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const listener = importedListener(stack);
+    new BlueGreenRouting(stack, 'Routing', { listener, blue: new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE }), conditions: [shopHost], rulePriority: 30 });
+    Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      ListenerArn: SHARED_LISTENER, Priority: 30,
+    });
+  });
+
+  test('takeDefaultAction on an imported listener fails at synth, naming the prop', () => {
+    const stack = testStack();
+    const vpc = testVpc(stack);
+    const listener = importedListener(stack);
+    expect(() => new BlueGreenRouting(stack, 'Routing', { listener, blue: new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE }), takeDefaultAction: true }))
+      .toThrow(/takeDefaultAction: an imported listener's default action belongs to the stack that made it, got true with an imported listener; leave takeDefaultAction false/);
+  });
+
+  test.each([
+    ['two host conditions', [shopHost, elbv2.ListenerCondition.hostHeaders(['b.example.com'])], undefined,
+      /conditions: ELB allows at most one host-header condition per rule, got 2/],
+    ['four values in one condition', [elbv2.ListenerCondition.pathPatterns(['/a', '/b', '/c', '/d'])], undefined,
+      /conditions: ELB allows at most 3 values per condition, got 4 in the path-pattern condition/],
+    ['six values in a rule', [elbv2.ListenerCondition.pathPatterns(['/a', '/b', '/c']), elbv2.ListenerCondition.httpHeader('X-A', ['1', '2', '3'])], undefined,
+      /conditions: ELB allows at most 5 condition values per rule, got 6;/],
+    ['five values and test traffic', [elbv2.ListenerCondition.pathPatterns(['/a', '/b', '/c']), elbv2.ListenerCondition.httpHeader('X-A', ['1', '2'])],
+      { headerValue: 'tester' }, /conditions: ELB allows at most 5 condition values per rule, got 6 \(test traffic adds 1 to each of its rules\)/],
+    ['six wildcards', [elbv2.ListenerCondition.pathPatterns(['/a*', '/b*', '/c*']), elbv2.ListenerCondition.hostHeaders(['*.x.com', '*.y.com'])],
+      { headerValue: 'tester', cookieName: 'p', cookieValue: 'g' }, /conditions: ELB allows at most 5 wildcards \(\* and \?\) per rule, got 7/],
+  ])('conditions within ELB\'s limits for a rule: %s fails at synth', (_, conditions, testTraffic, message) => {
+    const { stack, listener, blue, green } = shared();
+    expect(() => new BlueGreenRouting(stack, 'Routing', { listener, blue, green, conditions, testTraffic })).toThrow(message);
+  });
+
+  test('five values without test traffic pass', () => {
+    const { stack, listener, blue, green } = shared();
+    expect(() => new BlueGreenRouting(stack, 'Routing', {
+      listener, blue, green, conditions: [elbv2.ListenerCondition.pathPatterns(['/a', '/b', '/c']), elbv2.ListenerCondition.httpHeader('X-A', ['1', '2'])],
+    })).not.toThrow();
+  });
+
+  test('a fleet with Secure cookies behind a plain-HTTP listener is warned about; without Secure, or behind HTTPS, it is not', () => {
+    const warningsOf = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('secureCookiesOverHttp'));
+    const secure = testStack();
+    const vpc = testVpc(secure);
+    const listener = new elbv2.ApplicationLoadBalancer(secure, 'Alb', { vpc }).addListener('Http', { port: 80 });
+    new BlueGreenRouting(secure, 'Routing', { listener, blue: new AppFleet(secure, 'Blue', { vpc, color: FleetColor.BLUE }), takeDefaultAction: true });
+    expect(warningsOf(secure)).toHaveLength(1);
+    expect(warningsOf(secure)[0].entry.data).toMatch(/listener: serves plain HTTP on port 80, got blue with secureCookies true: browsers never send a Secure cookie back over HTTP/);
+
+    const plain = shared(false);
+    new BlueGreenRouting(plain.stack, 'Routing', { listener: plain.listener, blue: plain.blue });
+    expect(warningsOf(plain.stack)).toEqual([]);
+
+    const https = testStack();
+    const vpc2 = testVpc(https);
+    const tls = new elbv2.ApplicationLoadBalancer(https, 'Alb', { vpc: vpc2 }).addListener('Https', {
+      port: 443, certificates: [elbv2.ListenerCertificate.fromArn('arn:aws:acm:eu-west-1:123456789012:certificate/abc')],
+    });
+    new BlueGreenRouting(https, 'Routing', { listener: tls, blue: new AppFleet(https, 'Blue', { vpc: vpc2, color: FleetColor.BLUE }), takeDefaultAction: true });
+    expect(warningsOf(https)).toEqual([]);
   });
 });

@@ -28,7 +28,17 @@ export function typescriptBlocks(markdown: string): Array<{ line: number; code: 
 }
 
 /**
- * A project of the blocks, one module each (`readme-line-<n>.ts`), with
+ * Where a block goes in the project: the path its first line names
+ * (`// lib/shop-tier-stack.ts`), so that another block can import it as a
+ * user's test imports the user's stack; else `readme-line-<n>.ts`.
+ */
+export function blockFile(block: { line: number; code: string }): string {
+  const named = /^\/\/ ((?:[\w-]+\/)*[\w.-]+\.ts)$/.exec(block.code.split('\n', 1)[0]);
+  return named ? named[1] : `readme-line-${block.line}.ts`;
+}
+
+/**
+ * A project of the blocks, one module each (`readme-line-<n>.ts`, or the path its first line names), with
  * aws-cdk-lib, constructs and @types/node as a consumer's project has them,
  * `cdk-session-tier` resolving to this package, and the application
  * directories the examples ship (`./app`, `./php-app`).
@@ -36,7 +46,8 @@ export function typescriptBlocks(markdown: string): Array<{ line: number; code: 
 function project(blocks: Array<{ line: number; code: string }>): { dir: string; files: string[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-'));
   const files = blocks.map((b) => {
-    const file = path.join(dir, `readme-line-${b.line}.ts`);
+    const file = path.join(dir, blockFile(b));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, b.code);
     return file;
   });
@@ -82,7 +93,7 @@ async function synthesize(blocks: Array<{ line: number; code: string }>): Promis
     child.on('exit', (code: number) => {
       // An example without an App (a value class's) only has to run.
       const synthesized = !/new App\(/.test(fs.readFileSync(file, 'utf8')) || (fs.existsSync(out) && fs.readdirSync(out).some((f) => f.endsWith('.template.json')));
-      resolve(code === 0 && synthesized ? undefined : `${path.basename(file)}: exit ${code}, ${synthesized ? '' : 'no template, '}${output.slice(-2000)}`);
+      resolve(code === 0 && synthesized ? undefined : `${path.relative(dir, file)}: exit ${code}, ${synthesized ? '' : 'no template, '}${output.slice(-2000)}`);
     });
   });
   try {
@@ -114,7 +125,15 @@ test('every TypeScript example of README.md compiles against the package', () =>
 
 test('every TypeScript example of README.md synthesizes: no construct refuses its props', async () => {
   expect(await synthesize(blocks)).toEqual([]);
-}, 300_000);
+}, 600_000);
+
+test('a block whose first line names a file is written there, so another block imports it as a user\'s test imports the stack', () => {
+  expect(blockFile({ line: 3, code: '// lib/shop-tier-stack.ts\nexport class A {}' })).toBe('lib/shop-tier-stack.ts');
+  expect(blockFile({ line: 3, code: '// not a file name\nexport class A {}' })).toBe('readme-line-3.ts');
+  expect(blockFile({ line: 3, code: '// ../outside.ts' })).toBe('readme-line-3.ts');
+  const named = blocks.filter((b) => blockFile(b) !== `readme-line-${b.line}.ts`).map(blockFile);
+  expect(new Set(named).size).toBe(named.length);
+});
 
 test('the check catches an example that uses a name it never declares (the README\'s old first example)', () => {
   const broken = {

@@ -7,7 +7,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   Action, AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, DescribeTagsCommand,
-  DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule, RuleCondition,
+  DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, Rule, RuleCondition, SetRulePrioritiesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { FLEET_COLORS, FleetColorName } from '../../lib/contract/app-env';
 import { Weights, sameWeights } from '../../lib/contract/traffic-shift';
@@ -146,6 +146,15 @@ export async function createRule(
 /** Gives the rule new conditions; its action stays. */
 export async function setConditions(ruleArn: string, conditions: readonly RuleCondition[]): Promise<void> {
   await elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, Conditions: [...conditions] }));
+}
+
+/**
+ * Moves the rule to `priority`, which must be free: ELB refuses a priority in
+ * use (PriorityInUse), and leaves every rule it is not given where it is
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetRulePriorities.html).
+ */
+export async function setPriority(ruleArn: string, priority: number): Promise<void> {
+  await elb.send(new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: ruleArn, Priority: priority }] }));
 }
 
 /** Adds or replaces tags of the rule. */

@@ -9,7 +9,7 @@ import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { HookRequest, HookStatus, SHIFT_ATTRIBUTES, formatPlan, otherColor, sameWeights } from '../../lib/contract/traffic-shift';
 import {
   LiveAction, LiveRule, actionIs, alarmStates, assertTargetGroupsExist, createRule, deleteRule, describeRule, findRuleAt, formatAction, putTestRule,
-  setConditions, setRule, targetStates, writeTags,
+  setConditions, setPriority, setRule, targetStates, writeTags,
 } from './elb';
 import { callHook } from './hooks';
 import {
@@ -80,6 +80,16 @@ export async function onEvent(event: ShiftEvent): Promise<OnEventResponse> {
   } else {
     ruleArn = oldRuleArn;
     const rule = await ownedRule(ruleArn, old);
+    if (old.rulePriority !== props.rulePriority) {
+      // The rule moves in place, with its weights; a priority another rule holds is refused before any change.
+      const holder = await findRuleAt(props.listenerArn, props.rulePriority);
+      if (holder !== undefined && holder !== ruleArn) {
+        throw new Error(`RulePriority: priority ${props.rulePriority} is taken on the listener by ${holder}; choose a free rulePriority; nothing was changed`);
+      }
+      if (holder === undefined) {
+        await setPriority(ruleArn, props.rulePriority);
+      }
+    }
     ({ state, tags } = rule);
     if (old.groups.blue !== props.groups.blue || old.groups.green !== props.groups.green
       || old.groupStickinessSeconds !== props.groupStickinessSeconds) {

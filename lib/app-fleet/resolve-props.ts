@@ -99,8 +99,11 @@ export function resolveFleetProps(scope: Construct, props: AppFleetProps): Resol
   const zones = subnets.availabilityZones;
   // The zones' names, where known at synth (an environment-agnostic stack's are tokens).
   const named = zones.some((z) => Token.isUnresolved(z)) ? '' : ` (${zones.join(', ') || 'none'})`;
-  problems.check(zones.length < 2,
-    () => `vpcSubnets: the fleet must span at least two Availability Zones, got ${zones.length}${named}; select subnets in two or more zones (and give the VPC two or more: ec2.Vpc's maxAzs)`);
+  // Name the prop the user set: the subnets picked, or, with the default pick, the VPC (its maxAzs is the usual cause).
+  problems.check(zones.length < 2, () => (props.vpcSubnets !== undefined
+    ? `vpcSubnets: the fleet must span at least two Availability Zones, got ${zones.length}${named}; select subnets in two or more zones (and give the VPC two or more: ec2.Vpc's maxAzs)`
+    : `vpc: the fleet's private subnets must span at least two Availability Zones, got ${zones.length}${named}; give the VPC two or more (ec2.Vpc's maxAzs: 2), ` +
+      'or select subnets in two or more zones with vpcSubnets'));
   problems.check(subnets.hasPublic,
     () => 'vpcSubnets: the fleet must run in private subnets, got public ones; the load balancer is the only public entry');
   problems.throwIfAny(scope);

@@ -13,7 +13,8 @@ import { encryptedLogGroup, logsKey } from '../private/keys';
 import { Stickiness } from '../stickiness';
 import { acknowledgeProvider } from './acknowledgements';
 import { BlueGreenRoutingProps } from './props';
-import { ResolvedShiftProps, resolveRoutingProps } from './resolve-props';
+import { ResolvedRoutingProps, ResolvedShiftProps, resolveRoutingProps } from './resolve-props';
+import { apiConditions } from './conditions';
 import { ShifterNetwork, grantShift, shifterFunction, shifterNetwork, traceWaiter } from './shifter';
 
 /**
@@ -25,10 +26,14 @@ import { ShifterNetwork, grantShift, shifterFunction, shifterNetwork, traceWaite
  * directly, so no later deploy can reset the live weights (aws/aws-cdk#36649).
  * Changing `targetColor` and deploying moves traffic by `shiftPlan` in
  * health-checked steps; a failed gate cuts the target color off the rule
- * (weight 0, no group stickiness, so no pinned user reaches it) and fails the deploy, so CloudFormation rolls back. The listener's own default action
- * forwards to blue and serves only while the rule does not exist.
+ * (weight 0, no group stickiness, so no pinned user reaches it) and fails the deploy, so CloudFormation rolls back.
+ * With `takeDefaultAction` the listener's own default action forwards to blue
+ * and serves only while the rule does not exist; without it, the listener's
+ * default action stays as you made it, and the weighted rule (limited to
+ * `conditions`) is the only way to the fleets.
  *
- * With one fleet, the listener forwards straight to it.
+ * With one fleet, the listener forwards straight to it: by its default
+ * action with `takeDefaultAction`, else by a rule with `conditions` at `rulePriority`.
  */
 export class BlueGreenRouting extends Construct {
   /** The color the deploy moves all traffic to. */
@@ -46,8 +51,19 @@ export class BlueGreenRouting extends Construct {
     this.targetColor = r.targetColor;
     this.groupStickiness = r.groupStickiness;
 
-    // The fallback the listener serves only while the shifter's rule does not exist.
-    props.listener.addAction('Default', { action: elbv2.ListenerAction.forward([props.blue.targetGroup]) });
+    if (r.takeDefaultAction) {
+      // Blue's, and with two fleets the fallback the listener serves only while the shifter's rule does not exist.
+      props.listener.addAction('Default', { action: elbv2.ListenerAction.forward([props.blue.targetGroup]) });
+    } else if (!r.shift) {
+      // A listener shared with others: blue gets a rule of its own, and the default action stays theirs.
+      // A target group no action names is `unused` in ELB and gets no health checks, so blue needs this rule.
+      new elbv2.ApplicationListenerRule(this, 'BlueRule', {
+        listener: props.listener,
+        priority: r.rulePriority,
+        conditions: r.conditions.length > 0 ? r.conditions : [elbv2.ListenerCondition.pathPatterns(['/*'])],
+        action: elbv2.ListenerAction.forward([props.blue.targetGroup]),
+      });
+    }
     if (!r.shift) {
       return;
     }
@@ -57,7 +73,7 @@ export class BlueGreenRouting extends Construct {
     const isComplete = shifterFunction(this, 'IsComplete', 'isComplete', Duration.minutes(1), logGroup, network);
     grantShift(this, props.listener, r.shift.gateAlarms, onEvent, isComplete, r.shift.hook);
     this.provider = this.createProvider(onEvent, isComplete, r.shift, logGroup, network);
-    this.trafficShift = this.createTrafficShift(this.provider, props, r.shift, network);
+    this.trafficShift = this.createTrafficShift(this.provider, props, r, r.shift, network);
   }
 
   /** Blue's live weight once the deploy is done (an attribute of the traffic shift). */
@@ -125,7 +141,9 @@ export class BlueGreenRouting extends Construct {
   }
 
   /** The custom resource that owns the weighted rule, and what it waits for. */
-  private createTrafficShift(provider: cr.Provider, props: BlueGreenRoutingProps, shift: ResolvedShiftProps, network?: ShifterNetwork): CustomResource {
+  private createTrafficShift(
+    provider: cr.Provider, props: BlueGreenRoutingProps, r: ResolvedRoutingProps, shift: ResolvedShiftProps, network?: ShifterNetwork,
+  ): CustomResource {
     const { blue, listener } = props;
     const { green } = shift;
     const trafficShift = new CustomResource(this, 'TrafficShift', {
@@ -145,6 +163,8 @@ export class BlueGreenRouting extends Construct {
         [SHIFT_PROPS.MIN_HEALTHY_TARGETS]: String(shift.minHealthyTargets),
         [SHIFT_PROPS.ALARM_NAMES]: shift.gateAlarms.map((a) => a.alarmName),
         [SHIFT_PROPS.RULE_PRIORITY]: String(shift.rulePriority),
+        // Only when given, so a template without conditions stays as it was (the shifter then matches every request).
+        ...r.conditions.length > 0 ? { [SHIFT_PROPS.CONDITIONS]: apiConditions(r.conditions) } : {},
         [SHIFT_PROPS.BAKE_SECONDS]: String(shift.bakeTime.toSeconds()),
         ...shift.hook ? {
           [SHIFT_PROPS.HOOK_FUNCTION_ARN]: shift.hook.functionArn,
@@ -170,6 +190,10 @@ export class BlueGreenRouting extends Construct {
     // Associates green with the load balancer (security group rules, metrics, the scaling policy's label)
     // through the rule the traffic shift creates: what depends on green being attached waits for it.
     green.targetGroup.registerListener(listener, trafficShift);
+    if (!r.takeDefaultAction) {
+      // Likewise blue, which no default action of ours names.
+      blue.targetGroup.registerListener(listener, trafficShift);
+    }
     return trafficShift;
   }
 }

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IAppFleet } from '../app-fleet';
 import { FleetColor } from '../contract/app-env';
+import { SessionDashboard } from '../session-dashboard';
 import { ShiftPlan } from '../shift-plan';
 import { Stickiness } from '../stickiness';
 
@@ -145,10 +146,42 @@ export interface BlueGreenRoutingProps {
   readonly testTraffic?: TestTrafficOptions;
 
   /**
-   * Priority of the listener rule the traffic shifter owns (1 to 50000).
+   * Priority of the listener rule the traffic shifter owns (1 to 50000), or,
+   * with one fleet and `takeDefaultAction` false, of the rule that forwards to blue.
    * @default 50000 (evaluated after any rule of your own)
    */
   readonly rulePriority?: number;
+
+  /**
+   * Which requests the routing serves, on a listener you share with other
+   * rules: host, path, header, query string, method or source address
+   * (aws-cdk-lib's `elbv2.ListenerCondition`). They go on the weighted rule
+   * and on the test-traffic rules (which add their header or cookie to them).
+   * ELB allows at most one host, path, method and source-ip condition per rule,
+   * 3 values per condition and 5 in all (test traffic takes one of them).
+   * @default every request (`/*`)
+   */
+  readonly conditions?: elbv2.ListenerCondition[];
+
+  /**
+   * Make the listener's default action forward to blue. Leave it false on a
+   * listener you share: its default action (a 404 of yours, another app)
+   * stays yours, and a listener you made must have one of its own. With one
+   * fleet, blue is then reached through a rule with `conditions` and
+   * `rulePriority`; with two, through the shifter's weighted rule. Not
+   * possible on an imported listener (CloudFormation owns its default action
+   * in another stack).
+   * @default false
+   */
+  readonly takeDefaultAction?: boolean;
+
+  /**
+   * A `SessionDashboard` over these fleets: its alarms for the target color
+   * (the session-continuity alarm among them: users who lost their session)
+   * gate every step, besides `gateAlarms`.
+   * @default no dashboard alarms gate the shift
+   */
+  readonly dashboard?: SessionDashboard;
 
   /**
    * How often the traffic shifter checks its gates and takes a due step.

@@ -1,6 +1,7 @@
-import { Duration, Token } from 'aws-cdk-lib/core';
+import { Annotations, Duration, Token } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -11,6 +12,7 @@ import { DEFAULT_LOG_RETENTION } from '../private/keys';
 import { ProblemList } from '../private/problems';
 import { ShiftPlan } from '../shift-plan';
 import { Stickiness, StickinessType } from '../stickiness';
+import { checkConditions } from './conditions';
 import { BlueGreenRoutingProps, DEFAULT_GROUP_STICKINESS, DEFAULT_SHIFT_RULE_PRIORITY, TestTrafficOptions } from './props';
 
 /** The props of a {@link BlueGreenRouting} with every default filled in and every rule checked. */
@@ -18,6 +20,12 @@ export interface ResolvedRoutingProps {
   readonly targetColor: FleetColor;
   /** Target-group stickiness in force: `none` with one fleet. */
   readonly groupStickiness: Stickiness;
+  /** Whether the listener's default action forwards to blue. */
+  readonly takeDefaultAction: boolean;
+  /** The routing's conditions; empty: every request. */
+  readonly conditions: elbv2.ListenerCondition[];
+  /** The priority of the weighted rule, or of the rule to blue with one fleet. */
+  readonly rulePriority: number;
   /** What the traffic shift is built from; only with a green fleet. */
   readonly shift?: ResolvedShiftProps;
 }
@@ -30,6 +38,7 @@ export interface ResolvedShiftProps {
   /** The provider's `totalTimeout`: the plan as the waiter polls it, plus the pending allowance. */
   readonly waiterTimeout: Duration;
   readonly minHealthyTargets: number;
+  /** `gateAlarms`, then the dashboard's alarms for the target color. */
   readonly gateAlarms: cloudwatch.IAlarm[];
   readonly rulePriority: number;
   readonly vpcSubnets: ec2.SubnetSelection;
@@ -76,10 +85,7 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
     problems.check(!Token.isUnresolved(props.rulePriority) && (!Number.isInteger(props.rulePriority) || props.rulePriority < 1 || props.rulePriority > 50_000),
       () => `rulePriority: must be a whole number from 1 to 50000, got ${props.rulePriority}`);
   }
-  if (props.minHealthyTargets !== undefined) {
-    problems.check(!Number.isInteger(props.minHealthyTargets) || props.minHealthyTargets < 0,
-      () => `minHealthyTargets: must be a whole number of at least 0, got ${props.minHealthyTargets}`);
-  }
+  problems.wholeNumber('minHealthyTargets', props.minHealthyTargets, { min: 0 });
   const bakeTime = props.bakeTime ?? Duration.seconds(0);
   const hookTimeout = props.hook ? props.hookTimeout ?? Duration.minutes(2) : Duration.seconds(0);
   problems.wholeSeconds('bakeTime', props.bakeTime, { min: 0, max: MAX_PLAN_SECONDS });
@@ -96,6 +102,14 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
   problems.check(props.checkInterval !== undefined && !intervalValid,
     () => `checkInterval: must be whole seconds from 10 to 300, got ${checkInterval.toHumanString()}`);
 
+  const takeDefaultAction = props.takeDefaultAction ?? false;
+  problems.check(takeDefaultAction && !(props.listener instanceof elbv2.ApplicationListener),
+    () => 'takeDefaultAction: an imported listener\'s default action belongs to the stack that made it, got true with an imported listener; ' +
+      'leave takeDefaultAction false (the routing adds rules of its own, with conditions and rulePriority)');
+  const conditions = props.conditions ?? [];
+  checkConditions(problems, props.conditions, green && testTraffic
+    ? { values: 1, wildcards: testTraffic.cookie ? 2 : 0 }
+    : { values: 0, wildcards: 0 });
   problems.check(!green && targetColor === FleetColor.GREEN,
     () => 'targetColor: there is no green fleet to shift to, got green; add a green fleet or target blue');
   problems.add(...routingStickinessProblems(blue.stickiness, green?.stickiness, green ? groupStickiness : props.groupStickiness));
@@ -109,17 +123,22 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
       `got ${Duration.seconds(wait!.plan).toHumanString()} for ${parts.join(', ')}, checked every ${checkInterval.toHumanString()} (each wait takes a whole number of checks); ` +
       `use a checkInterval that divides the waits, or fewer or shorter steps, a shorter bakeTime or hookTimeout. ${PLAN_LIMIT_REASON}`);
   problems.throwIfAny(scope);
+  warnOfSecureCookiesOverHttp(scope, props);
 
+  const dashboardAlarms = props.dashboard?.alarmsFor(targetColor) ?? [];
   return {
     targetColor,
     groupStickiness,
+    takeDefaultAction,
+    conditions,
+    rulePriority,
     shift: green && wait ? {
       green,
       plan,
       checkInterval,
       waiterTimeout: Duration.seconds(wait.total),
       minHealthyTargets: props.minHealthyTargets ?? (targetColor === FleetColor.BLUE ? blue : green).minCapacity,
-      gateAlarms: props.gateAlarms ?? [],
+      gateAlarms: [...new Set([...props.gateAlarms ?? [], ...dashboardAlarms])],
       rulePriority,
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
@@ -129,6 +148,25 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
       testTraffic,
     } : undefined,
   };
+}
+
+/**
+ * A fleet whose session cookie is Secure behind a listener known to serve
+ * plain HTTP: a browser never sends that cookie back over HTTP, so every
+ * request starts a new session, unless TLS ends in front of the load
+ * balancer (CloudFront, say). A warning, as the tier's and the fleet's.
+ */
+function warnOfSecureCookiesOverHttp(scope: Construct, props: BlueGreenRoutingProps): void {
+  const listener = props.listener;
+  if (!(listener instanceof elbv2.ApplicationListener) || listener.protocol !== elbv2.ApplicationProtocol.HTTP) {
+    return;
+  }
+  const secure = ([['blue', props.blue], ['green', props.green]] as const).filter(([, fleet]) => fleet?.secureCookies === true).map(([color]) => color);
+  if (secure.length > 0) {
+    Annotations.of(scope).addWarningV2('cdk-session-tier:secureCookiesOverHttp',
+      `listener: serves plain HTTP on port ${listener.port}, got ${secure.join(' and ')} with secureCookies true: browsers never send a Secure cookie back over HTTP, ` +
+      'so every request starts a new session; serve HTTPS (a certificate on the listener), or set secureCookies: false on the fleet when no TLS ends in front of the load balancer');
+  }
 }
 
 /** A duration's whole seconds, or 0 when it is a token or not whole (an error says so elsewhere). */

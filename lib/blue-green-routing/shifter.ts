@@ -86,7 +86,7 @@ export function grantShift(
       grantee: onEvent,
       statements: [
         new iam.PolicyStatement({ sid: 'CreateTheRuleOnThisListener', actions: ['elasticloadbalancing:CreateRule'], resources: [listener.listenerArn] }),
-        changeRules('ModifyRule', 'DeleteRule', 'AddTags'),
+        changeRules('ModifyRule', 'DeleteRule', 'AddTags', 'SetRulePriorities'),
         describe(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups']),
       ],
       starReason: onStar(['DescribeRules', 'DescribeTags', 'DescribeTargetGroups']),
@@ -108,7 +108,9 @@ export function grantShift(
     },
   ];
   // cdk-nag names a finding by the resource as it renders the template: the parts of the Fn::Join, objects as JSON.
-  const renderedRules = (Stack.of(scope).resolve(rulesOfListener)['Fn::Join'][1] as unknown[])
+  // An imported listener's ARN is known at synth: the rules' ARN pattern is then a plain string.
+  const resolved = Stack.of(scope).resolve(rulesOfListener);
+  const renderedRules = typeof resolved === 'string' ? resolved : (resolved['Fn::Join'][1] as unknown[])
     .map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
   for (const { grantee, statements, starReason } of grants) {
     for (const statement of statements) {

@@ -11,15 +11,19 @@ const SERVER_ACCESS_LOGS_PREFIX = 'load-balancer-logs/';
 /**
  * The load balancer's log bucket, and a second bucket for the first one's
  * own access logs. Both versioned (old versions kept 30 days), TLS only,
- * private, with EventBridge notifications.
+ * private, with EventBridge notifications; retained, unless `removalPolicy`
+ * is DESTROY (then emptied and deleted with the stack).
  */
-export function createAccessLogsBucket(scope: Construct): s3.Bucket {
+export function createAccessLogsBucket(scope: Construct, removalPolicy?: RemovalPolicy): s3.Bucket {
+  // Destroyed with the stack only once emptied: aws-cdk-lib's auto-delete-objects function does that on deletion.
+  const destroy = removalPolicy === RemovalPolicy.DESTROY;
   const common = {
     enforceSSL: true,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     versioned: true,
-    removalPolicy: RemovalPolicy.RETAIN,
+    removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    ...destroy ? { autoDeleteObjects: true } : {},
     lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(30) }],
   };
   const serverLogsKey = customerManagedKey(scope, 'AccessLogsKey', 'Encrypts the access logs of the load balancer log bucket');

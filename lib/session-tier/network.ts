@@ -28,32 +28,31 @@ export function createVpc(scope: Construct, natGateways: number, logKey: kms.IKe
   if (flowLogGroup) {
     flowLogGroup.kmsKeyId = logKey.keyArn;
   }
-  placeDefaultGroupCleanerInVpc(scope, vpc);
+  placeStackProviderInVpc(scope, vpc, 'Custom::VpcRestrictDefaultSGCustomResourceProvider', 'DefaultGroupCleanerSecurityGroup',
+    'The aws-cdk function that strips the default security group: out to the EC2 API over HTTPS only', 'HTTPS: the EC2 API');
   // Instances fetch the app bundle from S3 without crossing the NAT gateways.
   vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
   return vpc;
 }
 
 /**
- * aws-cdk's provider that strips the default security group's rules
- * (`@aws-cdk/aws-ec2:restrictDefaultSecurityGroup`) is a stack-wide function
- * with no VPC option; Control Tower (CT.LAMBDA.PR.3) refuses functions
- * outside a VPC, so it is placed in the private subnets, let out on HTTPS
- * only (it calls the EC2 API), and waits for their routes out.
+ * aws-cdk's stack-wide custom-resource providers have no VPC option: the one
+ * that strips the default security group's rules
+ * (`@aws-cdk/aws-ec2:restrictDefaultSecurityGroup`, it calls the EC2 API), and
+ * the one that empties a bucket before its deletion (`autoDeleteObjects`, the
+ * S3 API). Control Tower (CT.LAMBDA.PR.3) refuses functions outside a VPC, so
+ * the provider `providerId`, when the stack has it, is placed in the private
+ * subnets, let out on HTTPS only, and waits for their routes out.
  */
-function placeDefaultGroupCleanerInVpc(scope: Construct, vpc: ec2.Vpc): void {
-  const provider = Stack.of(scope).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+export function placeStackProviderInVpc(scope: Construct, vpc: ec2.IVpc, providerId: string, securityGroupId: string, description: string, egress: string): void {
+  const provider = Stack.of(scope).node.tryFindChild(providerId);
   const handler = provider?.node.tryFindChild('Handler');
   const role = provider?.node.tryFindChild('Role');
   if (!provider || !(handler instanceof CfnResource) || !(role instanceof CfnResource)) {
     return;
   }
-  const securityGroup = new ec2.SecurityGroup(scope, 'DefaultGroupCleanerSecurityGroup', {
-    vpc,
-    description: 'The aws-cdk function that strips the default security group: out to the EC2 API over HTTPS only',
-    allowAllOutbound: false,
-  });
-  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: the EC2 API');
+  const securityGroup = new ec2.SecurityGroup(scope, securityGroupId, { vpc, description, allowAllOutbound: false });
+  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), egress);
   const subnets = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
   handler.addPropertyOverride('VpcConfig', { SubnetIds: subnets.subnetIds, SecurityGroupIds: [securityGroup.securityGroupId] });
   handler.node.addDependency(subnets.internetConnectivityEstablished);

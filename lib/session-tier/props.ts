@@ -1,6 +1,7 @@
-import { Duration } from 'aws-cdk-lib/core';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -31,11 +32,59 @@ export interface SessionTierProps {
   readonly natGateways?: number;
 
   /**
+   * A load balancer of yours (in this app, or imported with
+   * `ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes` or
+   * `fromLookup`): the tier creates none, and no access-logs bucket unless
+   * `accessLogsBucket` is given (and the load balancer is of this app). It must
+   * be in `vpc`, and let the fleets' port out to them (aws-cdk-lib opens it
+   * on a security group it knows).
+   * @default a new load balancer in the VPC's public subnets (see `internetFacing`)
+   */
+  readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
+
+  /**
+   * A listener of yours on `loadBalancer` (required with it: a listener does
+   * not say which load balancer it belongs to). The tier leaves its default
+   * action alone and routes through rules of its own, limited by `conditions`
+   * at `rulePriority`. Cookies are Secure unless the listener is of this app
+   * and serves HTTP (or a fleet's `secureCookies` says otherwise).
+   * @default a new listener on the load balancer: HTTPS with `certificateArn`, else HTTP; its default action forwards to blue
+   */
+  readonly listener?: elbv2.IApplicationListener;
+
+  /**
+   * Requests the tier serves on a shared listener (host, path, header...),
+   * as `BlueGreenRouting`'s `conditions`.
+   * @default every request
+   */
+  readonly conditions?: elbv2.ListenerCondition[];
+
+  /**
+   * Priority of the tier's listener rule, as `BlueGreenRouting`'s `rulePriority`.
+   * @default 50000
+   */
+  readonly rulePriority?: number;
+
+  /**
+   * Whether the load balancer the tier creates is internet-facing (in the
+   * public subnets) or internal (in the private subnets).
+   * @default true
+   */
+  readonly internetFacing?: boolean;
+
+  /**
    * ARN of an ACM certificate for the load balancer. With it the tier serves
    * HTTPS on 443, redirects HTTP to it, and marks session cookies Secure.
+   * Only for the listener the tier creates.
    * @default HTTP on port 80 only (a warning says so)
    */
   readonly certificateArn?: string;
+
+  /**
+   * The TLS policy of the HTTPS listener the tier creates (with `certificateArn`).
+   * @default elbv2.SslPolicy.RECOMMENDED_TLS
+   */
+  readonly sslPolicy?: elbv2.SslPolicy;
 
   /**
    * The blue fleet: what it runs, how it keeps sessions and how it scales.
@@ -144,17 +193,29 @@ export interface SessionTierProps {
 
   /**
    * Bucket for the load balancer's access logs; it must use SSE-S3 (the only
-   * encryption ALB log delivery supports).
-   * @default a new bucket: SSE-S3, TLS only, no public access, versioned, EventBridge notifications, its own access logged to a second bucket, logs expire after 90 days
+   * encryption ALB log delivery supports). With `loadBalancer`, only for one
+   * of this app (an `ApplicationLoadBalancer`): an imported one's logging is
+   * set where it is defined.
+   * @default a new bucket when the tier creates the load balancer: SSE-S3, TLS only, no public access, versioned, EventBridge notifications, its own access logged to a second bucket, logs expire after 90 days; none with `loadBalancer`
    */
   readonly accessLogsBucket?: s3.IBucket;
 
   /**
-   * Refuse to delete the load balancer (Control Tower CT.ELASTICLOADBALANCING.PR.5).
-   * Turn it off for a stack you mean to destroy.
-   * @default true
+   * Refuse to delete the load balancer the tier creates (Control Tower CT.ELASTICLOADBALANCING.PR.5).
+   * @default true, or false with `removalPolicy: RemovalPolicy.DESTROY`
    */
   readonly loadBalancerDeletionProtection?: boolean;
+
+  /**
+   * What happens on `cdk destroy` (or removal from the app) to what the tier
+   * creates and would otherwise keep: the access-logs buckets, the KMS keys,
+   * the log groups, and the stores it creates (unless their props set their
+   * own). With `DESTROY` the buckets are emptied first (aws-cdk-lib's
+   * auto-delete-objects function, placed in the VPC's private subnets) and
+   * the load balancer's deletion protection is off, so `cdk destroy` finishes.
+   * @default RemovalPolicy.RETAIN for buckets, keys and log groups, each store's own default for the stores
+   */
+  readonly removalPolicy?: RemovalPolicy;
 
   /**
    * The key every log group of the tier is encrypted with (flow logs, the

@@ -1,3 +1,5 @@
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib/core';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { FleetColor } from '../contract/app-env';
 import { ProblemList } from '../private/problems';
@@ -9,9 +11,17 @@ import { SessionTierProps } from './props';
 export interface ResolvedTierProps {
   /** NAT gateways of the VPC the tier creates. */
   readonly natGateways: number;
-  /** HTTPS on 443 (a certificate is given), else HTTP on 80. */
+  /**
+   * Whether users reach the tier over HTTPS: a certificate for the listener
+   * the tier creates, or a listener of yours that is not known to serve HTTP.
+   */
   readonly https: boolean;
   readonly loadBalancerDeletionProtection: boolean;
+  readonly internetFacing: boolean;
+  /** Whether the tier creates the access-logs bucket: only for a load balancer it creates, when given none. */
+  readonly createAccessLogsBucket: boolean;
+  /** The removal policy for what the tier creates and would keep; undefined: each resource's own default. */
+  readonly removalPolicy?: RemovalPolicy;
   readonly blue: AppFleetOptions;
   readonly targetColor: FleetColor;
   /** Each color's strategy; no green one without a green fleet. */
@@ -26,21 +36,52 @@ export interface ResolvedTierProps {
 export function resolveTierProps(scope: Construct, props: SessionTierProps): ResolvedTierProps {
   const problems = new ProblemList();
   problems.check(props.vpc !== undefined && props.natGateways !== undefined,
-    () => `natGateways: only applies to the VPC the tier creates, got ${props.natGateways} with a given vpc; remove natGateways`);
-  problems.check(props.natGateways !== undefined && (!Number.isInteger(props.natGateways) || props.natGateways < 1),
-    () => `natGateways: must be a whole number of at least 1 (the fleets install packages through it), got ${props.natGateways}`);
+    () => `natGateways: only applies to the VPC the tier creates, got ${Token.isUnresolved(props.natGateways) ? 'a value known at deploy time' : props.natGateways} ` +
+      'with a given vpc; remove natGateways');
+  problems.wholeNumber('natGateways', props.natGateways, { min: 1 }, 'the fleets install packages through them');
   // Existing or new, never both silently.
   for (const [existing, overrides] of [['sessionCache', 'cacheProps'], ['sessionFileSystem', 'fileSystemProps'], ['sessionDatabase', 'databaseProps']] as const) {
     problems.check(props[existing] !== undefined && props[overrides] !== undefined,
       () => `${overrides}: only apply to the store the tier creates, got both ${existing} and ${overrides}; pass either your ${existing} or ${overrides} for a new one`);
   }
+  const own = props.loadBalancer !== undefined;
+  problems.check(props.listener !== undefined && !own,
+    () => 'listener: needs the load balancer it belongs to (a listener does not name it, and the tier reads its DNS name and metrics), ' +
+      'got listener without loadBalancer; pass loadBalancer as well');
+  // What only applies to the load balancer or the listener the tier creates.
+  for (const [prop, given, of] of [
+    ['internetFacing', props.internetFacing !== undefined, 'loadBalancer'],
+    ['loadBalancerDeletionProtection', props.loadBalancerDeletionProtection !== undefined, 'loadBalancer'],
+    ['certificateArn', props.certificateArn !== undefined, 'listener'],
+    ['sslPolicy', props.sslPolicy !== undefined, 'listener'],
+  ] as const) {
+    const yours = of === 'loadBalancer' ? own : props.listener !== undefined;
+    problems.check(given && yours,
+      () => `${prop}: only applies to the ${of === 'loadBalancer' ? 'load balancer' : 'listener'} the tier creates, got both ${of} and ${prop}; ` +
+        `set it on your ${of === 'loadBalancer' ? 'load balancer' : 'listener'}, or remove ${of}`);
+  }
+  problems.check(props.sslPolicy !== undefined && props.certificateArn === undefined && props.listener === undefined,
+    () => 'sslPolicy: only applies to the HTTPS listener, got sslPolicy without certificateArn; pass certificateArn, or remove sslPolicy');
+  problems.check(own && props.accessLogsBucket !== undefined && !(props.loadBalancer instanceof elbv2.ApplicationLoadBalancer),
+    () => 'accessLogsBucket: the tier turns on access logs only for a load balancer of this app, got an imported loadBalancer; ' +
+      'turn its access logs on where it is defined, or remove accessLogsBucket');
+  // ELB's access logging names the region's log-delivery account in the bucket policy, so aws-cdk-lib needs the region at synth.
+  const creates = !own || props.accessLogsBucket !== undefined;
+  problems.check(creates && Token.isUnresolved(Stack.of(scope).region),
+    () => 'env.region: the tier turns on the load balancer\'s access logs, whose bucket policy names the region\'s log-delivery account, ' +
+      'got a stack without a region; give the stack one: new Stack(app, \'Id\', { env: { account: \'123456789012\', region: \'eu-west-1\' } }) ' +
+      '(or env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION })');
   problems.throwIfAny(scope);
 
   const blue = props.blue ?? {};
+  const listenerIsHttp = props.listener instanceof elbv2.ApplicationListener && props.listener.protocol === elbv2.ApplicationProtocol.HTTP;
   return {
     natGateways: props.natGateways ?? 2,
-    https: props.certificateArn !== undefined,
-    loadBalancerDeletionProtection: props.loadBalancerDeletionProtection ?? true,
+    https: props.listener !== undefined ? !listenerIsHttp : props.certificateArn !== undefined,
+    loadBalancerDeletionProtection: props.loadBalancerDeletionProtection ?? props.removalPolicy !== RemovalPolicy.DESTROY,
+    internetFacing: props.internetFacing ?? true,
+    createAccessLogsBucket: !own && props.accessLogsBucket === undefined,
+    removalPolicy: props.removalPolicy,
     blue,
     targetColor: props.targetColor ?? FleetColor.BLUE,
     strategies: {

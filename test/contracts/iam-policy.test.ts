@@ -33,8 +33,8 @@ describe('what a request needs', () => {
   });
 
   test('fails on an operation it has no mapping for, so no new command goes unchecked', () => {
-    expect(() => authorizationsFor({ service: 'elbv2', operation: 'SetRulePriorities', input: {} }, context))
-      .toThrow('elbv2:SetRulePriorities: no IAM action and resource known for it; add them from the Service Authorization Reference');
+    expect(() => authorizationsFor({ service: 'elbv2', operation: 'DeleteListener', input: {} }, context))
+      .toThrow('elbv2:DeleteListener: no IAM action and resource known for it; add them from the Service Authorization Reference');
   });
 });
 

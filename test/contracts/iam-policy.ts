@@ -51,6 +51,9 @@ export function authorizationsFor(request: SentRequest, context: AwsContext): Au
     case 'elbv2:ModifyRule':
     case 'elbv2:DeleteRule':
       return on(input.RuleArn as string);
+    case 'elbv2:SetRulePriorities':
+      // Authorized on each rule it moves (listener-rule in the Service Authorization Reference).
+      return on(...(input.RulePriorities as Array<{ RuleArn: string }>).map((p) => p.RuleArn));
     case 'elbv2:AddTags':
       return on(...input.ResourceArns as string[]);
     case 'elbv2:DescribeRules':

@@ -33,7 +33,7 @@ export function routingStack(
     alarmName, metric: new cloudwatch.Metric({ namespace: 'App', metricName: alarmName }), threshold: 1, evaluationPeriods: 1,
   }));
   const routing = new BlueGreenRouting(stack, 'Routing', {
-    listener, blue, green, ...gateAlarms.length > 0 ? { gateAlarms } : {}, ...withHook ? { hook: releaseHook(stack) } : {}, ...props,
+    listener, blue, green, takeDefaultAction: true, ...gateAlarms.length > 0 ? { gateAlarms } : {}, ...withHook ? { hook: releaseHook(stack) } : {}, ...props,
   });
   return { stack, routing, template: Template.fromStack(stack) };
 }

@@ -10,7 +10,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   Action, AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, DescribeTagsCommand, DescribeTargetGroupsCommand,
-  DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, PriorityInUseException, Rule, RuleNotFoundException, Tag,
+  DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, PriorityInUseException, Rule, RuleNotFoundException, SetRulePrioritiesCommand, Tag,
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -216,6 +216,18 @@ beforeEach(() => {
     }
     world.others = world.others.map((r) => (r.RuleArn === input.RuleArn ? change(r) : r));
     return { Rules: world.others.filter((r) => r.RuleArn === input.RuleArn) };
+  });
+  elb.on(SetRulePrioritiesCommand).callsFake((input) => {
+    for (const { RuleArn, Priority } of input.RulePriorities) {
+      const inUse = [world.rule, ...world.others].some((r) => r && r.RuleArn !== RuleArn && r.Priority === String(Priority));
+      if (inUse) {
+        throw new PriorityInUseException({ message: 'Priority in use', $metadata: {} });
+      }
+      if (world.rule?.RuleArn === RuleArn) {
+        world.rule = { ...world.rule, Priority: String(Priority) };
+      }
+    }
+    return { Rules: world.rule ? [world.rule] : [] };
   });
   elb.on(AddTagsCommand).callsFake((input) => {
     world.tags = [...world.tags.filter((t) => !input.Tags.some((n: Tag) => n.Key === t.Key)), ...input.Tags];
@@ -628,6 +640,33 @@ describe('releases across deploys, as ELB reports health', () => {
   });
 });
 
+describe('the rule\'s priority', () => {
+  test('a deploy that changes rulePriority moves the rule in place, with its weights, before the release', async () => {
+    setWorld(30, 70);
+    await update({}, { RulePriority: '100' });
+    expect(sent().filter(([name]) => name === 'SetRulePrioritiesCommand')).toEqual([['SetRulePrioritiesCommand', { RulePriorities: [{ RuleArn: RULE, Priority: 100 }] }]]);
+    expect(changes()).toEqual([]);
+    expect(world.rule!.Priority).toBe('100');
+    expect(world.rule!.Actions).toEqual([action(30, 70)]);
+  });
+
+  test('a priority another rule holds is refused before any change', async () => {
+    setWorld(100, 0);
+    world.others.push({ RuleArn: `${RULE.replace(/[^/]+$/, '')}teamrule`, Priority: '100', Actions: [] });
+    await expect(update({}, { RulePriority: '100', TargetColor: 'green' })).rejects.toThrow(
+      /^RulePriority: priority 100 is taken on the listener by .*teamrule; choose a free rulePriority; nothing was changed/);
+    expect(sent().filter(([name]) => /Modify|Create|Delete|SetRule/.test(name))).toEqual([]);
+    expect(world.rule!.Priority).toBe('50000');
+  });
+
+  test('CloudFormation\'s rollback moves it back', async () => {
+    setWorld(100, 0);
+    world.rule = { ...world.rule!, Priority: '100' };
+    await update({ RulePriority: '100' }, {});
+    expect(world.rule!.Priority).toBe('50000');
+  });
+});
+
 /** The hook of the routing the policies come from, as a release names it. */
 const HOOK = `arn:aws:lambda:eu-west-1:123456789012:function:${HOOK_NAME}`;
 const withHook = { HookFunctionArn: HOOK, HookTimeoutSeconds: '120' };
@@ -885,10 +924,12 @@ describe('bad input fails with a clear message and changes nothing', () => {
 });
 
 describe('the role policies', () => {
-  test('allow no action the handlers do not send: a create, a carry-over, a gated step and a delete use every one', async () => {
+  test('allow no action the handlers do not send: a create, a carry-over, a move, a gated step and a delete use every one', async () => {
     const created = await onEvent({ RequestType: 'Create', ResourceProperties: props() });
     await isComplete({ RequestType: 'Create', PhysicalResourceId: RULE, ResourceProperties: props(), Data: created.Data });
     await update({}, { GroupStickinessSeconds: '3600' });
+    await update({ GroupStickinessSeconds: '3600' }, { GroupStickinessSeconds: '3600', RulePriority: '100' });
+    await update({ GroupStickinessSeconds: '3600', RulePriority: '100' }, { GroupStickinessSeconds: '3600' });
     const { event } = await update({ GroupStickinessSeconds: '3600' }, { TargetColor: 'green', Plan: 'canary:10:300', AlarmNames: ['green-5xx'], ...withHook });
     await isComplete(event);
     await onEvent({ RequestType: 'Delete', PhysicalResourceId: RULE, ResourceProperties: props() });
