@@ -33,7 +33,12 @@ export type { SessionTierProps } from './session-tier/props';
  * weighted routing between them, whose weights only the traffic shifter changes.
  *
  * @example
- * const tier = new SessionTier(stack, 'Web', {
+ * import { App, Duration, Stack } from 'aws-cdk-lib/core';
+ * import { FleetColor, SessionStrategy, SessionTier, ShiftPlan } from 'cdk-session-tier';
+ *
+ * const app = new App();
+ * const stack = new Stack(app, 'Web', { env: { region: 'eu-west-1' } });
+ * new SessionTier(stack, 'Tier', {
  *   blue: { strategy: SessionStrategy.cookie(), version: 'v1' },
  *   green: { strategy: SessionStrategy.cookie(), version: 'v2' },
  *   targetColor: FleetColor.GREEN,
@@ -75,52 +80,41 @@ export class SessionTier extends Construct {
   constructor(scope: Construct, id: string, props: SessionTierProps = {}) {
     super(scope, id);
     const r = resolveTierProps(this, props);
-    this.logEncryptionKey = props.logEncryptionKey ?? logsKey(this, 'LogsKey', 'Encrypts the log groups of the session tier');
-    this.vpc = props.vpc ?? createVpc(this, r.natGateways, this.logEncryptionKey);
-    this.accessLogsBucket = r.createAccessLogsBucket ? createAccessLogsBucket(this, r.removalPolicy) : props.accessLogsBucket;
-    this.loadBalancer = props.loadBalancer ?? this.createLoadBalancer(r);
-    if (props.loadBalancer instanceof elbv2.ApplicationLoadBalancer && this.accessLogsBucket) {
-      props.loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
+    this.logEncryptionKey = r.logEncryptionKey ?? logsKey(this, 'LogsKey', 'Encrypts the log groups of the session tier');
+    this.vpc = r.vpc ?? createVpc(this, r.natGateways, this.logEncryptionKey);
+    this.accessLogsBucket = r.createAccessLogsBucket ? createAccessLogsBucket(this, r.removalPolicy) : r.accessLogsBucket;
+    this.loadBalancer = r.loadBalancer ?? this.createLoadBalancer(r);
+    if (r.loadBalancer instanceof elbv2.ApplicationLoadBalancer && this.accessLogsBucket) {
+      r.loadBalancer.logAccessLogs(this.accessLogsBucket, 'alb');
     }
-    this.listener = props.listener ?? this.createListener(props);
+    this.listener = r.listener ?? this.createListener(r);
     const scheme = r.https ? 'https' : 'http';
     // An imported load balancer knows its DNS name only when it was given one: read it only when the URL is used.
-    this.url = props.loadBalancer && !(props.loadBalancer instanceof elbv2.ApplicationLoadBalancer)
+    this.url = r.loadBalancer && !(r.loadBalancer instanceof elbv2.ApplicationLoadBalancer)
       ? Lazy.string({ produce: () => `${scheme}://${this.loadBalancer.loadBalancerDnsName}` })
       : `${scheme}://${this.loadBalancer.loadBalancerDnsName}`;
     this.notificationsTopic = encryptedTopic(this, 'Notifications', 'Session tier scaling events');
 
-    const stores = this.createStores(props, r);
+    const stores = this.createStores(r);
     this.cookieSecret = stores.cookieSecret;
     this.sessionCache = stores.inUse('cache');
     this.sessionFileSystem = stores.inUse('fileSystem');
     this.sessionDatabase = stores.inUse('database');
 
     this.blue = this.createFleet(FleetColor.BLUE, r.blue, stores.blue, r.https);
-    this.green = props.green && stores.green ? this.createFleet(FleetColor.GREEN, props.green, stores.green, r.https) : undefined;
-    this.dashboard = r.dashboard ? this.createDashboard(props) : undefined;
+    this.green = r.green && stores.green ? this.createFleet(FleetColor.GREEN, r.green, stores.green, r.https) : undefined;
+    this.dashboard = r.dashboard ? this.createDashboard(r.dashboard) : undefined;
     this.routing = new BlueGreenRouting(this, 'Routing', {
+      ...r.routing,
       listener: this.listener,
-      // The listener the tier creates forwards to blue by default; a listener of yours keeps its default action.
-      takeDefaultAction: props.listener === undefined,
-      conditions: props.conditions,
-      rulePriority: props.rulePriority,
       blue: this.blue,
       green: this.green,
-      targetColor: props.targetColor,
-      shiftPlan: props.shiftPlan,
-      bakeTime: props.bakeTime,
-      hook: props.hook,
-      hookTimeout: props.hookTimeout,
-      testTraffic: props.testTraffic,
-      gateAlarms: props.gateAlarms,
       dashboard: this.dashboard,
-      groupStickiness: props.groupStickiness,
       vpc: this.vpc,
       logEncryptionKey: this.logEncryptionKey,
     });
     if (r.removalPolicy !== undefined) {
-      this.applyRemovalPolicy(r.removalPolicy, props);
+      this.applyRemovalPolicy(r.removalPolicy, r.stores);
     }
     if (r.createAccessLogsBucket && r.removalPolicy === RemovalPolicy.DESTROY) {
       // The function that empties the access-logs buckets before their deletion, in the VPC as every function of the tier.
@@ -160,14 +154,14 @@ export class SessionTier extends Construct {
   }
 
   /** HTTPS on 443 with HTTP redirected to it when there is a certificate; plain HTTP on 80, with a warning, when not. */
-  private createListener(props: SessionTierProps): elbv2.IApplicationListener {
-    const certificateArn = props.certificateArn;
+  private createListener(r: ResolvedTierProps): elbv2.IApplicationListener {
+    const certificateArn = r.certificateArn;
     if (certificateArn !== undefined) {
       const listener = this.loadBalancer.addListener('Https', {
         port: 443,
         protocol: elbv2.ApplicationProtocol.HTTPS,
         certificates: [elbv2.ListenerCertificate.fromArn(certificateArn)],
-        sslPolicy: props.sslPolicy ?? elbv2.SslPolicy.RECOMMENDED_TLS,
+        sslPolicy: r.sslPolicy,
       });
       if (this.loadBalancer instanceof elbv2.ApplicationLoadBalancer) {
         this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
@@ -193,19 +187,19 @@ export class SessionTier extends Construct {
    * each kind they would otherwise create per strategy object, so a user
    * moving between the colors keeps the session and its signed id.
    */
-  private createStores(props: SessionTierProps, r: ResolvedTierProps) {
-    const { strategies } = r;
+  private createStores(r: ResolvedTierProps) {
+    const { strategies, stores } = r;
     const needed = new Set([strategies.blue, strategies.green].flatMap((st) => st?.missingStores ?? []));
     const created: SessionStores = {
       cache: needed.has(SessionStoreKind.CACHE)
-        ? props.sessionCache ?? new RedisSessionCache(this, 'SessionCache', { ...storeRemoval(props), ...props.cacheProps, vpc: this.vpc })
+        ? stores.cache.given ?? new RedisSessionCache(this, 'SessionCache', { ...stores.cache.props, vpc: this.vpc })
         : undefined,
       fileSystem: needed.has(SessionStoreKind.FILE_SYSTEM)
-        ? props.sessionFileSystem ?? new SessionFileSystem(this, 'SessionFiles', { ...storeRemoval(props), ...props.fileSystemProps, vpc: this.vpc })
+        ? stores.fileSystem.given ?? new SessionFileSystem(this, 'SessionFiles', { ...stores.fileSystem.props, vpc: this.vpc })
         : undefined,
       database: needed.has(SessionStoreKind.DATABASE)
-        ? props.sessionDatabase ?? new SessionDatabase(this, 'SessionDatabase', {
-          logEncryptionKey: this.logEncryptionKey, ...storeRemoval(props), ...props.databaseProps, vpc: this.vpc,
+        ? stores.database.given ?? new SessionDatabase(this, 'SessionDatabase', {
+          logEncryptionKey: this.logEncryptionKey, ...stores.database.props, vpc: this.vpc,
         })
         : undefined,
       cookieSecret: needed.has(SessionStoreKind.COOKIE_SECRET) ? createCookieSecret(this, 'CookieSecret') : undefined,
@@ -241,14 +235,14 @@ export class SessionTier extends Construct {
    * got it as their `removalPolicy` already (SNAPSHOT applies only to them:
    * CloudFormation takes no snapshot of a key or a log group).
    */
-  private applyRemovalPolicy(policy: RemovalPolicy, props: SessionTierProps): void {
+  private applyRemovalPolicy(policy: RemovalPolicy, stores: ResolvedTierProps['stores']): void {
     if (policy === RemovalPolicy.SNAPSHOT) {
       return;
     }
     const ownPolicy = [
-      props.cacheProps?.removalPolicy !== undefined ? this.sessionCache : undefined,
-      props.fileSystemProps?.removalPolicy !== undefined ? this.sessionFileSystem : undefined,
-      props.databaseProps?.removalPolicy !== undefined ? this.sessionDatabase : undefined,
+      stores.cache.ownRemovalPolicy ? this.sessionCache : undefined,
+      stores.fileSystem.ownRemovalPolicy ? this.sessionFileSystem : undefined,
+      stores.database.ownRemovalPolicy ? this.sessionDatabase : undefined,
     ].filter((store) => store !== undefined).map((store) => store.node.path);
     for (const child of this.node.findAll()) {
       if (child instanceof CfnResource && child.cfnOptions.deletionPolicy === CfnDeletionPolicy.RETAIN
@@ -259,19 +253,13 @@ export class SessionTier extends Construct {
   }
 
   /** Session health of the fleets and stores; its alarms for the target color also gate the traffic shift. */
-  private createDashboard(props: SessionTierProps): SessionDashboard {
+  private createDashboard(settings: NonNullable<ResolvedTierProps['dashboard']>): SessionDashboard {
     return new SessionDashboard(this, 'Dashboard', {
+      ...settings,
       loadBalancer: this.loadBalancer,
       blue: this.blue,
       green: this.green,
       stores: [this.sessionCache, this.sessionDatabase, this.sessionFileSystem].filter((s) => s !== undefined),
-      alarmThresholds: props.alarmThresholds,
-      alarmTopic: props.alarmTopic,
     });
   }
-}
-
-/** The tier's removal policy for a store it creates, unless the store's own props set one (they are spread after). */
-function storeRemoval(props: SessionTierProps): { removalPolicy?: RemovalPolicy } {
-  return props.removalPolicy !== undefined ? { removalPolicy: props.removalPolicy } : {};
 }
