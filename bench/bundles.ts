@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { gzipSync } from 'zlib';
 import { APP_ENV } from '../lib/contract/app-env';
-import { TRAFFIC_SHIFTER_BUNDLE, bundleWithEsbuild, sourceBundle } from '../lib/private/esbuild-bundle';
+import { CLI_BUNDLE, TRAFFIC_SHIFTER_BUNDLE, bundleWithEsbuild, sourceBundle } from '../lib/private/esbuild-bundle';
 import { OUT, SECRET, log, median, round, startServer } from './common';
 
 
@@ -28,7 +28,18 @@ function moduleLoadMs(file: string): number {
   return round(median(runs), 1);
 }
 
-/** Section 4 for `app`, the sample app's bundle, and the traffic shifter's. */
+/** Process start to exit of `node file args`: the median of 5 runs. */
+function processMs(file: string, args: string[]): number {
+  const runs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = process.hrtime.bigint();
+    execFileSync(process.execPath, [file, ...args], { stdio: 'ignore' });
+    runs.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return round(median(runs), 1);
+}
+
+/** Section 4 for `app`, the sample app's bundle, the traffic shifter's and the status command's. */
 export async function measureBundles(app: string): Promise<BundleFigures[]> {
   const starts: number[] = [];
   const cookieStarts: number[] = [];
@@ -42,11 +53,14 @@ export async function measureBundles(app: string): Promise<BundleFigures[]> {
   // The bundle the construct stages, for the runtime it runs on.
   const shifter = join(OUT, 'traffic-shifter.js');
   bundleWithEsbuild(sourceBundle(TRAFFIC_SHIFTER_BUNDLE), shifter);
+  const cli = join(OUT, 'cdk-session-tier.js');
+  bundleWithEsbuild(sourceBundle(CLI_BUNDLE), cli);
   const size = (f: string) => ({ kb: round(statSync(f).size / 1024), gzipKb: round(gzipSync(readFileSync(f)).length / 1024) });
   const figures = [
     { bundle: 'sample app (server.js)', ...size(app), loadMs: round(median(starts), 1), what: 'process start to first `/health` answer (`memory`)' },
     { bundle: 'sample app (server.js), `cookie`', ...size(app), loadMs: round(median(cookieStarts), 1), what: 'the same with `cookie`, which loads libsodium' },
     { bundle: 'traffic shifter (index.js, SDK bundled)', ...size(shifter), loadMs: moduleLoadMs(shifter), what: '`require()` of the handler module' },
+    { bundle: 'status command (cli/index.js, SDK bundled)', ...size(cli), loadMs: processMs(cli, ['status', '--help']), what: 'process start to exit of `cdk-session-tier status --help`' },
   ];
   log(figures);
   return figures;
