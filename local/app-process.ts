@@ -39,7 +39,15 @@ export async function spawnApp(env: Record<string, string>): Promise<AppProcess>
   });
   up.catch(() => undefined);
   early.catch(() => undefined);
-  await Promise.race([up, early]);
+  try {
+    await Promise.race([up, early]);
+  } catch (e) {
+    // An app that did not answer in time is still running: stop it, or it outlives the test that gave up on it.
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+    }
+    throw e;
+  }
   return {
     url,
     child,
