@@ -433,16 +433,19 @@ describe('BlueGreenRouting on a listener you share (issue 25)', () => {
   });
   const teamDefault = { DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404' }) })] };
 
-  test('two fleets: the default action stays the team\'s; the shifter\'s rule gets the conditions (as the ELB API takes them) and the priority', () => {
+  test('two fleets: the default action stays the team\'s; the shifter\'s rule gets the conditions (as the ELB API takes them) and the priority, blue\'s own rule the same conditions behind it', () => {
     const { stack, listener, blue, green } = shared();
     new BlueGreenRouting(stack, 'Routing', { listener, blue, green, conditions: [shopHost, elbv2.ListenerCondition.pathPatterns(['/shop/*'])], rulePriority: 100 });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', teamDefault);
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
     const conditions = [
       { Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } },
       { Field: 'path-pattern', PathPatternConfig: { Values: ['/shop/*'] } },
     ];
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 101, Conditions: conditions, Actions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') } }],
+    });
     template.hasResourceProperties('Custom::BlueGreenTrafficShift', { Conditions: conditions, RulePriority: '100' });
     // The handler reads them as they are: they are what it sends in CreateRule.
     const shift = Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0].Properties;
@@ -451,32 +454,60 @@ describe('BlueGreenRouting on a listener you share (issue 25)', () => {
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('default Action already existed'))).toEqual([]);
   });
 
-  test('two fleets: blue, which no default action names, waits for the shifter\'s rule like green (Auto Scaling refuses a label of an unused group)', () => {
+  test('two fleets: blue\'s scaling waits for its own rule, green\'s for the shifter\'s (Auto Scaling refuses a label of an unused group)', () => {
     const { stack, listener, blue, green } = shared();
     new BlueGreenRouting(stack, 'Routing', { listener, blue, green });
     const template = Template.fromStack(stack);
     const shift = Object.keys(template.findResources('Custom::BlueGreenTrafficShift'))[0];
-    for (const color of ['Blue', 'Green']) {
-      const policy = Object.entries(template.findResources('AWS::AutoScaling::ScalingPolicy')).find(([id]) => id.startsWith(`${color}RequestsPerTarget`))![1];
-      expect(policy.DependsOn).toContain(shift);
-    }
+    const blueRule = Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule'))[0];
+    const policy = (color: string) => Object.entries(template.findResources('AWS::AutoScaling::ScalingPolicy')).find(([id]) => id.startsWith(`${color}RequestsPerTarget`))![1];
+    expect(policy('Blue').DependsOn).toContain(blueRule);
+    expect(policy('Green').DependsOn).toContain(shift);
     // No conditions: the property is left out and the shifter matches every request, as before.
     expect(Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0].Properties.Conditions).toBeUndefined();
   });
 
-  test('one fleet: a rule forwards to blue with the conditions and the priority, so blue is in use and the default action stays', () => {
+  test('one fleet: a rule forwards to blue with the conditions, right after the priority, so blue is in use and the default action stays', () => {
     const { stack, listener, blue } = shared(false);
     new BlueGreenRouting(stack, 'Routing', { listener, blue, conditions: [shopHost], rulePriority: 7 });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', teamDefault);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-      Priority: 7,
+      Priority: 8,
       Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } }],
       Actions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') } }],
     });
   });
 
-  test('one fleet without conditions: the rule matches every request at priority 50000', () => {
+  // CloudFormation creates what a deploy adds before it deletes what the deploy removes, and the shifter's rule is made
+  // and deleted by the traffic shift: a rule that came or went with green would be made while the other still holds
+  // its priority, and ELB refuses a second rule at one priority (PriorityInUse, CreateRule in the ELBv2 API reference).
+  test('adding or removing green never needs two rules at one priority: blue\'s rule is the same in both templates, and apart from the shifter\'s and the test rules', () => {
+    const priorities = (withGreen: boolean) => {
+      const { stack, listener, blue, green } = shared(withGreen);
+      new BlueGreenRouting(stack, 'Routing', { listener, blue, green, conditions: [shopHost], rulePriority: 40, testTraffic: withGreen ? { headerValue: 'tester', cookieName: 'preview', cookieValue: '1' } : undefined });
+      const template = Template.fromStack(stack);
+      const rules = Object.entries(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule'));
+      const shift = Object.values(template.findResources('Custom::BlueGreenTrafficShift'))[0]?.Properties;
+      return {
+        blueRule: rules.map(([id, r]) => `${id}@${r.Properties.Priority}`),
+        shifter: shift ? [Number(shift.RulePriority), Number(shift.TestRulePriority), Number(shift.TestRulePriority) + 1] : [],
+      };
+    };
+    const alone = priorities(false);
+    const both = priorities(true);
+    expect(both.blueRule).toEqual(alone.blueRule);
+    expect(alone.blueRule).toEqual([expect.stringMatching(/@41$/)]);
+    expect(both.shifter).toEqual([40, 38, 39]);
+  });
+
+  test('without the default action, rulePriority leaves room for blue\'s rule after it: 50000 is refused, naming the fix', () => {
+    const { stack, listener, blue } = shared(false);
+    expect(() => new BlueGreenRouting(stack, 'Routing', { listener, blue, rulePriority: 50000 })).toThrow(
+      'rulePriority: blue\'s own rule takes rulePriority + 1 on a listener whose default action the routing does not take, got 50000; give 49999 or less');
+  });
+
+  test('one fleet without conditions: the rule matches every request at priority 50000 (the default 49999, plus one)', () => {
     const { stack, listener, blue } = shared(false);
     new BlueGreenRouting(stack, 'Routing', { listener, blue });
     Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
@@ -516,7 +547,7 @@ describe('BlueGreenRouting on a listener you share (issue 25)', () => {
     const listener = importedListener(stack);
     new BlueGreenRouting(stack, 'Routing', { listener, blue: new AppFleet(stack, 'Blue', { vpc, color: FleetColor.BLUE }), conditions: [shopHost], rulePriority: 30 });
     Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-      ListenerArn: SHARED_LISTENER, Priority: 30,
+      ListenerArn: SHARED_LISTENER, Priority: 31,
     });
   });
 

@@ -63,7 +63,11 @@ describe('SessionTier on your load balancer and listener', () => {
       RulePriority: '40',
       Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } }],
     });
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
+    // Blue's own rule, the fallback right behind it with the same condition.
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 41, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['shop.example.com'] } }],
+    });
   });
 
   test('the URL is the load balancer\'s DNS name, over HTTPS (a listener of yours is not known to serve HTTP), and the cookies are Secure', () => {
@@ -96,7 +100,7 @@ describe('SessionTier on your load balancer and listener, with one fleet', () =>
     const { template } = tierIn(stack, { vpc, loadBalancer, listener, conditions: [elbv2.ListenerCondition.pathPatterns(['/shop/*'])], rulePriority: 12 });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       ListenerArn: LISTENER_ARN,
-      Priority: 12,
+      Priority: 13,
       Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/shop/*'] } }],
       Actions: [{ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('^TierBlueTargetGroup') } }],
     });

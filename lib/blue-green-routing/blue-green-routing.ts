@@ -54,12 +54,14 @@ export class BlueGreenRouting extends Construct {
     if (r.takeDefaultAction) {
       // Blue's, and with two fleets the fallback the listener serves only while the shifter's rule does not exist.
       props.listener.addAction('Default', { action: elbv2.ListenerAction.forward([props.blue.targetGroup]) });
-    } else if (!r.shift) {
-      // A listener shared with others: blue gets a rule of its own, and the default action stays theirs.
-      // A target group no action names is `unused` in ELB and gets no health checks, so blue needs this rule.
+    } else {
+      // A listener shared with others: blue gets a rule of its own, and the default action stays theirs. It serves
+      // blue alone, and is the fallback right behind the shifter's rule with two fleets (as the default action is with
+      // takeDefaultAction), so it stays when green comes or goes: a rule made or deleted then would need the shifter's
+      // priority while its rule still holds it (ELB: PriorityInUse). And blue's group is never `unused`.
       new elbv2.ApplicationListenerRule(this, 'BlueRule', {
         listener: props.listener,
-        priority: r.rulePriority,
+        priority: r.blueRulePriority!,
         conditions: r.conditions.length > 0 ? r.conditions : [elbv2.ListenerCondition.pathPatterns(['/*'])],
         action: elbv2.ListenerAction.forward([props.blue.targetGroup]),
       });
@@ -190,10 +192,6 @@ export class BlueGreenRouting extends Construct {
     // Associates green with the load balancer (security group rules, metrics, the scaling policy's label)
     // through the rule the traffic shift creates: what depends on green being attached waits for it.
     green.targetGroup.registerListener(listener, trafficShift);
-    if (!r.takeDefaultAction) {
-      // Likewise blue, which no default action of ours names.
-      blue.targetGroup.registerListener(listener, trafficShift);
-    }
     return trafficShift;
   }
 }

@@ -146,9 +146,13 @@ export interface BlueGreenRoutingProps {
   readonly testTraffic?: TestTrafficOptions;
 
   /**
-   * Priority of the listener rule the traffic shifter owns (1 to 50000), or,
-   * with one fleet and `takeDefaultAction` false, of the rule that forwards to blue.
-   * @default 50000 (evaluated after any rule of your own)
+   * Priority of the listener rule the traffic shifter owns (1 to 50000).
+   * With `takeDefaultAction` false, blue also has a rule of its own with the
+   * same `conditions` at `rulePriority + 1` (so at most 49999 here): it
+   * serves blue alone, and with two fleets it is the fallback behind the
+   * shifter's rule, as the default action is with `takeDefaultAction`.
+   * Adding or removing green then never needs two rules at one priority.
+   * @default 50000 with `takeDefaultAction`, 49999 without (evaluated after any rule of your own)
    */
   readonly rulePriority?: number;
 
@@ -166,9 +170,9 @@ export interface BlueGreenRoutingProps {
   /**
    * Make the listener's default action forward to blue. Leave it false on a
    * listener you share: its default action (a 404 of yours, another app)
-   * stays yours, and a listener you made must have one of its own. With one
-   * fleet, blue is then reached through a rule with `conditions` and
-   * `rulePriority`; with two, through the shifter's weighted rule. Not
+   * stays yours, and a listener you made must have one of its own. Blue is
+   * then reached through a rule with `conditions` at `rulePriority + 1`,
+   * behind the shifter's weighted rule when there are two fleets. Not
    * possible on an imported listener (CloudFormation owns its default action
    * in another stack).
    * @default false

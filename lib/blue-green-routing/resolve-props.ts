@@ -26,6 +26,8 @@ export interface ResolvedRoutingProps {
   readonly conditions: elbv2.ListenerCondition[];
   /** The priority of the weighted rule, or of the rule to blue with one fleet. */
   readonly rulePriority: number;
+  /** Blue's own rule, without the default action: the weighted rule's conditions at the next priority. */
+  readonly blueRulePriority?: number;
   /** What the traffic shift is built from; only with a green fleet. */
   readonly shift?: ResolvedShiftProps;
 }
@@ -95,14 +97,18 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
   problems.check(hookRuns !== undefined && hookRuns.toSeconds() > HOOK_ANSWER_SECONDS,
     () => `hook: must answer within ${HOOK_ANSWER_SECONDS} s (the shifter waits that long for each answer), got a function with a timeout of ${hookRuns!.toHumanString()}; ` +
       'give it a timeout of 30 s or less, and answer IN_PROGRESS for a check that takes longer: it is asked again at the next poll');
-  const rulePriority = props.rulePriority ?? DEFAULT_SHIFT_RULE_PRIORITY;
+  const takeDefaultAction = props.takeDefaultAction ?? false;
+  // Without the default action, blue's own rule comes right after the shifter's: the same conditions, the next priority.
+  const rulePriority = props.rulePriority ?? (takeDefaultAction ? DEFAULT_SHIFT_RULE_PRIORITY : DEFAULT_SHIFT_RULE_PRIORITY - 1);
+  problems.check(!takeDefaultAction && !Token.isUnresolved(rulePriority) && rulePriority === 50_000,
+    () => 'rulePriority: blue\'s own rule takes rulePriority + 1 on a listener whose default action the routing does not take, ' +
+      'got 50000; give 49999 or less, or takeDefaultAction: true on a listener of yours that serves only this routing');
   const testTraffic = props.testTraffic ? resolveTestTraffic(problems, props.testTraffic, rulePriority) : undefined;
   const intervalSeconds = checkInterval.toSeconds({ integral: false });
   const intervalValid = Number.isInteger(intervalSeconds) && intervalSeconds >= 10 && intervalSeconds <= 300;
   problems.check(props.checkInterval !== undefined && !intervalValid,
     () => `checkInterval: must be whole seconds from 10 to 300, got ${checkInterval.toHumanString()}`);
 
-  const takeDefaultAction = props.takeDefaultAction ?? false;
   problems.check(takeDefaultAction && !(props.listener instanceof elbv2.ApplicationListener),
     () => 'takeDefaultAction: an imported listener\'s default action belongs to the stack that made it, got true with an imported listener; ' +
       'leave takeDefaultAction false (the routing adds rules of its own, with conditions and rulePriority)');
@@ -132,6 +138,7 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
     takeDefaultAction,
     conditions,
     rulePriority,
+    blueRulePriority: takeDefaultAction ? undefined : rulePriority + 1,
     shift: green && wait ? {
       green,
       plan,

@@ -60,8 +60,9 @@ export interface SessionTierProps {
   readonly conditions?: elbv2.ListenerCondition[];
 
   /**
-   * Priority of the tier's listener rule, as `BlueGreenRouting`'s `rulePriority`.
-   * @default 50000
+   * Priority of the tier's weighted listener rule, as `BlueGreenRouting`'s
+   * `rulePriority`; on a `listener` of yours, blue's own rule takes the next one.
+   * @default 50000 on the listener the tier creates, 49999 on yours
    */
   readonly rulePriority?: number;
 
