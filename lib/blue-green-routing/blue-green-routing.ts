@@ -53,29 +53,29 @@ export class BlueGreenRouting extends Construct {
 
     if (r.takeDefaultAction) {
       // Blue's, and with two fleets the fallback the listener serves only while the shifter's rule does not exist.
-      props.listener.addAction('Default', { action: elbv2.ListenerAction.forward([props.blue.targetGroup]) });
+      r.listener.addAction('Default', { action: elbv2.ListenerAction.forward([r.blue.targetGroup]) });
     } else {
       // A listener shared with others: blue gets a rule of its own, and the default action stays theirs. It serves
       // blue alone, and is the fallback right behind the shifter's rule with two fleets (as the default action is with
       // takeDefaultAction), so it stays when green comes or goes: a rule made or deleted then would need the shifter's
       // priority while its rule still holds it (ELB: PriorityInUse). And blue's group is never `unused`.
       new elbv2.ApplicationListenerRule(this, 'BlueRule', {
-        listener: props.listener,
+        listener: r.listener,
         priority: r.blueRulePriority!,
         conditions: r.conditions.length > 0 ? r.conditions : [elbv2.ListenerCondition.pathPatterns(['/*'])],
-        action: elbv2.ListenerAction.forward([props.blue.targetGroup]),
+        action: elbv2.ListenerAction.forward([r.blue.targetGroup]),
       });
     }
     if (!r.shift) {
       return;
     }
-    const logGroup = this.logGroups(props.logEncryptionKey, r.shift.logRetention);
-    const network = props.vpc ? shifterNetwork(this, props.vpc, r.shift.vpcSubnets) : undefined;
+    const logGroup = this.logGroups(r.logEncryptionKey, r.shift.logRetention);
+    const network = r.vpc ? shifterNetwork(this, r.vpc, r.shift.vpcSubnets) : undefined;
     const onEvent = shifterFunction(this, 'OnEvent', 'onEvent', Duration.minutes(1), logGroup, network);
     const isComplete = shifterFunction(this, 'IsComplete', 'isComplete', Duration.minutes(1), logGroup, network);
-    grantShift(this, props.listener, r.shift.gateAlarms, onEvent, isComplete, r.shift.hook);
+    grantShift(this, r.listener, r.shift.gateAlarms, onEvent, isComplete, r.shift.hook);
     this.provider = this.createProvider(onEvent, isComplete, r.shift, logGroup, network);
-    this.trafficShift = this.createTrafficShift(this.provider, props, r, r.shift, network);
+    this.trafficShift = this.createTrafficShift(this.provider, r, r.shift, network);
   }
 
   /** Blue's live weight once the deploy is done (an attribute of the traffic shift). */
@@ -144,9 +144,9 @@ export class BlueGreenRouting extends Construct {
 
   /** The custom resource that owns the weighted rule, and what it waits for. */
   private createTrafficShift(
-    provider: cr.Provider, props: BlueGreenRoutingProps, r: ResolvedRoutingProps, shift: ResolvedShiftProps, network?: ShifterNetwork,
+    provider: cr.Provider, r: ResolvedRoutingProps, shift: ResolvedShiftProps, network?: ShifterNetwork,
   ): CustomResource {
-    const { blue, listener } = props;
+    const { blue, listener } = r;
     const { green } = shift;
     const trafficShift = new CustomResource(this, 'TrafficShift', {
       serviceToken: provider.serviceToken,

@@ -2,6 +2,7 @@ import { Annotations, Duration, Token } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -17,6 +18,12 @@ import { BlueGreenRoutingProps, DEFAULT_GROUP_STICKINESS, DEFAULT_SHIFT_RULE_PRI
 
 /** The props of a {@link BlueGreenRouting} with every default filled in and every rule checked. */
 export interface ResolvedRoutingProps {
+  /** The listener the rules go on, and the fleets, as given. */
+  readonly listener: elbv2.IApplicationListener;
+  readonly blue: IAppFleet;
+  /** The VPC the shifter's functions run in, and the key of its log groups, when given. */
+  readonly vpc?: ec2.IVpc;
+  readonly logEncryptionKey?: kms.IKey;
   readonly targetColor: FleetColor;
   /** Target-group stickiness in force: `none` with one fleet. */
   readonly groupStickiness: Stickiness;
@@ -133,6 +140,10 @@ export function resolveRoutingProps(scope: Construct, props: BlueGreenRoutingPro
 
   const dashboardAlarms = props.dashboard?.alarmsFor(targetColor) ?? [];
   return {
+    listener: props.listener,
+    blue,
+    vpc: props.vpc,
+    logEncryptionKey: props.logEncryptionKey,
     targetColor,
     groupStickiness,
     takeDefaultAction,
