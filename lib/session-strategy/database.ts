@@ -44,7 +44,6 @@ export class DatabaseStrategy extends SessionStrategy {
   public bind(fleet: ISessionStrategyTarget): SessionStrategyBinding {
     const db: ISessionDatabase = requireStore(fleet, this.stores.database, 'SessionStrategy.database()', 'database',
       'SessionStrategy.database(db) with a SessionDatabase or SessionDatabase.fromSessionDatabaseAttributes(...)');
-    checkSameVpc(fleet, db, 'SessionStrategy.database()', 'database');
     if (this.stores.cache) {
       checkSameVpc(fleet, this.stores.cache, 'SessionStrategy.database()', 'cache');
     }

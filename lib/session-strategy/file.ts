@@ -1,7 +1,7 @@
 import type { ISessionFileSystem } from '../session-file-system';
 import { OneStoreStrategy } from './one-store';
 import { ISessionStrategyTarget, SessionStoreKind, SessionStores, SessionStrategyBinding } from './strategy';
-import { addStoreEnvironment, checkSameVpc, requireStore, sessionsOf, signIdsWithStoreKey } from './wiring';
+import { addStoreEnvironment, requireStore, sessionsOf, signIdsWithStoreKey } from './wiring';
 
 /** Where the `file` strategy mounts the file system on every instance. */
 export const SESSION_FILES_MOUNT = '/mnt/sessions';
@@ -21,7 +21,6 @@ export class FileStrategy extends OneStoreStrategy {
   public bind(fleet: ISessionStrategyTarget): SessionStrategyBinding {
     const files: ISessionFileSystem = requireStore(fleet, this.stores.fileSystem, 'SessionStrategy.file()', 'fileSystem',
       'SessionStrategy.file(files) with a SessionFileSystem or SessionFileSystem.fromSessionFileSystemAttributes(...)');
-    checkSameVpc(fleet, files, 'SessionStrategy.file()', 'fileSystem');
     files.connections.allowDefaultPortFrom(fleet, sessionsOf(fleet));
     files.grantReadWrite(fleet);
     fleet.addPackages('amazon-efs-utils');

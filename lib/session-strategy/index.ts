@@ -13,8 +13,8 @@
  * 2. its file here: a class that extends `SessionStrategy` (or
  *    `OneStoreStrategy`, when it needs one thing) with its `name`,
  *    `survivesInstanceLoss`, `missingStores`, `withStores` and `bind` (which
- *    checks that it has its store, and that the store is in the fleet's VPC
- *    with `checkSameVpc`, and gives the fleet a session-id key for a
+ *    checks with `requireStore` that it has its store and that the store is
+ *    in the fleet's VPC, and gives the fleet a session-id key for a
  *    server-side store);
  * 3. its line in the table below, which the compiler asks for once its name
  *    is in the contract; and a static factory on `SessionStrategy` if users

@@ -1,7 +1,7 @@
 import type { ISessionCache } from '../redis-session-cache';
 import { OneStoreStrategy } from './one-store';
 import { ISessionStrategyTarget, SessionStoreKind, SessionStores, SessionStrategyBinding } from './strategy';
-import { addStoreEnvironment, checkSameVpc, connectCache, requireStore, signIdsWithStoreKey } from './wiring';
+import { addStoreEnvironment, connectCache, requireStore, signIdsWithStoreKey } from './wiring';
 
 /** Sessions in an ElastiCache replication group, ids signed with the cache's key. */
 export class RedisStrategy extends OneStoreStrategy {
@@ -15,7 +15,6 @@ export class RedisStrategy extends OneStoreStrategy {
   public bind(fleet: ISessionStrategyTarget): SessionStrategyBinding {
     const cache: ISessionCache = requireStore(fleet, this.stores.cache, 'SessionStrategy.redis()', 'cache',
       'SessionStrategy.redis(cache) with a RedisSessionCache or RedisSessionCache.fromRedisSessionCacheAttributes(...)');
-    checkSameVpc(fleet, cache, 'SessionStrategy.redis()', 'cache');
     addStoreEnvironment(fleet, { strategy: 'redis', redis: connectCache(fleet, cache) });
     return { sessionIdKey: signIdsWithStoreKey(fleet, cache) };
   }

@@ -36,16 +36,18 @@ export function connectCache(fleet: ISessionStrategyTarget, cache: ISessionCache
 }
 
 /**
- * Fails when a strategy that keeps sessions in a store was given none.
+ * The store a strategy keeps sessions in, as the fleet can use it: fails when
+ * the strategy was given none, or one in another VPC than the fleet ({@link checkSameVpc}).
  * @param factory how the user wrote the strategy, e.g. `SessionStrategy.redis()`
- * @param store what it lacks, as `SessionTier` names it
+ * @param what what it lacks, as `SessionTier` names it
  * @param give how to give it
  */
-export function requireStore<T>(fleet: ISessionStrategyTarget, store: T | undefined, factory: string, what: string, give: string): T {
+export function requireStore<T extends ISessionStore>(fleet: ISessionStrategyTarget, store: T | undefined, factory: string, what: string, give: string): T {
   if (store === undefined) {
     throw new SessionTierValidationError(
       `strategy: ${factory} needs its ${what}, got none; pass it (${give}), or use SessionTier, which creates one`, fleet);
   }
+  checkSameVpc(fleet, store, factory, what);
   return store;
 }
 
